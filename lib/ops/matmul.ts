@@ -1,0 +1,71 @@
+/**
+ * Matrix products whose forward AND backward passes avoid transposed operands.
+ *
+ * The tfjs wasm backend multiplies `A·B` about 12× faster than `A·Bᵀ` or
+ * `Aᵀ·B` (measured at 1600×320×1600: 70 ms vs 860 ms), and tfjs' own gradient
+ * of `matMul` always multiplies by a transposed operand. These ops transpose
+ * explicitly (a cheap copy) and use the plain product in both directions,
+ * with gradients given through `tf.customGrad`.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Tensor, Tensor2D } from "../tf.ts";
+
+const nn = (a: Tensor2D, b: Tensor2D): Tensor2D => tf.matMul(a, b);
+const t = (a: Tensor2D): Tensor2D => tf.transpose(a);
+
+type Saver = (ts: Tensor[]) => void;
+
+const matMulGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
+  const [a, b, save] = args as [Tensor2D, Tensor2D, Saver];
+  save([a, b]);
+  return {
+    value: nn(a, b),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sa, sb] = saved as Tensor2D[];
+      return [nn(dy as Tensor2D, t(sb)), nn(t(sa), dy as Tensor2D)];
+    },
+  };
+}) as (a: Tensor2D, b: Tensor2D) => Tensor2D;
+
+/**
+ * Plain product `C = A·B`.
+ *
+ * Shapes: `a [m, k]`, `b [k, n]` → `[m, n]`. Gradients `∂A = G·Bᵀ`, `∂B = Aᵀ·G`,
+ * each computed as an untransposed product of explicit transposes.
+ */
+export function matMul(a: Tensor2D, b: Tensor2D): Tensor2D {
+  return matMulGrad(a, b);
+}
+
+const gramGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
+  const [u, save] = args as [Tensor2D, Saver];
+  save([u]);
+  return {
+    value: nn(u, t(u)),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const g = tf.add(dy, t(dy as Tensor2D)) as Tensor2D;
+      return [nn(g, saved[0] as Tensor2D)];
+    },
+  };
+}) as (u: Tensor2D) => Tensor2D;
+
+/**
+ * Gram matrix `S = U·Uᵀ` (with row-normalised `U`, the cosine-similarity matrix).
+ *
+ * Shapes: `u [N, D]` → `[N, N]`. Gradient `∂U = (G + Gᵀ)·U`.
+ */
+export function gram(u: Tensor2D): Tensor2D {
+  return gramGrad(u);
+}
+
+/**
+ * Affine map with a torch-layout weight: `Y = X·Wᵀ + b`.
+ *
+ * Shapes: `x [n, in]`, `w [out, in]`, `b [out]` → `[n, out]`.
+ */
+export function linear(x: Tensor2D, w: Tensor2D, b?: Tensor): Tensor2D {
+  const y = matMul(x, t(w));
+  return b ? tf.add(y, b) as Tensor2D : y;
+}

@@ -1,0 +1,6 @@
+/**
+ * Tensor operations shared by the losses, encoders and probes.
+ *
+ * @module
+ */
+export * from "./matmul.ts";

@@ -1,0 +1,59 @@
+import { gram, linear, matMul } from "../lib/ops/mod.ts";
+import { initBackend } from "../lib/backend.ts";
+import { tf } from "../lib/tf.ts";
+import type { Tensor2D } from "../lib/tf.ts";
+import { assertClose } from "./_util.ts";
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`ops (${backend}): matMul, gram and linear match tfjs values and gradients`, async () => {
+    await initBackend({ prefer: backend });
+    const a = tf.randomNormal([7, 5], 0, 1, "float32", 1) as Tensor2D;
+    const b = tf.randomNormal([5, 4], 0, 1, "float32", 2) as Tensor2D;
+    const w = tf.randomNormal([3, 5], 0, 1, "float32", 3) as Tensor2D;
+    const bias = tf.randomNormal([3], 0, 1, "float32", 4);
+    const weights = tf.randomNormal([7, 7], 0, 1, "float32", 5);
+    const cases: [
+      string,
+      () => Tensor2D,
+      () => Tensor2D,
+      (x: Tensor2D) => Tensor2D,
+      (x: Tensor2D) => Tensor2D,
+    ][] = [
+      [
+        "matMul",
+        () => matMul(a, b),
+        () => tf.matMul(a, b),
+        (x) => matMul(x, b),
+        (x) => tf.matMul(x, b),
+      ],
+      [
+        "gram",
+        () => gram(a),
+        () => tf.matMul(a, a, false, true),
+        (x) => gram(x),
+        (x) => tf.matMul(x, x, false, true),
+      ],
+      [
+        "linear",
+        () => linear(a, w, bias),
+        () => tf.add(tf.matMul(a, w, false, true), bias) as Tensor2D,
+        (x) => linear(x, w, bias),
+        (x) => tf.add(tf.matMul(x, w, false, true), bias) as Tensor2D,
+      ],
+    ];
+    for (const [name, ours, theirs, oursOf, theirsOf] of cases) {
+      assertClose(tf.tidy(ours).dataSync(), tf.tidy(theirs).dataSync(), { label: name });
+      const loss = (f: (x: Tensor2D) => Tensor2D) => (x: tf.Tensor) => {
+        const y = f(x as Tensor2D);
+        return tf.sum(tf.mul(tf.sin(y), weights.slice([0, 0], y.shape)));
+      };
+      const g1 = tf.grad(loss(oursOf))(a), g2 = tf.grad(loss(theirsOf))(a);
+      assertClose(g1.dataSync(), g2.dataSync(), { rtol: 1e-4, atol: 1e-5, label: `${name} grad` });
+      tf.dispose([g1, g2]);
+    }
+    const gb1 = tf.grad((x: tf.Tensor) => tf.sum(tf.square(matMul(a, x as Tensor2D))))(b);
+    const gb2 = tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, x as Tensor2D))))(b);
+    assertClose(gb1.dataSync(), gb2.dataSync(), { rtol: 1e-4, atol: 1e-5, label: "matMul grad b" });
+    tf.dispose([a, b, w, bias, weights, gb1, gb2]);
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * The reference eMargin encoder (src/models/attention_model.py
+ * `FeatureProjector`): a per-frame MLP written as three kernel-size-1 Conv1d
+ * layers, each followed by BatchNorm1d and ReLU (also on the output).
+ *
+ * ```
+ * x [B,T,F] → [N,F] → conv1 F→128 → bn1 → ReLU → conv2 128→64 → bn2 → ReLU
+ *           → conv3 64→D → bn3 → ReLU → [B,T,D]
+ * ```
+ *
+ * A kernel-size-1 Conv1d over `[B, C, T]` is the affine map `X·Wᵀ + b` applied
+ * to every frame, so the frames are flattened to `N = B·T` rows sequence-major
+ * and multiplied once. Only BatchNorm couples frames (statistics over all N).
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Tensor2D, Tensor3D, Variable } from "../tf.ts";
+import { linear } from "../ops/mod.ts";
+import { OptionError, ShapeError } from "../errors.ts";
+import { makeRng } from "../random.ts";
+import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
+import type { BatchNormState } from "./batch_norm.ts";
+import { constantVariable, readState, uniformVariable, writeState } from "./state.ts";
+import type { ApplyOptions, Encoder, StateDict } from "./types.ts";
+
+/** Options of {@linkcode createFeatureProjector}. */
+export interface FeatureProjectorOptions {
+  /** Input features per frame `F`. */
+  inFeatures: number;
+  /** Embedding size `D` (default 320). */
+  outFeatures?: number;
+  /** Seed of the initialisation. */
+  seed: number;
+}
+
+/** Hidden widths of conv1 and conv2 in the reference. */
+const HIDDEN = [128, 64] as const;
+
+/**
+ * Creates a FeatureProjector with torch's default initialisation:
+ * conv weight and bias `~ U(−1/√fan_in, 1/√fan_in)` (fan_in = input channels),
+ * BatchNorm weight 1, bias 0, running mean 0, running variance 1.
+ *
+ * Parameters (torch state-dict names): `conv{1,2,3}.weight [out, in]`
+ * (`[out, in, 1]` in `stateDict()`), `conv{1,2,3}.bias [out]`,
+ * `bn{1,2,3}.weight|bias [out]`; buffers `bn{1,2,3}.running_mean|running_var`.
+ * For `F = 156, D = 320` there are 50 176 trainable scalars.
+ */
+export function createFeatureProjector(options: FeatureProjectorOptions): Encoder {
+  const { inFeatures, outFeatures = 320, seed } = options;
+  for (const [key, value] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new OptionError(
+        `createFeatureProjector: ${key} must be a positive integer, got ${value}`,
+      );
+    }
+  }
+  const rng = makeRng(seed);
+  const widths = [inFeatures, HIDDEN[0], HIDDEN[1], outFeatures];
+  const params: Record<string, Variable> = {};
+  const buffers: Record<string, Variable> = {};
+  const torchShapes: Record<string, number[]> = {};
+  const layers: { weight: Variable; bias: Variable; bn: BatchNormState }[] = [];
+  const batchesTracked = [0, 0, 0];
+  for (let i = 0; i < 3; i++) {
+    const fanIn = widths[i], out = widths[i + 1];
+    const bound = 1 / Math.sqrt(fanIn);
+    const conv = `conv${i + 1}`, bnName = `bn${i + 1}`;
+    params[`${conv}.weight`] = uniformVariable([out, fanIn], bound, rng, `${conv}.weight`);
+    params[`${conv}.bias`] = uniformVariable([out], bound, rng, `${conv}.bias`);
+    params[`${bnName}.weight`] = constantVariable([out], 1, true, `${bnName}.weight`);
+    params[`${bnName}.bias`] = constantVariable([out], 0, true, `${bnName}.bias`);
+    buffers[`${bnName}.running_mean`] = constantVariable([out], 0, false, `${bnName}.running_mean`);
+    buffers[`${bnName}.running_var`] = constantVariable([out], 1, false, `${bnName}.running_var`);
+    torchShapes[`${conv}.weight`] = [out, fanIn, 1];
+    layers.push({
+      weight: params[`${conv}.weight`],
+      bias: params[`${conv}.bias`],
+      bn: {
+        weight: params[`${bnName}.weight`],
+        bias: params[`${bnName}.bias`],
+        runningMean: buffers[`${bnName}.running_mean`],
+        runningVar: buffers[`${bnName}.running_var`],
+      },
+    });
+  }
+
+  function apply(x: Tensor3D, { training }: ApplyOptions): Tensor3D {
+    const [b, t, f] = x.shape;
+    if (f !== inFeatures) {
+      throw new ShapeError(
+        `FeatureProjector: x has ${f} features per frame, expected ${inFeatures}`,
+      );
+    }
+    if (training) { for (let i = 0; i < 3; i++) batchesTracked[i]++; }
+    return tf.tidy(() => {
+      let h = tf.reshape(tf.cast(x, "float32"), [b * t, f]) as Tensor2D;
+      for (const layer of layers) {
+        h = linear(h, layer.weight as Tensor2D, layer.bias);
+        h = training ? batchNormTrain(h, layer.bn) : batchNormEval(h, layer.bn);
+        h = tf.relu(h);
+      }
+      return tf.reshape(h, [b, t, outFeatures]) as Tensor3D;
+    });
+  }
+
+  return {
+    name: "feature-projector",
+    inFeatures,
+    outFeatures,
+    params,
+    buffers,
+    apply,
+    parameterCount: () => Object.values(params).reduce((n, v) => n + v.size, 0),
+    stateDict(): StateDict {
+      const state = { ...readState(params, torchShapes), ...readState(buffers) };
+      for (let i = 0; i < 3; i++) {
+        state[`bn${i + 1}.num_batches_tracked`] = {
+          shape: [],
+          values: Float32Array.of(batchesTracked[i]),
+        };
+      }
+      return state;
+    },
+    loadStateDict(state: StateDict): void {
+      writeState(params, state);
+      writeState(buffers, state);
+      for (let i = 0; i < 3; i++) {
+        const tracked = state[`bn${i + 1}.num_batches_tracked`];
+        batchesTracked[i] = tracked ? tracked.values[0] : 0;
+      }
+    },
+    dispose(): void {
+      for (const v of [...Object.values(params), ...Object.values(buffers)]) v.dispose();
+    },
+  };
+}

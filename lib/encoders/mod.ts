@@ -1,0 +1,9 @@
+/**
+ * Frame encoders `[B, T, F] → [B, T, D]` and their state-dict helpers.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./feature_projector.ts";
+export { BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
+export { readState, writeState } from "./state.ts";

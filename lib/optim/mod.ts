@@ -1,0 +1,6 @@
+/**
+ * Optimisers.
+ *
+ * @module
+ */
+export * from "./adamw.ts";

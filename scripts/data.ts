@@ -1,0 +1,128 @@
+/**
+ * `deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list]`
+ *
+ * Downloads the datasets of `lib/data/downloads.json` into DIR (default: the
+ * data directory, `$EMARGIN_DATA` or `data/`), verifying every file by SHA-256
+ * and resuming interrupted transfers. Files already present and verified are
+ * skipped. A file with no published hash is refused unless
+ * `--trust-on-first-use` is given; its hash is then recorded in
+ * `DIR/downloads.lock.json` and checked on every later run.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { dataDir } from "../lib/paths.ts";
+import {
+  downloadDataset,
+  type DownloadProgress,
+  readDownloadManifest,
+} from "../lib/data/download.ts";
+import { EmarginError } from "../lib/errors.ts";
+
+const USAGE =
+  "usage: deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list]";
+
+function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+function formatSeconds(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${Math.round(s % 60)}s` : `${Math.round(s)}s`;
+}
+
+/** One progress line, rewritten in place at most ten times a second. */
+function progressPrinter(dataset: string): (file: string, p: DownloadProgress) => void {
+  let last = 0;
+  const encoder = new TextEncoder();
+  return (file, p) => {
+    const now = performance.now();
+    if (now - last < 100 && p.bytes !== p.total) return;
+    last = now;
+    const done = p.total === undefined
+      ? formatBytes(p.bytes)
+      : `${formatBytes(p.bytes)} / ${formatBytes(p.total)}`;
+    const line = `${dataset}/${file}: ${done}, ${formatBytes(p.rate)}/s, ETA ${
+      formatSeconds(p.etaSeconds)
+    }`;
+    Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      only: { type: "string", multiple: true },
+      dir: { type: "string" },
+      "trust-on-first-use": { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const manifest = readDownloadManifest();
+  const known = Object.keys(manifest.datasets);
+  if (values.list) {
+    for (const name of known) {
+      const { title, files } = manifest.datasets[name];
+      const unverified = files.filter((f) => f.sha256 === null).length;
+      console.log(
+        `${name}: ${title} (${files.length} files, ${unverified} without a published hash)`,
+      );
+    }
+    return 0;
+  }
+  const names = (values.only ?? known).flatMap((s) => s.split(",")).filter((s) => s !== "");
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    console.error(`unknown dataset(s) ${unknown.join(", ")}; known: ${known.join(", ")}`);
+    return 2;
+  }
+  const dir = resolve(values.dir ?? dataDir());
+  let failed = 0;
+  for (const name of names) {
+    const started = performance.now();
+    try {
+      const results = await downloadDataset(manifest, name, dir, {
+        trustOnFirstUse: values["trust-on-first-use"],
+        onProgress: progressPrinter(name),
+      });
+      const fetched = results.filter((r) => r.downloaded);
+      const bytes = fetched.reduce((sum, r) => sum + r.transferred, 0);
+      console.error(
+        `\r\x1b[2K${name}: ${results.length} files verified in ${dir}/${name} ` +
+          `(${fetched.length} downloaded, ${formatBytes(bytes)}, ${
+            ((performance.now() - started) / 1000).toFixed(1)
+          } s)`,
+      );
+    } catch (e) {
+      if (!(e instanceof EmarginError)) throw e;
+      console.error(`\r\x1b[2K${name}: ${e.name}: ${e.message}`);
+      failed++;
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    if (e instanceof TypeError && "code" in e) {
+      // parseArgs rejects unknown or malformed options with a coded TypeError.
+      console.error(`${e.message}\n${USAGE}`);
+      Deno.exit(2);
+    }
+    throw e;
+  }
+}

@@ -23,7 +23,7 @@ export function uniformVariable(
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = (2 * rng.next() - 1) * bound;
-  return tf.variable(tf.tensor(values, shape), true, uniqueName(name));
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, uniqueName(name)));
 }
 
 /** A float32 variable filled with `value`. */
@@ -33,7 +33,7 @@ export function constantVariable(
   trainable: boolean,
   name: string,
 ): Variable {
-  return tf.variable(tf.fill(shape, value), trainable, uniqueName(name));
+  return tf.tidy(() => tf.variable(tf.fill(shape, value), trainable, uniqueName(name)));
 }
 
 let counter = 0;

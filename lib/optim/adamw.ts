@@ -61,8 +61,8 @@ export function adamw(params: Record<string, Variable>, options: AdamWOptions = 
   const m: Record<string, Variable> = {};
   const v: Record<string, Variable> = {};
   for (const name of names) {
-    m[name] = tf.variable(tf.zerosLike(params[name]), false);
-    v[name] = tf.variable(tf.zerosLike(params[name]), false);
+    m[name] = tf.tidy(() => tf.variable(tf.zerosLike(params[name]), false));
+    v[name] = tf.tidy(() => tf.variable(tf.zerosLike(params[name]), false));
   }
   let t = 0;
 

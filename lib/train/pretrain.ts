@@ -1,0 +1,174 @@
+/**
+ * The pretraining loop of the reference (baselines/emargin.py `fit`): per step
+ * `z = net(x)` → `[N, D]` → `loss` → backward → AdamW, for a fixed number of
+ * optimiser steps, with no gradient clipping.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../tf.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import { OptionError } from "../errors.ts";
+import { adamw } from "../optim/mod.ts";
+import type { SequenceBatch } from "./batches.ts";
+
+/**
+ * A per-frame loss: `z [N, D]` (encoder output, sequence-major rows
+ * `n = b·T + t`) and the raw input `x [N, F]` (for the sim vector) → scalar.
+ */
+export type FrameLoss = (z: Tensor2D, x: Tensor2D) => Scalar;
+
+/**
+ * A full training objective: runs the encoder in train mode on `x [B, T, F]`
+ * and returns the loss. Must depend on the parameters only through tf ops.
+ */
+export type Objective = (encoder: Encoder, x: Tensor3D) => Scalar;
+
+/**
+ * The reference objective: `z = encoder(x)` in train mode, reshaped to
+ * `[B·T, D]`, and `loss(z, x.reshape([B·T, F]))`.
+ */
+export function frameObjective(loss: FrameLoss): Objective {
+  return (encoder, x) => {
+    const [b, t, f] = x.shape;
+    const z = encoder.apply(x, { training: true });
+    return loss(
+      tf.reshape(z, [b * t, encoder.outFeatures]) as Tensor2D,
+      tf.reshape(x, [b * t, f]) as Tensor2D,
+    );
+  };
+}
+
+/** Progress of one finished step (1-based `step`). */
+export interface StepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  itPerSec: number;
+  etaSeconds: number;
+}
+
+/**
+ * What to do with a non-finite loss: "reference" records it and keeps going
+ * (NaN flows into the weights, as in the reference, which has no guard);
+ * "guarded" stops before applying that step's update.
+ */
+export type TrainMode = "reference" | "guarded";
+
+/** Options of {@linkcode pretrain}. Exactly one of `loss` / `objective`. */
+export interface PretrainOptions {
+  encoder: Encoder;
+  /** Per-frame loss; wrapped by {@linkcode frameObjective}. */
+  loss?: FrameLoss;
+  /** Custom objective (e.g. TS2Vec's two crops and hierarchical loss). */
+  objective?: Objective;
+  /** Batch source, e.g. {@linkcode sequenceBatches}. */
+  batches: Iterator<SequenceBatch>;
+  /** Number of optimiser steps. */
+  steps: number;
+  mode: TrainMode;
+  /** Called after every step. */
+  onStep?: (progress: StepProgress) => void;
+  /** AdamW learning rate (default 1e−3). */
+  lr?: number;
+  /** AdamW decoupled weight decay (default 0.01, torch's default). */
+  weightDecay?: number;
+}
+
+/** Outcome of {@linkcode pretrain}. */
+export interface PretrainResult {
+  /** Loss of each step taken, computed before that step's update. */
+  losses: Float32Array;
+  /** Number of steps whose loss (or, in guarded mode, gradient) was non-finite. */
+  nonFinite: number;
+  /** True when some step was non-finite. */
+  diverged: boolean;
+  /** 1-based step of the first non-finite loss, or null. */
+  divergedStep: number | null;
+  /** True when guarded mode stopped at a non-finite step (its update not applied). */
+  stoppedEarly: boolean;
+  /** Wall time of the loop. */
+  seconds: number;
+  /** Steps per second. */
+  itPerSec: number;
+}
+
+/**
+ * Trains `encoder` in place with AdamW (torch order, see `lib/optim`) for
+ * `steps` steps. Per step: `(loss, ∇) = variableGrads(objective(encoder, x))`,
+ * then `adamw.step(∇)`. Every tensor of a step is freed before the next one.
+ */
+export function pretrain(options: PretrainOptions): PretrainResult {
+  const { encoder, batches, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
+  if ((options.loss === undefined) === (options.objective === undefined)) {
+    throw new OptionError("pretrain: pass exactly one of `loss` and `objective`");
+  }
+  if (!Number.isInteger(steps) || steps < 0) {
+    throw new OptionError(`pretrain: steps must be a non-negative integer, got ${steps}`);
+  }
+  if (mode !== "reference" && mode !== "guarded") {
+    throw new OptionError(`pretrain: mode must be "reference" or "guarded", got "${mode}"`);
+  }
+  const objective = options.objective ?? frameObjective(options.loss!);
+  const optimizer = adamw(encoder.params, { lr, weightDecay });
+  // tfjs returns gradients keyed by the variables' global names.
+  const keyOf = new Map(Object.entries(encoder.params).map(([key, v]) => [v.name, key]));
+  const varList = Object.values(encoder.params);
+
+  const losses = new Float32Array(steps);
+  let nonFinite = 0, divergedStep: number | null = null, done = 0, stoppedEarly = false;
+  const start = performance.now();
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const next = batches.next();
+      if (next.done) throw new OptionError(`pretrain: batch source ended after ${step - 1} steps`);
+      const batch = next.value;
+      const x = tf.tensor3d(batch.x, batch.shape);
+      const { value, grads } = tf.variableGrads(() => objective(encoder, x), varList);
+      x.dispose();
+      const named: Record<string, Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) named[keyOf.get(name) ?? name] = g;
+      const loss = value.dataSync()[0];
+      let finite = Number.isFinite(loss);
+      if (finite && mode === "guarded") finite = allFinite(Object.values(named));
+      if (!finite) {
+        nonFinite++;
+        divergedStep ??= step;
+      }
+      if (finite || mode === "reference") optimizer.step(named);
+      value.dispose();
+      tf.dispose(Object.values(named));
+      losses[step - 1] = loss;
+      done = step;
+      if (onStep) {
+        const seconds = (performance.now() - start) / 1000;
+        const itPerSec = step / seconds;
+        onStep({ step, steps, loss, itPerSec, etaSeconds: (steps - step) / itPerSec });
+      }
+      if (!finite && mode === "guarded") {
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    losses: losses.slice(0, done),
+    nonFinite,
+    diverged: divergedStep !== null,
+    divergedStep,
+    stoppedEarly,
+    seconds,
+    itPerSec: seconds > 0 ? done / seconds : 0,
+  };
+}
+
+/** True when every entry of every tensor is finite (one reduction, one read). */
+function allFinite(tensors: Tensor[]): boolean {
+  return tf.tidy(() => {
+    const sums = tensors.map((t) => tf.sum(tf.abs(t)));
+    return Number.isFinite(tf.addN(sums).dataSync()[0]);
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * Evaluation metrics of the study (spec §2.5, D6): K-means, internal cluster
+ * indices, label agreement, classification scores, effective rank, the
+ * D6-safe clustering evaluator and the linear probe. Everything except the
+ * linear probe is computed in float64 in plain TypeScript.
+ *
+ * Errors raised on bad input:
+ * - `NonFiniteError`: NaN / ±Inf in an embedding matrix (every matrix function);
+ * - `ShapeError`: malformed matrices, label vectors of the wrong length;
+ * - `DegenerateInputError`: cluster indices on one label, on all-identical
+ *   points or with coincident centroids / zero dispersion; K-means with fewer
+ *   distinct points than `k`;
+ * - `OptionError`: out-of-range options (`k`, `nInit`, `epochs`, …).
+ *
+ * `evaluateClustering` never throws on degenerate embeddings: it reports a status.
+ *
+ * @module
+ */
+export * from "./matrix.ts";
+export * from "./kmeans.ts";
+export * from "./clustering_indices.ts";
+export * from "./agreement.ts";
+export * from "./classification.ts";
+export * from "./effective_rank.ts";
+export * from "./evaluate_clustering.ts";
+export * from "./linear_probe.ts";

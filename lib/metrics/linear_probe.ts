@@ -135,13 +135,9 @@ export function linearProbe(options: LinearProbeOptions): LinearProbeResult {
   const bound = 1 / Math.sqrt(D);
   const uniform = (size: number) =>
     Float32Array.from({ length: size }, () => (2 * initRng.next() - 1) * bound);
-  const weight = tf.variable(
-    tf.tensor2d(uniform(D * classes), [D, classes]),
-    true,
-    undefined,
-    "float32",
-  );
-  const bias = tf.variable(tf.tensor1d(uniform(classes)), true);
+  // Variables outlive the tidy; the initial-value tensors do not.
+  const weight = tf.tidy(() => tf.variable(tf.tensor2d(uniform(D * classes), [D, classes])));
+  const bias = tf.tidy(() => tf.variable(tf.tensor1d(uniform(classes))));
   const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
   const xTrain = tf.tensor2d(train.data, [n, D]);
   const yTrain = tf.tensor1d(trainY, "int32");

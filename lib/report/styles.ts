@@ -26,7 +26,8 @@ th, td { border-bottom: 1px solid var(--rule); padding: 0.3em 0.75em; text-align
 thead th { border-bottom: 2px solid var(--fg); }
 tbody tr:nth-child(even) { background: var(--panel); }
 td.num, th.num { text-align: right; }
-img, svg { max-width: 100%; height: auto; }
+img { max-width: 100%; height: auto; }
+.output svg { max-width: 100%; }
 blockquote { margin: 1em 0; padding-left: 1em; border-left: 3px solid var(--rule); color: var(--muted); }
 .provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.15em 1.2em; margin: 1em 0; }
 .provenance dt { color: var(--muted); }

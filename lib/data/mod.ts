@@ -1,0 +1,16 @@
+/**
+ * Dataset readers and the featurised dataset registry.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./hapt.ts";
+export * from "./harth.ts";
+export * from "./npz.ts";
+export * from "./synthetic.ts";
+export * from "./cache.ts";
+export * from "./datasets.ts";
+export * from "./wfdb.ts";
+export * from "./edf.ts";
+export * from "./hypnogram.ts";
+export * from "./download.ts";

@@ -458,6 +458,15 @@ export function parseTals(bytes: Uint8Array, file: string, where: string): EdfAn
         "invalid bytes",
       );
     }
+    const control = texts.findIndex((text) => [...text].some((c) => c.charCodeAt(0) < 32));
+    if (control >= 0) {
+      throw new DataFormatError(
+        file,
+        `${where} byte ${pos} text`,
+        "annotation text without control characters",
+        JSON.stringify(texts[control]),
+      );
+    }
     // The first TAL of a record keeps time: its only annotation is empty.
     // Empty annotations carry nothing elsewhere either, so none is returned.
     for (const text of texts) if (text !== "") out.push({ onset, duration, text });

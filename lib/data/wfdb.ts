@@ -705,6 +705,14 @@ export function decodeWfdbAnnotations(bytes: Uint8Array, file: string): WfdbAnno
       "end of data",
     );
   }
+  if (pos < bytes.length) {
+    throw new DataFormatError(
+      file,
+      `byte ${pos}`,
+      "nothing after the end-of-file word",
+      `${bytes.length - pos} more bytes`,
+    );
+  }
   return {
     sample: Int32Array.from(sample),
     code: Uint8Array.from(code),

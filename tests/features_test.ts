@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hannWindow, stftMagnitude } from "../lib/features/stft.ts";
+import { frameCount, frameLabels, stackChannels, windowSequences } from "../lib/features/frames.ts";
+import {
+  applyZScore,
+  splitZScoreStats,
+  ZERO_STD_REPLACEMENT,
+  zScoreStats,
+} from "../lib/features/normalise.ts";
+import { OptionError, ShapeError } from "../lib/errors.ts";
 import { readWfdbRecord } from "../lib/data/wfdb.ts";
 import { sharedDatasetsDir } from "../lib/paths.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
@@ -97,5 +105,76 @@ Deno.test("stftMagnitude: short signal has no frames; bad options and NaN throw"
   assert.throws(
     () => stftMagnitude(Float64Array.of(1, NaN, 2), { nFft: 2, hop: 1 }),
     /signal\[1\]/,
+  );
+});
+
+Deno.test("frameLabels: argmax of bincount per frame, ties to the smallest label, excluded as −1", () => {
+  const labels = Int32Array.from([0, 0, 1, 1, 2, 2, 2, -1, -1, -1, -1, 3]);
+  // frames of 4 samples, hop 2: [0,0,1,1] [1,1,2,2] [2,2,2,-1] [2,-1,-1,-1] [-1,-1,-1,3]
+  assert.deepEqual([...frameLabels(labels, { frameLength: 4, hop: 2 })], [0, 1, 2, -1, -1]);
+  // tie between excluded and a label goes to −1 (the smallest class)
+  assert.deepEqual([...frameLabels(Int8Array.from([5, 5, -1, -1]), { frameLength: 4, hop: 4 })], [
+    -1,
+  ]);
+  assert.deepEqual([...frameLabels(Int8Array.from([5, 5, 5, -1]), { frameLength: 4, hop: 4 })], [
+    5,
+  ]);
+  // frame count equals the STFT's and the incomplete tail is dropped
+  assert.equal(frameLabels(new Int32Array(4000), { frameLength: 50, hop: 25 }).length, 159);
+  assert.equal(frameCount(4000, { frameLength: 178, hop: 178 }), 22);
+  assert.equal(frameLabels(new Int32Array(3), { frameLength: 4, hop: 1 }).length, 0);
+  assert.throws(() => frameLabels(new Int32Array(8), { frameLength: 0, hop: 1 }), OptionError);
+});
+
+Deno.test("windowSequences: HARTH rule, full windows only, never past the recording", () => {
+  // n = 200, T = 119, shift 24: max(1, ⌈82/24⌉) = 4 windows at 0, 24, 48, 72
+  assert.deepEqual([...windowSequences(200, { T: 119, shift: 24 })], [0, 24, 48, 72]);
+  assert.deepEqual([...windowSequences(119, { T: 119, shift: 24 })], [0]);
+  assert.deepEqual([...windowSequences(118, { T: 119, shift: 24 })], []);
+  assert.deepEqual([...windowSequences(600, { T: 200, shift: 200 })], [0, 200, 400]);
+  assert.deepEqual([...windowSequences(599, { T: 200, shift: 200 })], [0, 200]);
+  for (let n = 119; n < 700; n += 7) {
+    const starts = windowSequences(n, { T: 119, shift: 24 });
+    assert.equal(starts.length, Math.max(1, Math.ceil((n - 118) / 24)));
+    assert.ok(starts[starts.length - 1] + 119 <= n);
+    assert.ok(starts[starts.length - 1] + 24 + 119 > n, "no further full window fits");
+  }
+});
+
+Deno.test("stackChannels: feature index = channel·nBins + bin", () => {
+  const a = { data: Float32Array.from([1, 2, 3, 4]), nFrames: 2, nBins: 2 };
+  const b = { data: Float32Array.from([5, 6, 7, 8]), nFrames: 2, nBins: 2 };
+  const s = stackChannels([a, b]);
+  assert.equal(s.nFeatures, 4);
+  assert.deepEqual([...s.data], [1, 2, 5, 6, 3, 4, 7, 8]);
+  assert.throws(
+    () => stackChannels([a, { ...b, nFrames: 1, data: b.data.subarray(0, 2) }]),
+    ShapeError,
+  );
+});
+
+Deno.test("z-score: training statistics only; the reference's 'all' option differs", () => {
+  // F = 2; feature 1 is constant in training → std 1e-10
+  const train = [Float32Array.from([1, 5, 3, 5]), Float32Array.from([5, 5])];
+  const evaluation = [Float32Array.from([100, 7])];
+  const stats = splitZScoreStats(train, evaluation, 2, { statsFrom: "train" });
+  assertClose(stats.mean, [3, 5], { label: "train mean" });
+  assertClose(stats.std, [Math.sqrt(8 / 3), ZERO_STD_REPLACEMENT], {
+    rtol: 1e-12,
+    atol: 0,
+    label: "train std",
+  });
+  const all = splitZScoreStats(train, evaluation, 2, { statsFrom: "all" });
+  assertClose(all.mean, [27.25, 5.5], { label: "all mean" });
+  assert.notDeepEqual([...all.mean], [...stats.mean]);
+  const x = applyZScore(Float32Array.from([3, 5, 100, 7]), stats);
+  assert.equal(x[0], 0);
+  assert.equal(x[1], 0);
+  assertClose(x[2], 97 / Math.sqrt(8 / 3), { label: "eval value" });
+  assert.throws(() => zScoreStats([], 2), ShapeError);
+  assert.throws(() => zScoreStats([new Float32Array(3)], 2), ShapeError);
+  assert.throws(
+    () => splitZScoreStats(train, evaluation, 2, { statsFrom: "eval" as "train" }),
+    OptionError,
   );
 });

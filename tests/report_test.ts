@@ -22,6 +22,7 @@ import {
   UnsafeContentError,
   validateNotebook,
 } from "../lib/report/mod.ts";
+import { renderMarkdown } from "../lib/report/markdown.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/report/", import.meta.url));
 
@@ -444,4 +445,49 @@ Deno.test("gitCommit / collectHeader / isOwnNotebook", async () => {
   assert.equal(isOwnNotebook("tests/fixtures/report/executed.ipynb"), false);
   assert.equal(isOwnNotebook("notebooks/../x.ipynb"), false);
   assert.equal(isOwnNotebook("/tmp/notebooks/x.ipynb"), false);
+});
+
+Deno.test("renderMarkdown: heading ids, attachments, link schemes, math and raw HTML", () => {
+  const used = new Set<string>();
+  const { html, headings } = renderMarkdown(
+    [
+      "# A *b* `c`",
+      "# A *b* `c`",
+      "![png](attachment:i.png) ![svg](attachment:s.svg) ![gone](attachment:none.png)",
+      "[js](javascript:alert(1)) [nb](other.ipynb) [ok](https://example.org/d)",
+      "Costs $5 and $6; margin $m = 5$.",
+      '<img src=x onerror="alert(1)">',
+    ].join("\n\n"),
+    {
+      trusted: false,
+      idPrefix: "nb1",
+      usedIds: used,
+      attachments: {
+        "i.png": { "image/png": "iVBO\nRw==" },
+        "s.svg": { "image/svg+xml": ["<svg xmlns='http://www.w3.org/2000/svg'>", "é</svg>"] },
+      },
+    },
+  );
+  assert.deepEqual(headings.map((h) => [h.depth, h.id, h.text]), [
+    [1, "nb1-a-b-c", "A b c"],
+    [1, "nb1-a-b-c-2", "A b c"],
+  ]);
+  assert.deepEqual([...used], ["nb1-a-b-c", "nb1-a-b-c-2"]);
+  const document = parse(html);
+  const srcs = all(document, "img").map((img) => img.getAttribute("src")!);
+  assert.equal(srcs.length, 2);
+  assert.equal(srcs[0], "data:image/png;base64,iVBORw==");
+  const svg = new TextDecoder().decode(
+    Uint8Array.from(atob(srcs[1].split(",")[1]), (c) => c.charCodeAt(0)),
+  );
+  assert.equal(svg, "<svg xmlns='http://www.w3.org/2000/svg'>é</svg>");
+  assert.ok(document.querySelector(".missing-image")!.textContent!.includes("gone"));
+  assert.deepEqual(all(document, "a").map((a) => a.getAttribute("href")), [
+    "https://example.org/d",
+  ]);
+  assert.deepEqual(all(document, "span.link").map((s) => s.textContent), ["js", "nb"]);
+  assert.deepEqual(all(document, ".math").map((m) => m.textContent), ["$m = 5$"]);
+  assert.ok(html.includes("Costs $5 and $6;"));
+  assert.equal(all(document, "img[onerror]").length, 0);
+  assert.deepEqual(findExternalReferences(html), []);
 });

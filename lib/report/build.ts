@@ -153,7 +153,7 @@ function renderTimings(notebooks: RenderedNotebook[]): string {
 function renderToc(notebooks: RenderedNotebook[]): string {
   const items = notebooks.map(({ id, path, headings }) => {
     const sub = headings.map((h) =>
-      `<li class="toc-h${h.depth}"><a href="#${h.id}">${h.html}</a></li>`
+      `<li class="toc-h${h.depth}"><a href="#${h.id}">${h.text}</a></li>`
     ).join("");
     return `<li class="toc-notebook"><a href="#${id}">${escapeHtml(path)}</a></li>${sub}`;
   });

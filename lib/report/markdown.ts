@@ -17,6 +17,8 @@ export interface Heading {
   id: string;
   /** The heading's inline HTML (already safe). */
   html: string;
+  /** The heading as escaped text without tags, for links to it. */
+  text: string;
 }
 
 /** Options of {@linkcode renderMarkdown}. */
@@ -39,6 +41,16 @@ export interface RenderedMarkdown {
 
 const IMAGE_MIMES = ["image/png", "image/jpeg", "image/gif", "image/svg+xml"];
 
+/** Base64 of the UTF-8 bytes of `text`, converted in chunks to stay within argument limits. */
+function base64Utf8(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
 /** `data:` URI of an attachment image, or null when the attachment has no image. */
 function attachmentUri(attachments: IAttachments | undefined, name: string): string | null {
   const bundle = attachments?.[name];
@@ -47,10 +59,7 @@ function attachmentUri(attachments: IAttachments | undefined, name: string): str
     const raw = bundle[mime];
     if (raw === undefined) continue;
     const text = Array.isArray(raw) ? raw.join("") : String(raw);
-    if (mime === "image/svg+xml") {
-      const bytes = new TextEncoder().encode(text);
-      return `data:${mime};base64,${btoa(String.fromCharCode(...bytes))}`;
-    }
+    if (mime === "image/svg+xml") return `data:${mime};base64,${base64Utf8(text)}`;
     return `data:${mime};base64,${text.replace(/\s+/g, "")}`;
   }
   return null;
@@ -105,7 +114,7 @@ export function renderMarkdown(source: string, options: MarkdownOptions): Render
         let id = `${options.idPrefix}-${slug(html)}`;
         for (let k = 2; used.has(id); k++) id = `${options.idPrefix}-${slug(html)}-${k}`;
         used.add(id);
-        headings.push({ depth, id, html });
+        headings.push({ depth, id, html, text: html.replace(/<[^>]*>/g, "") });
         const level = Math.min(depth + 1, 6);
         return `<h${level} id="${id}">${html}</h${level}>\n`;
       },

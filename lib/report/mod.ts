@@ -1,6 +1,15 @@
 /**
  * The study's static HTML report and its chart helper.
  *
+ * The report is one HTML file that loads nothing: CSS and SVG inline, images
+ * as `data:` URIs, no JavaScript. The only URLs it may hold are plain
+ * `<a href>` links written in markdown (e.g. to a dataset's page): following
+ * one is the reader's choice, and the page renders the same offline. Markup
+ * outputs (`text/html`, `image/svg+xml`) and raw HTML in markdown are embedded
+ * only for trusted notebooks (by default those in the repository's
+ * `notebooks/` folder) and only when {@linkcode findExternalReferences} finds
+ * nothing; otherwise they appear as escaped text or the build fails.
+ *
  * ```ts
  * import { buildReport, collectHeader, readNotebook } from "./lib/report/mod.ts";
  * const header = await collectHeader({ backend: "wasm", profile: "quick" });

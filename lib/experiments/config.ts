@@ -1,0 +1,195 @@
+/**
+ * The study's grid: datasets, variants, per-dataset hyper-parameters (spec §5)
+ * and the two profiles.
+ *
+ * @module
+ */
+import type { Profile } from "../data/types.ts";
+import type { LossSpec } from "../losses/mod.ts";
+
+/** Datasets the study runs on. */
+export type StudyDataset =
+  | "hapt"
+  | "mitdb"
+  | "dreams"
+  | "sleep-edf"
+  | "harth"
+  | "afdb"
+  | "synthetic";
+
+/** Variants compared by the study (spec §3 "Variants compared"). */
+export type Variant =
+  | "infonce"
+  | "emargin-reference"
+  | "emargin-reference-m5"
+  | "emargin-intended"
+  | "emargin-stable"
+  | "infonce+vrns"
+  | "infonce+difficult"
+  | "ts2vec";
+
+/** All variants in report order. `emargin-reference-m5` runs on ECG only. */
+export const VARIANTS: readonly Variant[] = [
+  "infonce",
+  "emargin-reference",
+  "emargin-reference-m5",
+  "emargin-intended",
+  "emargin-stable",
+  "infonce+vrns",
+  "infonce+difficult",
+  "ts2vec",
+];
+
+/** Hyper-parameters of one dataset (spec §5). */
+export interface DatasetHyper {
+  /** The paper dataset whose config is used. */
+  paperConfig: "HARTH" | "SleepEEG" | "ECG";
+  temperature: number;
+  margin: number;
+  threshold: number;
+  /** Optimizer steps in the paper profile. */
+  iterations: number;
+  /** The InfoNCE baseline form: LS_HATCL ("ls") or HATCL ("single"). */
+  infonceForm: "ls" | "single";
+  /** Frames per class in the clustering subset (paper: 1000). */
+  clusterPerClass: number;
+}
+
+/** Per-dataset hyper-parameters: each substitute dataset uses its paper domain's config. */
+export const HYPER: Record<StudyDataset, DatasetHyper> = {
+  hapt: hyper("HARTH", 0.05, 5, 600, "ls"),
+  harth: hyper("HARTH", 0.05, 5, 600, "ls"),
+  mitdb: hyper("ECG", 0.5, 100, 200, "single"),
+  afdb: hyper("ECG", 0.5, 100, 200, "single"),
+  dreams: hyper("SleepEEG", 0.1, 5, 600, "ls"),
+  "sleep-edf": hyper("SleepEEG", 0.1, 5, 600, "ls"),
+  synthetic: hyper("SleepEEG", 0.1, 5, 600, "ls"),
+};
+
+function hyper(
+  paperConfig: DatasetHyper["paperConfig"],
+  temperature: number,
+  margin: number,
+  iterations: number,
+  infonceForm: "ls" | "single",
+): DatasetHyper {
+  return {
+    paperConfig,
+    temperature,
+    margin,
+    threshold: 0.4,
+    iterations,
+    infonceForm,
+    clusterPerClass: 1000,
+  };
+}
+
+/** How a profile scales the grid. */
+export interface ProfileSettings {
+  /** Steps = `round(iterations · stepsScale)`, at least `minSteps`. */
+  stepsScale: number;
+  minSteps: number;
+  seeds: number[];
+  /** Folds for cross-validated datasets (DREAMS has 4). */
+  folds: number[];
+  clusterPerClass: number;
+  probeEpochs: number;
+  /** Cap on training sequences used by the probe (quick profile only). */
+  maxProbeSequences: number | null;
+}
+
+/** `quick`: CI-sized (labelled as such in the report); `paper`: the full grid. */
+export const PROFILES: Record<Profile, ProfileSettings> = {
+  quick: {
+    stepsScale: 0.04,
+    minSteps: 8,
+    seeds: [1],
+    folds: [0],
+    clusterPerClass: 200,
+    probeEpochs: 5,
+    maxProbeSequences: 48,
+  },
+  paper: {
+    stepsScale: 1,
+    minSteps: 1,
+    seeds: [1, 2, 3],
+    folds: [0, 1, 2, 3],
+    clusterPerClass: 1000,
+    probeEpochs: 10,
+    maxProbeSequences: null,
+  },
+};
+
+/** The variants that run on a dataset (the m = 5 working setting only where m = 100 diverges). */
+export function variantsFor(dataset: StudyDataset): Variant[] {
+  return VARIANTS.filter((v) => v !== "emargin-reference-m5" || HYPER[dataset].margin > 5);
+}
+
+/** Whether the variant records non-finite losses and continues (reference behaviour). */
+export function isReferenceMode(variant: Variant): boolean {
+  return variant === "emargin-reference" || variant === "emargin-reference-m5" ||
+    variant === "emargin-intended";
+}
+
+/**
+ * The loss of a variant on a dataset. `nTrainFrames` sets the VRNS target
+ * `δ = −1/(k−1)` with `k` = number of training frames (spec §6b).
+ */
+export function lossSpecFor(
+  dataset: StudyDataset,
+  variant: Exclude<Variant, "ts2vec">,
+  nTrainFrames: number,
+): LossSpec {
+  const h = HYPER[dataset];
+  const base = { temperature: h.temperature };
+  switch (variant) {
+    case "infonce":
+      return { kind: "infonce", ...base, form: h.infonceForm };
+    case "emargin-reference":
+      return {
+        kind: "ls-margin",
+        ...base,
+        margin: h.margin,
+        threshold: h.threshold,
+        simVariant: "reference",
+      };
+    case "emargin-reference-m5":
+      return {
+        kind: "ls-margin",
+        ...base,
+        margin: 5,
+        threshold: h.threshold,
+        simVariant: "reference",
+      };
+    case "emargin-intended":
+      return {
+        kind: "ls-margin",
+        ...base,
+        margin: h.margin,
+        threshold: h.threshold,
+        simVariant: "intended",
+      };
+    case "emargin-stable":
+      return { kind: "stable", ...base, margin: h.margin, threshold: h.threshold, form: "ls" };
+    case "infonce+vrns":
+      return {
+        kind: "infonce",
+        ...base,
+        form: h.infonceForm,
+        vrns: { lambda: 30, k: nTrainFrames },
+      };
+    case "infonce+difficult":
+      return {
+        kind: "infonce",
+        ...base,
+        form: h.infonceForm,
+        difficult: { sigma: 0.1, rho: 2, removal: "none" },
+      };
+  }
+}
+
+/** Optimizer steps of a run under a profile. */
+export function stepsFor(dataset: StudyDataset, profile: Profile): number {
+  const p = PROFILES[profile];
+  return Math.max(p.minSteps, Math.round(HYPER[dataset].iterations * p.stepsScale));
+}

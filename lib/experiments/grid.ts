@@ -1,0 +1,79 @@
+/**
+ * The experiment grid of a profile over the datasets found in a data
+ * directory, and sharding of that grid across machines or CI jobs.
+ *
+ * @module
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Profile } from "../data/types.ts";
+import { OptionError } from "../errors.ts";
+import { PROFILES, variantsFor } from "./config.ts";
+import type { StudyDataset } from "./config.ts";
+import type { RunConfig } from "./record.ts";
+
+/** Which study datasets have their files in `dataDir` (in report order). */
+export function availableDatasets(dataDir: string | null): StudyDataset[] {
+  if (!dataDir || !existsSync(dataDir)) return [];
+  const has = (...p: string[]) => existsSync(join(dataDir, ...p));
+  const any = (dir: string, re: RegExp) => {
+    try {
+      return readdirSync(join(dataDir, dir)).some((f) => re.test(f));
+    } catch {
+      return false;
+    }
+  };
+  const out: StudyDataset[] = [];
+  if (has("hapt", "RawData", "labels.txt")) out.push("hapt");
+  if (any("harth", /\.csv$/i)) out.push("harth");
+  if (has("mitdb", "100.hea")) out.push("mitdb");
+  if (any("afdb", /\.hea$/)) out.push("afdb");
+  if (has("dreams", "excerpt1.txt")) out.push("dreams");
+  if (any("sleep-edf", /-PSG\.edf$/i)) out.push("sleep-edf");
+  return out;
+}
+
+/** Datasets with cross-validation folds. */
+const FOLDED: ReadonlySet<StudyDataset> = new Set(["dreams"]);
+
+/** Every run of a profile over the given datasets. */
+export function studyGrid(
+  datasets: StudyDataset[],
+  profile: Profile,
+  dataDir: string | null,
+): RunConfig[] {
+  const p = PROFILES[profile];
+  const runs: RunConfig[] = [];
+  for (const dataset of datasets) {
+    for (const variant of variantsFor(dataset)) {
+      for (const seed of p.seeds) {
+        for (const fold of FOLDED.has(dataset) ? p.folds : [0]) {
+          runs.push({
+            dataset,
+            variant,
+            seed,
+            profile,
+            fold,
+            dataDir: dataset === "synthetic" ? null : dataDir,
+          });
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+/** Parses `"i/n"` (1-based shard i of n). */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new OptionError(`--shard "${text}": expected i/n with 1 ≤ i ≤ n, e.g. 1/2`);
+  }
+  return { index, count };
+}
+
+/** The runs of shard `index` of `count` (round-robin, so shards get similar work). */
+export function shardOf<T>(runs: T[], shard: { index: number; count: number }): T[] {
+  return runs.filter((_, i) => i % shard.count === shard.index - 1);
+}

@@ -1,0 +1,13 @@
+/**
+ * The study: experiment grid, single runs, result records and their cache.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./record.ts";
+export * from "./grid.ts";
+export * from "./result_cache.ts";
+export * from "./run_experiment.ts";
+export * from "./study.ts";
+export * from "./projection.ts";
+export * from "./summary.ts";

@@ -1,0 +1,280 @@
+/**
+ * Runs the study grid: cached results are reused, missing ones are computed
+ * in a pool of Deno workers (one per core), with progress per run.
+ *
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import { initBackend } from "../backend.ts";
+import { EmarginError } from "../errors.ts";
+import type { ResultRecord, RunConfig } from "./record.ts";
+import type { StudyDataset } from "./config.ts";
+import { availableDatasets, studyGrid } from "./grid.ts";
+import { summarise } from "./summary.ts";
+import type { SummaryRow } from "./summary.ts";
+import { runExperiment } from "./run_experiment.ts";
+import { readCachedResult, resultKey, resultsDir, writeCachedResult } from "./result_cache.ts";
+import { loadStudyDataset } from "./run_experiment.ts";
+
+/** Progress of the study: one event per finished run and per training step. */
+export type StudyProgress =
+  | { kind: "cached"; done: number; total: number; config: RunConfig }
+  | {
+    kind: "step";
+    done: number;
+    total: number;
+    config: RunConfig;
+    step: number;
+    steps: number;
+    itPerSec: number;
+    etaSeconds: number;
+  }
+  | { kind: "finished"; done: number; total: number; config: RunConfig; seconds: number }
+  | { kind: "failed"; done: number; total: number; config: RunConfig; error: string };
+
+/** Options of {@linkcode runStudy}. */
+export interface RunStudyOptions {
+  /** Recompute even when a cached record exists. */
+  refresh?: boolean;
+  /** Worker count; 0 runs in this thread. Default: number of cores (at most the run count). */
+  workers?: number;
+  /** Results folder (default `<cacheDir>/results`). */
+  resultsDir?: string;
+  onProgress?: (p: StudyProgress) => void;
+}
+
+/** A run that failed (it is reported, and the other runs go on). */
+export class StudyRunError extends EmarginError {
+  override name = "StudyRunError";
+}
+
+/** The fingerprint of a run's data, to find its cached record without training. */
+async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Promise<string> {
+  const id = `${config.dataset}|${config.profile}|${config.fold}|${config.dataDir}`;
+  let fp = fingerprints.get(id);
+  if (fp === undefined) {
+    const data = await loadStudyDataset(
+      config.dataset,
+      config.profile,
+      config.fold,
+      config.dataDir,
+    );
+    fp = data.meta.fingerprint;
+    fingerprints.set(id, fp);
+  }
+  return resultKey(config, fp);
+}
+
+/**
+ * Runs every config (cached ones are read back) and returns the records in
+ * grid order; failed runs are reported through `onProgress` and left out.
+ */
+export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {}): Promise<{
+  records: ResultRecord[];
+  failures: { config: RunConfig; error: string }[];
+}> {
+  const dir = options.resultsDir ?? resultsDir();
+  const total = runs.length;
+  let done = 0;
+  const records: (ResultRecord | null)[] = new Array(total).fill(null);
+  const failures: { config: RunConfig; error: string }[] = [];
+  const fingerprints = new Map<string, string>();
+  const todo: number[] = [];
+  for (let i = 0; i < total; i++) {
+    const cached = options.refresh
+      ? null
+      : await readCachedResult(await keyOf(runs[i], fingerprints), dir);
+    if (cached) {
+      records[i] = cached;
+      options.onProgress?.({ kind: "cached", done: ++done, total, config: runs[i] });
+    } else todo.push(i);
+  }
+  const finish = async (
+    i: number,
+    rec: ResultRecord | null,
+    error: string | null,
+    seconds: number,
+  ) => {
+    if (rec) {
+      records[i] = rec;
+      await writeCachedResult(rec, dir);
+      options.onProgress?.({ kind: "finished", done: ++done, total, config: runs[i], seconds });
+    } else {
+      failures.push({ config: runs[i], error: error ?? "unknown error" });
+      options.onProgress?.({
+        kind: "failed",
+        done: ++done,
+        total,
+        config: runs[i],
+        error: error ?? "",
+      });
+    }
+  };
+  const workers = Math.min(options.workers ?? availableParallelism(), todo.length);
+  if (workers <= 0) {
+    const backend = await initBackend();
+    for (const i of todo) {
+      const t = performance.now();
+      try {
+        const rec = await runExperiment({
+          ...runs[i],
+          backend,
+          onStep: (p) => options.onProgress?.({ kind: "step", done, total, config: runs[i], ...p }),
+        });
+        await finish(i, rec, null, (performance.now() - t) / 1000);
+      } catch (err) {
+        await finish(
+          i,
+          null,
+          err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+          0,
+        );
+      }
+    }
+  } else {
+    await runInPool(todo, workers, runs, done, total, options, finish);
+  }
+  return { records: records.filter((r): r is ResultRecord => r !== null), failures };
+}
+
+async function runInPool(
+  todo: number[],
+  workers: number,
+  runs: RunConfig[],
+  doneBefore: number,
+  total: number,
+  options: RunStudyOptions,
+  finish: (
+    i: number,
+    rec: ResultRecord | null,
+    error: string | null,
+    seconds: number,
+  ) => Promise<void>,
+): Promise<void> {
+  const queue = [...todo];
+  let done = doneBefore;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+      let current = -1, started = 0;
+      const next = () => {
+        const i = queue.shift();
+        if (i === undefined) {
+          worker.terminate();
+          resolve();
+          return;
+        }
+        current = i;
+        started = performance.now();
+        worker.postMessage({ id: i, config: runs[i] });
+      };
+      worker.onmessage = async (e: MessageEvent) => {
+        const msg = e.data as {
+          id: number;
+          progress?: { step: number; steps: number; itPerSec: number; etaSeconds: number };
+          record?: ResultRecord;
+          error?: string;
+        };
+        if (msg.progress) {
+          options.onProgress?.({
+            kind: "step",
+            done,
+            total,
+            config: runs[msg.id],
+            ...msg.progress,
+          });
+          return;
+        }
+        done++;
+        await finish(
+          msg.id,
+          msg.record ?? null,
+          msg.error ?? null,
+          (performance.now() - started) / 1000,
+        );
+        next();
+      };
+      worker.onerror = async (e: ErrorEvent) => {
+        e.preventDefault();
+        done++;
+        await finish(current, null, `worker crashed: ${e.message}`, 0);
+        worker.terminate();
+        // the crashed worker's remaining share goes to a fresh worker
+        one().then(resolve);
+      };
+      next();
+    });
+  await Promise.all(Array.from({ length: workers }, one));
+}
+
+/** A one-line description of a run, e.g. "hapt · emargin-stable · seed 1 · fold 0". */
+export function describeRun(c: RunConfig): string {
+  return `${c.dataset} · ${c.variant} · seed ${c.seed}${
+    c.dataset === "dreams" ? ` · fold ${c.fold}` : ""
+  }`;
+}
+
+/** Formats study progress as one line (for a TTY status line or a log). */
+export function formatProgress(p: StudyProgress): string {
+  const head = `[${p.done}/${p.total}] ${describeRun(p.config)}`;
+  switch (p.kind) {
+    case "cached":
+      return `${head}: cached`;
+    case "step":
+      return `${head}: step ${p.step}/${p.steps}, ${p.itPerSec.toFixed(2)} it/s, ETA ${
+        Math.ceil(p.etaSeconds)
+      } s`;
+    case "finished":
+      return `${head}: done in ${p.seconds.toFixed(1)} s`;
+    case "failed":
+      return `${head}: FAILED ${p.error}`;
+  }
+}
+
+/** Options of {@linkcode loadStudy}. */
+export interface LoadStudyOptions {
+  profile: "quick" | "paper";
+  /** Data directory; "" or null → the synthetic dataset only. */
+  dataDir?: string | null;
+  /** Restrict to these datasets (default: every one found in dataDir). */
+  datasets?: StudyDataset[];
+  resultsDir?: string;
+  /** Worker count for runs not in the cache (0 = this thread). */
+  workers?: number;
+  onProgress?: (p: StudyProgress) => void;
+}
+
+/** What the notebooks work from: the grid's records and their summary. */
+export interface Study {
+  profile: "quick" | "paper";
+  dataDir: string | null;
+  datasets: StudyDataset[];
+  records: ResultRecord[];
+  failures: { config: RunConfig; error: string }[];
+  summary: SummaryRow[];
+}
+
+/**
+ * The study's records for a profile and data directory: read from the cache,
+ * computing (and caching) any that are missing. With no real dataset in
+ * `dataDir` the synthetic dataset stands in.
+ */
+export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
+  const dataDir = options.dataDir ? options.dataDir : null;
+  const found = options.datasets ?? availableDatasets(dataDir);
+  const datasets: StudyDataset[] = found.length ? found : ["synthetic"];
+  const runs = studyGrid(datasets, options.profile, dataDir);
+  const { records, failures } = await runStudy(runs, {
+    workers: options.workers ?? 0,
+    resultsDir: options.resultsDir,
+    onProgress: options.onProgress,
+  });
+  return {
+    profile: options.profile,
+    dataDir,
+    datasets,
+    records,
+    failures,
+    summary: summarise(records),
+  };
+}

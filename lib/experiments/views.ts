@@ -1,0 +1,456 @@
+/**
+ * Notebook displays of the study: tables and charts built from result
+ * records. Each function returns an object the Deno kernel displays (through
+ * `Symbol.for("Jupyter.display")`); the report embeds what the kernel shows.
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { escapeHtml } from "../report/html.ts";
+import { plot } from "../report/plot.ts";
+import type { ResultRecord } from "./record.ts";
+import type { Study } from "./study.ts";
+import { compare, formatStat, HIGHER_IS_BETTER } from "./summary.ts";
+import type { Comparison, Metric, SummaryRow } from "./summary.ts";
+import type { StudyDataset, Variant } from "./config.ts";
+
+/** Something the Jupyter kernel can display. */
+export interface Displayable {
+  [key: symbol]: () => Record<string, string>;
+}
+
+/** Wraps an HTML fragment as a display object (`text/html`). */
+export function html(fragment: string): Displayable {
+  return { [Symbol.for("Jupyter.display")]: () => ({ "text/html": fragment }) };
+}
+
+/** Renders rows of cells as an HTML table; every cell is escaped. */
+export function htmlTable(
+  header: string[],
+  rows: (string | number | null)[][],
+  { caption }: { caption?: string } = {},
+): string {
+  const cell = (v: string | number | null, tag: string) =>
+    `<${tag}>${escapeHtml(v === null ? "—" : String(v))}</${tag}>`;
+  return `<table>${caption ? `<caption>${escapeHtml(caption)}</caption>` : ""}<thead><tr>${
+    header.map((h) => cell(h, "th")).join("")
+  }</tr></thead><tbody>${
+    rows.map((r) => `<tr>${r.map((v) => cell(v, "td")).join("")}</tr>`).join("")
+  }</tbody></table>`;
+}
+
+const METRIC_LABEL: Record<Metric, string> = {
+  daviesBouldin: "DBI ↓",
+  calinskiHarabasz: "CHI ↑",
+  silhouette: "SIL ↑",
+  nmi: "NMI ↑",
+  ari: "ARI ↑",
+  effectiveRank: "eff. rank",
+  accuracy: "Acc ↑",
+  f1Weighted: "F1 (weighted) ↑",
+  f1Macro: "F1 (macro) ↑",
+  precisionMacro: "Prec (macro) ↑",
+  recallMacro: "Rec (macro) ↑",
+  itPerSec: "it/s",
+  finalLoss: "final loss",
+};
+
+const DATASET_LABEL: Record<StudyDataset, string> = {
+  hapt: "HAPT (activity)",
+  harth: "HARTH (activity)",
+  mitdb: "MIT-BIH Arrhythmia (ECG)",
+  afdb: "MIT-BIH AFDB (ECG)",
+  dreams: "DREAMS (sleep EEG)",
+  "sleep-edf": "Sleep-EDF (sleep EEG)",
+  synthetic: "synthetic",
+};
+
+/** Human name of a study dataset. */
+export function datasetLabel(d: StudyDataset): string {
+  return DATASET_LABEL[d];
+}
+
+/**
+ * Table of `metrics` (mean ± std over seeds × folds) per (dataset, variant);
+ * the best mean per dataset and metric is marked with ★.
+ */
+export function summaryTable(
+  study: Study,
+  metrics: Metric[],
+  { caption, digits = 3 }: { caption?: string; digits?: number } = {},
+): Displayable {
+  const best = new Map<string, number>();
+  for (const m of metrics) {
+    for (const d of study.datasets) {
+      const means = study.summary.filter((r) => r.dataset === d).map((r) => r.metrics[m].mean)
+        .filter((v): v is number => v !== null);
+      if (means.length) {
+        best.set(`${d}|${m}`, HIGHER_IS_BETTER[m] ? Math.max(...means) : Math.min(...means));
+      }
+    }
+  }
+  const rows = study.summary.map((r) => [
+    datasetLabel(r.dataset),
+    r.variant,
+    r.runs,
+    statusText(r),
+    ...metrics.map((m) => {
+      const s = r.metrics[m];
+      const star = s.mean !== null && s.mean === best.get(`${r.dataset}|${m}`) ? " ★" : "";
+      return formatStat(s, m === "calinskiHarabasz" ? 1 : digits) + star;
+    }),
+  ]);
+  return html(
+    htmlTable(
+      [
+        "dataset",
+        "variant",
+        "runs",
+        "clustering status",
+        ...metrics.map((m) => METRIC_LABEL[m]),
+      ],
+      rows,
+      { caption },
+    ),
+  );
+}
+
+function statusText(r: SummaryRow): string {
+  return Object.entries(r.statuses).map(([k, v]) => `${k} ${v}`).join(", ");
+}
+
+/** Training health per (dataset, variant): non-finite losses, divergence, speed. */
+export function trainingTable(study: Study): Displayable {
+  const rows = study.summary.map((r) => {
+    const recs = study.records.filter((x) =>
+      x.config.dataset === r.dataset && x.config.variant === r.variant
+    );
+    const first = recs.map((x) => x.training.firstNonFiniteStep).filter((v): v is number =>
+      v !== null
+    );
+    const simMean = recs.map((x) => x.training.simVectorMean).find((v) => v !== null) ?? null;
+    return [
+      datasetLabel(r.dataset),
+      r.variant,
+      r.runs,
+      recs[0]?.settings.steps ?? null,
+      `${r.runsWithNonFinite}/${r.runs}`,
+      r.nonFiniteSteps,
+      first.length ? Math.min(...first) : null,
+      `${r.diverged}/${r.runs}`,
+      simMean === null ? null : simMean.toFixed(3),
+      formatStat(r.metrics.itPerSec, 2),
+      formatStat(r.metrics.finalLoss, 3),
+    ];
+  });
+  return html(htmlTable([
+    "dataset",
+    "variant",
+    "runs",
+    "steps",
+    "runs with NaN/Inf loss",
+    "non-finite steps",
+    "first non-finite step",
+    "diverged (guarded)",
+    "mean sim vector v",
+    "it/s",
+    "final loss",
+  ], rows));
+}
+
+/** Loss curves of every variant on one dataset (first seed and fold), one panel per variant. */
+export function lossCurves(study: Study, dataset: StudyDataset): Displayable {
+  const recs = firstRuns(study.records, dataset);
+  const panels = recs.map((r) => {
+    const data = r.training.losses.map((loss, step) => ({ step, loss }));
+    const finite = data.filter((d) => d.loss !== null);
+    const chart = plot({
+      width: 260,
+      height: 160,
+      marginLeft: 50,
+      title: r.config.variant,
+      y: { label: "loss", grid: true },
+      x: { label: "step" },
+      marks: [
+        Plot.lineY(data, { x: "step", y: "loss", stroke: "#1f5f99" }),
+        Plot.dot(data.filter((d) => d.loss === null), {
+          x: "step",
+          y: () => finite.length ? finite[0].loss : 0,
+          fill: "#c0392b",
+          r: 2,
+        }),
+      ],
+    });
+    const note = finite.length < data.length
+      ? `${data.length - finite.length} non-finite (red)`
+      : "";
+    return `<figure class="panel"><figcaption>${escapeHtml(r.config.variant)} ${
+      escapeHtml(note)
+    }</figcaption>${chart.svg}</figure>`;
+  });
+  return html(`<div class="panels">${panels.join("")}</div>`);
+}
+
+/** 2-D UMAP maps of evaluation frames per variant, coloured by true class (first seed and fold). */
+export function projectionMaps(study: Study, dataset: StudyDataset): Displayable {
+  const recs = firstRuns(study.records, dataset);
+  const panels = recs.map((r) => {
+    if (!r.projection || r.projection.x.length === 0) {
+      return `<figure class="panel"><figcaption>${
+        escapeHtml(r.config.variant)
+      }</figcaption><p>no map: ${escapeHtml(r.probeError ?? "embeddings not finite")}</p></figure>`;
+    }
+    const names = r.data.classNames;
+    const pts = r.projection.x.map((x, i) => ({
+      x,
+      y: r.projection!.y[i],
+      class: names[r.projection!.label[i]] ?? "?",
+    }));
+    const chart = plot({
+      width: 260,
+      height: 220,
+      x: { axis: null },
+      y: { axis: null },
+      color: { domain: names, scheme: "tableau10" },
+      marks: [Plot.dot(pts, { x: "x", y: "y", fill: "class", r: 1.6 })],
+    });
+    return `<figure class="panel"><figcaption>${
+      escapeHtml(r.config.variant)
+    }</figcaption>${chart.svg}</figure>`;
+  });
+  const names = recs[0]?.data.classNames ?? [];
+  const legend = plot({ color: { domain: names, scheme: "tableau10", legend: true }, marks: [] });
+  return html(`<div>${legend.svg}</div><div class="panels">${panels.join("")}</div>`);
+}
+
+function firstRuns(records: ResultRecord[], dataset: StudyDataset): ResultRecord[] {
+  const seeds = records.filter((r) => r.config.dataset === dataset).map((r) => r.config.seed);
+  const seed = Math.min(...seeds);
+  return records.filter((r) =>
+    r.config.dataset === dataset && r.config.seed === seed && r.config.fold === 0
+  );
+}
+
+/** One verdict line: a comparison with its numbers and whether the data support it. */
+export interface Finding {
+  dataset: StudyDataset;
+  question: string;
+  answer: "yes" | "no" | "not supported by the data" | "no data";
+  evidence: string;
+}
+
+function verdict(c: Comparison, claimWinner: "a" | "b"): Finding["answer"] {
+  if (c.winner === "n/a") return "no data";
+  if (c.winner === "tie") return "not supported by the data";
+  return c.winner === claimWinner ? "yes" : "no";
+}
+
+function evidence(c: Comparison, runs: number): string {
+  const f = (v: number | null) => (v === null ? "—" : v.toFixed(3));
+  return `${c.a} ${f(c.meanA)} vs ${c.b} ${f(c.meanB)} (${runs} run${
+    runs === 1 ? "" : "s"
+  } each; a win needs a gap larger than both standard deviations combined)`;
+}
+
+/**
+ * The paper's claims, tested per dataset from the summary: emargin-reference
+ * beats infonce on the clustering indices (DBI, CHI, SIL) but not on the
+ * probe; the corrected variants; VRNS and difficult-pair handling.
+ */
+export function findings(study: Study): Finding[] {
+  const out: Finding[] = [];
+  const rows = study.summary;
+  const runsOf = (d: StudyDataset, v: Variant) =>
+    rows.find((r) => r.dataset === d && r.variant === v)?.runs ?? 0;
+  const ask = (
+    d: StudyDataset,
+    m: Metric,
+    a: Variant,
+    b: Variant,
+    q: string,
+    claim: "a" | "b" = "a",
+  ) => {
+    const c = compare(rows, d, m, a, b);
+    out.push({
+      dataset: d,
+      question: q,
+      answer: verdict(c, claim),
+      evidence: evidence(c, Math.min(runsOf(d, a), runsOf(d, b))),
+    });
+  };
+  for (const d of study.datasets) {
+    ask(
+      d,
+      "daviesBouldin",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference has a better (lower) DBI than infonce",
+    );
+    ask(
+      d,
+      "calinskiHarabasz",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference has a better (higher) CHI than infonce",
+    );
+    ask(
+      d,
+      "silhouette",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference has a better (higher) silhouette than infonce",
+    );
+    ask(
+      d,
+      "accuracy",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference loses linear-probe accuracy to infonce",
+      "b",
+    );
+    ask(
+      d,
+      "nmi",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference's clusters agree better with the true classes (NMI) than infonce's",
+    );
+    ask(
+      d,
+      "effectiveRank",
+      "emargin-reference",
+      "infonce",
+      "emargin-reference collapses the embedding (lower effective rank than infonce)",
+      "b",
+    );
+    ask(
+      d,
+      "accuracy",
+      "emargin-stable",
+      "emargin-reference",
+      "emargin-stable probes better than emargin-reference",
+    );
+    ask(
+      d,
+      "daviesBouldin",
+      "emargin-stable",
+      "infonce",
+      "emargin-stable keeps a clustering (DBI) gain over infonce",
+    );
+    ask(
+      d,
+      "accuracy",
+      "emargin-intended",
+      "emargin-reference",
+      "fixing only the indicator (D1) improves the probe",
+    );
+    ask(d, "accuracy", "infonce+vrns", "infonce", "VRNS improves the probe over infonce");
+    ask(
+      d,
+      "accuracy",
+      "infonce+difficult",
+      "infonce",
+      "difficult-pair handling (σ, ρ) improves the probe over infonce",
+    );
+  }
+  return out;
+}
+
+/** The findings as a table. */
+export function findingsTable(study: Study, dataset?: StudyDataset): Displayable {
+  const rows = findings(study).filter((f) => !dataset || f.dataset === dataset)
+    .map((f) => [datasetLabel(f.dataset), f.question, f.answer, f.evidence]);
+  return html(htmlTable(["dataset", "claim", "supported?", "evidence"], rows));
+}
+
+function formatValue(v: unknown, digits: number): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) return "NaN";
+    if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "−Inf";
+    return Number.isInteger(v)
+      ? v
+      : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 && v !== 0
+      ? v.toExponential(2)
+      : v.toFixed(digits);
+  }
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  return String(v);
+}
+
+/** Any array of flat objects as a table (columns = keys of the first row; NaN/Inf shown as such). */
+export function table(
+  rows: Record<string, unknown>[],
+  { caption, digits = 4 }: { caption?: string; digits?: number } = {},
+): Displayable {
+  const cols = rows.length ? Object.keys(rows[0]) : [];
+  return html(
+    htmlTable(cols, rows.map((r) => cols.map((c) => formatValue(r[c], digits))), { caption }),
+  );
+}
+
+/** One small line chart per `y` column against the `x` column (each with its own scale). */
+export function linePanels(
+  rows: Record<string, number>[],
+  x: string,
+  ys: string[],
+  { xLabel = x }: { xLabel?: string } = {},
+): Displayable {
+  const panels = ys.map((y) => {
+    const data = rows.map((r) => ({ x: r[x], y: Number.isFinite(r[y]) ? r[y] : null }));
+    const chart = plot({
+      width: 240,
+      height: 160,
+      marginLeft: 55,
+      x: { label: xLabel },
+      y: { label: y, grid: true },
+      marks: [
+        Plot.lineY(data, { x: "x", y: "y", stroke: "#1f5f99" }),
+        Plot.dot(data, { x: "x", y: "y", r: 2 }),
+      ],
+    });
+    const gaps = data.filter((d) => d.y === null).length;
+    return `<figure class="panel"><figcaption>${escapeHtml(y)}${
+      gaps ? ` (${gaps} non-finite points not drawn)` : ""
+    }</figcaption>${chart.svg}</figure>`;
+  });
+  return html(`<div class="panels">${panels.join("")}</div>`);
+}
+
+/** A notice of the profile and data the numbers come from (quick-profile results are labelled as such). */
+export function profileNotice(study: Study): Displayable {
+  const runs = study.records.length;
+  const steps = [...new Set(study.records.map((r) => `${r.config.dataset}: ${r.settings.steps}`))]
+    .join(", ");
+  const text = study.profile === "quick"
+    ? `QUICK PROFILE: ${runs} runs, one seed, shortened training (steps per dataset — ${steps}) and subsampled evaluation. These numbers check the pipeline end to end; they are not the study's results.`
+    : `Paper profile: ${runs} runs (steps per dataset — ${steps}), seeds ${
+      [...new Set(study.records.map((r) => r.config.seed))].join(", ")
+    }.`;
+  const failed = study.failures.length
+    ? ` ${study.failures.length} run(s) failed: ${
+      study.failures.map((f) => `${f.config.dataset}/${f.config.variant}: ${f.error}`).join("; ")
+    }.`
+    : "";
+  return html(`<p class="notice">${escapeHtml(text + failed)}</p>`);
+}
+
+/** Per-class support (evaluation frames) and per-class probe recall for one dataset. */
+export function supportTable(study: Study, dataset: StudyDataset): Displayable {
+  const recs = firstRuns(study.records, dataset).filter((r) => r.probe);
+  const names = recs[0]?.data.classNames ?? [];
+  const rows = names.map((name, c) => [
+    name,
+    recs[0]?.probe?.support[c] ?? null,
+    ...recs.map((r) => {
+      const cm = r.probe!.confusionMatrix;
+      const total = cm[c]?.reduce((a, b) => a + b, 0) ?? 0;
+      return total ? (cm[c][c] / total).toFixed(3) : null;
+    }),
+  ]);
+  return html(
+    htmlTable(["class", "eval support", ...recs.map((r) => `recall · ${r.config.variant}`)], rows, {
+      caption: `${datasetLabel(dataset)}: per-class support and probe recall (first seed and fold)`,
+    }),
+  );
+}

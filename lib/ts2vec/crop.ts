@@ -1,0 +1,79 @@
+/**
+ * TS2Vec's contextual-consistency cropping (yuezhihan/ts2vec ts2vec.py
+ * `fit`): two overlapping random crops of every sequence whose common
+ * segment `[left, right)` is compared after encoding.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Tensor3D } from "../tf.ts";
+import { OptionError } from "../errors.ts";
+import type { Rng } from "../random.ts";
+
+/** One draw of the crop positions for a batch of `B` sequences of length `T`. */
+export interface Crop {
+  /** Length of the overlap, `crop_l ∈ [2, T]`. */
+  length: number;
+  /** Overlap `[left, right)`, `right = left + length`. */
+  left: number;
+  right: number;
+  /** View 1 is `[eleft, right)`, `eleft ∈ [0, left]`. */
+  eleft: number;
+  /** View 2 is `[left, eright)`, `eright ∈ [right, T]`. */
+  eright: number;
+  /** Per-sequence shift, `offset_b ∈ [−eleft, T − eright]`. */
+  offsets: Int32Array;
+}
+
+/** Uniform integer in `[low, high)` (numpy `randint`). */
+function randint(rng: Rng, low: number, high: number): number {
+  return low + rng.int(high - low);
+}
+
+/**
+ * Draws crop positions exactly as TS2Vec (`temporal_unit = 0`):
+ * `crop_l ~ U[2, T]`, `left ~ U[0, T − crop_l]`, `eleft ~ U[0, left]`,
+ * `eright ~ U[right, T]`, `offset_b ~ U[−eleft, T − eright]` (bounds inclusive).
+ */
+export function drawCrop(batchSize: number, T: number, rng: Rng): Crop {
+  if (T < 2) throw new OptionError(`drawCrop: sequences need T ≥ 2 frames, got ${T}`);
+  const length = randint(rng, 2, T + 1);
+  const left = randint(rng, 0, T - length + 1);
+  const right = left + length;
+  const eleft = randint(rng, 0, left + 1);
+  const eright = randint(rng, right, T + 1);
+  const offsets = new Int32Array(batchSize);
+  for (let b = 0; b < batchSize; b++) offsets[b] = randint(rng, -eleft, T - eright + 1);
+  return { length, left, right, eleft, eright, offsets };
+}
+
+/**
+ * `take_per_row`: `out[b, i] = x[b, starts[b] + i]` for `i < length`.
+ * Shapes: `x [B, T, F]` → `[B, length, F]`.
+ */
+export function takePerRow(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
+  const [b, t, f] = x.shape;
+  const index = new Int32Array(b * length);
+  for (let row = 0; row < b; row++) {
+    for (let i = 0; i < length; i++) index[row * length + i] = row * t + starts[row] + i;
+  }
+  return tf.tidy(() =>
+    tf.reshape(
+      tf.gather(tf.reshape(x, [b * t, f]), tf.tensor1d(index, "int32")),
+      [b, length, f],
+    ) as Tensor3D
+  );
+}
+
+/**
+ * The two views of a crop: `[offset + eleft, offset + right)` and
+ * `[offset + left, offset + eright)` of every sequence of `x [B, T, F]`.
+ */
+export function cropViews(x: Tensor3D, crop: Crop): [Tensor3D, Tensor3D] {
+  const starts1 = crop.offsets.map((o) => o + crop.eleft);
+  const starts2 = crop.offsets.map((o) => o + crop.left);
+  return [
+    takePerRow(x, starts1, crop.right - crop.eleft),
+    takePerRow(x, starts2, crop.eright - crop.left),
+  ];
+}

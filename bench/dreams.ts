@@ -17,7 +17,7 @@ import {
   parseDreamsHypnogram,
   resolveDreamsDir,
 } from "../lib/data/dreams.ts";
-import { resamplePoly } from "../lib/features/resample.ts";
+import { gcd, resamplePoly } from "../lib/features/resample.ts";
 import { stftMagnitude } from "../lib/features/stft.ts";
 import { dataDir, sharedDatasetsDir } from "../lib/paths.ts";
 
@@ -58,11 +58,10 @@ export async function benchDreams(): Promise<{ rows: Record<string, unknown>[]; 
       codes: parseDreamsHypnogram(texts[1], files.hypnogram),
     }));
     const nIn = parsed.excerpt.data.length;
-    const [y, tResample] = await timed(() => {
-      let g = 180_000, b = nIn;
-      while (b !== 0) [g, b] = [b, g % b];
-      return resamplePoly(parsed.excerpt.data, 180_000 / g, nIn / g);
-    });
+    const g = gcd(180_000, nIn);
+    const [y, tResample] = await timed(() =>
+      resamplePoly(parsed.excerpt.data, 180_000 / g, nIn / g)
+    );
     const [, tStft] = await timed(() => stftMagnitude(y, { nFft: 178, hop: 178, winLength: 178 }));
     const [, tLabels] = await timed(() => dreamsFrameLabels(dreamsStages(parsed.codes)));
     stage.read += tRead;

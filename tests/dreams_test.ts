@@ -6,7 +6,6 @@ import {
   dreamsEpochCodes,
   dreamsFoldExcerpts,
   dreamsStages,
-  featureStats,
   loadDreamsDataset,
   loadDreamsExcerpt,
   loadDreamsFeatures,
@@ -14,7 +13,8 @@ import {
   readDreamsHypnogram,
 } from "../lib/data/dreams.ts";
 import { DataFormatError, MissingDataError, OptionError } from "../lib/errors.ts";
-import { sharedDatasetsDir } from "../lib/paths.ts";
+import { zScoreStats } from "../lib/features/normalise.ts";
+import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
 import { assertClose, readGolden } from "./_util.ts";
 
 const DIR = join(sharedDatasetsDir(), "dreams");
@@ -213,6 +213,13 @@ Deno.test("the featurised cache returns identical arrays and survives a damaged 
   await Deno.remove(damaged, { recursive: true });
 });
 
+Deno.test("the cache refuses a folder inside the repository (derived arrays never enter git)", async () => {
+  await assert.rejects(
+    () => loadDreamsFeatures(DIR, { cache: join(repoRoot, "lib") }),
+    OptionError,
+  );
+});
+
 Deno.test("loadDreamsDataset: four folds disjoint by excerpt, 5 sequences of 200×90 per excerpt", async () => {
   const seen: string[] = [];
   for (let fold = 0; fold < 4; fold++) {
@@ -266,14 +273,14 @@ Deno.test("loadDreamsDataset: z-score statistics come from the training split on
   const raw = await loadFold(1, "none");
   const norm = await loadFold(1, "train");
   const leaky = await loadFold(1, "all");
-  const stats = featureStats([raw.train.x], 90);
+  const stats = zScoreStats([raw.train.x], 90);
   for (const [r, z] of [[raw.train.x, norm.train.x], [raw.eval.x, norm.eval.x]]) {
     for (let i = 0; i < r.length; i += 997) {
       const f = i % 90;
       assertClose(z[i], (r[i] - stats.mean[f]) / stats.std[f], { rtol: 1e-5, atol: 1e-5 });
     }
   }
-  const trainStats = featureStats([norm.train.x], 90);
+  const trainStats = zScoreStats([norm.train.x], 90);
   for (let f = 0; f < 90; f++) {
     assert.ok(Math.abs(trainStats.mean[f]) < 1e-4, `bin ${f} mean ${trainStats.mean[f]}`);
     assert.ok(Math.abs(trainStats.std[f] - 1) < 1e-4, `bin ${f} std ${trainStats.std[f]}`);

@@ -11,7 +11,7 @@
  * Source: Devuyst S, Dutoit T, Stenuit P, Kerkhofs M. Automatic sleep spindles
  * detection — overview and development of a standard proposal assessment
  * method. Proc. 33rd IEEE EMBS, 1713–1716 (2011). Licence CC BY-NC-ND 3.0:
- * derived arrays are cached under {@linkcode cacheDir} only.
+ * derived arrays are cached under `cacheDir()` (outside git) only.
  *
  * @module
  */
@@ -19,9 +19,11 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataFormatError, MissingDataError, OptionError } from "../errors.ts";
 import { writeFileAtomic } from "../io.ts";
-import { cacheDir, dataDir as defaultDataDir } from "../paths.ts";
+import { dataDir as defaultDataDir } from "../paths.ts";
+import { datasetCacheDir, datasetFingerprint, fileStamps } from "./cache.ts";
 import { makeRng, sampleWithoutReplacement } from "../random.ts";
-import { resamplePoly } from "../features/resample.ts";
+import { gcd, resamplePoly } from "../features/resample.ts";
+import { applyZScore, splitZScoreStats } from "../features/normalise.ts";
 import { stftMagnitude } from "../features/stft.ts";
 import type { Dataset, Profile, SequenceSplit } from "./types.ts";
 
@@ -31,7 +33,11 @@ export const DREAMS_DURATION_S = 1800;
 export const DREAMS_EXCERPTS = 8;
 /** Number of 5-s hypnogram codes per excerpt. */
 export const DREAMS_HYPNOGRAM_LENGTH = 360;
-/** Smallest and largest valid hypnogram codes (negative codes mark movement/unknown). */
+/**
+ * Smallest and largest valid hypnogram codes. Codes −3 … −1 (movement and
+ * unknown stages) are accepted and map to "excluded"; the eight stored
+ * hypnograms happen to use only 0 … 5.
+ */
 export const DREAMS_CODE_RANGE: readonly [number, number] = [-3, 5];
 /**
  * Largest relative distance of `n / 1800` from a whole number of Hz that still
@@ -307,16 +313,13 @@ export interface DreamsFrames {
   down: number;
 }
 
-function gcdInt(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
 /**
  * Frame labels of the recipe: sample `s` (100 Hz) carries the stage of code
  * `⌊s/500⌋`; frame `f` covers samples `[178f, 178f + 178)` and takes
  * `argmax(bincount)` over classes 0…4 plus 5 = excluded, ties to the smaller
- * class; a majority of 5 gives −1.
+ * class; a majority of 5 gives −1. This is the golden recipe's rule: unlike
+ * the generic `frameLabels` of `features/frames.ts`, a tie between excluded
+ * samples and a stage goes to the stage.
  *
  * @param stages `[360]` mapped stages (−1 = excluded).
  * @returns `[1011]` frame labels.
@@ -355,7 +358,7 @@ export function dreamsFrameLabels(stages: Int8Array): Int8Array {
  */
 export function dreamsFramesOf(excerpt: DreamsExcerpt, codes: Int8Array): DreamsFrames {
   const n = excerpt.data.length;
-  const g = gcdInt(DREAMS_RECIPE.samples, n);
+  const g = gcd(DREAMS_RECIPE.samples, n);
   const up = DREAMS_RECIPE.samples / g;
   const down = n / g;
   const resampled = resamplePoly(excerpt.data, up, down);
@@ -390,11 +393,12 @@ export function dreamsFiles(dir: string, n: number): { excerpt: string; hypnogra
 }
 
 /**
- * Reads excerpt `n` (1…8) and its hypnogram from `dir` and applies the 100-Hz
- * recipe (see {@linkcode dreamsFramesOf}).
+ * Reads excerpt `n` (1…8) and its hypnogram from `dir` (the DREAMS folder, or a
+ * data root holding `dreams/`) and applies the 100-Hz recipe (see
+ * {@linkcode dreamsFramesOf}).
  */
 export async function loadDreamsExcerpt(dir: string, n: number): Promise<DreamsFrames> {
-  const files = dreamsFiles(dir, n);
+  const files = dreamsFiles(resolveDreamsDir(dir), n);
   const [excerpt, codes] = await Promise.all([
     readDreamsExcerpt(files.excerpt),
     readDreamsHypnogram(files.hypnogram),
@@ -432,7 +436,10 @@ export interface DreamsFeatures {
 
 /** Options of {@linkcode loadDreamsFeatures}. */
 export interface DreamsFeaturesOptions {
-  /** Cache folder (default `cacheDir()/dreams`); `false` reads and featurises every time. */
+  /**
+   * Cache root (default `cacheDir()`; the file goes to `<root>/datasets/dreams/`);
+   * `false` reads and featurises every time.
+   */
   cache?: string | false;
 }
 
@@ -478,13 +485,8 @@ function sha256Hex(bytes: Uint8Array | string): string {
 }
 
 function cacheKey(files: Array<{ excerpt: string; hypnogram: string }>): string {
-  const stats = files.flatMap((f) =>
-    [f.excerpt, f.hypnogram].map((p) => {
-      const s = Deno.statSync(p);
-      return [p, s.size, s.mtime?.getTime() ?? 0];
-    })
-  );
-  return sha256Hex(JSON.stringify({ recipe: DREAMS_RECIPE, stats })).slice(0, 24);
+  const paths = files.flatMap((f) => [f.excerpt, f.hypnogram]);
+  return datasetFingerprint(fileStamps(paths), DREAMS_RECIPE).slice(0, 24);
 }
 
 interface CacheHeader {
@@ -599,7 +601,7 @@ export async function loadDreamsFeatures(
 ): Promise<DreamsFeatures> {
   const folder = resolveDreamsDir(dir);
   const files = checkFiles(folder);
-  const cacheFolder = cache === false ? null : cache ?? join(cacheDir(), "dreams");
+  const cacheFolder = cache === false ? null : join(datasetCacheDir(cache), "dreams");
   const cacheFile = cacheFolder === null
     ? null
     : join(cacheFolder, `features-${cacheKey(files)}.bin`);
@@ -639,7 +641,7 @@ export interface LoadDreamsOptions {
   /** Cross-validation fold 0…3: evaluates on excerpts {k+1, k+5}. */
   fold?: number;
   normalisation?: DreamsNormalisation;
-  /** Cache folder, or `false` to featurise without caching. */
+  /** Cache root (default `cacheDir()`), or `false` to featurise without caching. */
   cache?: string | false;
 }
 
@@ -655,51 +657,6 @@ export function dreamsFoldExcerpts(fold: number): { train: number[]; eval: numbe
   const train = [];
   for (let n = 1; n <= DREAMS_EXCERPTS; n++) if (!evalSet.includes(n)) train.push(n);
   return { train, eval: evalSet };
-}
-
-/** Per-feature mean and population standard deviation (a zero std becomes 1). */
-export interface FeatureStats {
-  /** `[F]` means. */
-  mean: Float64Array;
-  /** `[F]` standard deviations. */
-  std: Float64Array;
-}
-
-/**
- * Per-feature statistics over the rows of one or more `[rows, F]` arrays:
- * `μ_f = mean_r x[r, f]`, `σ_f = √(mean_r (x[r, f] − μ_f)²)`, with `σ_f = 1`
- * where it is 0 (constant features stay centred instead of exploding).
- */
-export function featureStats(arrays: Float32Array[], F: number): FeatureStats {
-  const mean = new Float64Array(F);
-  const std = new Float64Array(F);
-  let rows = 0;
-  for (const x of arrays) {
-    for (let r = 0; r < x.length; r += F) for (let f = 0; f < F; f++) mean[f] += x[r + f];
-    rows += x.length / F;
-  }
-  for (let f = 0; f < F; f++) mean[f] /= rows;
-  for (const x of arrays) {
-    for (let r = 0; r < x.length; r += F) {
-      for (let f = 0; f < F; f++) {
-        const d = x[r + f] - mean[f];
-        std[f] += d * d;
-      }
-    }
-  }
-  for (let f = 0; f < F; f++) {
-    const s = Math.sqrt(std[f] / rows);
-    std[f] = s > 0 ? s : 1;
-  }
-  return { mean, std };
-}
-
-/** `x[r, f] ← (x[r, f] − μ_f) / σ_f` in place on a `[rows, F]` array. */
-export function applyZScore(x: Float32Array, { mean, std }: FeatureStats): void {
-  const F = mean.length;
-  for (let r = 0; r < x.length; r += F) {
-    for (let f = 0; f < F; f++) x[r + f] = (x[r + f] - mean[f]) / std[f];
-  }
 }
 
 function buildSplit(excerpts: DreamsExcerptFeatures[], T: number, F: number): SequenceSplit {
@@ -759,10 +716,7 @@ export async function loadDreamsDataset(options: LoadDreamsOptions = {}): Promis
   const train = buildSplit(pick(split.train), T, F);
   const evalSplit = buildSplit(pick(split.eval), T, F);
   if (normalisation !== "none") {
-    const stats = featureStats(
-      normalisation === "train" ? [train.x] : [train.x, evalSplit.x],
-      F,
-    );
+    const stats = splitZScoreStats([train.x], [evalSplit.x], F, { statsFrom: normalisation });
     applyZScore(train.x, stats);
     applyZScore(evalSplit.x, stats);
   }

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets.ts";
+import type { Dataset } from "../lib/data/types.ts";
+import { MissingDataError, OptionError } from "../lib/errors.ts";
+import { sharedDatasetsDir } from "../lib/paths.ts";
+
+/** Shapes, label range, disjoint recordings/subjects and class counts of a dataset. */
+function checkDataset(d: Dataset, expected: { T: number; F: number; classes: number }): void {
+  assert.equal(d.T, expected.T);
+  assert.equal(d.F, expected.F);
+  assert.equal(d.classNames.length, expected.classes);
+  for (const [name, split] of [["train", d.train], ["eval", d.eval]] as const) {
+    assert.ok(split.nSequences > 0, `${name} has sequences`);
+    assert.equal(split.x.length, split.nSequences * d.T * d.F, `${name}.x`);
+    assert.equal(split.y.length, split.nSequences * d.T, `${name}.y`);
+    assert.equal(split.recording.length, split.nSequences);
+    for (const v of split.x) assert.ok(Number.isFinite(v), `${name}.x finite`);
+    const counts = new Array(expected.classes).fill(0);
+    for (const y of split.y) {
+      assert.ok(Number.isInteger(y) && y >= -1 && y < expected.classes, `${name} label ${y}`);
+      if (y >= 0) counts[y]++;
+    }
+    assert.deepEqual(d.meta.classCounts[name], counts);
+  }
+  const trainRecordings = new Set(d.train.recording);
+  for (const r of d.eval.recording) {
+    assert.ok(!trainRecordings.has(r), `recording ${r} in both splits`);
+  }
+  const trainSubjects = new Set(d.meta.subjects.train);
+  for (const s of d.meta.subjects.eval) {
+    assert.ok(!trainSubjects.has(s), `subject ${s} in both splits`);
+  }
+  assert.match(d.meta.fingerprint, /^[0-9a-f]{64}$/);
+  assert.ok(d.meta.splitRule.length > 0 && d.meta.source !== undefined);
+}
+
+async function withCache<T>(fn: (cache: string) => Promise<T>): Promise<T> {
+  const cache = await Deno.makeTempDir({ prefix: "emargin-cache-" });
+  try {
+    return await fn(cache);
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
+}
+
+Deno.test("splitSubjects: deterministic, disjoint, fold 0 evaluates the last 30 %", () => {
+  const users = Array.from({ length: 30 }, (_, i) => `user${String(i + 1).padStart(2, "0")}`);
+  const split = splitSubjects(users, 0);
+  assert.deepEqual(split.eval, users.slice(21));
+  assert.deepEqual(split.train, users.slice(0, 21));
+  assert.deepEqual(splitSubjects([...users].reverse(), 0), split);
+  const seen = new Set<string>();
+  for (let fold = 0; fold < 4; fold++) {
+    const s = splitSubjects(users, fold);
+    assert.equal(s.train.length + s.eval.length, 30);
+    assert.ok(s.eval.every((u) => !s.train.includes(u)));
+    s.eval.forEach((u) => seen.add(u));
+  }
+  assert.equal(seen.size, 30, "the folds together evaluate every subject");
+  assert.throws(() => splitSubjects(users, 4), OptionError);
+  assert.deepEqual(splitSubjects(["u2", "u10", "u1"]).train, ["u1", "u2"]);
+});
+
+Deno.test("loadDataset('synthetic'): shapes, labels, determinism, normalisation options, cache hit", async () => {
+  await withCache(async (cache) => {
+    const a = await loadDataset("synthetic", { profile: "quick", cache });
+    checkDataset(a, { T: 100, F: 52, classes: 4 });
+    assert.equal(a.meta.extra?.cacheHit, false);
+    const b = await loadDataset("synthetic", { profile: "quick", cache });
+    assert.equal(b.meta.extra?.cacheHit, true);
+    assert.deepEqual(b.train.x, a.train.x);
+    assert.deepEqual(b.eval.y, a.eval.y);
+    assert.deepEqual(b.meta.subjects, a.meta.subjects);
+    const fresh = await loadDataset("synthetic", { profile: "quick", cache: false });
+    assert.deepEqual(fresh.train.x, a.train.x, "same seed, same data without the cache");
+    const other = await loadDataset("synthetic", { profile: "quick", seed: 1, cache: false });
+    assert.notDeepEqual(other.train.y, a.train.y);
+    const leak = await loadDataset("synthetic", {
+      profile: "quick",
+      normalisation: "all",
+      cache: false,
+    });
+    assert.notDeepEqual(leak.eval.x, a.eval.x);
+    assert.match(leak.meta.notes.join("\n"), /leak/);
+    const raw = await loadDataset("synthetic", {
+      profile: "quick",
+      normalisation: "none",
+      cache: false,
+    });
+    assert.ok(raw.train.x.every((v) => v >= 0), "raw magnitudes are non-negative");
+    assert.notEqual(raw.meta.fingerprint, a.meta.fingerprint);
+  });
+});
+
+Deno.test("loadDataset('hapt', quick): 156 features, T 119, users never in both splits, cached", async () => {
+  await withCache(async (cache) => {
+    const options = { dataDir: sharedDatasetsDir(), profile: "quick" as const, cache };
+    const d = await loadDataset("hapt", options);
+    checkDataset(d, { T: 119, F: 156, classes: 12 });
+    assert.deepEqual(d.meta.subjects, {
+      train: ["user01", "user04", "user07", "user10", "user13", "user16", "user19"],
+      eval: ["user22", "user25", "user28"],
+    });
+    assert.ok(d.meta.classCounts.train.every((c) => c > 0), "all 12 activities in training");
+    assert.equal(d.meta.extra?.cacheHit, false);
+    const again = await loadDataset("hapt", options);
+    assert.equal(again.meta.extra?.cacheHit, true);
+    assert.equal(again.meta.fingerprint, d.meta.fingerprint);
+    assert.deepEqual(again.eval.x, d.eval.x);
+  });
+});
+
+Deno.test("loadDataset('mitdb', quick): 250-Hz recipe, F 1502, 3 sequences per record, cached", async () => {
+  await withCache(async (cache) => {
+    const options = { dataDir: sharedDatasetsDir(), profile: "quick" as const, cache };
+    const d = await loadDataset("mitdb", options);
+    checkDataset(d, { T: 200, F: 1502, classes: 4 });
+    const records = [...d.meta.subjects.train, ...d.meta.subjects.eval];
+    assert.equal(d.train.nSequences + d.eval.nSequences, 3 * records.length);
+    assert.ok(d.meta.classCounts.train[0] > 0, "record 201 brings AFIB frames");
+    const excluded = d.meta.extra?.excludedSamples as Record<string, number>;
+    assert.ok(Object.keys(excluded).length > 0 && !("N" in excluded) && !("AFIB" in excluded));
+    const again = await loadDataset("mitdb", options);
+    assert.equal(again.meta.extra?.cacheHit, true);
+  });
+});
+
+Deno.test("loadDataset: missing data and unknown names raise typed errors", async () => {
+  await assert.rejects(
+    () => loadDataset("hapt", { dataDir: "/nonexistent-data", cache: false }),
+    (e: unknown) => e instanceof MissingDataError && /deno task data/.test(e.message),
+  );
+  await assert.rejects(
+    () => loadDataset("afdb", { dataDir: sharedDatasetsDir(), cache: false }),
+    MissingDataError,
+  );
+  await assert.rejects(
+    () => loadDataset("sleep-edf", { dataDir: sharedDatasetsDir(), cache: false }),
+    (e: unknown) => e instanceof MissingDataError && /PSG/.test(e.message),
+  );
+  await assert.rejects(() => loadDataset("nope"), OptionError);
+  await assert.rejects(
+    () => loadDataset("synthetic", { normalisation: "z" as "train", cache: false }),
+    OptionError,
+  );
+  assert.ok(
+    ["synthetic", "hapt", "harth", "mitdb", "afdb", "sleep-edf"].every((n) => n in DATASET_LOADERS),
+  );
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import type { Scalar, Tensor2D, Tensor3D } from "../lib/tf.ts";
+import type { Scalar, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import type { Encoder, StateDict } from "../lib/encoders/mod.ts";

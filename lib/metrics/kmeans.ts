@@ -12,6 +12,7 @@
  */
 import { DegenerateInputError, OptionError } from "../errors.ts";
 import { makeRng, type Rng } from "../random.ts";
+import { crossDots, roundUp } from "./dots.ts";
 import { countDistinctRows, type Matrix, type MatrixInput, toFiniteMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode kmeans}. */
@@ -57,13 +58,22 @@ function squaredDistance(a: Float64Array, ao: number, b: Float64Array, bo: numbe
 }
 
 /**
+ * Rows of the (centred) data, padded with zero rows to a multiple of 4 for
+ * {@linkcode crossDots}, with their squared norms.
+ */
+interface Points extends Matrix {
+  norms: Float64Array;
+}
+
+/**
  * Greedy k-means++ (sklearn's `_kmeans_plusplus`): each new centre is the best
  * of `2 + ⌊ln k⌋` candidates drawn with probability ∝ D², the one that most
  * lowers the potential `Σ_i min_c ‖x_i − c‖²`. Returns `[k, d]` row-major.
  */
-function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
-  const { data, rows: n, cols: d } = x;
+function kmeansPlusPlus(x: Points, k: number, rng: Rng): Float64Array {
+  const { data, rows: n, cols: d, norms } = x;
   const trials = 2 + Math.floor(Math.log(k));
+  const trialsPad = roundUp(trials, 2);
   const centers = new Float64Array(k * d);
   const first = rng.int(n);
   centers.set(data.subarray(first * d, first * d + d), 0);
@@ -71,10 +81,12 @@ function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
   for (let i = 0; i < n; i++) closest[i] = squaredDistance(data, i * d, data, first * d, d);
   let potential = closest.reduce((s, v) => s + v, 0);
   const cumulative = new Float64Array(n);
+  const candidateRows = new Float64Array(trialsPad * d);
+  const dots = new Float64Array(roundUp(n, 4) * trialsPad);
+  const ids = new Int32Array(trialsPad);
   for (let c = 1; c < k; c++) {
     let s = 0;
     for (let i = 0; i < n; i++) cumulative[i] = s += closest[i];
-    let best: Float64Array<ArrayBuffer> | null = null, bestPotential = Infinity, bestId = 0;
     for (let t = 0; t < trials; t++) {
       const target = rng.next() * potential;
       // Leftmost index with cumulative ≥ target (numpy searchsorted, side "left").
@@ -84,16 +96,26 @@ function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
         if (cumulative[mid] < target) lo = mid + 1;
         else hi = mid;
       }
-      const candidate = lo;
+      ids[t] = lo;
+    }
+    for (let t = 0; t < trialsPad; t++) {
+      const id = ids[Math.min(t, trials - 1)];
+      candidateRows.set(data.subarray(id * d, id * d + d), t * d);
+    }
+    crossDots(data, n, candidateRows, trials, d, dots);
+    let best = closest, bestPotential = Infinity, bestId = 0;
+    for (let t = 0; t < trials; t++) {
+      const id = ids[t];
       const dist = new Float64Array(n);
       let pot = 0;
       for (let i = 0; i < n; i++) {
-        dist[i] = Math.min(closest[i], squaredDistance(data, i * d, data, candidate * d, d));
+        const sq = Math.max(0, norms[i] + norms[id] - 2 * dots[i * trialsPad + t]);
+        dist[i] = Math.min(closest[i], sq);
         pot += dist[i];
       }
-      if (pot < bestPotential) (best = dist), (bestPotential = pot), (bestId = candidate);
+      if (pot < bestPotential) (best = dist), (bestPotential = pot), (bestId = id);
     }
-    closest = best!;
+    closest = best;
     potential = bestPotential;
     centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
   }
@@ -101,18 +123,25 @@ function kmeansPlusPlus(x: Matrix, k: number, rng: Rng): Float64Array {
 }
 
 /** Nearest centre of every row (ties → lowest index), by `‖c‖² − 2 x·c`. */
-function assign(x: Matrix, centers: Float64Array, k: number, labels: Int32Array): void {
+function assign(x: Points, centers: Float64Array, k: number, labels: Int32Array): void {
   const { data, rows: n, cols: d } = x;
+  const kPad = roundUp(k, 2);
+  // An odd k is padded with a copy of centre 0, which never wins a tie.
+  const padded = new Float64Array(kPad * d);
+  padded.set(centers.subarray(0, k * d));
+  if (kPad > k) padded.set(centers.subarray(0, d), k * d);
+  const dots = new Float64Array(roundUp(n, 4) * kPad);
+  crossDots(data, n, padded, k, d, dots);
   const norms = new Float64Array(k);
-  for (let c = 0; c < k; c++) norms[c] = squaredDistance(centers, c * d, new Float64Array(d), 0, d);
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += centers[c * d + j] * centers[c * d + j];
+    norms[c] = s;
+  }
   for (let i = 0; i < n; i++) {
-    const o = i * d;
     let best = 0, bestScore = Infinity;
     for (let c = 0; c < k; c++) {
-      const oc = c * d;
-      let dot = 0;
-      for (let j = 0; j < d; j++) dot += data[o + j] * centers[oc + j];
-      const score = norms[c] - 2 * dot;
+      const score = norms[c] - 2 * dots[i * kPad + c];
       if (score < bestScore) (bestScore = score), (best = c);
     }
     labels[i] = best;
@@ -157,7 +186,7 @@ function updateCenters(
   return sums;
 }
 
-function lloyd(x: Matrix, init: Float64Array, k: number, maxIter: number, tol: number): Run {
+function lloyd(x: Points, init: Float64Array, k: number, maxIter: number, tol: number): Run {
   const { data, rows: n, cols: d } = x;
   let centers = init;
   const labels = new Int32Array(n);
@@ -224,18 +253,22 @@ export function kmeans(x: MatrixInput, options: KMeansOptions): KMeansResult {
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += m.data[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
+  const data = new Float64Array(roundUp(n, 4) * d);
+  const norms = new Float64Array(n);
   let variance = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
-      const t = (m.data[i * d + j] -= mean[j]);
-      variance += t * t;
+      const t = (data[i * d + j] = m.data[i * d + j] - mean[j]);
+      norms[i] += t * t;
     }
+    variance += norms[i];
   }
+  const points: Points = { data, rows: n, cols: d, norms };
   const absTol = (variance / (n * d)) * tol;
   const rng = makeRng(seed);
   let best: Run | null = null;
   for (let r = 0; r < nInit; r++) {
-    const run = lloyd(m, kmeansPlusPlus(m, k, rng), k, maxIter, absTol);
+    const run = lloyd(points, kmeansPlusPlus(points, k, rng), k, maxIter, absTol);
     if (
       best === null || (run.inertia < best.inertia && !sameClustering(run.labels, best.labels, k))
     ) {

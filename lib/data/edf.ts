@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { basename, dirname } from "node:path";
 import { DataFormatError, MissingDataError } from "../errors.ts";
 
 /** Per-signal header columns of an EDF file. */
@@ -304,8 +305,13 @@ export function readEdf(pathOrBytes: string | Uint8Array, options: ReadEdfOption
       bytes = Deno.readFileSync(pathOrBytes);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
+        const dir = dirname(pathOrBytes);
+        const where = existsDir(dir)
+          ? `${pathOrBytes} not found`
+          : `data directory ${dir} does not exist`;
         throw new MissingDataError(
-          `${pathOrBytes} not found; run \`deno task data --only sleep-edf\` (see lib/data/downloads.json)`,
+          `${where}; expected ${basename(pathOrBytes)} in ${dir}; ` +
+            "run `deno task data --only sleep-edf` (datasets listed in lib/data/downloads.json)",
         );
       }
       throw e;
@@ -373,6 +379,14 @@ export function readEdf(pathOrBytes: string | Uint8Array, options: ReadEdfOption
     });
   });
   return { header, signals, annotations };
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 const ONSET = /^[+-](\d+\.?\d*|\.\d+)$/;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DataFormatError, MissingDataError } from "../errors.ts";
 
 /** One signal of a WFDB record, in physical units. */
@@ -80,19 +80,30 @@ const SUPPORTED_FORMATS = new Set([212, 16, 61, 80]);
 const DEFAULT_GAIN = 200;
 const DEFAULT_FS = 250;
 
-/** How to obtain records that are missing from disk. */
-const HOW_TO_GET = "run `deno task data --only <dataset>` (see lib/data/downloads.json)";
+/** Datasets in WFDB format that `deno task data` fetches (lib/data/downloads.json). */
+const WFDB_DATASETS = new Set(["mitdb", "afdb"]);
 
-function readBytes(path: string, what: string[]): Uint8Array {
+/** Reads a record file, or explains which files are missing and how to get them. */
+function readBytes(path: string, expected: string[]): Uint8Array {
   try {
     return Deno.readFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new MissingDataError(
-        `${path} not found; expected ${what.join(", ")}; ${HOW_TO_GET}`,
-      );
-    }
-    throw e;
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    const dir = dirname(path);
+    const dataset = basename(dir);
+    const how = WFDB_DATASETS.has(dataset)
+      ? `run \`deno task data --only ${dataset}\``
+      : "run `deno task data` (datasets listed in lib/data/downloads.json)";
+    const where = existsDir(dir) ? `${path} not found` : `data directory ${dir} does not exist`;
+    throw new MissingDataError(`${where}; expected ${expected.join(", ")} in ${dir}; ${how}`);
+  }
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 
@@ -386,7 +397,7 @@ export function readWfdbRecord(dir: string, record: string): WfdbRecord {
   if (header.name !== record) {
     throw new DataFormatError(
       headerPath,
-      "line 1 record name",
+      "record line name",
       JSON.stringify(record),
       JSON.stringify(header.name),
     );

@@ -6,9 +6,9 @@
  * (rows `experiment user activity start end`, sample positions 1-based and
  * inclusive).
  *
- * The files are plain whitespace-separated decimal numbers; they are parsed by
- * hand (split + a strict decimal pattern) because `Number()` alone accepts
- * forms such as `""`, `"0x1f"` or `"Infinity"` that must be rejected.
+ * The files are plain whitespace-separated decimal numbers; they are scanned by
+ * hand with a strict decimal grammar because `Number()` alone accepts forms
+ * such as `""`, `"0x1f"` or `"Infinity"` that must be rejected.
  *
  * @module
  */
@@ -104,9 +104,87 @@ function lines(text: string): string[] {
   return rows;
 }
 
+/** Is `c` a blank (space, tab, carriage return)? */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
+}
+
+/**
+ * End index of the decimal number `[+-]digits[.digits][(e|E)[+-]digits]`
+ * (at least one mantissa digit) starting at `i`, or −1 if there is none.
+ * The same grammar as `DECIMAL`, scanned by character code for speed.
+ */
+function decimalEnd(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  if (c === 43 || c === 45) c = s.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 48 && c <= 57) (digits++, c = s.charCodeAt(++i));
+  if (c === 46) {
+    c = s.charCodeAt(++i);
+    while (c >= 48 && c <= 57) (digits++, c = s.charCodeAt(++i));
+  }
+  if (digits === 0) return -1;
+  if (c === 101 || c === 69) {
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    let exponent = 0;
+    while (c >= 48 && c <= 57) (exponent++, c = s.charCodeAt(++i));
+    if (exponent === 0) return -1;
+  }
+  return i;
+}
+
+/** Parses one row into `columns[·][r]`; false when the row is not `nColumns` finite decimals. */
+function parseRowFast(row: string, r: number, columns: Float64Array[]): boolean {
+  let i = 0;
+  while (isBlank(row.charCodeAt(i))) i++;
+  for (let c = 0; c < columns.length; c++) {
+    const end = decimalEnd(row, i);
+    if (end < 0 || (end < row.length && !isBlank(row.charCodeAt(end)))) return false;
+    const value = Number(row.slice(i, end));
+    if (!Number.isFinite(value)) return false;
+    columns[c][r] = value;
+    i = end;
+    while (isBlank(row.charCodeAt(i))) i++;
+  }
+  return i === row.length;
+}
+
+/** Throws the DataFormatError describing why `row` is not `nColumns` finite decimals. */
+function rowError(row: string, r: number, file: string, nColumns: number): DataFormatError {
+  const tokens = row.trim().split(/\s+/);
+  if (tokens.length !== nColumns || tokens[0] === "") {
+    return new DataFormatError(
+      file,
+      `line ${r + 1}`,
+      `${nColumns} numbers`,
+      tokens[0] === "" ? "an empty line" : `${tokens.length} fields`,
+    );
+  }
+  for (let c = 0; c < nColumns; c++) {
+    const token = tokens[c];
+    if (!DECIMAL.test(token) || !Number.isFinite(Number(token))) {
+      return new DataFormatError(
+        file,
+        `line ${r + 1} column ${c + 1}`,
+        "a finite decimal number",
+        JSON.stringify(token),
+      );
+    }
+  }
+  return new DataFormatError(
+    file,
+    `line ${r + 1}`,
+    `${nColumns} finite decimal numbers`,
+    JSON.stringify(row),
+  );
+}
+
 /**
  * Parses a whitespace-separated table of finite decimal numbers with exactly
- * `nColumns` per line (`\r` and surrounding blanks ignored).
+ * `nColumns` per line (blanks, tabs and `\r` around the numbers ignored).
+ * Each line is scanned by character code (the grammar of `DECIMAL`) and each
+ * number converted with `Number()`, so values are correctly rounded.
  *
  * @returns `nColumns` columns of `[nRows]` float64.
  * @throws {DataFormatError} naming the file, line and column of the first bad value.
@@ -118,28 +196,7 @@ export function parseNumberColumns(text: string, file: string, nColumns: number)
   }
   const columns = Array.from({ length: nColumns }, () => new Float64Array(rows.length));
   for (let r = 0; r < rows.length; r++) {
-    const tokens = rows[r].trim().split(/\s+/);
-    if (tokens.length !== nColumns || tokens[0] === "") {
-      throw new DataFormatError(
-        file,
-        `line ${r + 1}`,
-        `${nColumns} numbers`,
-        tokens[0] === "" ? "an empty line" : `${tokens.length} fields`,
-      );
-    }
-    for (let c = 0; c < nColumns; c++) {
-      const token = tokens[c];
-      const value = Number(token);
-      if (!DECIMAL.test(token) || !Number.isFinite(value)) {
-        throw new DataFormatError(
-          file,
-          `line ${r + 1} column ${c + 1}`,
-          "a finite decimal number",
-          JSON.stringify(token),
-        );
-      }
-      columns[c][r] = value;
-    }
+    if (!parseRowFast(rows[r], r, columns)) throw rowError(rows[r], r, file, nColumns);
   }
   return columns;
 }

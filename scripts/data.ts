@@ -1,12 +1,13 @@
 /**
- * `deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list]`
+ * `deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list] [--manifest FILE]`
  *
  * Downloads the datasets of `lib/data/downloads.json` into DIR (default: the
  * data directory, `$EMARGIN_DATA` or `data/`), verifying every file by SHA-256
  * and resuming interrupted transfers. Files already present and verified are
  * skipped. A file with no published hash is refused unless
  * `--trust-on-first-use` is given; its hash is then recorded in
- * `DIR/downloads.lock.json` and checked on every later run.
+ * `DIR/downloads.lock.json` and checked on every later run. `--manifest`
+ * reads another manifest of the same form (a mirror, say) instead.
  *
  * @module
  */
@@ -60,6 +61,7 @@ async function main(args: string[]): Promise<number> {
     options: {
       only: { type: "string", multiple: true },
       dir: { type: "string" },
+      manifest: { type: "string" },
       "trust-on-first-use": { type: "boolean", default: false },
       list: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -70,7 +72,9 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const manifest = readDownloadManifest();
+  const manifest = values.manifest === undefined
+    ? readDownloadManifest()
+    : readDownloadManifest(values.manifest);
   const known = Object.keys(manifest.datasets);
   if (values.list) {
     for (const name of known) {

@@ -286,3 +286,62 @@ Deno.test("download: the committed manifest's hashes match the shared copies of 
     assert.ok(manifest.datasets[name].files.every((f) => f.sha256 === null));
   }
 });
+
+async function runDataTask(args: string[]): Promise<{ code: number; stderr: string }> {
+  const script = new URL("../scripts/data.ts", import.meta.url).pathname;
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("download: `deno task data` fetches, verifies, reports and skips what is there", async () => {
+  const known = fixture(120_000, 8), unknown = fixture(3000, 9);
+  const server = serve({ "k.bin": known, "u.bin": unknown });
+  const dir = Deno.makeTempDirSync();
+  try {
+    const manifestPath = join(dir, "manifest.json");
+    const manifest: DownloadManifest = {
+      about: "test",
+      datasets: {
+        demo: {
+          title: "demo",
+          homepage: "http://127.0.0.1/",
+          licence: "none",
+          citation: "none",
+          baseUrl: `${server.base}/file/`,
+          hashSource: "test",
+          files: [{ path: "k.bin", sha256: sha256(known) }, {
+            path: "sub/u.bin",
+            url: `${server.base}/file/u.bin`,
+            sha256: null,
+          }],
+        },
+      },
+    };
+    Deno.writeTextFileSync(manifestPath, JSON.stringify(manifest));
+    const common = ["--manifest", manifestPath, "--dir", join(dir, "data"), "--only", "demo"];
+    const refused = await runDataTask(common);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /UnverifiedDownloadError.*--trust-on-first-use/);
+    assert.equal(server.hits.length, 0);
+
+    const first = await runDataTask([...common, "--trust-on-first-use"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /demo\/k\.bin: .*KiB \/ 117\.2 KiB, .*\/s, ETA /);
+    assert.match(first.stderr, /demo: 2 files verified .*\(2 downloaded/);
+    assert.deepEqual(Deno.readFileSync(join(dir, "data", "demo", "sub", "u.bin")), unknown);
+
+    const second = await runDataTask(common);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /demo: 2 files verified .*\(0 downloaded/);
+    assert.equal(server.hits.length, 2);
+
+    assert.equal((await runDataTask([...common.slice(0, 4), "--only", "nope"])).code, 2);
+  } finally {
+    await server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets.ts";
 import type { Dataset } from "../lib/data/types.ts";
 import { MissingDataError, OptionError } from "../lib/errors.ts";
 import { sharedDatasetsDir } from "../lib/paths.ts";
+import { makeRng } from "../lib/random.ts";
+import { writeEdf } from "./_edf_writer.ts";
 
 /** Shapes, label range, disjoint recordings/subjects and class counts of a dataset. */
 function checkDataset(d: Dataset, expected: { T: number; F: number; classes: number }): void {
@@ -146,4 +149,83 @@ Deno.test("loadDataset: missing data and unknown names raise typed errors", asyn
   assert.ok(
     ["synthetic", "hapt", "harth", "mitdb", "afdb", "sleep-edf"].every((n) => n in DATASET_LOADERS),
   );
+});
+
+/** A 100-epoch night: 70 epochs W, 20 of sleep (N1 N2 N3 N3(4) REM ×4), one unscored, 9 W. */
+function writeNight(dir: string, name: string, seed: number): void {
+  const rng = makeRng(seed);
+  const nRecords = 100;
+  Deno.writeFileSync(
+    join(dir, `${name}E0-PSG.edf`),
+    writeEdf({
+      patient: "X",
+      recording: "Startdate X",
+      startDate: "01.01.90",
+      startTime: "22.00.00",
+      reserved: "",
+      recordDuration: 30,
+      nRecords,
+      signals: [{
+        label: "EEG Fpz-Cz",
+        transducer: "",
+        physicalDimension: "uV",
+        physicalMin: -200,
+        physicalMax: 200,
+        digitalMin: -2048,
+        digitalMax: 2047,
+        prefiltering: "",
+        samplesPerRecord: 3000,
+        data: Float64Array.from(
+          { length: nRecords * 3000 },
+          (_, i) => 20 * Math.sin(i / 7) + 10 * rng.normal(),
+        ),
+      }],
+    }),
+  );
+  const stages = ["1", "2", "3", "4", "R"];
+  const annotations = [{ onset: 0, duration: 2100, text: "Sleep stage W" }];
+  for (let e = 70; e < 90; e++) {
+    annotations.push({ onset: 30 * e, duration: 30, text: `Sleep stage ${stages[(e - 70) % 5]}` });
+  }
+  annotations.push({ onset: 2700, duration: 30, text: "Sleep stage ?" });
+  annotations.push({ onset: 2730, duration: 270, text: "Sleep stage W" });
+  Deno.writeFileSync(
+    join(dir, `${name}EH-Hypnogram.edf`),
+    writeEdf({
+      patient: "X",
+      recording: "Startdate X",
+      startDate: "01.01.90",
+      startTime: "22.00.00",
+      reserved: "EDF+C",
+      recordDuration: 0,
+      nRecords: 1,
+      signals: [],
+      annotations: [annotations],
+    }),
+  );
+}
+
+Deno.test("loadDataset('sleep-edf') on EDF files written by the test: trimming, F 90, T 200", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = join(root, "sleep-edf");
+    await Deno.mkdir(dir);
+    for (const [i, name] of ["SC4001", "SC4011", "SC4021", "SC4031"].entries()) {
+      writeNight(dir, name, i);
+    }
+    const d = await loadDataset("sleep-edf", { dataDir: root, cache: false });
+    checkDataset(d, { T: 200, F: 90, classes: 5 });
+    assert.deepEqual(d.meta.subjects, { train: ["SC400", "SC401", "SC402"], eval: ["SC403"] });
+    // epochs 10…99 kept (60 epochs of wake before the first sleep epoch 70) → 270 000 samples
+    // → ⌊270000/178⌋ = 1516 frames → 7 sequences of 200 per night
+    assert.equal(d.train.nSequences, 21);
+    assert.equal(d.eval.nSequences, 7);
+    const excluded = d.meta.extra?.excludedSamples as Record<string, number>;
+    assert.equal(excluded["movement/unscored"], 4 * 3000);
+    // within a night: 60 W epochs → ⌊180000/178⌋ frames of W first
+    assert.ok(d.eval.y.subarray(0, 1011).every((y) => y === 0));
+    assert.ok(d.meta.classCounts.train.every((c) => c > 0));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

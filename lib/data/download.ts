@@ -102,10 +102,11 @@ export async function sha256File(path: string): Promise<string> {
 
 async function hashInto(hash: Hash, path: string): Promise<number> {
   using file = await Deno.open(path, { read: true });
+  const buffer = new Uint8Array(1 << 16);
   let bytes = 0;
-  for await (const chunk of file.readable.values({ preventCancel: true })) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    hash.update(buffer.subarray(0, n));
+    bytes += n;
   }
   return bytes;
 }

@@ -278,3 +278,19 @@ Deno.test("wfdb: a missing directory gives MissingDataError naming files and `de
     });
   }
 });
+
+Deno.test("wfdb: PhysioNet's CR LF header of record 100 reads like the LF copy", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const text = Deno.readTextFileSync(join(MITDB, "100.hea"));
+    assert.ok(!text.includes("\r"));
+    Deno.writeTextFileSync(join(dir, "100.hea"), text.replace(/\n/g, "\r\n"));
+    Deno.symlinkSync(join(MITDB, "100.dat"), join(dir, "100.dat"));
+    const crlf = readWfdbRecord(dir, "100");
+    const lf = readWfdbRecord(MITDB, "100");
+    assert.deepEqual(crlf.signals.map((s) => s.name), ["MLII", "V5"]);
+    assert.deepEqual(crlf, lf);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

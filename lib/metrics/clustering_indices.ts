@@ -16,8 +16,9 @@
  * | CHI: zero within-cluster dispersion     | `DegenerateInputError` |
  * | silhouette: a point with a = b = 0      | `DegenerateInputError` |
  *
- * Written by hand because no maintained TypeScript package computes these in
- * float64 with sklearn's conventions.
+ * Written by hand: the formulas are short, and they must follow sklearn's
+ * conventions exactly (checked against its outputs to 1e-9) while rejecting
+ * the degenerate cases sklearn scores.
  *
  * @module
  */

@@ -5,8 +5,10 @@
  * Seeded from `lib/random.ts`, so labels are reproducible for a seed (but not
  * equal to sklearn's, whose generator differs).
  *
- * Written by hand because the available JavaScript k-means packages are
- * float32 or unseeded and lack sklearn's convergence rules.
+ * Written by hand because fidelity to the reference needs sklearn's exact
+ * rules (greedy seeding, relative tolerance, empty-cluster relocation,
+ * best-of-`nInit` selection) driven by the project's seeded generator, which
+ * general-purpose k-means packages do not expose.
  *
  * @module
  */

@@ -74,7 +74,8 @@ function toFrames(
         `${name}: buffer of length ${x.data.length} is not ${x.rows} x ${x.cols}`,
       );
     }
-    return { data: Float32Array.from(x.data), rows: x.rows, cols: x.cols };
+    const data = x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
+    return { data, rows: x.rows, cols: x.cols };
   }
   const t = x as Tensor2D;
   if (t.rank !== 2) throw new ShapeError(`${name}: expected a 2-D tensor, got shape [${t.shape}]`);

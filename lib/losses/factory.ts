@@ -1,0 +1,127 @@
+/**
+ * One uniform loss signature for the training loop, built from a
+ * declarative spec.
+ *
+ * @module
+ */
+import type { Scalar, Tensor2D } from "../tf.ts";
+import { OptionError } from "../errors.ts";
+import { hatclLoss, lsHatclLoss } from "./hatcl.ts";
+import { lsMarginLoss, marginLoss, REFERENCE_GAMMA } from "./margin.ts";
+import { simVector } from "./sim_vector.ts";
+import type { SimVariant } from "./sim_vector.ts";
+import { infoNceLoss } from "./infonce.ts";
+import { stableMarginLoss } from "./stable.ts";
+import type { LossForm } from "./log_space.ts";
+import type { DifficultOptions } from "./difficult.ts";
+import type { VrnsCombination } from "./vrns.ts";
+
+/**
+ * A per-frame contrastive loss: `z [N, D]` embeddings and `x [N, F]` raw
+ * inputs, flattened in the same sequence-major row order → scalar.
+ */
+export type ContrastiveLoss = (z: Tensor2D, x: Tensor2D) => Scalar;
+
+/** The reference InfoNCE losses (exp domain). */
+export interface HatclSpec {
+  kind: "hatcl" | "ls-hatcl";
+  temperature: number;
+}
+
+/** The reference margin losses; the sim vector is computed from `x` (single for margin, double for ls-margin). */
+export interface MarginSpec {
+  kind: "margin" | "ls-margin";
+  temperature: number;
+  margin: number;
+  threshold: number;
+  simVariant: SimVariant;
+  /** γ of LS_MARGIN_LOSS (default 0.05; MARGIN_LOSS has none). */
+  gamma?: number;
+}
+
+/** Log-space decoupled InfoNCE (variant 1), with the §6 options. */
+export interface InfoNceSpec {
+  kind: "infonce";
+  temperature: number;
+  form: LossForm;
+  difficult?: DifficultOptions;
+  vrns?: VrnsCombination;
+}
+
+/** The corrected eMargin (variant 4), with the §6 options. */
+export interface StableSpec {
+  kind: "stable";
+  temperature: number;
+  margin: number;
+  threshold: number;
+  gamma?: number;
+  form: LossForm;
+  difficult?: DifficultOptions;
+  vrns?: VrnsCombination;
+}
+
+/** Every loss the training loop can use. */
+export type LossSpec = HatclSpec | MarginSpec | InfoNceSpec | StableSpec;
+
+/**
+ * Builds the {@linkcode ContrastiveLoss} a spec describes. Options are
+ * validated on every call of the returned function (typed errors).
+ */
+export function makeContrastiveLoss(spec: LossSpec): ContrastiveLoss {
+  switch (spec.kind) {
+    case "hatcl":
+      return (z) => hatclLoss(z, spec);
+    case "ls-hatcl":
+      return (z) => lsHatclLoss(z, spec);
+    case "margin":
+    case "ls-margin": {
+      const length = spec.kind === "margin" ? "single" : "double";
+      return (z, x) => {
+        const s = simVector(x, { threshold: spec.threshold, variant: spec.simVariant, length });
+        try {
+          return spec.kind === "margin" ? marginLoss(z, s, spec) : lsMarginLoss(z, s, spec);
+        } finally {
+          s.dispose();
+        }
+      };
+    }
+    case "infonce":
+      return (z) => infoNceLoss(z, spec);
+    case "stable":
+      return (z, x) => stableMarginLoss(z, x, spec);
+    default:
+      throw new OptionError(`loss kind: unknown ${(spec as { kind: string }).kind}`);
+  }
+}
+
+/** A short human label, e.g. "LS_MARGIN (reference v, τ=0.05, m=5, θ=0.4)". */
+export function lossSpecLabel(spec: LossSpec): string {
+  const form = (f: LossForm) => (f === "ls" ? "LS " : "");
+  const extras = (s: InfoNceSpec | StableSpec) =>
+    [
+      s.difficult ? "+difficult" : "",
+      s.vrns ? `+VRN λ=${s.vrns.lambda ?? 30}` : "",
+    ].filter(Boolean).map((e) => ` ${e}`).join("");
+  switch (spec.kind) {
+    case "hatcl":
+      return `HATCL (τ=${spec.temperature})`;
+    case "ls-hatcl":
+      return `LS_HATCL (τ=${spec.temperature})`;
+    case "margin":
+    case "ls-margin": {
+      const name = spec.kind === "margin" ? "MARGIN" : "LS_MARGIN";
+      const gamma = spec.kind === "ls-margin" && (spec.gamma ?? REFERENCE_GAMMA) !== REFERENCE_GAMMA
+        ? `, γ=${spec.gamma}`
+        : "";
+      return `${name} (${spec.simVariant} v, τ=${spec.temperature}, m=${spec.margin}, θ=${spec.threshold}${gamma})`;
+    }
+    case "infonce":
+      return `${form(spec.form)}InfoNCE log-space (τ=${spec.temperature})${extras(spec)}`;
+    case "stable":
+      return `${
+        form(spec.form)
+      }eMargin-stable (τ=${spec.temperature}, m=${spec.margin}, θ=${spec.threshold})${
+        extras(spec)
+      }`;
+  }
+}

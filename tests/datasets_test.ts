@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets.ts";
 import type { Dataset } from "../lib/data/types.ts";
 import { MissingDataError, OptionError } from "../lib/errors.ts";
-import { sharedDatasetsDir } from "../lib/paths.ts";
+import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
+import { datasetCacheDir } from "../lib/data/cache.ts";
 import { makeRng } from "../lib/random.ts";
 import { writeEdf } from "./_edf_writer.ts";
 
@@ -228,4 +229,12 @@ Deno.test("loadDataset('sleep-edf') on EDF files written by the test: trimming, 
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("datasetCacheDir: .cache and outside folders only, never a tracked path", () => {
+  assert.equal(datasetCacheDir(join(repoRoot, ".cache")), join(repoRoot, ".cache", "datasets"));
+  assert.equal(datasetCacheDir("/tmp/x"), join("/tmp/x", "datasets"));
+  assert.throws(() => datasetCacheDir(join(repoRoot, "lib")), OptionError);
+  assert.throws(() => datasetCacheDir(repoRoot), OptionError);
+  assert.throws(() => datasetCacheDir(join(repoRoot, "data")), OptionError);
 });

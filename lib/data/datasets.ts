@@ -266,12 +266,11 @@ async function buildDataset(plan: DatasetPlan, options: LoadDatasetOptions): Pro
     train: selected.train.map((r) => plan.featurise(r)),
     eval: selected.eval.map((r) => plan.featurise(r)),
   };
-  const F = featurised.train[0]?.labels.length
-    ? featurised.train[0].frames.length / featurised.train[0].labels.length
-    : 0;
-  if (!(F > 0)) {
-    throw new DataFormatError(plan.name, "training recordings", "at least one frame", "none");
+  const withFrames = featurised.train.find((r) => r.labels.length > 0);
+  if (!withFrames) {
+    throw new DataFormatError(plan.name, "training recordings", "at least one STFT frame", "none");
   }
+  const F = withFrames.frames.length / withFrames.labels.length;
   if (normalisation !== "none") {
     const stats = splitZScoreStats(
       featurised.train.map((r) => r.frames),
@@ -537,6 +536,7 @@ function ecgPlan(
   records: string[],
   source: NonNullable<DatasetMeta["source"]>,
   quickStride: number,
+  nativeFs: number,
   notes: string[],
 ): DatasetPlan {
   const nFft = 1500, hop = 750;
@@ -606,6 +606,7 @@ function ecgPlan(
       ...notes,
     ],
     source,
+    extra: { nativeFs, leads: "the first two signals of each record" },
   };
 }
 
@@ -632,6 +633,7 @@ export async function loadMitdb(options: LoadDatasetOptions = {}): Promise<Datas
         licence: "ODC-By 1.0",
       },
       8,
+      360,
       [
         "substitute for the MIT-BIH AFDB: few AFL/J frames; many records hold only N",
       ],
@@ -660,6 +662,7 @@ export async function loadAfdb(options: LoadDatasetOptions = {}): Promise<Datase
         licence: "ODC-By 1.0",
       },
       4,
+      250,
       [],
     ),
     options,

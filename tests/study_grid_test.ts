@@ -112,6 +112,7 @@ function fakeRecord(
       effectiveRank: 1,
       nDistinctPoints: 2,
       nNonEmptyClusters: 2,
+      reason: null,
       k: 2,
       perClassCounts: [1],
     },

@@ -10,4 +10,7 @@ export * from "./result_cache.ts";
 export * from "./run_experiment.ts";
 export * from "./study.ts";
 export * from "./projection.ts";
+export * from "./views.ts";
+export * from "./data_views.ts";
+export * from "./defects.ts";
 export * from "./summary.ts";

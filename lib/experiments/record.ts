@@ -30,8 +30,12 @@ export interface ClusteringResult {
   nmi: number | null;
   ari: number | null;
   effectiveRank: number | null;
-  nDistinctPoints: number;
-  nNonEmptyClusters: number;
+  /** Distinct embedding rows (null for non-finite embeddings). */
+  nDistinctPoints: number | null;
+  /** Clusters k-means populated (null when it did not run). */
+  nNonEmptyClusters: number | null;
+  /** Why the status is not "ok" (null when ok). */
+  reason: string | null;
   k: number;
   /** Frames drawn per class for the clustering subset. */
   perClassCounts: number[];

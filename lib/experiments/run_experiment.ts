@@ -16,7 +16,7 @@ import type { LossSpec } from "../losses/mod.ts";
 import { encode, pretrain, sequenceBatches } from "../train/mod.ts";
 import type { PretrainResult } from "../train/mod.ts";
 import { createTs2vecEncoder, ts2vecTrainStep } from "../ts2vec/mod.ts";
-import { effectiveRank, evaluateClustering, linearProbe } from "../metrics/mod.ts";
+import { evaluateClustering, linearProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
 import { HYPER, isReferenceMode, lossSpecFor, PROFILES, stepsFor } from "./config.ts";
 import type { StudyDataset, Variant } from "./config.ts";
@@ -295,20 +295,13 @@ function clusteringOf(
     silhouette: res.silhouette,
     nmi: res.nmi,
     ari: res.ari,
-    effectiveRank: res.status === "nan_embeddings" ? null : safeRank(m),
+    effectiveRank: res.effectiveRank,
     nDistinctPoints: res.nDistinctPoints,
     nNonEmptyClusters: res.nNonEmptyClusters,
+    reason: res.reason,
     k: present,
     perClassCounts: counts,
   };
-}
-
-function safeRank(m: { data: Float64Array; rows: number; cols: number }): number | null {
-  try {
-    return effectiveRank(m);
-  } catch {
-    return null;
-  }
 }
 
 async function probeOf(

@@ -14,6 +14,9 @@
  * Results are cached under `cacheDir()` keyed by the files' sizes and mtimes,
  * the recipe and the options ({@linkcode readCachedDataset}).
  *
+ * "dreams" (`dreams.ts`, `loadDreamsDataset`) brings its own recipe, 4-fold
+ * excerpt split and cache, and is registered here with the others.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -24,6 +27,7 @@ import { applyZScore, splitZScoreStats } from "../features/normalise.ts";
 import { gcd, resamplePoly } from "../features/resample.ts";
 import { stftMagnitude } from "../features/stft.ts";
 import { datasetFingerprint, fileStamps, readCachedDataset, writeCachedDataset } from "./cache.ts";
+import { loadDreamsDataset } from "./dreams.ts";
 import { readEdf } from "./edf.ts";
 import {
   HAPT_CHANNEL_NAMES,
@@ -852,6 +856,7 @@ export const DATASET_LOADERS: Record<string, DatasetLoader> = {
   mitdb: loadMitdb,
   afdb: loadAfdb,
   "sleep-edf": loadSleepEdf,
+  dreams: loadDreamsDataset,
 };
 
 /**

@@ -14,3 +14,4 @@ export * from "./wfdb.ts";
 export * from "./edf.ts";
 export * from "./hypnogram.ts";
 export * from "./download.ts";
+export * from "./dreams.ts";

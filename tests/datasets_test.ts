@@ -148,7 +148,9 @@ Deno.test("loadDataset: missing data and unknown names raise typed errors", asyn
     OptionError,
   );
   assert.ok(
-    ["synthetic", "hapt", "harth", "mitdb", "afdb", "sleep-edf"].every((n) => n in DATASET_LOADERS),
+    ["synthetic", "hapt", "harth", "mitdb", "afdb", "sleep-edf", "dreams"].every((n) =>
+      n in DATASET_LOADERS
+    ),
   );
 });
 

@@ -188,6 +188,8 @@ Deno.test("z-score: training statistics only; the reference's 'all' option diffe
 // inside the 1e-5 STFT tolerance; the head test below checks the generator.
 
 const M32 = 0xffffffffn;
+
+/** `SeedSequence(entropy).generate_state(n, uint64)` for one 32-bit entropy word (pool size 4). */
 function seedSequenceState(entropy: number, nWords64: number): bigint[] {
   const INIT_A = 0x43b0d7e5n, MULT_A = 0x931e8875n, INIT_B = 0x8b51f9ddn, MULT_B = 0x58f38dedn;
   const MIX_L = 0xca01f9ddn, MIX_R = 0x4973f715n;
@@ -218,6 +220,7 @@ function seedSequenceState(entropy: number, nWords64: number): bigint[] {
 }
 const M64 = (1n << 64n) - 1n, M128 = (1n << 128n) - 1n;
 const MULT = 0x2360ed051fc65da44385df649fccf645n;
+/** numpy's `PCG64(SeedSequence(seed))`: returns `next_uint64` (step, then XSL-RR output). */
 function pcg64(seed: number): () => bigint {
   const [s0, s1, i0, i1] = seedSequenceState(seed, 4);
   const initState = (s0 << 64n) | s1, initSeq = (i0 << 64n) | i1;
@@ -236,6 +239,7 @@ function pcg64(seed: number): () => bigint {
     return ((x >> rot) | (x << ((64n - rot) & 63n))) & M64;
   };
 }
+/** 256-layer ziggurat tables `ki` (2⁵² scale), `wi`, `fi` (Marsaglia & Tsang 2000). */
 function zigguratTables() {
   let dn = 3.6541528853610088, tn = dn;
   const vn = 0.00492867323399, m1 = 2 ** 52;
@@ -256,6 +260,7 @@ function zigguratTables() {
   }
   return { ki, wi, fi };
 }
+/** `numpy.random.default_rng(seed).standard_normal(n)` (numpy's `random_standard_normal`). */
 function numpyStandardNormal(seed: number, n: number): Float64Array {
   const next = pcg64(seed);
   const { ki, wi, fi } = zigguratTables();

@@ -709,7 +709,9 @@ export async function loadDreamsDataset(options: LoadDreamsOptions = {}): Promis
     );
   }
   const split = dreamsFoldExcerpts(fold);
-  const { excerpts } = await loadDreamsFeatures(options.dataDir ?? defaultDataDir(), { cache });
+  const { excerpts, fromCache } = await loadDreamsFeatures(options.dataDir ?? defaultDataDir(), {
+    cache,
+  });
   const T = DREAMS_RECIPE.T;
   const F = DREAMS_BINS;
   const pick = (ns: number[]) => excerpts.filter((e) => ns.includes(e.n));
@@ -780,6 +782,7 @@ export async function loadDreamsDataset(options: LoadDreamsOptions = {}): Promis
         licence: "CC BY-NC-ND 3.0",
       },
       extra: {
+        cacheHit: fromCache,
         profile,
         fold,
         normalisation,

@@ -1,12 +1,13 @@
 /**
  * `deno task report [--profile quick|paper] [--data DIR] [--out DIR] [--refresh]
- * [--shard i/n] [--merge DIR…] [--workers N]`
+ * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only]`
  *
  * Runs (or reads from the cache) the study grid, executes the notebooks
  * headlessly on the Deno kernel with the profile and data directory as
  * parameters, and builds one self-contained `index.html` (default `reports/`).
  * With `--shard i/n` it only computes that shard's runs into the cache; a
  * later `--merge DIR…` run copies other machines' result folders in first.
+ * `--cached-only` builds from the cache alone and lists the runs it lacks.
  *
  * @module
  */
@@ -39,6 +40,7 @@ const { values, positionals } = parseArgs({
     data: { type: "string" },
     out: { type: "string" },
     refresh: { type: "boolean", default: false },
+    "cached-only": { type: "boolean", default: false },
     shard: { type: "string" },
     merge: { type: "boolean", default: false },
     workers: { type: "string" },
@@ -127,7 +129,8 @@ const executed = [];
 for (const path of notebookFiles) {
   const t = performance.now();
   const result = await runNotebook(path, {
-    params: { profile, dataDir: dataDir ?? "" },
+    // the grid ran above: the notebooks read its records and compute nothing
+    params: { profile, dataDir: dataDir ?? "", cachedOnly: true },
     timeoutSeconds: values.timeout ? Number(values.timeout) : 1800,
     onProgress: (p) =>
       progress(`${basename(path)}: cell ${p.cell + 1}/${p.cells} ${p.seconds.toFixed(1)} s`),

@@ -40,6 +40,8 @@ export interface RunStudyOptions {
   workers?: number;
   /** Results folder (default `<cacheDir>/results`). */
   resultsDir?: string;
+  /** Only read the cache: runs without a record are reported as not computed. */
+  cachedOnly?: boolean;
   onProgress?: (p: StudyProgress) => void;
 }
 
@@ -87,6 +89,10 @@ export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {})
     if (cached) {
       records[i] = cached;
       options.onProgress?.({ kind: "cached", done: ++done, total, config: runs[i] });
+    } else if (options.cachedOnly) {
+      const error = "not computed (no cached record; --cached-only)";
+      failures.push({ config: runs[i], error });
+      options.onProgress?.({ kind: "failed", done: ++done, total, config: runs[i], error });
     } else todo.push(i);
   }
   const finish = async (
@@ -241,6 +247,8 @@ export interface LoadStudyOptions {
   resultsDir?: string;
   /** Worker count for runs not in the cache (0 = this thread). */
   workers?: number;
+  /** Only read the cache (runs without a record are listed in `failures`). */
+  cachedOnly?: boolean;
   onProgress?: (p: StudyProgress) => void;
 }
 
@@ -267,6 +275,7 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
   const { records, failures } = await runStudy(runs, {
     workers: options.workers ?? 0,
     resultsDir: options.resultsDir,
+    cachedOnly: options.cachedOnly,
     onProgress: options.onProgress,
   });
   return {

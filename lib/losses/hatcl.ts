@@ -12,7 +12,7 @@ import {
   checkEmbeddings,
   columns,
   cosineSimilarity,
-  meanOrNaN,
+  emptyMean,
   offDiagonalMask,
   subDiagonal,
 } from "./similarity.ts";
@@ -28,9 +28,9 @@ export interface HatclOptions {
  * `exp(S/τ)` with the diagonal removed after the exponential, as the
  * reference does (`E − diag(diag(E))`). Shapes: `z [N, D]` → `[N, N]`.
  */
-function expSimilarities(z: Tensor2D, temperature: number): Tensor2D {
-  const n = z.shape[0];
-  const e = tf.exp(tf.div(cosineSimilarity(z), temperature));
+function expSimilarities(similarity: Tensor2D, temperature: number): Tensor2D {
+  const n = similarity.shape[0];
+  const e = tf.exp(tf.div(similarity, temperature));
   return tf.mul(e, offDiagonalMask(n)) as Tensor2D;
 }
 
@@ -50,10 +50,10 @@ export function hatclLoss(z: Tensor2D, options: HatclOptions): Scalar {
   checkTemperature(options.temperature);
   return tf.tidy(() => {
     const n = z.shape[0];
-    const e = expSimilarities(z, options.temperature);
+    const e = expSimilarities(cosineSimilarity(z), options.temperature);
     const positives = subDiagonal(e);
     const denominator = tf.sub(tf.sum(columns(e, 0, n - 1), 0), positives);
-    return tf.neg(meanOrNaN(tf.log(tf.div(positives, denominator)))) as Scalar;
+    return tf.neg(tf.mean(tf.log(tf.div(positives, denominator)))) as Scalar;
   });
 }
 
@@ -75,7 +75,9 @@ export function lsHatclLoss(z: Tensor2D, options: HatclOptions): Scalar {
   checkTemperature(options.temperature);
   return tf.tidy(() => {
     const n = z.shape[0];
-    const e = expSimilarities(z, options.temperature);
+    const similarity = cosineSimilarity(z);
+    if (n < 3) return emptyMean(similarity);
+    const e = expSimilarities(similarity, options.temperature);
     const lower = subDiagonal(e);
     const left = tf.slice(lower, [0], [n - 2]);
     const right = tf.slice(lower, [1], [n - 2]);
@@ -84,6 +86,6 @@ export function lsHatclLoss(z: Tensor2D, options: HatclOptions): Scalar {
       tf.sub(tf.sum(columns(e, 0, n - 2), 0), left),
       tf.sub(tf.sum(columns(e, 1, n - 1), 0), tf.add(right, left)),
     );
-    return tf.neg(meanOrNaN(tf.log(tf.div(numerator, denominator)))) as Scalar;
+    return tf.neg(tf.mean(tf.log(tf.div(numerator, denominator)))) as Scalar;
   });
 }

@@ -8,7 +8,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../tf.ts";
-import { columns, meanOrNaN, subDiagonal } from "./similarity.ts";
+import { columns, emptyMean, subDiagonal } from "./similarity.ts";
 import { logSumExpOf, maskedLogSumExp } from "./log_sum_exp.ts";
 import { bandExclusionMask } from "./neighbours.ts";
 import { difficultPairMask, difficultSampleMask } from "./difficult.ts";
@@ -54,6 +54,7 @@ export function logSpaceContrastive(terms: LogSpaceTerms): Scalar {
   return tf.tidy(() => {
     const { similarity: s, temperature, form, positivesInDenominator, difficult } = terms;
     const n = s.shape[0];
+    if (form === "ls" && n < 3) return emptyMean(s);
     const logits = tf.div(s, temperature) as Tensor2D;
     let negatives = logits;
     let keepPairs: Tensor2D | null = null;
@@ -94,6 +95,6 @@ export function logSpaceContrastive(terms: LogSpaceTerms): Scalar {
       const kept = tf.where(keep, perAnchor, tf.zerosLike(perAnchor));
       return tf.div(tf.sum(kept), tf.sum(tf.cast(keep, "float32"))) as Scalar;
     }
-    return meanOrNaN(perAnchor);
+    return tf.mean(perAnchor);
   });
 }

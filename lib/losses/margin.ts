@@ -13,7 +13,7 @@ import {
   checkEmbeddings,
   columns,
   cosineSimilarity,
-  meanOrNaN,
+  emptyMean,
   offDiagonalMask,
   subDiagonal,
 } from "./similarity.ts";
@@ -90,7 +90,7 @@ export function marginLoss(z: Tensor2D, s: Tensor1D, options: MarginOptions): Sc
     );
     const expNumerator = tf.exp(tf.div(positives, temperature));
     const denominator = tf.sub(tf.sum(tf.exp(marginTerm), 0), expNumerator);
-    return tf.neg(meanOrNaN(tf.log(tf.div(expNumerator, denominator)))) as Scalar;
+    return tf.neg(tf.mean(tf.log(tf.div(expNumerator, denominator)))) as Scalar;
   });
 }
 
@@ -119,6 +119,7 @@ export function lsMarginLoss(z: Tensor2D, s: Tensor1D, options: LsMarginOptions)
   checkGamma(gamma);
   return tf.tidy(() => {
     const sim = cosineSimilarity(z);
+    if (n < 3) return emptyMean(sim);
     const lower = subDiagonal(sim);
     const expLeft = tf.exp(tf.div(tf.slice(lower, [0], [n - 2]), temperature));
     const expRight = tf.exp(tf.div(tf.slice(lower, [1], [n - 2]), temperature));
@@ -137,7 +138,7 @@ export function lsMarginLoss(z: Tensor2D, s: Tensor1D, options: LsMarginOptions)
       tf.sub(tf.sum(columns(e, 1, n - 1), 0), expNumerator),
     );
     return tf.neg(
-      meanOrNaN(tf.log(tf.div(expNumerator, tf.add(denominator, expNumerator)))),
+      tf.mean(tf.log(tf.div(expNumerator, tf.add(denominator, expNumerator)))),
     ) as Scalar;
   });
 }

@@ -84,10 +84,22 @@ export function subDiagonal(m: Tensor2D, offset = 1): Tensor1D {
 
 /**
  * Mean that follows torch on an empty input: `Σx / count`, NaN when empty
- * (tfjs' `mean` returns 0 there). Shapes: `x [K]` → scalar.
+ * (tfjs' `mean` returns 0 there). Shapes: `x [K]` → scalar. On webgpu an
+ * empty input cannot be reduced; use {@linkcode emptyMean} for that case.
  */
 export function meanOrNaN(x: Tensor): Scalar {
   return tf.tidy(() => tf.div(tf.sum(x), x.size) as Scalar);
+}
+
+/**
+ * torch's mean of an empty tensor: NaN. Kept connected to `connectedTo` with
+ * a zero gradient (as torch's backward of an empty mean), and computed without
+ * reducing an empty tensor, which the webgpu backend cannot dispatch.
+ *
+ * Shapes: `connectedTo` any non-empty tensor → scalar NaN.
+ */
+export function emptyMean(connectedTo: Tensor): Scalar {
+  return tf.tidy(() => tf.add(NaN, tf.mul(0, tf.sum(connectedTo))) as Scalar);
 }
 
 /**

@@ -8,7 +8,7 @@
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor2D } from "../tf.ts";
 import { OptionError } from "../errors.ts";
-import { checkEmbeddings, cosineSimilarity, meanOrNaN } from "./similarity.ts";
+import { checkEmbeddings, cosineSimilarity, emptyMean } from "./similarity.ts";
 import { negativePairMask } from "./neighbours.ts";
 
 /** Options of {@linkcode vrnsLoss}; give `delta` or `k`, not both. */
@@ -82,6 +82,6 @@ export function vrnsFromSimilarity(s: Tensor2D, delta: number, p: number): Scala
     const powered = p === 2 ? tf.square(offset) : tf.pow(offset, p);
     const terms = tf.where(tf.greater(mask, 0), powered, tf.zerosLike(powered));
     const count = n * n - n - 2 * (n - 1);
-    return count > 0 ? tf.div(tf.sum(terms), count) as Scalar : meanOrNaN(tf.zeros([0]));
+    return count > 0 ? tf.div(tf.sum(terms), count) as Scalar : emptyMean(s);
   });
 }

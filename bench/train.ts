@@ -1,0 +1,128 @@
+/**
+ * Training-step throughput of FeatureProjector + loss + AdamW (one full
+ * `pretrain` step: forward, sim vector, loss, backward, update) on every
+ * available backend, for a SleepEEG-shaped batch (8 × 200 × 90, N = 1600) and
+ * a HARTH-shaped batch (8 × 119 × 156, N = 952), with the reference eMargin
+ * loss (LS_MARGIN) and LS-InfoNCE (LS_HATCL).
+ *
+ * Throughput = 1 / median step time over the timed steps, after warm-up steps.
+ *
+ * @module
+ */
+import { tf } from "../lib/tf.ts";
+import type { Tensor2D } from "../lib/tf.ts";
+import { availableBackends, initBackend } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backend.ts";
+import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
+import { makeRng } from "../lib/random.ts";
+import { pretrain } from "../lib/train/mod.ts";
+import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+
+interface Shape {
+  dataset: string;
+  B: number;
+  T: number;
+  F: number;
+  temperature: number;
+  margin: number;
+}
+
+const SHAPES: Shape[] = [
+  { dataset: "SleepEEG", B: 8, T: 200, F: 90, temperature: 0.1, margin: 5 },
+  { dataset: "HARTH", B: 8, T: 119, F: 156, temperature: 0.05, margin: 5 },
+];
+const THRESHOLD = 0.4;
+
+function losses(shape: Shape): Record<string, FrameLoss> {
+  const { temperature, margin } = shape;
+  return {
+    lsMarginLoss: (z: Tensor2D, x: Tensor2D) =>
+      tf.tidy(() =>
+        lsMarginLoss(
+          z,
+          simVector(x, { threshold: THRESHOLD, variant: "reference", length: "double" }),
+          { temperature, margin },
+        )
+      ),
+    lsHatclLoss: (z: Tensor2D) => lsHatclLoss(z, { temperature }),
+  };
+}
+
+function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
+  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
+  while (true) yield { indices, epoch: 0, x, shape };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Step times of `warmup + timed` pretrain steps; returns the timed ones (ms). */
+function timeSteps(shape: Shape, loss: FrameLoss, warmup: number, timed: number): number[] {
+  const { B, T, F } = shape;
+  const rng = makeRng(1);
+  const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
+  const encoder = createFeatureProjector({ inFeatures: F, seed: 1 });
+  const stamps: number[] = [performance.now()];
+  pretrain({
+    encoder,
+    loss,
+    batches: repeat(x, [B, T, F]),
+    steps: warmup + timed,
+    mode: "reference",
+    onStep: () => stamps.push(performance.now()),
+  });
+  encoder.dispose();
+  return stamps.slice(1).map((t, i) => t - stamps[i]).slice(warmup);
+}
+
+/**
+ * One row per backend × batch shape × loss, on `backends` (default: every
+ * backend that starts here).
+ */
+export async function benchTrain(
+  backends?: BackendName[],
+): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
+  const rows: Record<string, unknown>[] = [];
+  const notes: string[] = [];
+  backends ??= await availableBackends();
+  for (const backend of backends) {
+    const info = await initBackend({ prefer: backend });
+    const software = info.isFallbackAdapter;
+    const warmup = software ? 1 : 2, timed = software ? 2 : 5;
+    for (const shape of SHAPES) {
+      for (const [lossName, loss] of Object.entries(losses(shape))) {
+        const ms = timeSteps(shape, loss, warmup, timed);
+        const med = median(ms);
+        rows.push({
+          backend: info.adapter ? `${backend} (${info.adapter})` : backend,
+          dataset: shape.dataset,
+          shape: `${shape.B}×${shape.T}×${shape.F}`,
+          N: shape.B * shape.T,
+          loss: lossName,
+          warmup,
+          steps: timed,
+          msPerStep: med,
+          itPerSec: 1000 / med,
+          note: software ? "software WebGPU adapter: 1 warm-up + 2 timed steps" : "",
+        });
+      }
+    }
+  }
+  notes.push(
+    "Reference PyTorch 1.13 CPU on this machine: ~7–11 it/s at N=1600, ~14–29 it/s at N=952.",
+  );
+  return { rows, notes };
+}
+
+if (import.meta.main) {
+  // `deno run -A bench/train.ts [backend …]`
+  const { rows, notes } = await benchTrain(
+    Deno.args.length ? Deno.args as BackendName[] : undefined,
+  );
+  console.table(rows);
+  for (const note of notes) console.log(note);
+}

@@ -1,0 +1,268 @@
+/**
+ * Column sums of an element-wise function of the cosine-similarity matrix,
+ * with an analytic gradient, computed whole or in row blocks.
+ *
+ * For `U [N, D]` (unit rows), `S = U·Uᵀ` and a column function `f_j`
+ * (see {@linkcode columnValues}) the op returns
+ *
+ * ```
+ * c_j = Σ_{i≠j} f_j(S_ij)            (j = 0..N−1; "margin": the diagonal term is f_j(0))
+ * p_k = E_{k+1,k} = f_k(S_{k+1,k})   ("exp": the positives, bit-identical to the summed terms)
+ * p_k = S_{k+1,k}                     (hinge kinds: the positive similarities)
+ * ```
+ *
+ * concatenated as `[c; p]` (length `2N − 1`). With upstream gradients
+ * `w = ∂L/∂c` and `g = ∂L/∂p`, the gradient is
+ *
+ * ```
+ * H_ji = w_j·f'_j(S_ij)  (i ≠ j)      ∂L/∂U = (H + Hᵀ)·U + sub-diagonal terms
+ * q_k  = g_k·f'_k(S_{k+1,k}) ("exp") or g_k (hinge kinds)
+ * ∂L/∂u_{k+1} += q_k·u_k,   ∂L/∂u_k += q_k·u_{k+1}
+ * ```
+ *
+ * so neither `S` nor any mask is materialised beyond one row block
+ * `S_R = U_R·Uᵀ [B, N]`. With `tileRows < N` the backward pass recomputes
+ * each block; the working set is O(B·N + N·D). The diagonal is handled per
+ * kind:
+ * - "exp": it is the largest term of its column, so it is overwritten in the
+ *   block (a B-element scatter) rather than subtracted afterwards;
+ * - hinge kinds: it is the smallest term of its column (`S_jj = 1` is the
+ *   largest similarity and `f_j` decreases there), so it is subtracted from
+ *   the row sum as a length-N vector without cancellation.
+ * Non-finite terms propagate as in the reference: an overflowing diagonal
+ * gives `Inf − Inf = NaN`, as the reference's `Inf·0` does.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
+import { columnGradients, columnValues } from "./column_terms.ts";
+import type { ColumnTermOptions, ColumnValues } from "./column_terms.ts";
+
+type Saver = (tensors: Tensor[]) => void;
+
+/** Rows per block when a loss is called without `tileRows`. */
+export const DEFAULT_TILE_ROWS = 512;
+
+/** Largest N computed as a single block when a loss is called without `tileRows`. */
+export const UNTILED_MAX_ROWS = 2048;
+
+/** Rows per block: `tileRows` if given, else untiled up to {@linkcode UNTILED_MAX_ROWS}. */
+export function resolveTileRows(n: number, tileRows?: number): number {
+  if (tileRows === undefined) return n <= UNTILED_MAX_ROWS ? n : DEFAULT_TILE_ROWS;
+  return Math.max(1, Math.min(n, Math.floor(tileRows)));
+}
+
+/** Flat offsets `r·N + r0 + r + shift` of block row `r`, for the rows where the column exists. */
+function blockOffsets(r0: number, rows: number, n: number, shift: number): Tensor2D {
+  const count = Math.max(0, Math.min(rows, n - r0 - shift));
+  const index = new Int32Array(count);
+  for (let r = 0; r < count; r++) index[r] = r * n + r0 + r + shift;
+  return tf.tensor2d(index, [count, 1], "int32");
+}
+
+/** One row block `S_R` and what the loss needs from it. */
+interface Block {
+  /** `S_R = U_R·Uᵀ`, `[B, N]`. */
+  s: Tensor2D;
+  /** `f` on the block, diagonal already handled for "exp". */
+  values: ColumnValues;
+  /** Row sums with the diagonal rule applied, `[B]`. */
+  sums: Tensor1D;
+  /** Positives of the block's columns, `[min(B, N − 1 − r0)]`. */
+  positives: Tensor1D;
+  /** Hinge kinds: `S_jj` of the block's columns, `[B, 1]`. */
+  diagonal: Tensor2D | null;
+}
+
+function computeBlock(
+  u: Tensor2D,
+  uT: Tensor2D,
+  v: Tensor2D,
+  r0: number,
+  rows: number,
+  o: ColumnTermOptions,
+): Block {
+  const n = u.shape[0];
+  const s = tf.matMul(tf.slice(u, [r0, 0], [rows, -1]), uT) as Tensor2D;
+  const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
+  const diagonalAt = blockOffsets(r0, rows, n, 0);
+  const positiveAt = blockOffsets(r0, rows, n, 1);
+  let values = columnValues(s, vBlock, o);
+  let sums: Tensor1D;
+  let positives: Tensor1D;
+  let diagonal: Tensor2D | null = null;
+  if (o.kind === "exp") {
+    // E_jj ← E_jj·0: 0, or NaN where exp overflowed, as the reference's E − diag(diag(E)).
+    const flat = tf.reshape(values.value, [rows * n]);
+    const onDiagonal = tf.gatherND(flat, diagonalAt) as Tensor1D;
+    const cleared = tf.reshape(
+      tf.tensorScatterUpdate(flat, diagonalAt, tf.mul(onDiagonal, 0)),
+      [rows, n],
+    );
+    values = { value: cleared, hinge: null };
+    sums = tf.sum(cleared, 1) as Tensor1D;
+    positives = tf.gatherND(tf.reshape(cleared, [rows * n]), positiveAt) as Tensor1D;
+  } else {
+    const flat = tf.reshape(s, [rows * n]);
+    diagonal = tf.reshape(tf.gatherND(flat, diagonalAt), [rows, 1]) as Tensor2D;
+    positives = tf.gatherND(flat, positiveAt) as Tensor1D;
+    const onDiagonal = columnValues(diagonal, vBlock, o).value;
+    const rowSums = tf.sum(values.value, 1, true);
+    if (o.kind === "lsMargin") {
+      sums = tf.reshape(tf.sub(rowSums, onDiagonal), [rows]) as Tensor1D;
+    } else {
+      // MARGIN_LOSS zeroes S_jj first, so the diagonal term is f_j(0). Where both
+      // overflow the reference's column sum is Inf (not NaN): keep it.
+      const atZero = columnValues(tf.zerosLike(diagonal), vBlock, o).value;
+      const change = tf.sub(atZero, onDiagonal);
+      const finiteChange = tf.where(tf.isFinite(change), change, tf.zerosLike(change));
+      sums = tf.reshape(tf.add(rowSums, finiteChange), [rows]) as Tensor1D;
+    }
+  }
+  return { s, values, sums, positives, diagonal };
+}
+
+/**
+ * ∂L/∂U contribution of one block: `H_R·U` to rows R and `H_Rᵀ·U_R` to all
+ * rows (returned as a pair), or `(H + Hᵀ)·U` when the block is the whole
+ * matrix. Hinge kinds subtract the diagonal's `2·h_jj·u_j` afterwards.
+ */
+function blockGradient(
+  u: Tensor2D,
+  block: Block,
+  v: Tensor2D,
+  w: Tensor2D,
+  r0: number,
+  o: ColumnTermOptions,
+): { rows: Tensor2D; all: Tensor2D | null } {
+  const rows = block.s.shape[0];
+  const n = u.shape[0];
+  const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
+  const wBlock = tf.slice(w, [r0, 0], [rows, 1]);
+  const h = columnGradients(block.s, block.values, vBlock, wBlock, o);
+  let diagonalTerm: Tensor2D | null = null;
+  if (block.diagonal) {
+    const onDiagonal = columnValues(block.diagonal, vBlock, o);
+    const hjj = columnGradients(block.diagonal, onDiagonal, vBlock, wBlock, o);
+    diagonalTerm = tf.mul(tf.mul(hjj, 2), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
+  }
+  if (rows === n) {
+    const both = tf.matMul(tf.add(h, tf.transpose(h)) as Tensor2D, u) as Tensor2D;
+    return { rows: diagonalTerm ? tf.sub(both, diagonalTerm) as Tensor2D : both, all: null };
+  }
+  const own = tf.matMul(h, u) as Tensor2D;
+  const spread = tf.matMul(tf.transpose(h), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
+  return { rows: diagonalTerm ? tf.sub(own, diagonalTerm) as Tensor2D : own, all: spread };
+}
+
+/** `q_k·u_k` added to row k+1 and `q_k·u_{k+1}` to row k. Shapes: `q [N−1]`, `u [N, D]`. */
+function subDiagonalGradient(u: Tensor2D, q: Tensor1D): Tensor2D {
+  const n = u.shape[0];
+  const qq = tf.reshape(q, [n - 1, 1]);
+  const down = tf.mul(qq, tf.slice(u, [0, 0], [n - 1, -1]));
+  const up = tf.mul(qq, tf.slice(u, [1, 0], [n - 1, -1]));
+  return tf.add(tf.pad(down, [[1, 0], [0, 0]]), tf.pad(up, [[0, 1], [0, 0]])) as Tensor2D;
+}
+
+function blockStarts(n: number, tileRows: number): number[] {
+  const starts: number[] = [];
+  for (let r0 = 0; r0 < n; r0 += tileRows) starts.push(r0);
+  return starts;
+}
+
+function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
+  return tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [u, v, save] = args as [Tensor2D, Tensor2D, Saver];
+    const n = u.shape[0];
+    const uT = tf.transpose(u);
+    const starts = blockStarts(n, tileRows);
+    const sums: Tensor1D[] = [];
+    const positives: Tensor1D[] = [];
+    // A single block is kept for the backward pass; smaller blocks are recomputed there.
+    let whole: Tensor[] = [];
+    for (const r0 of starts) {
+      const rows = Math.min(tileRows, n - r0);
+      const [blockSums, blockPositives, ...rest] = tf.tidy(() => {
+        const b = computeBlock(u, uT, v, r0, rows, o);
+        if (rows < n) return [b.sums, b.positives];
+        const none = tf.zeros([0]);
+        return [
+          b.sums,
+          b.positives,
+          b.s,
+          b.values.value,
+          b.values.hinge ?? none,
+          b.diagonal ?? none,
+        ];
+      });
+      sums.push(blockSums as Tensor1D);
+      positives.push(blockPositives as Tensor1D);
+      whole = rest;
+    }
+    const c = sums.length === 1 ? sums[0] : tf.concat(sums);
+    const p = positives.length === 1 ? positives[0] : tf.concat(positives);
+    const value = tf.concat([c, p]) as Tensor1D;
+    const saved: Tensor[] = [u, v, p, ...whole];
+    save(saved);
+    return {
+      value,
+      gradFunc: (dy: Tensor, kept: Tensor[]) => {
+        const [su, sv, sp] = kept as [Tensor2D, Tensor2D, Tensor1D];
+        const w = tf.reshape(tf.slice(dy, [0], [n]), [n, 1]) as Tensor2D;
+        const g = tf.slice(dy, [n], [n - 1]) as Tensor1D;
+        // "exp": p_k = f_k(S_{k+1,k}) and f' = f/τ; hinge kinds: p_k = S_{k+1,k}.
+        const q = o.kind === "exp" ? tf.mul(g, tf.mul(sp, 1 / o.temperature)) as Tensor1D : g;
+        let grad = subDiagonalGradient(su, q);
+        if (kept.length > 3) {
+          const [s, value, hinge, diagonal] = kept.slice(3) as Tensor2D[];
+          const block: Block = {
+            s,
+            values: { value, hinge: o.kind === "exp" ? null : hinge },
+            sums: tf.zeros([n]),
+            positives: sp,
+            diagonal: o.kind === "exp" ? null : diagonal,
+          };
+          return [tf.add(grad, blockGradient(su, block, sv, w, 0, o).rows), tf.zerosLike(sv)];
+        }
+        const uT = tf.transpose(su);
+        const ownRows: Tensor2D[] = [];
+        for (const r0 of blockStarts(n, tileRows)) {
+          const rows = Math.min(tileRows, n - r0);
+          const [own, spread] = tf.tidy(() => {
+            const block = computeBlock(su, uT, sv, r0, rows, o);
+            const part = blockGradient(su, block, sv, w, r0, o);
+            return [part.rows, part.all as Tensor2D];
+          });
+          ownRows.push(own);
+          const next = tf.add(grad, spread) as Tensor2D;
+          tf.dispose([grad, spread]);
+          grad = next;
+        }
+        const own = tf.concat(ownRows, 0);
+        return [tf.add(grad, own), tf.zerosLike(sv)];
+      },
+    };
+  }) as (u: Tensor2D, v: Tensor2D) => Tensor1D;
+}
+
+/**
+ * Column sums and positives `[c; p]` of a column function over `S = U·Uᵀ`
+ * (see the module documentation for the formulas and the gradient).
+ *
+ * Shapes: `u [N, D]` (unit rows, N ≥ 2), `v [N]` per-column sim vector
+ * (ignored by "exp") → `[2N − 1]`: `c [N]` then `p [N − 1]`. `tileRows`
+ * (default: see {@linkcode resolveTileRows}) bounds the block height.
+ * `v` receives a zero gradient (it is data).
+ */
+export function columnSums(
+  u: Tensor2D,
+  v: Tensor1D,
+  options: ColumnTermOptions,
+  tileRows?: number,
+): Tensor1D {
+  const n = u.shape[0];
+  return tf.tidy(() =>
+    columnSumsOp(options, resolveTileRows(n, tileRows))(u, tf.reshape(v, [n, 1]) as Tensor2D)
+  );
+}

@@ -1,0 +1,267 @@
+import assert from "node:assert/strict";
+import { tf } from "../lib/tf.ts";
+import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backend.ts";
+import { ShapeError } from "../lib/errors.ts";
+import { lsHatclLoss, lsMarginLoss } from "../lib/losses/mod.ts";
+import {
+  fusedHatclLoss,
+  fusedLsHatclLoss,
+  fusedLsMarginLoss,
+  fusedMarginLoss,
+  resolveTileRows,
+} from "../lib/losses/fused/mod.ts";
+import { assertClose, flat, readGolden } from "./_util.ts";
+import type { GoldenNumber } from "./_util.ts";
+
+interface GoldenCase {
+  name: string;
+  loss: "hatcl" | "ls_hatcl" | "margin" | "ls_margin";
+  temperature: number;
+  margin?: number;
+  N: number;
+  D: number;
+  z: GoldenNumber[][];
+  s?: GoldenNumber[];
+  expected: { loss: GoldenNumber; gradZ: GoldenNumber[][]; finite: boolean };
+}
+
+const golden = readGolden<{ cases: GoldenCase[] }>("losses.json");
+
+const f32 = (v: unknown) => Float32Array.from(flat(v));
+
+/** The fused loss a golden case names, with a given block height. */
+function fusedLoss(c: GoldenCase, tileRows?: number): (z: Tensor2D) => Scalar {
+  const s = c.s ? tf.tensor1d(f32(c.s)) : null;
+  const opts = { temperature: c.temperature, margin: c.margin ?? 0, tileRows };
+  switch (c.loss) {
+    case "hatcl":
+      return (z) => fusedHatclLoss(z, opts);
+    case "ls_hatcl":
+      return (z) => fusedLsHatclLoss(z, opts);
+    case "margin":
+      return (z) => fusedMarginLoss(z, s as Tensor1D, opts);
+    case "ls_margin":
+      return (z) => fusedLsMarginLoss(z, s as Tensor1D, opts);
+  }
+}
+
+function finiteScale(values: Float64Array): number {
+  let scale = 0;
+  for (const v of values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  return scale;
+}
+
+function valueAndGrad(loss: (z: Tensor2D) => Scalar, z: Tensor2D) {
+  const { value, grad } = tf.valueAndGrad(loss)(z);
+  const result = { loss: value.dataSync()[0], grad: grad.dataSync() as Float32Array };
+  tf.dispose([value, grad]);
+  return result;
+}
+
+/**
+ * One golden case through one block height, with the tolerances of
+ * tests/losses_test.ts: loss 1e−5 relative; finite gradients 1e−5 relative
+ * plus 1e−5 of the largest entry; otherwise the finiteness pattern.
+ */
+function checkCase(c: GoldenCase, tileRows: number | undefined): string[] {
+  const problems: string[] = [];
+  const label = `${c.name} (tileRows ${tileRows ?? "default"})`;
+  const z = tf.tensor2d(f32(c.z), [c.N, c.D]);
+  const { loss, grad } = valueAndGrad(fusedLoss(c, tileRows), z);
+  z.dispose();
+  const expectedLoss = flat([c.expected.loss])[0];
+  const expectedGrad = flat(c.expected.gradZ);
+  const attempt = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      problems.push(`${label}: ${(e as Error).message}`);
+    }
+  };
+  if (Number.isFinite(expectedLoss)) {
+    attempt(() => assertClose(loss, expectedLoss, { rtol: 1e-5, atol: 1e-6, label: "loss" }));
+  } else {
+    attempt(() => assert.ok(!Number.isFinite(loss), `loss: expected ${expectedLoss}, got ${loss}`));
+  }
+  if (c.expected.finite) {
+    const atol = Math.max(1e-6, 1e-5 * finiteScale(expectedGrad));
+    attempt(() => assertClose(grad, expectedGrad, { rtol: 1e-5, atol, label: "gradZ" }));
+  } else {
+    let mismatched = 0;
+    for (let i = 0; i < expectedGrad.length; i++) {
+      if (Number.isFinite(expectedGrad[i]) !== Number.isFinite(grad[i])) mismatched++;
+    }
+    attempt(() => assert.equal(mismatched, 0, `gradZ: ${mismatched} entries differ in finiteness`));
+  }
+  return problems;
+}
+
+/** Smooth ReLU embeddings with a few transitions, as the encoder produces. */
+function embeddings(n: number, d: number, seed: number): Tensor2D {
+  return tf.tidy(() => {
+    const base = tf.randomUniform([Math.ceil(n / 16), d], 0, 1, "float32", seed);
+    const repeated = tf.reshape(tf.tile(tf.expandDims(base, 1), [1, 16, 1]), [-1, d]);
+    const noise = tf.randomNormal([repeated.shape[0], d], 0, 0.2, "float32", seed + 1);
+    return tf.relu(tf.slice(tf.add(repeated, noise), [0, 0], [n, d])) as Tensor2D;
+  });
+}
+
+for (const backend of ["cpu", "wasm"] as BackendName[]) {
+  Deno.test(`fused losses match every golden case on ${backend}, untiled and tiled`, async () => {
+    await initBackend({ prefer: backend });
+    const problems: string[] = [];
+    for (const c of golden.cases) {
+      problems.push(...checkCase(c, undefined));
+      // Blocks of 7 rows: uneven last block, blocks that straddle the sub-diagonal.
+      if (c.N > 2) problems.push(...checkCase(c, 7));
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(golden.cases.length > 100);
+  });
+
+  Deno.test(`tiled fused losses equal the untiled ones to 1e-5 on ${backend}`, async () => {
+    await initBackend({ prefer: backend });
+    const n = 300;
+    const z = embeddings(n, 24, 3);
+    const v = tf.tidy(() =>
+      tf.cast(tf.greater(tf.randomUniform([n], 0, 1, "float32", 4), 0.7), "float32")
+    ) as Tensor1D;
+    const cases: [string, (tileRows?: number) => (z: Tensor2D) => Scalar][] = [
+      [
+        "lsMargin",
+        (t) => (x) => fusedLsMarginLoss(x, v, { temperature: 0.1, margin: 5, tileRows: t }),
+      ],
+      [
+        "margin",
+        (t) => (x) =>
+          fusedMarginLoss(x, tf.slice(v, [0], [n - 1]), {
+            temperature: 0.1,
+            margin: 1,
+            tileRows: t,
+          }),
+      ],
+      ["hatcl", (t) => (x) => fusedHatclLoss(x, { temperature: 0.1, tileRows: t })],
+      ["lsHatcl", (t) => (x) => fusedLsHatclLoss(x, { temperature: 0.05, tileRows: t })],
+    ];
+    for (const [name, make] of cases) {
+      const whole = valueAndGrad(make(n), z);
+      for (const tile of [1, 64, 299]) {
+        const tiled = valueAndGrad(make(tile), z);
+        assertClose(tiled.loss, whole.loss, {
+          rtol: 1e-5,
+          atol: 0,
+          label: `${name} loss, tile ${tile}`,
+        });
+        const atol = 1e-5 * finiteScale(Float64Array.from(whole.grad));
+        assertClose(tiled.grad, whole.grad, {
+          rtol: 1e-5,
+          atol,
+          label: `${name} grad, tile ${tile}`,
+        });
+      }
+    }
+    tf.dispose([z, v]);
+  });
+
+  Deno.test(`fused losses leak no tensors on ${backend}`, async () => {
+    await initBackend({ prefer: backend });
+    const z = embeddings(40, 8, 5);
+    const v = tf.ones([40]) as Tensor1D;
+    const single = tf.ones([39]) as Tensor1D;
+    const step = (tileRows?: number) => {
+      const { value, grad } = tf.valueAndGrad((x: Tensor2D) =>
+        tf.add(
+          fusedLsMarginLoss(x, v, { temperature: 0.1, margin: 5, tileRows }),
+          fusedLsHatclLoss(x, { temperature: 0.1, tileRows }),
+        ) as Scalar
+      )(z);
+      tf.dispose([value, grad]);
+      fusedMarginLoss(z, single, { temperature: 0.1, margin: 5, tileRows })
+        .dispose();
+    };
+    for (const tileRows of [undefined, 9]) {
+      step(tileRows);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) step(tileRows);
+      assert.equal(tf.memory().numTensors, before, `tileRows ${tileRows}`);
+    }
+    tf.dispose([z, v, single]);
+  });
+}
+
+Deno.test("tiled working set grows with N·tileRows, not N²", async () => {
+  await initBackend({ prefer: "cpu" });
+  const d = 8, tileRows = 16;
+  const peak = async (n: number, tile?: number) => {
+    const z = embeddings(n, d, 7);
+    const v = tf.ones([n]) as Tensor1D;
+    const info = await tf.profile(() => {
+      const { value, grad } = tf.valueAndGrad((x: Tensor2D) =>
+        fusedLsMarginLoss(x, v, { temperature: 0.1, margin: 5, tileRows: tile })
+      )(z);
+      tf.dispose([value, grad]);
+    });
+    tf.dispose([z, v]);
+    return info.peakBytes;
+  };
+  const [small, large, untiled] = [
+    await peak(400, tileRows),
+    await peak(1600, tileRows),
+    await peak(1600),
+  ];
+  // Bytes per row of S: constant in N at a fixed block height (O(B·N + N·D) in all).
+  const perRowSmall = small / 400, perRowLarge = large / 1600;
+  assert.ok(
+    Math.abs(perRowLarge / perRowSmall - 1) < 0.1,
+    `peak bytes per row: ${perRowSmall} at N = 400, ${perRowLarge} at N = 1600`,
+  );
+  const n2 = 1600 * 1600 * 4;
+  assert.ok(untiled > n2, `the untiled path holds N×N matrices (peak ${untiled} B)`);
+  assert.ok(large < n2 / 2, `tiled peak ${large} B vs one N×N matrix of ${n2} B`);
+});
+
+Deno.test("fused losses default to whole matrices for small N and blocks for large N", () => {
+  assert.equal(resolveTileRows(1600), 1600);
+  assert.equal(resolveTileRows(16000), 512);
+  assert.equal(resolveTileRows(100, 7), 7);
+  assert.equal(resolveTileRows(100, 1000), 100);
+});
+
+Deno.test("fused losses agree with the reference on random smooth embeddings", async () => {
+  await initBackend({ prefer: "cpu" });
+  const n = 120;
+  const z = embeddings(n, 16, 11);
+  const v = tf.ones([n]) as Tensor1D;
+  const pairs: [string, (x: Tensor2D) => Scalar, (x: Tensor2D) => Scalar][] = [
+    [
+      "lsMargin",
+      (x) => lsMarginLoss(x, v, { temperature: 0.1, margin: 5 }),
+      (x) => fusedLsMarginLoss(x, v, { temperature: 0.1, margin: 5, tileRows: 50 }),
+    ],
+    [
+      "lsHatcl",
+      (x) => lsHatclLoss(x, { temperature: 0.1 }),
+      (x) => fusedLsHatclLoss(x, { temperature: 0.1, tileRows: 50 }),
+    ],
+  ];
+  for (const [name, reference, fused] of pairs) {
+    const want = valueAndGrad(reference, z);
+    const got = valueAndGrad(fused, z);
+    assertClose(got.loss, want.loss, { rtol: 1e-5, atol: 1e-6, label: `${name} loss` });
+    const atol = 1e-5 * finiteScale(Float64Array.from(want.grad));
+    assertClose(got.grad, want.grad, { rtol: 1e-5, atol, label: `${name} grad` });
+  }
+  tf.dispose([z, v]);
+});
+
+Deno.test("fused margin losses reject sim vectors of the wrong length", async () => {
+  await initBackend({ prefer: "cpu" });
+  const z = tf.randomNormal([6, 4]) as Tensor2D;
+  const opts = { temperature: 0.1, margin: 5 };
+  assert.throws(() => fusedMarginLoss(z, tf.ones([6]) as Tensor1D, opts), ShapeError);
+  assert.throws(() => fusedLsMarginLoss(z, tf.ones([5]) as Tensor1D, opts), /s: .*length/);
+  assert.throws(() => fusedHatclLoss(tf.zeros([1, 4]) as Tensor2D, opts), ShapeError);
+  z.dispose();
+});

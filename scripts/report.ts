@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import {
   availableDatasets,
   formatProgress,
@@ -27,7 +27,7 @@ import {
 import type { StudyDataset, StudyProgress } from "../lib/experiments/mod.ts";
 import { initBackend } from "../lib/backend.ts";
 import { dataDir as defaultDataDir, repoRoot } from "../lib/paths.ts";
-import { runNotebook } from "../lib/notebook/mod.ts";
+import { createProgressReporter, runNotebook } from "../lib/notebook/mod.ts";
 import { buildReport, collectHeader } from "../lib/report/mod.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
 import type { Profile } from "../lib/data/types.ts";
@@ -126,18 +126,18 @@ const notebookFiles = [...Deno.readDirSync(notebookDir)]
   .map((e) => join(notebookDir, e.name))
   .sort();
 const executed = [];
+const reporter = createProgressReporter();
 for (const path of notebookFiles) {
   const t = performance.now();
   const result = await runNotebook(path, {
     // the grid ran above: the notebooks read its records and compute nothing
     params: { profile, dataDir: dataDir ?? "", cachedOnly: true },
     timeoutSeconds: values.timeout ? Number(values.timeout) : 1800,
-    onProgress: (p) =>
-      progress(`${basename(path)}: cell ${p.cell + 1}/${p.cells} ${p.seconds.toFixed(1)} s`),
+    onProgress: reporter.onProgress,
   });
   const seconds = (performance.now() - t) / 1000;
-  progress(`${basename(path)}: ${result.status} in ${seconds.toFixed(1)} s`, true);
   if (result.status !== "ok") {
+    reporter.close();
     console.error(
       `notebook ${path} failed (${result.status}); the previous report is left untouched`,
     );
@@ -145,6 +145,7 @@ for (const path of notebookFiles) {
   }
   executed.push({ path, notebook: result.notebook, seconds, trusted: true });
 }
+reporter.close();
 
 const backend = await initBackend();
 const header = await collectHeader({

@@ -15,7 +15,7 @@ import { lossSpecLabel, makeContrastiveLoss, simVector } from "../losses/mod.ts"
 import type { LossSpec } from "../losses/mod.ts";
 import { encode, pretrain, sequenceBatches } from "../train/mod.ts";
 import type { PretrainResult } from "../train/mod.ts";
-import { createTs2vecEncoder, ts2vecTrainStep } from "../ts2vec/mod.ts";
+import { createTs2vecEncoder, ts2vecObjective } from "../ts2vec/mod.ts";
 import { evaluateClustering, linearProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
 import { HYPER, isReferenceMode, lossSpecFor, PROFILES, stepsFor } from "./config.ts";
@@ -94,14 +94,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
     });
   try {
     const trainStart = performance.now();
-    const batches = sequenceBatches(data.train, { batchSize: BATCH_SIZE, seed });
+    const batches = sequenceBatches({ ...data.train, T: data.T, F: data.F }, {
+      batchSize: BATCH_SIZE,
+      seed,
+    });
     const result: PretrainResult = await pretrain({
       encoder,
       loss: loss ? makeContrastiveLoss(loss) : undefined,
-      trainStep: variant === "ts2vec" ? ts2vecTrainStep({ seed }) : undefined,
+      objective: variant === "ts2vec"
+        ? ts2vecObjective({ seed: deriveSeed("crop", seed) })
+        : undefined,
       batches,
       steps,
-      seed,
       mode: isReferenceMode(variant) ? "reference" : "guarded",
       lr: LR,
       weightDecay: WEIGHT_DECAY,
@@ -110,11 +114,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
     const trainSeconds = (performance.now() - trainStart) / 1000;
 
     const evalStart = performance.now();
-    const evalEmb = encode(encoder, data.eval.x, {
-      nSequences: data.eval.nSequences,
-      T: data.T,
-      F: data.F,
-    });
+    const evalEmb = encode(encoder, data.eval.x, { T: data.T });
     const embeddingsFinite = allFinite(evalEmb);
     const clustering = clusteringOf(
       evalEmb,
@@ -133,11 +133,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
         seed,
         data.T,
       );
-      const trainEmb = encode(encoder, probeTrain.x, {
-        nSequences: probeTrain.nSequences,
-        T: data.T,
-        F: data.F,
-      });
+      const trainEmb = encode(encoder, probeTrain.x, { T: data.T });
       if (allFinite(trainEmb)) {
         probe = await probeOf(
           trainEmb,

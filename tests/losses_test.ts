@@ -385,6 +385,15 @@ Deno.test("difficult options: σ/ρ/removal match a float64 hand computation and
     difficult: { ...band, removal: "pairs" },
   }));
   assert.ok(Number.isFinite(stable));
+  // Gradients flow through the edited logits only; the selection is a constant.
+  for (const removal of ["none", "pairs", "samples"] as const) {
+    const g = tf.grad((q) =>
+      infoNceLoss(q as Tensor2D, { temperature, form: "ls", difficult: { ...band, removal } })
+    )(z);
+    assert.equal(tf.all(tf.isFinite(g)).dataSync()[0], 1, removal);
+    assert.ok(scalarOf(tf.max(tf.abs(g)) as Scalar) > 0, removal);
+    g.dispose();
+  }
   assert.throws(() => loss({ rho: 0 }), OptionError);
   assert.throws(() => loss({ pRm: 2 }), OptionError);
   tf.dispose([z, s, h, dropped, x]);

@@ -59,7 +59,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: `log-space losses are finite at the ECG config and match LS_HATCL ${suffix}`,
+  name: `log-space losses: finite at the ECG config, difficult pairs, equal to LS_HATCL ${suffix}`,
   ignore: !adapter,
   fn: async () => {
     await initBackend({ prefer: "webgpu" });
@@ -71,6 +71,17 @@ Deno.test({
     const loss = (await value.data())[0];
     assert.ok(Number.isFinite(loss) && loss > 0, `stable loss ${loss}`);
     assert.equal((await tf.all(tf.isFinite(grad)).data())[0], 1);
+    // Difficult-pair selection runs on the device (topk), gradients included.
+    for (const removal of ["none", "pairs", "samples"] as const) {
+      const difficult = { removal };
+      const g = tf.grad((q) =>
+        infoNceLoss(q as Tensor2D, { temperature: 0.1, form: "ls", difficult })
+      )(
+        z,
+      );
+      assert.equal((await tf.all(tf.isFinite(g)).data())[0], 1, removal);
+      g.dispose();
+    }
     const hatcl = golden.cases.find((c) => c.name === "ls_hatcl_HAR_relu_smooth_N100_D32")!;
     const zGolden = tf.tensor2d(f32(hatcl.z), [hatcl.N, hatcl.D]);
     const logSpace = infoNceLoss(zGolden, { temperature: hatcl.temperature, form: "ls" });

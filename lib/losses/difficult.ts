@@ -6,8 +6,9 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Tensor1D, Tensor2D } from "../tf.ts";
+import type { Tensor, Tensor1D, Tensor2D } from "../tf.ts";
 import { OptionError, ShapeError } from "../errors.ts";
+import { negativePairMask } from "./neighbours.ts";
 
 /** Quantile band of {@linkcode difficultPairMask}. */
 export interface DifficultBand {
@@ -76,22 +77,31 @@ function checkBand(qLo: number, qHi: number): void {
   }
 }
 
-/** Empirical quantile with linear interpolation (numpy's default) of sorted values. */
-function quantile(sorted: Float32Array, q: number): number {
-  const pos = q * (sorted.length - 1);
+/**
+ * Empirical quantile (linear interpolation, numpy's default) of `count`
+ * values given in descending order (`descending[r]` = the r-th largest):
+ * ascending position `a` is descending position `count − 1 − a`.
+ */
+function quantileOfDescending(descending: Tensor1D, count: number, q: number): Tensor {
+  const pos = q * (count - 1);
   const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+  const hi = Math.min(lo + 1, count - 1);
+  const at = (a: number) => tf.slice(descending, [count - 1 - a], [1]);
+  const vLo = at(lo);
+  return tf.add(vLo, tf.mul(pos - lo, tf.sub(at(hi), vLo)));
 }
 
 /**
  * Difficult-pair indicator `h_ij = 1[Q(q_lo) ≤ S_ij ≤ Q(q_hi)]` over the
  * negative pairs (`i ≠ j`, `|i − j| ≠ 1`), where `Q` is the empirical
  * quantile (linear interpolation) of the negative-pair similarities of this
- * batch. The diagonal and temporal neighbours are never difficult. Computed
- * from the values of `s` (stop-gradient).
+ * batch. The diagonal and temporal neighbours are never difficult. No
+ * gradient flows through `h` (stop-gradient).
  *
  * Shapes: `s [N, N]` → `h [N, N]` float32 0/1.
+ *
+ * Only the values above `Q(q_lo)` are ordered (`tf.topk`), on the device,
+ * without a synchronous read.
  *
  * @throws {ShapeError} when `s` is not square.
  * @throws {OptionError} unless `0 ≤ qLo ≤ qHi ≤ 1`.
@@ -105,46 +115,56 @@ export function difficultPairMask(s: Tensor2D, band: DifficultBand = {}): Tensor
     );
   }
   const n = s.shape[0];
-  const values = s.dataSync();
-  const isNegative = (i: number, j: number) => Math.abs(i - j) > 1;
-  const negatives = new Float32Array(Math.max(n * n - n - 2 * (n - 1), 0));
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) if (isNegative(i, j)) negatives[count++] = values[i * n + j];
-  }
-  const h = new Float32Array(n * n);
-  if (count > 0) {
-    negatives.sort();
-    const lo = quantile(negatives, qLo);
-    const hi = quantile(negatives, qHi);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const v = values[i * n + j];
-        if (isNegative(i, j) && v >= lo && v <= hi) h[i * n + j] = 1;
-      }
-    }
-  }
-  return tf.tensor2d(h, [n, n]);
+  const count = n * n - n - 2 * (n - 1);
+  if (count <= 0) return tf.zeros([n, n]);
+  return detached(s, (similarity) => {
+    const values = tf.reshape(similarity, [n * n]);
+    const isNegative = tf.greater(negativePairMask(n), 0);
+    const negatives = tf.where(
+      tf.reshape(isNegative, [n * n]),
+      values,
+      tf.fill([n * n], -Infinity),
+    );
+    const k = count - Math.floor(qLo * (count - 1));
+    const descending = tf.topk(negatives, k).values as Tensor1D;
+    const lo = quantileOfDescending(descending, count, qLo);
+    const hi = quantileOfDescending(descending, count, qHi);
+    const inBand = tf.logicalAnd(tf.greaterEqual(similarity, lo), tf.lessEqual(similarity, hi));
+    return tf.cast(tf.logicalAnd(isNegative, inBand), "float32");
+  }) as Tensor2D;
 }
 
 /**
  * Sample-level selection for removal: sample n is difficult when its share
- * of difficult pairs `mean_j h_nj` is among the top `⌈p_rm·N⌉` (ties broken by
- * index; samples with no difficult pair are never selected).
+ * of difficult pairs `mean_j h_nj` is among the top `⌈p_rm·N⌉` (`tf.topk`
+ * order: ties to the lower index; samples with no difficult pair are never
+ * selected).
  *
  * Shapes: `h [N, N]` → `[N]` float32 0/1 (1 = difficult).
  */
 export function difficultSampleMask(h: Tensor2D, pRm: number): Tensor1D {
   const n = h.shape[0];
-  const values = h.dataSync();
-  const share = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += values[i * n + j];
-    share[i] = sum / n;
-  }
-  const order = Array.from(share.keys()).sort((a, b) => share[b] - share[a] || a - b);
-  const out = new Float32Array(n);
-  for (const i of order.slice(0, Math.ceil(pRm * n))) if (share[i] > 0) out[i] = 1;
-  return tf.tensor1d(out);
+  const k = Math.min(Math.ceil(pRm * n), n);
+  if (k === 0) return tf.zeros([n]);
+  return detached(h, (pairs) => {
+    const share = tf.mean(pairs, 1) as Tensor1D;
+    const top = tf.topk(share, k).indices;
+    const selected = tf.sum(tf.oneHot(top, n), 0);
+    return tf.mul(selected, tf.cast(tf.greater(share, 0), "float32"));
+  }) as Tensor1D;
+}
+
+type Saver = (tensors: Tensor[]) => void;
+
+/**
+ * `compute(x)` as a constant of the autodiff graph: its gradient with
+ * respect to `x` is zero (stop-gradient), and the comparisons and `topk`
+ * inside, which have no tfjs gradient, are not differentiated.
+ */
+function detached(x: Tensor, compute: (x: Tensor) => Tensor): Tensor {
+  const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [input] = args as [Tensor];
+    return { value: compute(input), gradFunc: () => [tf.zerosLike(input)] };
+  }) as (input: Tensor) => Tensor;
+  return op(x);
 }

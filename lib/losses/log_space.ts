@@ -60,10 +60,11 @@ export function logSpaceContrastive(terms: LogSpaceTerms): Scalar {
     let keepPairs: Tensor2D | null = null;
     let hard: Tensor2D | null = null;
     if (difficult) {
+      // Arithmetic blends rather than tf.where: the mask is a (zero-gradient)
+      // node of the graph, and tfjs has no gradient for comparisons.
       hard = difficultPairMask(s, difficult);
-      const isHard = tf.greater(hard, 0);
       const edited = tf.div(tf.sub(s, difficult.sigma), difficult.rho * temperature);
-      negatives = tf.where(isHard, edited, logits) as Tensor2D;
+      negatives = tf.add(logits, tf.mul(hard, tf.sub(edited, logits))) as Tensor2D;
       if (difficult.removal === "pairs") keepPairs = tf.sub(1, hard) as Tensor2D;
     }
     if (terms.negativeOffset) negatives = tf.add(negatives, terms.negativeOffset) as Tensor2D;
@@ -91,9 +92,8 @@ export function logSpaceContrastive(terms: LogSpaceTerms): Scalar {
       const dropped = tf.slice(difficultSampleMask(hard, difficult.pRm), [anchorStart], [
         perAnchor.shape[0],
       ]);
-      const keep = tf.greater(dropped, 0).logicalNot();
-      const kept = tf.where(keep, perAnchor, tf.zerosLike(perAnchor));
-      return tf.div(tf.sum(kept), tf.sum(tf.cast(keep, "float32"))) as Scalar;
+      const keep = tf.sub(1, dropped);
+      return tf.div(tf.sum(tf.mul(perAnchor, keep)), tf.sum(keep)) as Scalar;
     }
     return tf.mean(perAnchor);
   });

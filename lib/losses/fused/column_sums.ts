@@ -38,6 +38,7 @@ import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
 import { columnGradients, columnValues } from "./column_terms.ts";
 import type { ColumnTermOptions, ColumnValues } from "./column_terms.ts";
+import { columnGradientsKernel, columnSumsKernel, usesColumnKernels } from "./webgpu_kernels.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
@@ -88,6 +89,17 @@ function computeBlock(
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const diagonalAt = blockOffsets(r0, rows, n, 0);
   const positiveAt = blockOffsets(r0, rows, n, 1);
+  if (usesColumnKernels()) {
+    // One WGSL dispatch does f, the diagonal rule and the row sum.
+    const atPositives = tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D;
+    return {
+      s,
+      values: { value: tf.zeros([0]), hinge: null },
+      sums: columnSumsKernel(s, vBlock, o, r0),
+      positives: o.kind === "exp" ? tf.exp(tf.mul(atPositives, 1 / o.temperature)) : atPositives,
+      diagonal: null,
+    };
+  }
   let values = columnValues(s, vBlock, o);
   let sums: Tensor1D;
   let positives: Tensor1D;
@@ -140,7 +152,9 @@ function blockGradient(
   const n = u.shape[0];
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const wBlock = tf.slice(w, [r0, 0], [rows, 1]);
-  const h = columnGradients(block.s, block.values, vBlock, wBlock, o);
+  const h = usesColumnKernels()
+    ? columnGradientsKernel(block.s, vBlock, wBlock, o, r0)
+    : columnGradients(block.s, block.values, vBlock, wBlock, o);
   let diagonalTerm: Tensor2D | null = null;
   if (block.diagonal) {
     const onDiagonal = columnValues(block.diagonal, vBlock, o);
@@ -218,10 +232,10 @@ function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
           const [s, value, hinge, diagonal] = kept.slice(3) as Tensor2D[];
           const block: Block = {
             s,
-            values: { value, hinge: o.kind === "exp" ? null : hinge },
+            values: { value, hinge: hinge.size > 0 ? hinge : null },
             sums: tf.zeros([n]),
             positives: sp,
-            diagonal: o.kind === "exp" ? null : diagonal,
+            diagonal: diagonal.size > 0 ? diagonal : null,
           };
           return [tf.add(grad, blockGradient(su, block, sv, w, 0, o).rows), tf.zerosLike(sv)];
         }

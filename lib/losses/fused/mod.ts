@@ -8,3 +8,9 @@
 export * from "./losses.ts";
 export { columnSums, DEFAULT_TILE_ROWS, resolveTileRows, UNTILED_MAX_ROWS } from "./column_sums.ts";
 export type { ColumnTermKind, ColumnTermOptions } from "./column_terms.ts";
+export {
+  COLUMN_GRADIENTS_KERNEL,
+  COLUMN_SUMS_KERNEL,
+  registerColumnKernels,
+  usesColumnKernels,
+} from "./webgpu_kernels.ts";

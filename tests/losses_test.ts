@@ -461,7 +461,11 @@ Deno.test("makeContrastiveLoss dispatches every kind with the sim vector compute
   ];
   const labels = new Set<string>();
   for (const [spec, expected] of cases) {
-    const got = scalarOf(makeContrastiveLoss(spec)(z, x));
+    const loss = makeContrastiveLoss(spec);
+    const got = scalarOf(loss(z, x));
+    const g = tf.grad((q) => loss(q as Tensor2D, x))(z);
+    assert.equal(tf.all(tf.isFinite(g)).dataSync()[0], 1, `${spec.kind}: gradient`);
+    g.dispose();
     assert.ok(Object.is(got, expected) || got === expected, `${spec.kind}: ${got} vs ${expected}`);
     const label = lossSpecLabel(spec);
     assert.ok(label.length > 0 && label.length < 80, label);

@@ -31,6 +31,8 @@ export interface HatclOptions {
 function expSimilarities(similarity: Tensor2D, temperature: number): Tensor2D {
   const n = similarity.shape[0];
   const e = tf.exp(tf.div(similarity, temperature));
+  // E ⊙ (1 − I) is the reference's E − diag(diag(E)) bit for bit (both turn
+  // an infinite diagonal into NaN) and has the same zero diagonal gradient.
   return tf.mul(e, offDiagonalMask(n)) as Tensor2D;
 }
 

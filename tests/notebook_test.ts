@@ -1,0 +1,579 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as zmq from "zeromq";
+import type { INotebookContent, IOutput } from "@jupyterlab/nbformat";
+import { repoRoot } from "../lib/paths.ts";
+import {
+  connectKernel,
+  createOutputCollector,
+  createProgressReporter,
+  createSigner,
+  declaredParameters,
+  decodeMessage,
+  encodeMessage,
+  freePort,
+  INJECTED_TAG,
+  injectParameters,
+  installKernelSpec,
+  makeConnectionInfo,
+  type Message,
+  ParameterError,
+  parseParameterArgs,
+  type ProgressEvent,
+  runNotebook,
+  validateNotebook,
+} from "../lib/notebook/mod.ts";
+import { makeHeader } from "../lib/notebook/protocol.ts";
+
+const FIXTURES = join(repoRoot, "tests", "fixtures", "notebooks");
+
+async function processGone(pid: number): Promise<boolean> {
+  const { success } = await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" })
+    .output();
+  return !success;
+}
+
+function message(msgType: string, content: Record<string, unknown>): Message {
+  return {
+    identities: [],
+    header: makeHeader(msgType, "test"),
+    parent_header: {},
+    metadata: {},
+    content,
+    buffers: [],
+  };
+}
+
+function codeCell(id: string, source: string, metadata: Record<string, unknown> = {}) {
+  return { id, cell_type: "code", metadata, source, outputs: [], execution_count: null };
+}
+
+function notebookOf(cells: ReturnType<typeof codeCell>[]): INotebookContent {
+  return { nbformat: 4, nbformat_minor: 5, metadata: {}, cells } as INotebookContent;
+}
+
+/** Outputs without per-output metadata, for exact comparison. */
+function plain(outputs: IOutput[]): unknown[] {
+  return outputs.map((o) => {
+    const { metadata: _metadata, ...rest } = o;
+    return rest;
+  });
+}
+
+// ---------------------------------------------------------------- protocol
+
+Deno.test("protocol: signed frames decode; tampered, re-keyed or malformed frames are dropped", async () => {
+  const signer = await createSigner("secret-key");
+  const msg = message("stream", { name: "stdout", text: "hi\n" });
+  const frames = await encodeMessage(signer, { ...msg, identities: [new Uint8Array([1, 2])] });
+  assert.equal(frames[1], "<IDS|MSG>");
+  assert.match(String(frames[2]), /^[0-9a-f]{64}$/);
+  const decoded = await decodeMessage(signer, frames);
+  assert.deepEqual(decoded?.content, { name: "stdout", text: "hi\n" });
+  assert.deepEqual(decoded?.identities, [new Uint8Array([1, 2])]);
+
+  const tampered = [...frames];
+  tampered[6] = JSON.stringify({ name: "stdout", text: "forged\n" });
+  assert.equal(await decodeMessage(signer, tampered), null);
+  const other = await encodeMessage(await createSigner("other-key"), msg);
+  assert.equal(await decodeMessage(signer, other), null);
+  assert.equal(await decodeMessage(signer, frames.slice(1, 5)), null);
+  const badHex = [...frames];
+  badHex[2] = "zz";
+  assert.equal(await decodeMessage(signer, badHex), null);
+});
+
+async function untilReadable(socket: zmq.Router): Promise<void> {
+  while (!socket.readable) await new Promise((r) => setTimeout(r, 2));
+}
+
+Deno.test("kernel client: iopub and shell messages with a bad signature are ignored", async () => {
+  // A stand-in kernel: a PUB and a ROUTER socket bound on the connection's ports.
+  const connection = makeConnectionInfo();
+  const signer = await createSigner(connection.key);
+  const forger = await createSigner("not-the-key");
+  const iopub = new zmq.Publisher({ linger: 0 });
+  const shell = new zmq.Router({ linger: 0 });
+  await iopub.bind(`tcp://127.0.0.1:${connection.iopub_port}`);
+  await shell.bind(`tcp://127.0.0.1:${connection.shell_port}`);
+  const client = await connectKernel(connection);
+  try {
+    const seen: string[] = [];
+    client.onIOPub((m) => seen.push(String(m.content.text)));
+    // Publish until the subscription is live (PUB drops messages before it).
+    while (seen.length === 0) {
+      await iopub.send(await encodeMessage(signer, message("stream", { text: "probe" })));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    seen.length = 0;
+    await iopub.send(await encodeMessage(forger, message("stream", { text: "forged" })));
+    const tampered = await encodeMessage(signer, message("stream", { text: "real" }));
+    tampered[5] = JSON.stringify({ text: "forged-content" });
+    await iopub.send(tampered);
+    await iopub.send(await encodeMessage(signer, message("stream", { text: "genuine" })));
+    while (!seen.includes("genuine")) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(seen, ["genuine"]);
+    assert.equal(client.droppedCount(), 2);
+
+    const reply = client.kernelInfo();
+    await untilReadable(shell);
+    const request = await shell.receive();
+    const decoded = await decodeMessage(signer, request);
+    assert.equal(decoded?.header.msg_type, "kernel_info_request");
+    const answer = (s: typeof signer, text: string) =>
+      encodeMessage(s, {
+        identities: decoded!.identities,
+        header: makeHeader("kernel_info_reply", "fake"),
+        parent_header: decoded!.header,
+        content: { status: "ok", implementation: text },
+      });
+    await shell.send(await answer(forger, "forged"));
+    await shell.send(await answer(signer, "genuine"));
+    assert.equal((await reply).content.implementation, "genuine");
+    assert.equal(client.droppedCount(), 3);
+  } finally {
+    client.close();
+    iopub.close();
+    shell.close();
+  }
+});
+
+// ---------------------------------------------------------------- nbformat, parameters, progress
+
+Deno.test("output collector: merges streams, applies clear_output and update_display_data", () => {
+  const c = createOutputCollector();
+  c.add(message("stream", { name: "stdout", text: "a\n" }));
+  c.add(message("stream", { name: "stdout", text: "b\n" }));
+  c.add(message("stream", { name: "stderr", text: "e\n" }));
+  c.add(message("stream", { name: "stdout", text: "c\n" }));
+  c.add(message("status", { execution_state: "idle" }));
+  assert.deepEqual(c.outputs(), [
+    { output_type: "stream", name: "stdout", text: "a\nb\n" },
+    { output_type: "stream", name: "stderr", text: "e\n" },
+    { output_type: "stream", name: "stdout", text: "c\n" },
+  ]);
+  c.add(message("clear_output", { wait: true }));
+  assert.equal(c.outputs().length, 3);
+  c.add(message("display_data", { data: { "text/plain": "v1" }, transient: { display_id: "d" } }));
+  c.add(
+    message("update_display_data", {
+      data: { "text/plain": "v2" },
+      transient: { display_id: "d" },
+    }),
+  );
+  assert.deepEqual(plain(c.outputs()), [{
+    output_type: "display_data",
+    data: { "text/plain": "v2" },
+  }]);
+  c.add(message("clear_output", { wait: false }));
+  assert.deepEqual(c.outputs(), []);
+});
+
+Deno.test("validateNotebook: names each missing or mistyped key", () => {
+  assert.deepEqual(validateNotebook(notebookOf([codeCell("a", "1")])), []);
+  const bad = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      {
+        id: "a",
+        cell_type: "code",
+        metadata: {},
+        source: "1",
+        outputs: [{ output_type: "stream", name: "stdout" }],
+      },
+      { id: "a", cell_type: "markdown", metadata: {}, source: ["x"] },
+      {
+        cell_type: "code",
+        metadata: {},
+        source: 3,
+        outputs: [{ output_type: "error", ename: "E" }],
+        execution_count: 1.5,
+      },
+      {
+        id: "d",
+        cell_type: "code",
+        metadata: {},
+        source: "",
+        outputs: [{ output_type: "execute_result", data: {}, metadata: {} }],
+        execution_count: 2,
+      },
+    ],
+  };
+  assert.deepEqual(validateNotebook(bad), [
+    'cells[0].outputs[0]: missing "text"',
+    "cells[0].execution_count: expected null or an integer ≥ 0",
+    'cells[1].id: "a" is not unique',
+    "cells[2].source: expected a string or list of strings",
+    "cells[2].id: expected 1–64 characters of [a-zA-Z0-9-_]",
+    'cells[2].outputs[0]: missing "evalue"',
+    'cells[2].outputs[0]: missing "traceback"',
+    "cells[2].execution_count: expected null or an integer ≥ 0",
+    'cells[3].outputs[0]: missing "execution_count"',
+  ]);
+  assert.deepEqual(validateNotebook({ nbformat: 3, cells: [] }), [
+    "nbformat: expected 4",
+    "nbformat_minor: expected an integer ≥ 0",
+    "metadata: expected an object",
+  ]);
+});
+
+Deno.test("parameters: typed --param values, declarations, injection and unknown names", () => {
+  assert.deepEqual(
+    parseParameterArgs([
+      "epochs=50",
+      "lr=1e-3",
+      "fast=true",
+      "name=harth",
+      'options={"k":[1,2]}',
+      "nothing=null",
+      'quoted="7"',
+      "empty=",
+    ]),
+    {
+      epochs: 50,
+      lr: 0.001,
+      fast: true,
+      name: "harth",
+      options: { k: [1, 2] },
+      nothing: null,
+      quoted: "7",
+      empty: "",
+    },
+  );
+  assert.throws(() => parseParameterArgs(["novalue"]), ParameterError);
+  assert.throws(() => parseParameterArgs(["1x=2"]), ParameterError);
+  assert.throws(() => parseParameterArgs(["j={bad"]), ParameterError);
+  assert.deepEqual(
+    [...declaredParameters("let a = 1;\n// let commented = 2\nvar b: string = 'x'; const c = 3\n")],
+    [["a", "let"], ["b", "var"], ["c", "const"]],
+  );
+  const nb = notebookOf([
+    codeCell("p", "let epochs = 10;\nconst fixed = 1;", { tags: ["parameters"] }),
+    codeCell("old", "epochs = 99;", { tags: [INJECTED_TAG] }),
+    codeCell("use", "epochs"),
+  ]);
+  const injected = injectParameters(nb, { epochs: 3 });
+  assert.deepEqual(
+    injected.cells.map((c) => c.id === "p" || c.id === "use" ? c.id : c.metadata.tags),
+    [
+      "p",
+      [INJECTED_TAG],
+      "use",
+    ],
+  );
+  assert.equal(
+    injected.cells[1].source,
+    "// Parameters injected by the notebook runner.\nepochs = 3;\nvoid 0;",
+  );
+  assert.throws(() => injectParameters(nb, { unknown: 1 }), /unknown parameter\(s\) unknown/);
+  assert.throws(() => injectParameters(nb, { fixed: 2 }), /declared with const/);
+  assert.throws(
+    () => injectParameters(notebookOf([codeCell("x", "let a = 1")]), { a: 2 }),
+    /no cell tagged "parameters"/,
+  );
+  assert.equal(injectParameters(nb, {}), nb);
+});
+
+Deno.test("progress: one line per cell when not live, a redrawn line when live", () => {
+  const events: ProgressEvent[] = [
+    { kind: "start", notebook: "a.ipynb", cellCount: 2 },
+    { kind: "cell-start", notebook: "a.ipynb", cellIndex: 0, cellCount: 2 },
+    {
+      kind: "cell-end",
+      notebook: "a.ipynb",
+      cellIndex: 0,
+      cellCount: 2,
+      seconds: 0.5,
+      status: "ok",
+    },
+    { kind: "cell-start", notebook: "a.ipynb", cellIndex: 1, cellCount: 2 },
+    {
+      kind: "cell-end",
+      notebook: "a.ipynb",
+      cellIndex: 1,
+      cellCount: 2,
+      seconds: 1.25,
+      status: "error",
+    },
+    { kind: "end", notebook: "a.ipynb", status: "error", seconds: 2 },
+  ];
+  let text = "";
+  const plainReporter = createProgressReporter({ write: (s) => text += s, live: false });
+  events.forEach(plainReporter.onProgress);
+  assert.equal(
+    text,
+    "a.ipynb cell 1/2  0.50 s\na.ipynb cell 2/2  1.25 s  error\na.ipynb: error in 2.00 s\n",
+  );
+  text = "";
+  const live = createProgressReporter({ write: (s) => text += s, live: true });
+  events.forEach(live.onProgress);
+  live.close();
+  const clear = "\r\x1b[2K";
+  assert.ok(
+    text.startsWith(`${clear}a.ipynb cell 1/2  0.0 s${clear}a.ipynb cell 1/2  0.50 s`),
+    JSON.stringify(text),
+  );
+  assert.ok(!text.slice(0, -1).includes("\n"), "a live reporter ends only the last line");
+});
+
+Deno.test("kernelspec: installs emargin-deno under a prefix", async () => {
+  const prefix = await Deno.makeTempDir();
+  try {
+    const dir = await installKernelSpec({ prefix });
+    assert.equal(dir, join(prefix, "kernels", "emargin-deno"));
+    const spec = JSON.parse(await Deno.readTextFile(join(dir, "kernel.json")));
+    assert.deepEqual(spec.argv, [
+      Deno.execPath(),
+      "jupyter",
+      "--kernel",
+      "--conn",
+      "{connection_file}",
+    ]);
+    assert.equal(spec.display_name, "Deno (emargin)");
+    assert.equal(spec.language, "typescript");
+    assert.deepEqual(spec.env, { NO_COLOR: "1" });
+  } finally {
+    await Deno.remove(prefix, { recursive: true });
+  }
+});
+
+Deno.test("freePort: returns a bindable loopback port", () => {
+  const port = freePort();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  listener.close();
+});
+
+// ---------------------------------------------------------------- real kernel
+
+/** A 30-cell notebook and, for each cell, the exact outputs it must produce. */
+function mixedNotebook(dir: string): { notebook: INotebookContent; expected: unknown[][] } {
+  const cells = [codeCell("cwd", "Deno.cwd()")];
+  const expected: unknown[][] = [[{
+    output_type: "execute_result",
+    execution_count: 1,
+    data: { "text/plain": JSON.stringify(dir) },
+  }]];
+  for (let i = 1; i < 30; i++) {
+    const n = i + 1; // execution count
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="${i}" height="10"/></svg>`;
+    switch (i % 6) {
+      case 0:
+        cells.push(codeCell(`c${i}`, `console.log("cell ${i} a");\nconsole.log("cell ${i} b");`));
+        expected.push([{
+          output_type: "stream",
+          name: "stdout",
+          text: `cell ${i} a\ncell ${i} b\n`,
+        }]);
+        break;
+      case 1:
+        cells.push(codeCell(`c${i}`, `const v${i} = ${i} * 7;\nv${i}`));
+        expected.push([{
+          output_type: "execute_result",
+          execution_count: n,
+          data: { "text/plain": String(i * 7) },
+        }]);
+        break;
+      case 2:
+        cells.push(codeCell(
+          `c${i}`,
+          `await new Promise((r) => setTimeout(r, 5));\nconsole.log("after timer ${i}");\n"done ${i}"`,
+        ));
+        expected.push([
+          { output_type: "stream", name: "stdout", text: `after timer ${i}\n` },
+          {
+            output_type: "execute_result",
+            execution_count: n,
+            data: { "text/plain": `"done ${i}"` },
+          },
+        ]);
+        break;
+      case 3:
+        cells.push(codeCell(
+          `c${i}`,
+          `await Deno.jupyter.display({ "text/plain": "display ${i}" }, { raw: true });\nconsole.error("stderr ${i}");`,
+        ));
+        expected.push([
+          { output_type: "display_data", data: { "text/plain": `display ${i}` } },
+          { output_type: "stream", name: "stderr", text: `stderr ${i}\n` },
+        ]);
+        break;
+      case 4:
+        cells.push(codeCell(
+          `c${i}`,
+          `({ [Symbol.for("Jupyter.display")]() {\n  return { "image/svg+xml": ${
+            JSON.stringify(svg)
+          } };\n} })`,
+        ));
+        expected.push([{
+          output_type: "execute_result",
+          execution_count: n,
+          data: { "image/svg+xml": svg },
+        }]);
+        break;
+      case 5:
+        cells.push(codeCell(
+          `c${i}`,
+          `console.log("out ${i}");\nconsole.error("err ${i}");\nconsole.log("out again ${i}");\n${i}`,
+        ));
+        expected.push([
+          { output_type: "stream", name: "stdout", text: `out ${i}\n` },
+          { output_type: "stream", name: "stderr", text: `err ${i}\n` },
+          { output_type: "stream", name: "stdout", text: `out again ${i}\n` },
+          { output_type: "execute_result", execution_count: n, data: { "text/plain": String(i) } },
+        ]);
+        break;
+    }
+  }
+  return { notebook: notebookOf(cells), expected };
+}
+
+Deno.test("runNotebook: 30 mixed cells run 10 times lose and misattribute no output", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "emargin-nb-" }));
+  try {
+    const { notebook, expected } = mixedNotebook(dir);
+    const path = join(dir, "mixed.ipynb");
+    await Deno.writeTextFile(path, JSON.stringify(notebook));
+    for (let run = 0; run < 10; run++) {
+      const outPath = join(dir, `run${run}.ipynb`);
+      const result = await runNotebook(path, { outPath });
+      assert.equal(result.status, "ok", `run ${run}: ${result.message}`);
+      assert.ok(
+        await processGone(result.kernelPid),
+        `run ${run}: kernel ${result.kernelPid} still alive`,
+      );
+      const written = JSON.parse(await Deno.readTextFile(outPath));
+      assert.deepEqual(validateNotebook(written, { requireIds: true }), []);
+      assert.equal(written.nbformat_minor, 5);
+      written.cells.forEach((cell: { outputs: IOutput[]; execution_count: number }, i: number) => {
+        assert.deepEqual(plain(cell.outputs), expected[i], `run ${run}, cell ${i}`);
+        assert.equal(cell.execution_count, i + 1, `run ${run}, cell ${i}`);
+      });
+      const timing = written.cells[3].metadata.execution;
+      assert.ok(timing["iopub.execute_input"] && timing["shell.execute_reply"], "timing recorded");
+      assert.ok(written.cells[3].metadata.emargin.seconds >= 0.005);
+      assert.equal(written.metadata.emargin.run.status, "ok");
+      assert.equal(written.metadata.language_info.name, "typescript");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runNotebook: a failing cell records its traceback and stops the run; CLI exits 1", async () => {
+  const result = await runNotebook(join(FIXTURES, "error.ipynb"));
+  assert.equal(result.status, "error");
+  assert.equal(result.failedCell, 2);
+  assert.deepEqual(validateNotebook(result.notebook, { requireIds: true }), []);
+  const [before, , failing, after] = result.notebook.cells;
+  assert.deepEqual(before.outputs, [{
+    output_type: "stream",
+    name: "stdout",
+    text: "before the failure\n",
+  }]);
+  const [error] = failing.outputs as IOutput[];
+  assert.equal(error.output_type, "error");
+  assert.equal(error.ename, "RangeError");
+  assert.equal(error.evalue, "boom from cell 2");
+  assert.ok((error.traceback as string[]).some((line) => line.includes("at fail")));
+  assert.equal(failing.execution_count, 2);
+  assert.deepEqual([after.execution_count, after.outputs], [null, []]);
+  assert.ok(await processGone(result.kernelPid));
+
+  const out = await Deno.makeTempDir();
+  try {
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        join(repoRoot, "scripts", "notebooks.ts"),
+        join(FIXTURES, "error.ipynb"),
+        "--out",
+        out,
+      ],
+      cwd: repoRoot,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(cli.stderr);
+    assert.equal(cli.code, 1, stderr);
+    assert.match(stderr, /error\.ipynb cell 3\/4 {2}\d+\.\d\d s {2}error/);
+    const written = JSON.parse(await Deno.readTextFile(join(out, "error.ipynb")));
+    assert.equal(written.cells[2].outputs[0].ename, "RangeError");
+    assert.deepEqual(validateNotebook(written), []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("runNotebook: a hanging cell is interrupted at its 5 s timeout and the kernel is gone", async () => {
+  const t0 = performance.now();
+  const result = await runNotebook(join(FIXTURES, "hang.ipynb"), { timeoutSeconds: 5 });
+  const seconds = (performance.now() - t0) / 1000;
+  assert.equal(result.status, "timeout");
+  assert.equal(result.failedCell, 1);
+  assert.ok(seconds >= 5 && seconds < 5 + 5, `took ${seconds} s`);
+  assert.ok(await processGone(result.kernelPid), `kernel ${result.kernelPid} still alive`);
+  const [started, spin, after] = result.notebook.cells;
+  assert.deepEqual(started.outputs, [{ output_type: "stream", name: "stdout", text: "started\n" }]);
+  assert.equal((spin.outputs as IOutput[])[0].ename, "CellTimeoutError");
+  assert.deepEqual(after.outputs, []);
+  assert.deepEqual(validateNotebook(result.notebook), []);
+});
+
+Deno.test("runNotebook: a cell that ignores the interrupt is killed after the grace period (cell timeout)", async () => {
+  const t0 = performance.now();
+  const result = await runNotebook(join(FIXTURES, "hang_async.ipynb"), { graceSeconds: 1 });
+  const seconds = (performance.now() - t0) / 1000;
+  assert.equal(result.status, "timeout");
+  assert.equal(result.failedCell, 0);
+  assert.ok(seconds < 1 + 1 + 4, `took ${seconds} s`);
+  assert.ok(await processGone(result.kernelPid));
+  assert.match(result.message ?? "", /cell 0 did not finish within 1 s/);
+});
+
+Deno.test("runNotebook: kernel death is reported on the cell that caused it", async () => {
+  const result = await runNotebook(join(FIXTURES, "kernel_exit.ipynb"));
+  assert.equal(result.status, "dead");
+  assert.equal(result.failedCell, 1);
+  assert.match(result.message ?? "", /the kernel died \(exit code 3\) while running cell 1/);
+  assert.equal((result.notebook.cells[1].outputs as IOutput[])[0].ename, "KernelDiedError");
+  assert.ok(await processGone(result.kernelPid));
+  assert.deepEqual(validateNotebook(result.notebook), []);
+});
+
+Deno.test("runNotebook: parameters are injected after the parameters cell; unknown ones are refused", async () => {
+  const path = join(FIXTURES, "parameters.ipynb");
+  const result = await runNotebook(path, {
+    params: { epochs: 3, dataset: "sleep-edf", options: { fast: true } },
+  });
+  assert.equal(result.status, "ok", String(result.message));
+  const cells = result.notebook.cells;
+  assert.deepEqual(cells[2].metadata.tags, [INJECTED_TAG]);
+  assert.deepEqual(cells[2].outputs, []);
+  assert.deepEqual(cells[3].outputs, [{
+    output_type: "stream",
+    name: "stdout",
+    text: '{"epochs":3,"dataset":"sleep-edf","options":{"fast":true}}\n',
+  }]);
+  assert.deepEqual(
+    (result.notebook.metadata.emargin as { run: { parameters: unknown } }).run.parameters,
+    {
+      epochs: 3,
+      dataset: "sleep-edf",
+      options: { fast: true },
+    },
+  );
+  assert.deepEqual(validateNotebook(result.notebook), []);
+
+  const defaults = await runNotebook(path);
+  assert.equal(defaults.notebook.cells.length, 3);
+  assert.deepEqual(defaults.notebook.cells[2].outputs, [{
+    output_type: "stream",
+    name: "stdout",
+    text: '{"epochs":10,"dataset":"harth","options":{"fast":false}}\n',
+  }]);
+  await assert.rejects(() => runNotebook(path, { params: { epoch: 3 } }), ParameterError);
+});

@@ -1,0 +1,120 @@
+/**
+ * Loss-only cost of the reference losses and the stable correction: one
+ * forward + backward pass (`tf.valueAndGrad` w.r.t. z) on random ReLU
+ * embeddings `z [N, 320]`, for N = 400 … 6400 on every available backend.
+ *
+ * Time = median of 5 timed passes after one warm-up pass, the gradient read
+ * back to the host inside the timing. Memory = tfjs' peak bytes of live
+ * tensors during one pass (`tf.profile`) and the process RSS afterwards.
+ *
+ * @module
+ */
+import { tf } from "../lib/tf.ts";
+import type { Scalar, Tensor2D } from "../lib/tf.ts";
+import { availableBackends, initBackend } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backend.ts";
+import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
+
+const SIZES = [400, 800, 1600, 3200, 6400];
+const D = 320;
+const F = 90;
+const TIMED = 5;
+const SLEEP_CONFIG = { temperature: 0.1, margin: 5, threshold: 0.4 };
+
+/**
+ * Largest N run per backend: the cpu backend's pure-JS matMul and llvmpipe's
+ * software WebGPU are slow; on wasm the peak tensor memory of the unfused
+ * losses grows as ≈ 45 N×N float32 matrices (≈ 7 GiB at N = 6400), beyond
+ * the wasm32 heap of 4 GiB.
+ */
+const MAX_N: Record<BackendName, number> = { cpu: 800, wasm: 3200, webgpu: 1600 };
+
+type LossOf = (z: Tensor2D, x: Tensor2D) => Scalar;
+
+const LOSSES: Record<string, LossOf> = {
+  lsMarginLoss: (z, x) =>
+    tf.tidy(() => {
+      const { threshold, ...opts } = SLEEP_CONFIG;
+      const s = simVector(x, { threshold, variant: "reference", length: "double" });
+      return lsMarginLoss(z, s, opts);
+    }),
+  lsHatclLoss: (z) => lsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
+  stableMarginLoss: (z, x) => stableMarginLoss(z, x, { ...SLEEP_CONFIG, form: "ls" }),
+};
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function pass(loss: LossOf, z: Tensor2D, x: Tensor2D): Promise<number> {
+  const start = performance.now();
+  const { value, grad } = tf.valueAndGrad((q: Tensor2D) => loss(q, x))(z);
+  await grad.data();
+  await value.data();
+  tf.dispose([value, grad]);
+  return performance.now() - start;
+}
+
+/** One row per backend × loss × N; `onRow` sees each row as it is measured. */
+export async function benchLosses(
+  onRow: (row: Record<string, unknown>) => void = () => {},
+): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
+  const rows: Record<string, unknown>[] = [];
+  const backends = await availableBackends();
+  for (const backend of backends) {
+    const info = await initBackend({ prefer: backend });
+    const device = info.adapter ? `${backend} (${info.adapter})` : backend;
+    for (const n of SIZES) {
+      for (const [name, loss] of Object.entries(LOSSES)) {
+        if (n > MAX_N[backend]) {
+          rows.push({
+            backend: device,
+            loss: name,
+            N: n,
+            D,
+            note: `skipped: N > ${MAX_N[backend]}`,
+          });
+          continue;
+        }
+        const z = tf.tidy(() => tf.relu(tf.randomNormal([n, D], 0, 1, "float32", n))) as Tensor2D;
+        const x = tf.randomNormal([n, F], 0, 1, "float32", n + 1) as Tensor2D;
+        await pass(loss, z, x); // warm-up: kernels and shaders
+        const times: number[] = [];
+        for (let i = 0; i < TIMED; i++) times.push(await pass(loss, z, x));
+        const profile = await tf.profile(async () => {
+          const { value, grad } = tf.valueAndGrad((q: Tensor2D) => loss(q, x))(z);
+          await grad.data();
+          tf.dispose([value, grad]);
+        });
+        tf.dispose([z, x]);
+        const row = {
+          backend: device,
+          loss: name,
+          N: n,
+          D,
+          medianMs: median(times),
+          minMs: Math.min(...times),
+          peakTensorMB: profile.peakBytes / 2 ** 20,
+          rssMB: Deno.memoryUsage().rss / 2 ** 20,
+        };
+        rows.push(row);
+        onRow(row);
+      }
+    }
+  }
+  return {
+    rows,
+    notes: [
+      `forward + backward w.r.t. z [N, ${D}], SleepEEG config (τ 0.1, m 5, θ 0.4), median of ${TIMED}`,
+      "peakTensorMB: tf.profile peak bytes of live tensors; rssMB: process RSS after the row",
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { rows, notes } = await benchLosses((row) => console.error(JSON.stringify(row)));
+  console.table(rows);
+  for (const note of notes) console.log(`note: ${note}`);
+}

@@ -4,12 +4,13 @@ import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { ShapeError } from "../lib/errors.ts";
-import { lsHatclLoss, lsMarginLoss } from "../lib/losses/mod.ts";
+import { lsHatclLoss, lsMarginLoss, stableMarginLoss } from "../lib/losses/mod.ts";
 import {
   fusedHatclLoss,
   fusedLsHatclLoss,
   fusedLsMarginLoss,
   fusedMarginLoss,
+  fusedStableMarginLoss,
   resolveTileRows,
 } from "../lib/losses/fused/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
@@ -192,7 +193,7 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
 }
 
 Deno.test("tiled working set grows with N·tileRows, not N²", async () => {
-  await initBackend({ prefer: "cpu" });
+  await initBackend({ prefer: "wasm" });
   const d = 8, tileRows = 16;
   const peak = async (n: number, tile?: number) => {
     const z = embeddings(n, d, 7);
@@ -207,17 +208,17 @@ Deno.test("tiled working set grows with N·tileRows, not N²", async () => {
     return info.peakBytes;
   };
   const [small, large, untiled] = [
-    await peak(400, tileRows),
-    await peak(1600, tileRows),
-    await peak(1600),
+    await peak(300, tileRows),
+    await peak(1200, tileRows),
+    await peak(1200),
   ];
   // Bytes per row of S: constant in N at a fixed block height (O(B·N + N·D) in all).
-  const perRowSmall = small / 400, perRowLarge = large / 1600;
+  const perRowSmall = small / 300, perRowLarge = large / 1200;
   assert.ok(
     Math.abs(perRowLarge / perRowSmall - 1) < 0.1,
-    `peak bytes per row: ${perRowSmall} at N = 400, ${perRowLarge} at N = 1600`,
+    `peak bytes per row: ${perRowSmall} at N = 300, ${perRowLarge} at N = 1200`,
   );
-  const n2 = 1600 * 1600 * 4;
+  const n2 = 1200 * 1200 * 4;
   assert.ok(untiled > n2, `the untiled path holds N×N matrices (peak ${untiled} B)`);
   assert.ok(large < n2 / 2, `tiled peak ${large} B vs one N×N matrix of ${n2} B`);
 });
@@ -265,3 +266,27 @@ Deno.test("fused margin losses reject sim vectors of the wrong length", async ()
   assert.throws(() => fusedHatclLoss(tf.zeros([1, 4]) as Tensor2D, opts), ShapeError);
   z.dispose();
 });
+
+for (const backend of ["cpu", "wasm"] as BackendName[]) {
+  Deno.test(`fused emargin-stable equals stableMarginLoss on ${backend}, untiled and tiled`, async () => {
+    await initBackend({ prefer: backend });
+    const n = 64;
+    const z = embeddings(n, 12, 13);
+    const x = tf.randomNormal([4, n / 4, 5], 0, 1, "float32", 14);
+    const configs = [[0.05, 5], [0.1, 5], [0.5, 100], [0.1, 0.5]];
+    for (const form of ["ls", "single"] as const) {
+      for (const [temperature, margin] of configs) {
+        const options = { temperature, margin, threshold: 0.2, form };
+        const want = valueAndGrad((v) => stableMarginLoss(v, x, options), z);
+        for (const tileRows of [undefined, 7]) {
+          const got = valueAndGrad((v) => fusedStableMarginLoss(v, x, { ...options, tileRows }), z);
+          const label = `${form} τ=${temperature} m=${margin} tileRows ${tileRows}`;
+          assertClose(got.loss, want.loss, { rtol: 1e-5, atol: 1e-6, label });
+          const atol = 1e-5 * finiteScale(Float64Array.from(want.grad));
+          assertClose(got.grad, want.grad, { rtol: 1e-5, atol, label });
+        }
+      }
+    }
+    tf.dispose([z, x]);
+  });
+}

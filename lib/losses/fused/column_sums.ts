@@ -56,10 +56,21 @@ export function resolveTileRows(n: number, tileRows?: number): number {
 
 /** Flat offsets `r·N + r0 + r + shift` of block row `r`, for the rows where the column exists. */
 function blockOffsets(r0: number, rows: number, n: number, shift: number): Tensor2D {
-  const count = Math.max(0, Math.min(rows, n - r0 - shift));
-  const index = new Int32Array(count);
-  for (let r = 0; r < count; r++) index[r] = r * n + r0 + r + shift;
-  return tf.tensor2d(index, [count, 1], "int32");
+  const first = Math.max(0, -shift - r0);
+  const end = Math.max(first, Math.min(rows, n - r0 - shift));
+  const index = new Int32Array(end - first);
+  for (let r = first; r < end; r++) index[r - first] = r * n + r0 + r + shift;
+  return tf.tensor2d(index, [end - first, 1], "int32");
+}
+
+/** `x` with the entries at `at` replaced by `x·0` (0, or NaN where `x` is not finite). */
+function clearEntries(x: Tensor2D, at: Tensor2D[]): Tensor2D {
+  const [rows, n] = x.shape;
+  let flat = tf.reshape(x, [rows * n]);
+  for (const index of at) {
+    flat = tf.tensorScatterUpdate(flat, index, tf.mul(tf.gatherND(flat, index), 0));
+  }
+  return tf.reshape(flat, [rows, n]);
 }
 
 /** One row block `S_R` and what the loss needs from it. */
@@ -72,7 +83,9 @@ interface Block {
   sums: Tensor1D;
   /** Positives of the block's columns, `[min(B, N − 1 − r0)]`. */
   positives: Tensor1D;
-  /** Hinge kinds: `S_jj` of the block's columns, `[B, 1]`. */
+  /** "stable": `f_j(S_{j−1,j})`, the term left out of `c_j` that column j's LS set N₁ keeps. */
+  neighbours: Tensor1D | null;
+  /** "margin", "lsMargin": `S_jj` of the block's columns, `[B, 1]`. */
   diagonal: Tensor2D | null;
 }
 
@@ -89,6 +102,21 @@ function computeBlock(
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const diagonalAt = blockOffsets(r0, rows, n, 0);
   const positiveAt = blockOffsets(r0, rows, n, 1);
+  if (o.kind === "stable") {
+    // c_j leaves out i ∈ {j−1, j, j+1}; the i = j−1 term is returned separately.
+    const values = columnValues(s, vBlock, o);
+    const neighbourAt = blockOffsets(r0, rows, n, -1);
+    const neighbours = tf.gatherND(tf.reshape(values.value, [rows * n]), neighbourAt) as Tensor1D;
+    const cleared = clearEntries(values.value as Tensor2D, [neighbourAt, diagonalAt, positiveAt]);
+    return {
+      s,
+      values: { value: cleared, hinge: values.hinge },
+      sums: tf.sum(cleared, 1) as Tensor1D,
+      positives: tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D,
+      neighbours,
+      diagonal: null,
+    };
+  }
   if (usesColumnKernels()) {
     // One WGSL dispatch does f, the diagonal rule and the row sum.
     const atPositives = tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D;
@@ -97,6 +125,7 @@ function computeBlock(
       values: { value: tf.zeros([0]), hinge: null },
       sums: columnSumsKernel(s, vBlock, o, r0),
       positives: o.kind === "exp" ? tf.exp(tf.mul(atPositives, 1 / o.temperature)) : atPositives,
+      neighbours: null,
       diagonal: null,
     };
   }
@@ -132,7 +161,7 @@ function computeBlock(
       sums = tf.reshape(tf.add(rowSums, finiteChange), [rows]) as Tensor1D;
     }
   }
-  return { s, values, sums, positives, diagonal };
+  return { s, values, sums, positives, neighbours: null, diagonal };
 }
 
 /**
@@ -152,7 +181,7 @@ function blockGradient(
   const n = u.shape[0];
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const wBlock = tf.slice(w, [r0, 0], [rows, 1]);
-  const h = usesColumnKernels()
+  const h = usesColumnKernels() && o.kind !== "stable"
     ? columnGradientsKernel(block.s, vBlock, wBlock, o, r0)
     : columnGradients(block.s, block.values, vBlock, wBlock, o);
   let diagonalTerm: Tensor2D | null = null;
@@ -193,17 +222,19 @@ function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
     const starts = blockStarts(n, tileRows);
     const sums: Tensor1D[] = [];
     const positives: Tensor1D[] = [];
+    const neighbours: Tensor1D[] = [];
     // A single block is kept for the backward pass; smaller blocks are recomputed there.
     let whole: Tensor[] = [];
     for (const r0 of starts) {
       const rows = Math.min(tileRows, n - r0);
-      const [blockSums, blockPositives, ...rest] = tf.tidy(() => {
+      const [blockSums, blockPositives, blockNeighbours, ...rest] = tf.tidy(() => {
         const b = computeBlock(u, uT, v, r0, rows, o);
-        if (rows < n) return [b.sums, b.positives];
         const none = tf.zeros([0]);
+        if (rows < n) return [b.sums, b.positives, b.neighbours ?? none];
         return [
           b.sums,
           b.positives,
+          b.neighbours ?? none,
           b.s,
           b.values.value,
           b.values.hinge ?? none,
@@ -212,29 +243,45 @@ function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
       });
       sums.push(blockSums as Tensor1D);
       positives.push(blockPositives as Tensor1D);
+      neighbours.push(blockNeighbours as Tensor1D);
       whole = rest;
     }
     const c = sums.length === 1 ? sums[0] : tf.concat(sums);
     const p = positives.length === 1 ? positives[0] : tf.concat(positives);
-    const value = tf.concat([c, p]) as Tensor1D;
-    const saved: Tensor[] = [u, v, p, ...whole];
+    const x = neighbours.length === 1 ? neighbours[0] : tf.concat(neighbours);
+    const value = tf.concat(o.kind === "stable" ? [c, p, x] : [c, p]) as Tensor1D;
+    const saved: Tensor[] = [u, v, p, x, ...whole];
     save(saved);
     return {
       value,
       gradFunc: (dy: Tensor, kept: Tensor[]) => {
-        const [su, sv, sp] = kept as [Tensor2D, Tensor2D, Tensor1D];
+        const [su, sv, sp, sx] = kept as [Tensor2D, Tensor2D, Tensor1D, Tensor1D];
         const w = tf.reshape(tf.slice(dy, [0], [n]), [n, 1]) as Tensor2D;
         const g = tf.slice(dy, [n], [n - 1]) as Tensor1D;
-        // "exp": p_k = f_k(S_{k+1,k}) and f' = f/τ; hinge kinds: p_k = S_{k+1,k}.
-        const q = o.kind === "exp" ? tf.mul(g, tf.mul(sp, 1 / o.temperature)) as Tensor1D : g;
+        // "exp": p_k = f_k(S_{k+1,k}) and f' = f/τ; other kinds: p_k = S_{k+1,k}.
+        let q = o.kind === "exp" ? tf.mul(g, tf.mul(sp, 1 / o.temperature)) as Tensor1D : g;
+        if (o.kind === "stable") {
+          // x_k = f_{k+1}(S_{k+1,k}), a function of the same pair similarity.
+          const h = tf.reshape(tf.slice(dy, [2 * n - 1], [n - 1]), [n - 1, 1]);
+          const pairs = tf.reshape(sp, [n - 1, 1]);
+          const slopes = columnGradients(
+            pairs,
+            { value: tf.reshape(sx, [n - 1, 1]), hinge: tf.relu(tf.add(pairs, o.margin - 1)) },
+            tf.slice(sv, [1, 0], [n - 1, 1]),
+            h,
+            o,
+          );
+          q = tf.add(q, tf.reshape(slopes, [n - 1])) as Tensor1D;
+        }
         let grad = subDiagonalGradient(su, q);
-        if (kept.length > 3) {
-          const [s, value, hinge, diagonal] = kept.slice(3) as Tensor2D[];
+        if (kept.length > 4) {
+          const [s, value, hinge, diagonal] = kept.slice(4) as Tensor2D[];
           const block: Block = {
             s,
             values: { value, hinge: hinge.size > 0 ? hinge : null },
             sums: tf.zeros([n]),
             positives: sp,
+            neighbours: null,
             diagonal: diagonal.size > 0 ? diagonal : null,
           };
           return [tf.add(grad, blockGradient(su, block, sv, w, 0, o).rows), tf.zerosLike(sv)];
@@ -265,7 +312,9 @@ function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
  * (see the module documentation for the formulas and the gradient).
  *
  * Shapes: `u [N, D]` (unit rows, N ≥ 2), `v [N]` per-column sim vector
- * (ignored by "exp") → `[2N − 1]`: `c [N]` then `p [N − 1]`. `tileRows`
+ * (ignored by "exp") → `[2N − 1]`: `c [N]` then `p [N − 1]`; "stable" appends
+ * `x [N − 1]`, `x_k = f_{k+1}(S_{k+1,k})`, and its `c_j` leaves out
+ * `i ∈ {j−1, j, j+1}` (→ `[3N − 2]`). `tileRows`
  * (default: see {@linkcode resolveTileRows}) bounds the block height.
  * `v` receives a zero gradient (it is data).
  */

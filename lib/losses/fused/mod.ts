@@ -14,3 +14,4 @@ export {
   registerColumnKernels,
   usesColumnKernels,
 } from "./webgpu_kernels.ts";
+export * from "./stable.ts";

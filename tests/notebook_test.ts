@@ -83,8 +83,13 @@ Deno.test("protocol: signed frames decode; tampered, re-keyed or malformed frame
   assert.equal(await decodeMessage(signer, badHex), null);
 });
 
-async function untilReadable(socket: zmq.Router): Promise<void> {
-  while (!socket.readable) await new Promise((r) => setTimeout(r, 2));
+/** Polls `condition` every 5 ms; fails after `ms`. */
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    assert.ok(performance.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 Deno.test("kernel client: iopub and shell messages with a bad signature are ignored", async () => {
@@ -101,22 +106,24 @@ Deno.test("kernel client: iopub and shell messages with a bad signature are igno
     const seen: string[] = [];
     client.onIOPub((m) => seen.push(String(m.content.text)));
     // Publish until the subscription is live (PUB drops messages before it).
-    while (seen.length === 0) {
+    const probe = async () => {
       await iopub.send(await encodeMessage(signer, message("stream", { text: "probe" })));
       await new Promise((r) => setTimeout(r, 10));
-    }
+    };
+    for (let i = 0; i < 500 && seen.length === 0; i++) await probe();
+    assert.ok(seen.length > 0, "the subscription never went live");
     seen.length = 0;
     await iopub.send(await encodeMessage(forger, message("stream", { text: "forged" })));
     const tampered = await encodeMessage(signer, message("stream", { text: "real" }));
     tampered[5] = JSON.stringify({ text: "forged-content" });
     await iopub.send(tampered);
     await iopub.send(await encodeMessage(signer, message("stream", { text: "genuine" })));
-    while (!seen.includes("genuine")) await new Promise((r) => setTimeout(r, 5));
+    await until(() => seen.includes("genuine"), "the genuine message");
     assert.deepEqual(seen, ["genuine"]);
     assert.equal(client.droppedCount(), 2);
 
     const reply = client.kernelInfo();
-    await untilReadable(shell);
+    await until(() => shell.readable, "the kernel_info_request");
     const request = await shell.receive();
     const decoded = await decodeMessage(signer, request);
     assert.equal(decoded?.header.msg_type, "kernel_info_request");

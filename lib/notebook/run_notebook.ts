@@ -16,13 +16,22 @@
  * cell; later cells are left unexecuted (no outputs, `execution_count: null`).
  * In every case the kernel process has exited when {@link runNotebook} returns.
  *
+ * Output written by a timer or promise that outlives its cell is attributed by
+ * the kernel to whichever request is running when it appears, so it is not
+ * part of the cell that started it.
+ *
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
 import type { ICodeCell, IError, INotebookContent } from "@jupyterlab/nbformat";
 import { writeJsonAtomic } from "../io.ts";
 import { KernelError } from "./errors.ts";
-import { connectKernel, type ExecuteReply, type KernelClient } from "./kernel_client.ts";
+import {
+  connectKernel,
+  type ExecuteReply,
+  type InterruptMode,
+  type KernelClient,
+} from "./kernel_client.ts";
 import { type KernelProcess, startKernelProcess } from "./kernel_process.ts";
 import { KERNELSPEC_METADATA } from "./kernelspec.ts";
 import {
@@ -57,6 +66,11 @@ export interface RunOptions {
   label?: string;
   /** Receives progress events. */
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * How a timed-out cell is interrupted: `"message"` (default: `interrupt_request`
+   * on control) or `"signal"` (SIGINT, which ends the Deno kernel).
+   */
+  interruptMode?: InterruptMode;
 }
 
 /** The result of {@link runNotebook}. */
@@ -70,6 +84,12 @@ export interface RunResult {
   message?: string;
   /** Wall-clock seconds of the whole run, kernel start and stop included. */
   seconds: number;
+  /**
+   * Where the time went, in seconds: `start` (spawn until the kernel answers on
+   * shell and iopub), `cells` (all cells, marker flushes included), `stop`
+   * (shutdown until the process has exited).
+   */
+  phases: { start: number; cells: number; stop: number };
   /** Process id the kernel had (it has exited by now). */
   kernelPid: number;
 }
@@ -273,6 +293,8 @@ export async function runNotebook(
   const emit = options.onProgress ?? (() => {});
   const cellCount = notebook.cells.length;
 
+  const phases = { start: 0, cells: 0, stop: 0 };
+  const tStart = performance.now();
   const kernel = await startKernelProcess({ cwd });
   let client: KernelClient | undefined;
   let status: RunStatus = "ok";
@@ -280,7 +302,7 @@ export async function runNotebook(
   let message: string | undefined;
   try {
     client = await connectKernel(kernel.connection, {
-      interruptMode: "message",
+      interruptMode: options.interruptMode ?? "message",
       sendInterruptSignal: () => kernel.signal("SIGINT"),
     });
     const info = await waitFor(
@@ -303,6 +325,8 @@ export async function runNotebook(
         languageInfo as INotebookContent["metadata"]["language_info"];
     }
     emit({ kind: "start", notebook: label, cellCount });
+    const tCells = performance.now();
+    phases.start = (tCells - tStart) / 1000;
     for (const [index, cell] of notebook.cells.entries()) {
       if (cell.cell_type !== "code" || cellSource(cell).trim() === "") continue;
       const code = cell as ICodeCell;
@@ -325,12 +349,15 @@ export async function runNotebook(
         break;
       }
     }
+    phases.cells = (performance.now() - tCells) / 1000;
   } finally {
+    const tStop = performance.now();
     const graceful = kernel.alive() && (status === "ok" || status === "error");
     if (graceful) await client?.shutdown(1000);
     else kernel.signal("SIGKILL");
     client?.close();
     await kernel.stop(1000);
+    phases.stop = (performance.now() - tStop) / 1000;
   }
   const seconds = (performance.now() - t0) / 1000;
   notebook.metadata.kernelspec ??= KERNELSPEC_METADATA;
@@ -348,5 +375,5 @@ export async function runNotebook(
   assertNotebook(notebook, label, { requireIds: true });
   if (options.outPath) await writeJsonAtomic(options.outPath, notebook);
   emit({ kind: "end", notebook: label, status, seconds });
-  return { notebook, status, failedCell, message, seconds, kernelPid: kernel.pid };
+  return { notebook, status, failedCell, message, seconds, phases, kernelPid: kernel.pid };
 }

@@ -23,11 +23,11 @@ const SLEEP_CONFIG = { temperature: 0.1, margin: 5, threshold: 0.4 };
 
 /**
  * Largest N run per backend: the cpu backend's pure-JS matMul and llvmpipe's
- * software WebGPU are slow; on wasm the peak tensor memory of the unfused
+ * software WebGPU are slow (≈ 2.5 s and 3–5 s per pass at N = 800); on wasm the peak tensor memory of the unfused
  * losses grows as ≈ 45 N×N float32 matrices (≈ 7 GiB at N = 6400), beyond
  * the wasm32 heap of 4 GiB.
  */
-const MAX_N: Record<BackendName, number> = { cpu: 800, wasm: 3200, webgpu: 1600 };
+const MAX_N: Record<BackendName, number> = { cpu: 800, wasm: 3200, webgpu: 800 };
 
 type LossOf = (z: Tensor2D, x: Tensor2D) => Scalar;
 

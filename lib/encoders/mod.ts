@@ -6,4 +6,4 @@
 export * from "./types.ts";
 export * from "./feature_projector.ts";
 export { BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
-export { readState, writeState } from "./state.ts";
+export { constantVariable, readState, uniformVariable, writeState } from "./state.ts";

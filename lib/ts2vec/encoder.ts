@@ -22,8 +22,8 @@ import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
-import { readState, uniformVariable, writeState } from "../encoders/state.ts";
-import type { ApplyOptions, Encoder, StateDict } from "../encoders/types.ts";
+import { readState, uniformVariable, writeState } from "../encoders/mod.ts";
+import type { ApplyOptions, Encoder, StateDict } from "../encoders/mod.ts";
 
 /** Options of {@linkcode createTs2vecEncoder}; defaults are TS2Vec's. */
 export interface Ts2vecEncoderOptions {

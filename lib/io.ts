@@ -15,6 +15,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);
+    // temp files are created private (0600); the result is an ordinary file
+    await Deno.chmod(tmp, 0o644);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});

@@ -362,7 +362,10 @@ Deno.test("difficult options: σ/ρ/removal match a float64 hand computation and
     assert.equal(got < plain, below, `${JSON.stringify(d)}: ${got} vs plain ${plain}`);
   }
   // Larger σ → lower loss (difficult negatives count less).
-  assert.ok(loss({ ...band, sigma: 0.2, rho: 1 }) < loss({ ...band, sigma: 0.05, rho: 1 }));
+  const sigmaOnly = (sigma: number) => loss({ ...band, sigma, rho: 1, removal: "none" });
+  assert.ok(sigmaOnly(0.2) < sigmaOnly(0.05));
+  // The default edit is pair removal.
+  assertClose(loss(band), loss({ ...band, removal: "pairs" }), { label: "default removal" });
   // Sample removal: the mean over the centres that are not difficult samples.
   const dropped = difficultSampleMask(h, 0.2);
   const droppedValues = dropped.dataSync();

@@ -25,8 +25,10 @@ export interface DifficultOptions extends DifficultBand {
   /** ρ: temperature scale for difficult pairs (default 2). */
   rho?: number;
   /**
-   * "none" (default): only σ/ρ; "pairs": difficult pairs leave the
-   * denominator; "samples": difficult anchors leave the loss mean.
+   * "pairs" (default, spec §6a): difficult pairs leave the denominator;
+   * "none": only the σ/ρ edits; "samples": difficult anchors leave the loss
+   * mean (σ/ρ still edit the remaining difficult pairs; pass σ 0, ρ 1 for
+   * removal alone).
    */
   removal?: "none" | "pairs" | "samples";
   /** Fraction of samples removed by `removal: "samples"` (default 0.1). */
@@ -38,7 +40,7 @@ export type ResolvedDifficult = Required<DifficultOptions>;
 
 /**
  * Fills in the defaults of spec §6a (`q_lo 0.95`, `q_hi 0.995`, `σ 0.1`,
- * `ρ 2`, `p_rm 0.1`, removal "none").
+ * `ρ 2`, `p_rm 0.1`, removal "pairs").
  *
  * @throws {OptionError} on a value outside its domain.
  */
@@ -48,7 +50,7 @@ export function resolveDifficult(options: DifficultOptions): ResolvedDifficult {
     qHi: options.qHi ?? 0.995,
     sigma: options.sigma ?? 0.1,
     rho: options.rho ?? 2,
-    removal: options.removal ?? "none",
+    removal: options.removal ?? "pairs",
     pRm: options.pRm ?? 0.1,
   };
   checkBand(r.qLo, r.qHi);

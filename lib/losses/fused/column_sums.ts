@@ -194,9 +194,35 @@ function blockGradient(
     const both = tf.matMul(tf.add(h, tf.transpose(h)) as Tensor2D, u) as Tensor2D;
     return { rows: diagonalTerm ? tf.sub(both, diagonalTerm) as Tensor2D : both, all: null };
   }
-  const own = tf.matMul(h, u) as Tensor2D;
-  const spread = tf.matMul(tf.transpose(h), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
-  return { rows: diagonalTerm ? tf.sub(own, diagonalTerm) as Tensor2D : own, all: spread };
+  if (usesColumnKernels() && o.kind !== "stable") {
+    const own = tf.matMul(h, u) as Tensor2D;
+    const spread = tf.matMul(tf.transpose(h), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
+    return { rows: diagonalTerm ? tf.sub(own, diagonalTerm) as Tensor2D : own, all: spread };
+  }
+  // Rows R of G + Gᵀ from the same block: (Gᵀ)_R = H (row parameters) and
+  // G_R = w_i·f'_i(S_ri) (column parameters), so one product gives ∂L/∂U_R.
+  const both = tf.matMul(tf.add(h, rowsOfColumnGradient(block, v, w, r0, o)) as Tensor2D, u);
+  return { rows: (diagonalTerm ? tf.sub(both, diagonalTerm) : both) as Tensor2D, all: null };
+}
+
+/** `G_R`, rows R of `G_ri = w_i·f'_i(S_ri)` with each column's own parameters. Shapes: → `[B, N]`. */
+function rowsOfColumnGradient(
+  block: Block,
+  v: Tensor2D,
+  w: Tensor2D,
+  r0: number,
+  o: ColumnTermOptions,
+): Tensor2D {
+  const [rows, n] = block.s.shape;
+  const vColumns = tf.reshape(v, [1, n]);
+  const wColumns = tf.reshape(w, [1, n]);
+  if (o.kind === "exp") return columnGradients(block.s, block.values, vColumns, wColumns, o);
+  let values = columnValues(block.s, vColumns, o);
+  if (o.kind === "stable") {
+    const band = [-1, 0, 1].map((shift) => blockOffsets(r0, rows, n, shift));
+    values = { value: clearEntries(values.value as Tensor2D, band), hinge: values.hinge };
+  }
+  return columnGradients(block.s, values, vColumns, wColumns, o);
 }
 
 /** `q_k·u_k` added to row k+1 and `q_k·u_{k+1}` to row k. Shapes: `q [N−1]`, `u [N, D]`. */
@@ -293,12 +319,14 @@ function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
           const [own, spread] = tf.tidy(() => {
             const block = computeBlock(su, uT, sv, r0, rows, o);
             const part = blockGradient(su, block, sv, w, r0, o);
-            return [part.rows, part.all as Tensor2D];
+            return part.all ? [part.rows, part.all] : [part.rows];
           });
           ownRows.push(own);
-          const next = tf.add(grad, spread) as Tensor2D;
-          tf.dispose([grad, spread]);
-          grad = next;
+          if (spread) {
+            const next = tf.add(grad, spread) as Tensor2D;
+            tf.dispose([grad, spread]);
+            grad = next;
+          }
         }
         const own = tf.concat(ownRows, 0);
         return [tf.add(grad, own), tf.zerosLike(sv)];

@@ -21,16 +21,23 @@
  * ```
  *
  * so neither `S` nor any mask is materialised beyond one row block
- * `S_R = U_R·Uᵀ [B, N]`. With `tileRows < N` the backward pass recomputes
- * each block; the working set is O(B·N + N·D). The diagonal is handled per
- * kind:
+ * `S_R = U_R·Uᵀ [B, N]`. A single block (the default up to N = 2048) is kept
+ * for the backward pass, which is then one product `(H + Hᵀ)·U`. With
+ * `tileRows < N` the backward pass recomputes each block and forms rows R of
+ * `G + Gᵀ` from it (`G_ri = w_i·f'_i(S_ri)` with the column's parameters), so
+ * `∂L/∂U_R` is one product as well; the working set is O(B·N + N·D). The
+ * diagonal is handled per kind:
  * - "exp": it is the largest term of its column, so it is overwritten in the
  *   block (a B-element scatter) rather than subtracted afterwards;
- * - hinge kinds: it is the smallest term of its column (`S_jj = 1` is the
- *   largest similarity and `f_j` decreases there), so it is subtracted from
- *   the row sum as a length-N vector without cancellation.
+ * - "margin", "lsMargin": it is the smallest term of its column (`S_jj = 1`
+ *   is the largest similarity and `f_j` decreases there), so it is subtracted
+ *   from the row sum as a length-N vector without cancellation;
+ * - "stable": the band `i ∈ {j−1, j, j+1}` is overwritten, and the `i = j−1`
+ *   term is returned as a third vector `x` (LS keeps it in column j's N₁ set).
  * Non-finite terms propagate as in the reference: an overflowing diagonal
- * gives `Inf − Inf = NaN`, as the reference's `Inf·0` does.
+ * gives `Inf − Inf = NaN`, as the reference's `Inf·0` does. On the WebGPU
+ * backend the element-wise work of each block runs in the WGSL kernels of
+ * webgpu_kernels.ts ("exp", "margin", "lsMargin").
  *
  * @module
  */

@@ -1,11 +1,13 @@
 /**
- * Fused and tiled forms of the reference contrastive losses: the same values
- * and gradients as lib/losses, with the N×N work done in one element-wise
- * pass per row block and an analytic backward pass.
+ * Fused and tiled forms of the contrastive losses: the same values and
+ * gradients as lib/losses (the four reference losses bug-for-bug, and
+ * emargin-stable), with the N×N work done in one element-wise pass per row
+ * block, an analytic backward pass, and WGSL kernels on WebGPU.
  *
  * @module
  */
 export * from "./losses.ts";
+export * from "./stable.ts";
 export { columnSums, DEFAULT_TILE_ROWS, resolveTileRows, UNTILED_MAX_ROWS } from "./column_sums.ts";
 export type { ColumnTermKind, ColumnTermOptions } from "./column_terms.ts";
 export {
@@ -14,4 +16,3 @@ export {
   registerColumnKernels,
   usesColumnKernels,
 } from "./webgpu_kernels.ts";
-export * from "./stable.ts";

@@ -16,6 +16,7 @@ import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
 import { webgpu_util } from "@tensorflow/tfjs-backend-webgpu";
 import type { WebGPUBackend, WebGPUProgram } from "@tensorflow/tfjs-backend-webgpu";
 import type { ColumnTermKind, ColumnTermOptions } from "./column_terms.ts";
+import { OptionError } from "../../errors.ts";
 
 /** Kernel name of the fused forward pass (row sums of `f_j` over a block). */
 export const COLUMN_SUMS_KERNEL = "EmarginColumnSums";
@@ -42,6 +43,9 @@ const UNIFORMS = "rowStart : i32, columns : i32, invTemperature : f32, margin : 
  * coefficients of the hinge kinds: `t = a·s² + b·max(0, m − s)²`.
  */
 function termSource(kind: ColumnTermKind): string {
+  if (kind === "stable") {
+    throw new OptionError('the WGSL kernels cover "exp", "margin" and "lsMargin", not "stable"');
+  }
   const sign = kind === "lsMargin" ? "-1.0" : "1.0";
   const coefficients = `
     fn coefficients(v : f32) -> vec2<f32> {

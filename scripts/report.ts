@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import {
   availableDatasets,
   formatProgress,
@@ -143,7 +143,7 @@ for (const path of notebookFiles) {
     );
     Deno.exit(1);
   }
-  executed.push({ path, notebook: result.notebook, seconds, trusted: true });
+  executed.push({ path: relative(repoRoot, path), notebook: result.notebook, seconds, trusted: true });
 }
 reporter.close();
 

@@ -618,8 +618,8 @@ function ecgPlan(
  * "mitdb": MIT-BIH Arrhythmia (48 records, 2 leads, 360 Hz, 30 min) with the
  * paper's ECG recipe after resampling to 250 Hz: 600 frames per record →
  * 3 sequences of T = 200; F = 1502; classes AFIB, AFL, J, N. Split by
- * subject (records 201 and 202 are one subject). Quick: every 8th subject of
- * each split.
+ * subject (records 201 and 202 are one subject). Quick: every 3rd subject of
+ * each split (so the evaluation records still hold AFIB, AFL and J frames).
  */
 export async function loadMitdb(options: LoadDatasetOptions = {}): Promise<Dataset> {
   const dir = datasetFolder(options.dataDir, "mitdb", "100.hea");
@@ -636,7 +636,7 @@ export async function loadMitdb(options: LoadDatasetOptions = {}): Promise<Datas
           "Circulation 101(23):e215-e220 (2000).",
         licence: "ODC-By 1.0",
       },
-      8,
+      3,
       360,
       [
         "substitute for the MIT-BIH AFDB: few AFL/J frames; many records hold only N",

@@ -101,13 +101,13 @@ export interface ProfileSettings {
 /** `quick`: CI-sized (labelled as such in the report); `paper`: the full grid. */
 export const PROFILES: Record<Profile, ProfileSettings> = {
   quick: {
-    stepsScale: 0.04,
-    minSteps: 8,
+    stepsScale: 0.02,
+    minSteps: 6,
     seeds: [1],
     folds: [0],
-    clusterPerClass: 200,
-    probeEpochs: 5,
-    maxProbeSequences: 48,
+    clusterPerClass: 100,
+    probeEpochs: 3,
+    maxProbeSequences: 24,
   },
   paper: {
     stepsScale: 1,

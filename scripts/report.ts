@@ -143,7 +143,12 @@ for (const path of notebookFiles) {
     );
     Deno.exit(1);
   }
-  executed.push({ path: relative(repoRoot, path), notebook: result.notebook, seconds, trusted: true });
+  executed.push({
+    path: relative(repoRoot, path),
+    notebook: result.notebook,
+    seconds,
+    trusted: true,
+  });
 }
 reporter.close();
 

@@ -10,21 +10,26 @@ import { initBackend } from "../backend.ts";
 import { runExperiment } from "./run_experiment.ts";
 import type { RunConfig } from "./record.ts";
 
-/// <reference lib="deno.worker" />
+/** The parts of the worker global scope used here (the module is type-checked with the window lib). */
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<{ id: number; config: RunConfig }>) => void) | null;
+  postMessage(message: unknown): void;
+}
 
+const scope = self as unknown as WorkerScope;
 const backend = initBackend();
 
-self.onmessage = async (e: MessageEvent<{ id: number; config: RunConfig }>) => {
+scope.onmessage = async (e: MessageEvent<{ id: number; config: RunConfig }>) => {
   const { id, config } = e.data;
   try {
     const record = await runExperiment({
       ...config,
       backend: await backend,
-      onStep: (progress) => self.postMessage({ id, progress }),
+      onStep: (progress) => scope.postMessage({ id, progress }),
     });
-    self.postMessage({ id, record });
+    scope.postMessage({ id, record });
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    self.postMessage({ id, error });
+    scope.postMessage({ id, error });
   }
 };

@@ -454,3 +454,64 @@ export function supportTable(study: Study, dataset: StudyDataset): Displayable {
     }),
   );
 }
+
+/** Bar chart of one metric's mean per variant, one panel per dataset (error bars: ± std over runs). */
+export function metricBars(study: Study, metric: Metric): Displayable {
+  const panels = study.datasets.map((d) => {
+    const rows = study.summary.filter((r) => r.dataset === d && r.metrics[metric].mean !== null)
+      .map((r) => ({
+        variant: r.variant,
+        mean: r.metrics[metric].mean as number,
+        lo: (r.metrics[metric].mean as number) - (r.metrics[metric].std ?? 0),
+        hi: (r.metrics[metric].mean as number) + (r.metrics[metric].std ?? 0),
+      }));
+    const chart = plot({
+      width: 340,
+      height: 220,
+      marginLeft: 140,
+      x: { label: METRIC_LABEL[metric], grid: true },
+      y: { label: null },
+      marks: [
+        Plot.barX(rows, { y: "variant", x: "mean", fill: "#1f5f99" }),
+        Plot.ruleY(rows, { y: "variant", x1: "lo", x2: "hi", stroke: "#c0392b" }),
+      ],
+    });
+    return `<figure class="panel"><figcaption>${
+      escapeHtml(datasetLabel(d))
+    }</figcaption>${chart.svg}</figure>`;
+  });
+  return html(`<div class="panels">${panels.join("")}</div>`);
+}
+
+/**
+ * The paper's "inconsistency" as a picture: per (dataset, variant), a
+ * clustering index (x) against probe accuracy (y). If clustering quality
+ * implied useful embeddings, the points would rise to the right.
+ */
+export function clusteringVsProbe(study: Study, clusterMetric: Metric = "silhouette"): Displayable {
+  const panels = study.datasets.map((d) => {
+    const rows = study.summary.filter((r) =>
+      r.dataset === d && r.metrics[clusterMetric].mean !== null && r.metrics.accuracy.mean !== null
+    ).map((r) => ({
+      variant: r.variant,
+      x: r.metrics[clusterMetric].mean as number,
+      y: r.metrics.accuracy.mean as number,
+    }));
+    const chart = plot({
+      width: 340,
+      height: 240,
+      marginLeft: 50,
+      marginRight: 20,
+      x: { label: METRIC_LABEL[clusterMetric], grid: true, inset: 20 },
+      y: { label: "probe accuracy", grid: true, inset: 10 },
+      marks: [
+        Plot.dot(rows, { x: "x", y: "y", fill: "#1f5f99", r: 4 }),
+        Plot.text(rows, { x: "x", y: "y", text: "variant", dy: -9, fontSize: 9 }),
+      ],
+    });
+    return `<figure class="panel"><figcaption>${
+      escapeHtml(datasetLabel(d))
+    }</figcaption>${chart.svg}</figure>`;
+  });
+  return html(`<div class="panels">${panels.join("")}</div>`);
+}

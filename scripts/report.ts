@@ -48,9 +48,8 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const profile = (values.profile ?? "paper") as Profile;
-if (profile !== "quick" && profile !== "paper") {
-  console.error(`--profile ${profile}: expected quick or paper`);
+if (values.profile !== undefined && values.profile !== "quick" && values.profile !== "paper") {
+  console.error(`--profile ${values.profile}: expected quick or paper`);
   Deno.exit(2);
 }
 const outDir = resolve(values.out ?? join(repoRoot, "reports"));
@@ -90,9 +89,22 @@ if (values.merge) {
   console.error(`merged ${copied} result record(s) from ${positionals.join(", ")}`);
 }
 const { dir: dataDir, datasets, why } = chooseDataDir();
-console.error(
-  `profile ${profile}; data: ${dataDir ?? "synthetic"} (${why}); datasets: ${datasets.join(", ")}`,
-);
+console.error(`data: ${dataDir ?? "synthetic"} (${why}); datasets: ${datasets.join(", ")}`);
+// Without --profile: the paper profile when all of its runs are cached, else quick.
+let profile: Profile = values.profile === "quick" ? "quick" : "paper";
+if (values.profile === undefined) {
+  const paper = await runStudy(studyGrid(datasets, "paper", dataDir), { cachedOnly: true });
+  if (paper.failures.length) {
+    profile = "quick";
+    console.error(
+      `no --profile: ${paper.failures.length} of ${
+        paper.records.length + paper.failures.length
+      } paper-profile runs are not cached, so the quick profile is used ` +
+        "(deno task report --profile paper computes them)",
+    );
+  }
+}
+console.error(`profile: ${profile}`);
 let runs = studyGrid(datasets, profile, dataDir);
 if (values.shard) runs = shardOf(runs, parseShard(values.shard));
 
@@ -156,7 +168,7 @@ const backend = await initBackend();
 const header = await collectHeader({
   backend: backend.name,
   adapter: backend.adapter,
-  dataDir: dataDir ?? "none (synthetic dataset)",
+  dataDir: dataDir ? (values.data ?? dataDir) : "none (synthetic dataset)",
   profile,
 });
 await buildReport({

@@ -172,6 +172,8 @@ export async function benchLossesFast(): Promise<
     const trainRatio = (1000 / trainFusedMs) / (torchTrain.itPerSec as number);
     rows.push({
       section: "vs PyTorch",
+      // The torch build found here decides the ratios (threads, BLAS): see the notes.
+      torchThreads: torchLoss.threads,
       lossFwdBwdN1600: { torchMs: torchLoss.ms, fusedMs: ours.fusedMs, speedup: lossRatio },
       trainSleepEEG: {
         torchItPerSec: torchTrain.itPerSec,

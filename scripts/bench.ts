@@ -23,6 +23,8 @@ export interface BenchSection {
 const SECTIONS: Record<string, string> = {
   train: "benchTrain",
   losses: "benchLosses",
+  losses_fast: "benchLossesFast",
+  grid: "benchGrid",
   data: "benchData",
   dreams: "benchDreams",
   notebook: "benchNotebook",

@@ -464,7 +464,12 @@ Deno.test("makeContrastiveLoss dispatches every kind with the sim vector compute
   ];
   const labels = new Set<string>();
   for (const [spec, expected] of cases) {
-    const loss = makeContrastiveLoss(spec);
+    const fusedGot = scalarOf(makeContrastiveLoss(spec)(z, x));
+    assert.ok(
+      Object.is(fusedGot, expected) || Math.abs(fusedGot - expected) <= 1e-5 * Math.abs(expected),
+      `${spec.kind} fused: ${fusedGot} vs ${expected}`,
+    );
+    const loss = makeContrastiveLoss(spec, { implementation: "reference" });
     const got = scalarOf(loss(z, x));
     const g = tf.grad((q) => loss(q as Tensor2D, x))(z);
     assert.equal(tf.all(tf.isFinite(g)).dataSync()[0], 1, `${spec.kind}: gradient`);

@@ -15,7 +15,7 @@ import type { ResultRecord, RunConfig } from "./record.ts";
  * Version of the numerical code that produced a record. Bump it whenever a
  * change alters training or evaluation numbers, so cached results are redone.
  */
-export const LIB_VERSION = "0.1.0";
+export const LIB_VERSION = "0.2.0";
 
 /** Default results folder: `<cacheDir>/results`. */
 export function resultsDir(): string {

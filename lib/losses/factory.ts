@@ -15,6 +15,13 @@ import { stableMarginLoss } from "./stable.ts";
 import type { LossForm } from "./log_space.ts";
 import type { DifficultOptions } from "./difficult.ts";
 import type { VrnsCombination } from "./vrns.ts";
+import {
+  fusedHatclLoss,
+  fusedLsHatclLoss,
+  fusedLsMarginLoss,
+  fusedMarginLoss,
+  fusedStableMarginLoss,
+} from "./fused/mod.ts";
 
 /**
  * A per-frame contrastive loss: `z [N, D]` embeddings and `x [N, F]` raw
@@ -63,23 +70,42 @@ export interface StableSpec {
 /** Every loss the training loop can use. */
 export type LossSpec = HatclSpec | MarginSpec | InfoNceSpec | StableSpec;
 
+/** Options of {@linkcode makeContrastiveLoss}. */
+export interface MakeLossOptions {
+  /**
+   * "fused" (default): the fused, tiled column-sum losses of `./fused/` with
+   * analytic gradients, golden-tested to the same values; "reference": the
+   * straightforward tfjs transcriptions.
+   */
+  implementation?: "fused" | "reference";
+}
+
 /**
  * Builds the {@linkcode ContrastiveLoss} a spec describes. Options are
- * validated on every call of the returned function (typed errors).
+ * validated on every call of the returned function (typed errors). The
+ * stable loss with `difficult` or `vrns` and the log-space InfoNCE always use
+ * the direct implementation.
  */
-export function makeContrastiveLoss(spec: LossSpec): ContrastiveLoss {
+export function makeContrastiveLoss(
+  spec: LossSpec,
+  options: MakeLossOptions = {},
+): ContrastiveLoss {
+  const fused = (options.implementation ?? "fused") === "fused";
   switch (spec.kind) {
     case "hatcl":
-      return (z) => hatclLoss(z, spec);
+      return (z) => (fused ? fusedHatclLoss(z, spec) : hatclLoss(z, spec));
     case "ls-hatcl":
-      return (z) => lsHatclLoss(z, spec);
+      return (z) => (fused ? fusedLsHatclLoss(z, spec) : lsHatclLoss(z, spec));
     case "margin":
     case "ls-margin": {
       const length = spec.kind === "margin" ? "single" : "double";
       return (z, x) => {
         const s = simVector(x, { threshold: spec.threshold, variant: spec.simVariant, length });
         try {
-          return spec.kind === "margin" ? marginLoss(z, s, spec) : lsMarginLoss(z, s, spec);
+          if (spec.kind === "margin") {
+            return fused ? fusedMarginLoss(z, s, spec) : marginLoss(z, s, spec);
+          }
+          return fused ? fusedLsMarginLoss(z, s, spec) : lsMarginLoss(z, s, spec);
         } finally {
           s.dispose();
         }
@@ -88,7 +114,9 @@ export function makeContrastiveLoss(spec: LossSpec): ContrastiveLoss {
     case "infonce":
       return (z) => infoNceLoss(z, spec);
     case "stable":
-      return (z, x) => stableMarginLoss(z, x, spec);
+      return fused && !spec.difficult && !spec.vrns
+        ? (z, x) => fusedStableMarginLoss(z, x, spec)
+        : (z, x) => stableMarginLoss(z, x, spec);
     default:
       throw new OptionError(`loss kind: unknown ${(spec as { kind: string }).kind}`);
   }

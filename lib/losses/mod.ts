@@ -18,3 +18,4 @@ export * from "./difficult.ts";
 export * from "./vrns.ts";
 export * from "./combine.ts";
 export * from "./factory.ts";
+export * from "./fused/mod.ts";

@@ -12,6 +12,7 @@ import { simVector } from "./sim_vector.ts";
 import type { SimVariant } from "./sim_vector.ts";
 import { infoNceLoss } from "./infonce.ts";
 import { stableMarginLoss } from "./stable.ts";
+import type { StableMarginOptions } from "./stable.ts";
 import type { LossForm } from "./log_space.ts";
 import type { DifficultOptions } from "./difficult.ts";
 import type { VrnsCombination } from "./vrns.ts";
@@ -56,16 +57,7 @@ export interface InfoNceSpec {
 }
 
 /** The corrected eMargin (variant 4), with the §6 options. */
-export interface StableSpec {
-  kind: "stable";
-  temperature: number;
-  margin: number;
-  threshold: number;
-  gamma?: number;
-  form: LossForm;
-  difficult?: DifficultOptions;
-  vrns?: VrnsCombination;
-}
+export type StableSpec = { kind: "stable" } & StableMarginOptions;
 
 /** Every loss the training loop can use. */
 export type LossSpec = HatclSpec | MarginSpec | InfoNceSpec | StableSpec;

@@ -6,9 +6,8 @@
  */
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from "../tf.ts";
-import { ShapeError } from "../errors.ts";
 import { checkEmbeddings, cosineSimilarity } from "./similarity.ts";
-import { checkGamma, checkMargin, checkTemperature } from "./options.ts";
+import { checkGamma, checkMargin, checkRawInputs, checkTemperature } from "./options.ts";
 import { simVector } from "./sim_vector.ts";
 import { logSpaceContrastive } from "./log_space.ts";
 import type { LossForm } from "./log_space.ts";
@@ -63,14 +62,7 @@ export function stableMarginLoss(z: Tensor2D, x: Tensor, options: StableMarginOp
   checkMargin(margin);
   checkGamma(gamma);
   const n = z.shape[0];
-  const rows = x.rank >= 1 ? x.size / Math.max(x.shape[x.rank - 1], 1) : 0;
-  if (rows !== n) {
-    throw new ShapeError(
-      `x: expected raw inputs with N = ${n} rows ([N, F] or [B, T, F] with B·T = N), got shape [${
-        x.shape.join(", ")
-      }]`,
-    );
-  }
+  checkRawInputs(x, n);
   const difficult = options.difficult ? resolveDifficult(options.difficult) : undefined;
   const vrns = options.vrns ? resolveVrns(options.vrns) : undefined;
   return tf.tidy(() => {

@@ -8,9 +8,9 @@
  */
 import { tf } from "../../tf.ts";
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
-import { OptionError, ShapeError } from "../../errors.ts";
+import { OptionError } from "../../errors.ts";
 import { checkEmbeddings, l2Normalize } from "../similarity.ts";
-import { checkGamma, checkMargin, checkTemperature } from "../options.ts";
+import { checkGamma, checkMargin, checkRawInputs, checkTemperature } from "../options.ts";
 import { REFERENCE_GAMMA } from "../margin.ts";
 import { simVector } from "../sim_vector.ts";
 import { columnSums } from "./column_sums.ts";
@@ -74,14 +74,7 @@ export function fusedStableMarginLoss(
     throw new OptionError(`form: expected "ls" or "single", got ${form}`);
   }
   const n = z.shape[0];
-  const rows = x.rank >= 1 ? x.size / Math.max(x.shape[x.rank - 1], 1) : 0;
-  if (rows !== n) {
-    throw new ShapeError(
-      `x: expected raw inputs with N = ${n} rows ([N, F] or [B, T, F] with B·T = N), got shape [${
-        x.shape.join(", ")
-      }]`,
-    );
-  }
+  checkRawInputs(x, n);
   const o: ColumnTermOptions = { kind: "stable", temperature, margin, gamma };
   return tf.tidy(() => {
     const v = simVector(x, { threshold, variant: "intended", length: "double" });

@@ -1,5 +1,5 @@
 /**
- * `deno task report [--profile quick|paper] [--data DIR] [--out DIR] [--refresh]
+ * `deno task report [--profile quick|reduced|paper] [--data DIR] [--out DIR] [--refresh]
  * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only]`
  *
  * Runs (or reads from the cache) the study grid, executes the notebooks
@@ -22,15 +22,15 @@ import {
   parseShard,
   runStudy,
   shardOf,
+  STUDY_PROFILES,
   studyGrid,
 } from "../lib/experiments/mod.ts";
-import type { StudyDataset, StudyProgress } from "../lib/experiments/mod.ts";
+import type { StudyDataset, StudyProfile, StudyProgress } from "../lib/experiments/mod.ts";
 import { initBackend } from "../lib/backend.ts";
 import { dataDir as defaultDataDir, repoRoot } from "../lib/paths.ts";
 import { createProgressReporter, runNotebook } from "../lib/notebook/mod.ts";
 import { buildReport, collectHeader } from "../lib/report/mod.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
-import type { Profile } from "../lib/data/types.ts";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -48,8 +48,10 @@ const { values, positionals } = parseArgs({
   },
 });
 
-if (values.profile !== undefined && values.profile !== "quick" && values.profile !== "paper") {
-  console.error(`--profile ${values.profile}: expected quick or paper`);
+if (
+  values.profile !== undefined && !(STUDY_PROFILES as readonly string[]).includes(values.profile)
+) {
+  console.error(`--profile ${values.profile}: expected one of ${STUDY_PROFILES.join(", ")}`);
   Deno.exit(2);
 }
 const outDir = resolve(values.out ?? join(repoRoot, "reports"));
@@ -91,7 +93,7 @@ if (values.merge) {
 const { dir: dataDir, datasets, why } = chooseDataDir();
 console.error(`data: ${dataDir ?? "synthetic"} (${why}); datasets: ${datasets.join(", ")}`);
 // Without --profile: the paper profile when all of its runs are cached, else quick.
-let profile: Profile = values.profile === "quick" ? "quick" : "paper";
+let profile = (values.profile ?? "paper") as StudyProfile;
 if (values.profile === undefined) {
   const paper = await runStudy(studyGrid(datasets, "paper", dataDir), { cachedOnly: true });
   if (paper.failures.length) {

@@ -5,6 +5,22 @@
  * @module
  */
 import type { Profile } from "../data/types.ts";
+
+/**
+ * How much of the study to run: `quick` (CI-sized pipeline check), `reduced`
+ * (one seed and fold, a fifth of the paper's iterations, full data and
+ * evaluation — what one CPU machine finishes in well under an hour) and
+ * `paper` (the full grid).
+ */
+export type StudyProfile = "quick" | "reduced" | "paper";
+
+/** All study profiles. */
+export const STUDY_PROFILES: readonly StudyProfile[] = ["quick", "reduced", "paper"];
+
+/** The data profile a study profile loads (only `quick` subsamples recordings). */
+export function dataProfileOf(profile: StudyProfile): Profile {
+  return profile === "quick" ? "quick" : "paper";
+}
 import type { LossSpec } from "../losses/mod.ts";
 
 /** Datasets the study runs on. */
@@ -98,8 +114,8 @@ export interface ProfileSettings {
   maxProbeSequences: number | null;
 }
 
-/** `quick`: CI-sized (labelled as such in the report); `paper`: the full grid. */
-export const PROFILES: Record<Profile, ProfileSettings> = {
+/** The settings of each study profile (non-paper ones are labelled as such in the report). */
+export const PROFILES: Record<StudyProfile, ProfileSettings> = {
   quick: {
     stepsScale: 0.02,
     minSteps: 6,
@@ -108,6 +124,15 @@ export const PROFILES: Record<Profile, ProfileSettings> = {
     clusterPerClass: 100,
     probeEpochs: 3,
     maxProbeSequences: 24,
+  },
+  reduced: {
+    stepsScale: 0.2,
+    minSteps: 10,
+    seeds: [1],
+    folds: [0],
+    clusterPerClass: 1000,
+    probeEpochs: 10,
+    maxProbeSequences: null,
   },
   paper: {
     stepsScale: 1,
@@ -189,7 +214,7 @@ export function lossSpecFor(
 }
 
 /** Optimizer steps of a run under a profile. */
-export function stepsFor(dataset: StudyDataset, profile: Profile): number {
+export function stepsFor(dataset: StudyDataset, profile: StudyProfile): number {
   const p = PROFILES[profile];
   return Math.max(p.minSteps, Math.round(HYPER[dataset].iterations * p.stepsScale));
 }

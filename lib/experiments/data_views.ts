@@ -17,13 +17,13 @@ import {
   syntheticRecording,
 } from "../data/mod.ts";
 import { DREAMS_CLASS_NAMES, loadDreamsExcerpt } from "../data/dreams.ts";
-import type { Dataset, Profile } from "../data/types.ts";
+import type { Dataset } from "../data/types.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import { escapeHtml } from "../report/html.ts";
 import { heatmap } from "../report/heatmap.ts";
 import { plot } from "../report/plot.ts";
 import { HYPER } from "./config.ts";
-import type { StudyDataset } from "./config.ts";
+import type { StudyDataset, StudyProfile } from "./config.ts";
 import { availableDatasets } from "./grid.ts";
 import { loadStudyDataset } from "./run_experiment.ts";
 import { datasetLabel, html, htmlTable } from "./views.ts";
@@ -122,7 +122,7 @@ function signalChart(ex: Excerpt): string {
  */
 export async function dataOverview(
   name: StudyDataset,
-  { dataDir, profile }: { dataDir: string | null; profile: Profile },
+  { dataDir, profile }: { dataDir: string | null; profile: StudyProfile },
 ): Promise<Displayable> {
   const data: Dataset = await loadStudyDataset(
     name,
@@ -220,7 +220,7 @@ export interface ExampleBatch {
 
 /** The first 8 training sequences of the first available dataset (synthetic when none). */
 export async function exampleBatch(
-  { dataDir, profile }: { dataDir: string | null; profile: Profile },
+  { dataDir, profile }: { dataDir: string | null; profile: StudyProfile },
 ): Promise<ExampleBatch> {
   const dataset = availableDatasets(dataDir)[0] ?? "synthetic";
   const data = await loadStudyDataset(

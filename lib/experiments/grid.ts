@@ -6,10 +6,9 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Profile } from "../data/types.ts";
 import { OptionError } from "../errors.ts";
 import { PROFILES, variantsFor } from "./config.ts";
-import type { StudyDataset } from "./config.ts";
+import type { StudyDataset, StudyProfile } from "./config.ts";
 import type { RunConfig } from "./record.ts";
 
 /** Which study datasets have their files in `dataDir` (in report order). */
@@ -39,7 +38,7 @@ const FOLDED: ReadonlySet<StudyDataset> = new Set(["dreams"]);
 /** Every run of a profile over the given datasets. */
 export function studyGrid(
   datasets: StudyDataset[],
-  profile: Profile,
+  profile: StudyProfile,
   dataDir: string | null,
 ): RunConfig[] {
   const p = PROFILES[profile];

@@ -5,8 +5,7 @@
  * @module
  */
 import type { BackendInfo } from "../backend.ts";
-import type { Profile } from "../data/types.ts";
-import type { StudyDataset, Variant } from "./config.ts";
+import type { StudyDataset, StudyProfile, Variant } from "./config.ts";
 import type { Projection } from "./projection.ts";
 
 /** What identifies a run (hashed, with the data fingerprint and lib version, into the cache key). */
@@ -14,7 +13,7 @@ export interface RunConfig {
   dataset: StudyDataset;
   variant: Variant;
   seed: number;
-  profile: Profile;
+  profile: StudyProfile;
   /** Cross-validation fold (DREAMS); 0 elsewhere. */
   fold: number;
   /** Data directory the dataset was read from, or null for synthetic. */

@@ -8,7 +8,7 @@ import { tf } from "../tf.ts";
 import { initBackend } from "../backend.ts";
 import type { BackendInfo } from "../backend.ts";
 import { loadDataset } from "../data/mod.ts";
-import type { Dataset, Profile, SequenceSplit } from "../data/types.ts";
+import type { Dataset, SequenceSplit } from "../data/types.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { lossSpecLabel, makeContrastiveLoss, simVector } from "../losses/mod.ts";
@@ -18,8 +18,15 @@ import type { PretrainResult } from "../train/mod.ts";
 import { createTs2vecEncoder, ts2vecObjective } from "../ts2vec/mod.ts";
 import { evaluateClustering, linearProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
-import { HYPER, isReferenceMode, lossSpecFor, PROFILES, stepsFor } from "./config.ts";
-import type { StudyDataset, Variant } from "./config.ts";
+import {
+  dataProfileOf,
+  HYPER,
+  isReferenceMode,
+  lossSpecFor,
+  PROFILES,
+  stepsFor,
+} from "./config.ts";
+import type { StudyDataset, StudyProfile, Variant } from "./config.ts";
 import type { ClusteringResult, ProbeResult, ResultRecord, RunConfig } from "./record.ts";
 import { projectEmbeddings } from "./projection.ts";
 import { LIB_VERSION, resultKey } from "./result_cache.ts";
@@ -29,7 +36,7 @@ export interface RunExperimentOptions {
   dataset: StudyDataset;
   variant: Variant;
   seed: number;
-  profile: Profile;
+  profile: StudyProfile;
   fold?: number;
   /** Data directory; ignored for "synthetic". */
   dataDir?: string | null;
@@ -50,11 +57,15 @@ const WEIGHT_DECAY = 0.01;
 /** Loads the dataset of a run with the profile's settings. */
 export function loadStudyDataset(
   dataset: StudyDataset,
-  profile: Profile,
+  profile: StudyProfile,
   fold: number,
   dataDir: string | null,
 ): Promise<Dataset> {
-  return loadDataset(dataset, { dataDir: dataDir ?? undefined, profile, fold });
+  return loadDataset(dataset, {
+    dataDir: dataDir ?? undefined,
+    profile: dataProfileOf(profile),
+    fold,
+  });
 }
 
 /**
@@ -259,7 +270,7 @@ function clusteringOf(
   emb: Float32Array,
   labels: Int32Array,
   nClasses: number,
-  profile: Profile,
+  profile: StudyProfile,
   dataset: StudyDataset,
   seed: number,
 ): ClusteringResult {
@@ -306,7 +317,7 @@ async function probeOf(
   evalEmb: Float32Array,
   evalY: Int32Array,
   classes: number,
-  profile: Profile,
+  profile: StudyProfile,
   seed: number,
   T: number,
 ): Promise<ProbeResult> {

@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { initBackend } from "../backend.ts";
 import { EmarginError } from "../errors.ts";
 import type { ResultRecord, RunConfig } from "./record.ts";
-import type { StudyDataset } from "./config.ts";
+import type { StudyDataset, StudyProfile } from "./config.ts";
 import { availableDatasets, studyGrid } from "./grid.ts";
 import { summarise } from "./summary.ts";
 import type { SummaryRow } from "./summary.ts";
@@ -239,7 +239,7 @@ export function formatProgress(p: StudyProgress): string {
 
 /** Options of {@linkcode loadStudy}. */
 export interface LoadStudyOptions {
-  profile: "quick" | "paper";
+  profile: StudyProfile;
   /** Data directory; "" or null → the synthetic dataset only. */
   dataDir?: string | null;
   /** Restrict to these datasets (default: every one found in dataDir). */
@@ -254,7 +254,7 @@ export interface LoadStudyOptions {
 
 /** What the notebooks work from: the grid's records and their summary. */
 export interface Study {
-  profile: "quick" | "paper";
+  profile: StudyProfile;
   dataDir: string | null;
   datasets: StudyDataset[];
   records: ResultRecord[];

@@ -417,16 +417,17 @@ export function linePanels(
   return html(`<div class="panels">${panels.join("")}</div>`);
 }
 
-/** A notice of the profile and data the numbers come from (quick-profile results are labelled as such). */
+/** A notice of the profile the numbers come from (quick and reduced results are labelled as such). */
 export function profileNotice(study: Study): Displayable {
   const runs = study.records.length;
   const steps = [...new Set(study.records.map((r) => `${r.config.dataset}: ${r.settings.steps}`))]
     .join(", ");
+  const seeds = [...new Set(study.records.map((r) => r.config.seed))].join(", ");
   const text = study.profile === "quick"
     ? `QUICK PROFILE: ${runs} runs, one seed, shortened training (steps per dataset — ${steps}) and subsampled evaluation. These numbers check the pipeline end to end; they are not the study's results.`
-    : `Paper profile: ${runs} runs (steps per dataset — ${steps}), seeds ${
-      [...new Set(study.records.map((r) => r.config.seed))].join(", ")
-    }.`;
+    : study.profile === "reduced"
+    ? `REDUCED PROFILE: ${runs} runs, one seed (${seeds}) and one fold, a fifth of the paper's iterations (steps per dataset — ${steps}), full data and evaluation. Standard deviations over seeds are not available, so every comparison rests on a single run.`
+    : `Paper profile: ${runs} runs (steps per dataset — ${steps}), seeds ${seeds}.`;
   const failed = study.failures.length
     ? ` ${study.failures.length} run(s) failed: ${
       study.failures.map((f) => `${f.config.dataset}/${f.config.variant}: ${f.error}`).join("; ")

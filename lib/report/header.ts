@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { Profile } from "../data/types.ts";
 import { dataDir, repoRoot as defaultRepoRoot } from "../paths.ts";
 import { escapeHtml } from "./html.ts";
 
@@ -24,8 +23,8 @@ export interface ReportHeader {
   adapter: string | null;
   /** Data directory the notebooks read. */
   dataDir: string;
-  /** Study profile, "quick" or "paper". */
-  profile: Profile;
+  /** Study profile, e.g. "quick", "reduced" or "paper". */
+  profile: string;
   /** Free-form remarks (deviations, warnings). */
   notes?: string[];
 }
@@ -56,7 +55,7 @@ export interface CollectHeaderOptions {
   /** WebGPU adapter description, if any. */
   adapter?: string | null;
   /** Study profile. */
-  profile: Profile;
+  profile: string;
   /** Data directory; default {@linkcode dataDir}(). */
   dataDir?: string;
   /** Remarks to show under the header. */

@@ -23,6 +23,7 @@
  * @module
  */
 import { DegenerateInputError } from "../errors.ts";
+import { crossDots } from "./dots.ts";
 import {
   countDistinctRows,
   encodeLabels,
@@ -191,37 +192,22 @@ function distanceSumsPerCluster(cl: Clustering): Float64Array {
     out[i * K + codes[j]] += dist;
     out[j * K + codes[i]] += dist;
   };
+  const tile = new Float64Array(TILE * TILE);
   for (let bi = 0; bi < nPad; bi += TILE) {
-    const iEnd = Math.min(bi + TILE, nPad);
+    const rows = Math.min(TILE, nPad - bi);
     for (let bj = bi; bj < nPad; bj += TILE) {
-      const jEnd = Math.min(bj + TILE, nPad);
-      for (let i = bi; i < iEnd; i += 4) {
-        const r0 = i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
-        for (let j = bj; j < jEnd; j += 2) {
-          if (j + 1 <= i) continue;
-          const c0 = j * d, c1 = c0 + d;
-          let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-          for (let t = 0; t < d; t++) {
-            const b0 = x[c0 + t], b1 = x[c1 + t];
-            const a0 = x[r0 + t], a1 = x[r1 + t], a2 = x[r2 + t], a3 = x[r3 + t];
-            s00 += a0 * b0;
-            s01 += a0 * b1;
-            s10 += a1 * b0;
-            s11 += a1 * b1;
-            s20 += a2 * b0;
-            s21 += a2 * b1;
-            s30 += a3 * b0;
-            s31 += a3 * b1;
-          }
-          add(i, j, s00);
-          add(i, j + 1, s01);
-          add(i + 1, j, s10);
-          add(i + 1, j + 1, s11);
-          add(i + 2, j, s20);
-          add(i + 2, j + 1, s21);
-          add(i + 3, j, s30);
-          add(i + 3, j + 1, s31);
-        }
+      const cols = Math.min(TILE, nPad - bj);
+      // rows and cols are multiples of 4 (nPad and TILE are), as crossDots needs
+      crossDots(
+        x.subarray(bi * d, (bi + rows) * d),
+        rows,
+        x.subarray(bj * d, (bj + cols) * d),
+        cols,
+        d,
+        tile,
+      );
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) add(bi + i, bj + j, tile[i * cols + j]);
       }
     }
   }

@@ -348,6 +348,14 @@ const HAPT_SOURCE = {
   licence: "CC BY 4.0",
 };
 
+/** The paper's HARTH recipe (spec §4), shared by HARTH and its HAPT substitute. */
+const HAR_RECIPE = { nFft: 50, hop: 25, T: 119, shift: 24 } as const;
+
+function harRecipe(channels: readonly string[]): Record<string, unknown> {
+  const { nFft, hop } = HAR_RECIPE;
+  return { nFft, hop, winLength: nFft, window: "hann (periodic)", center: false, channels };
+}
+
 /**
  * "hapt": UCI HAPT raw signals with the HARTH recipe (spec §4): 6 channels
  * (acc x/y/z, gyro x/y/z) at 50 Hz, STFT `nFft 50, hop 25` per channel →
@@ -361,21 +369,14 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
   const list = listHaptRecordings(dir);
   const labelsFile = join(dir, "RawData", "labels.txt");
   const segments = readHaptLabels(dir);
-  const nFft = 50, hop = 25;
+  const { nFft, hop, T, shift } = HAR_RECIPE;
   return await buildDataset({
     name: "hapt",
     fs: HAPT_FS,
-    recipe: {
-      nFft,
-      hop,
-      winLength: nFft,
-      window: "hann (periodic)",
-      center: false,
-      channels: HAPT_CHANNEL_NAMES,
-    },
+    recipe: harRecipe(HAPT_CHANNEL_NAMES),
     classNames: HAPT_CLASS_NAMES,
-    T: 119,
-    shift: 24,
+    T,
+    shift,
     recordings: list.map(({ experiment, user }) => {
       const files = haptFiles(dir, experiment, user);
       return {
@@ -424,21 +425,14 @@ export async function loadHarth(options: LoadDatasetOptions = {}): Promise<Datas
   const base = options.dataDir ?? defaultDataDir();
   const dir = exists(join(base, "harth")) ? join(base, "harth") : base;
   const names = listHarthFiles(dir);
-  const nFft = 50, hop = 25;
+  const { nFft, hop, T, shift } = HAR_RECIPE;
   return await buildDataset({
     name: "harth",
     fs: HARTH_FS,
-    recipe: {
-      nFft,
-      hop,
-      winLength: nFft,
-      window: "hann (periodic)",
-      center: false,
-      channels: HARTH_CHANNEL_NAMES,
-    },
+    recipe: harRecipe(HARTH_CHANNEL_NAMES),
     classNames: HARTH_CLASS_NAMES,
-    T: 119,
-    shift: 24,
+    T,
+    shift,
     recordings: names.map((name) => {
       const id = name.replace(/\.csv$/i, "");
       return { id, subject: id, files: [join(dir, name)] };

@@ -151,6 +151,23 @@ Deno.test("summarise and compare: a win needs a gap above both standard deviatio
     "tie",
   );
   assert.equal(compare(rows, "synthetic", "accuracy", "ts2vec", "infonce").winner, "n/a");
+  // single runs: a difference below 2 % of the larger value is a tie
+  const single = summarise([
+    fakeRecord("infonce", 1, 1, 0.616),
+    fakeRecord("emargin-reference", 1, 0.5, 0.615),
+  ]);
+  assert.equal(
+    compare(single, "synthetic", "accuracy", "emargin-reference", "infonce").winner,
+    "tie",
+  );
+  assert.equal(
+    compare(single, "synthetic", "daviesBouldin", "emargin-reference", "infonce").winner,
+    "a",
+  );
+  assert.equal(
+    compare(single, "synthetic", "daviesBouldin", "emargin-reference", "infonce").runs,
+    1,
+  );
 });
 
 Deno.test("result cache: records round-trip and shard folders merge", async () => {

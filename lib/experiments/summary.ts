@@ -150,15 +150,24 @@ export interface Comparison {
   b: Variant;
   meanA: number | null;
   meanB: number | null;
-  /** "a" or "b" when one is better by more than both standard deviations combined; "tie" otherwise; "n/a" when a value is missing. */
+  /** Runs behind the smaller side. */
+  runs: number;
+  /** "a" or "b" when one side is better by more than the margin; "tie" otherwise; "n/a" when a value is missing. */
   winner: "a" | "b" | "tie" | "n/a";
 }
 
 /**
+ * Smallest difference treated as an effect, relative to the larger of the two
+ * means: below it two variants tie whatever the spread (with one run per side
+ * there is no spread to go by).
+ */
+export const MIN_RELATIVE_EFFECT = 0.02;
+
+/**
  * Compares variants `a` and `b` on a metric. A side wins only when its mean is
- * better by more than the sum of the two standard deviations (a deliberately
- * conservative rule for 1–12 runs); with one run each, any difference counts
- * and the report says that the evidence is a single run.
+ * better by more than both the sum of the two standard deviations and
+ * {@linkcode MIN_RELATIVE_EFFECT} of the larger mean — a deliberately
+ * conservative rule for 1–12 runs.
  */
 export function compare(
   rows: SummaryRow[],
@@ -170,9 +179,20 @@ export function compare(
   const ra = rows.find((r) => r.dataset === dataset && r.variant === a);
   const rb = rows.find((r) => r.dataset === dataset && r.variant === b);
   const sa = ra?.metrics[metric], sb = rb?.metrics[metric];
-  const base = { dataset, metric, a, b, meanA: sa?.mean ?? null, meanB: sb?.mean ?? null };
+  const base = {
+    dataset,
+    metric,
+    a,
+    b,
+    meanA: sa?.mean ?? null,
+    meanB: sb?.mean ?? null,
+    runs: Math.min(sa?.n ?? 0, sb?.n ?? 0),
+  };
   if (!sa || !sb || sa.mean === null || sb.mean === null) return { ...base, winner: "n/a" };
   const gap = (sa.mean - sb.mean) * (HIGHER_IS_BETTER[metric] ? 1 : -1);
-  const noise = (sa.std ?? 0) + (sb.std ?? 0);
-  return { ...base, winner: gap > noise ? "a" : -gap > noise ? "b" : "tie" };
+  const margin = Math.max(
+    (sa.std ?? 0) + (sb.std ?? 0),
+    MIN_RELATIVE_EFFECT * Math.max(Math.abs(sa.mean), Math.abs(sb.mean)),
+  );
+  return { ...base, winner: gap > margin ? "a" : -gap > margin ? "b" : "tie" };
 }

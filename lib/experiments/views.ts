@@ -10,7 +10,7 @@ import { escapeHtml } from "../report/html.ts";
 import { plot } from "../report/plot.ts";
 import type { ResultRecord } from "./record.ts";
 import type { Study } from "./study.ts";
-import { compare, formatStat, HIGHER_IS_BETTER } from "./summary.ts";
+import { compare, formatStat, HIGHER_IS_BETTER, MIN_RELATIVE_EFFECT } from "./summary.ts";
 import type { Comparison, Metric, SummaryRow } from "./summary.ts";
 import type { StudyDataset, Variant } from "./config.ts";
 
@@ -245,11 +245,14 @@ function verdict(c: Comparison, claimWinner: "a" | "b"): Finding["answer"] {
   return c.winner === claimWinner ? "yes" : "no";
 }
 
-function evidence(c: Comparison, runs: number): string {
+function evidence(c: Comparison): string {
   const f = (v: number | null) => (v === null ? "—" : v.toFixed(3));
-  return `${c.a} ${f(c.meanA)} vs ${c.b} ${f(c.meanB)} (${runs} run${
-    runs === 1 ? "" : "s"
-  } each; a win needs a gap larger than both standard deviations combined)`;
+  const runs = c.runs === 1 ? "a single run each, so no spread is known" : `${c.runs} runs each`;
+  return `${c.a} ${f(c.meanA)} vs ${c.b} ${
+    f(c.meanB)
+  } (${runs}; a difference counts only above both standard deviations combined and ${
+    MIN_RELATIVE_EFFECT * 100
+  } % of the larger value)`;
 }
 
 /**
@@ -260,8 +263,6 @@ function evidence(c: Comparison, runs: number): string {
 export function findings(study: Study): Finding[] {
   const out: Finding[] = [];
   const rows = study.summary;
-  const runsOf = (d: StudyDataset, v: Variant) =>
-    rows.find((r) => r.dataset === d && r.variant === v)?.runs ?? 0;
   const ask = (
     d: StudyDataset,
     m: Metric,
@@ -275,7 +276,7 @@ export function findings(study: Study): Finding[] {
       dataset: d,
       question: q,
       answer: verdict(c, claim),
-      evidence: evidence(c, Math.min(runsOf(d, a), runsOf(d, b))),
+      evidence: evidence(c),
     });
   };
   for (const d of study.datasets) {

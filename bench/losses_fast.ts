@@ -78,13 +78,13 @@ function* repeatBatch(x: Float32Array, shape: [number, number, number]): Generat
 }
 
 /** Median ms of `timed` pretrain steps (after `warmup`) on one SleepEEG-shaped batch. */
-function timeTrainStep(loss: FrameLoss, warmup: number, timed: number): number {
+async function timeTrainStep(loss: FrameLoss, warmup: number, timed: number): Promise<number> {
   const [b, t, f] = [8, 200, 90];
   const rng = makeRng(1);
   const x = Float32Array.from({ length: b * t * f }, () => Math.abs(rng.normal()));
   const encoder = createFeatureProjector({ inFeatures: f, seed: 1 });
   const stamps: number[] = [performance.now()];
-  pretrain({
+  await pretrain({
     encoder,
     loss,
     batches: repeatBatch(x, [b, t, f]),
@@ -147,8 +147,8 @@ export async function benchLossesFast(): Promise<
     }
   }
 
-  const trainReferenceMs = timeTrainStep(frameLoss(LOSSES.lsMarginLoss.reference), 2, 5);
-  const trainFusedMs = timeTrainStep(frameLoss(LOSSES.lsMarginLoss.fused), 2, 5);
+  const trainReferenceMs = await timeTrainStep(frameLoss(LOSSES.lsMarginLoss.reference), 2, 5);
+  const trainFusedMs = await timeTrainStep(frameLoss(LOSSES.lsMarginLoss.fused), 2, 5);
   rows.push({
     section: "train",
     shape: "SleepEEG 8×200×90",

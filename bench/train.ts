@@ -64,13 +64,18 @@ function median(xs: number[]): number {
 }
 
 /** Step times of `warmup + timed` pretrain steps; returns the timed ones (ms). */
-function timeSteps(shape: Shape, loss: FrameLoss, warmup: number, timed: number): number[] {
+async function timeSteps(
+  shape: Shape,
+  loss: FrameLoss,
+  warmup: number,
+  timed: number,
+): Promise<number[]> {
   const { B, T, F } = shape;
   const rng = makeRng(1);
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
   const encoder = createFeatureProjector({ inFeatures: F, seed: 1 });
   const stamps: number[] = [performance.now()];
-  pretrain({
+  await pretrain({
     encoder,
     loss,
     batches: repeat(x, [B, T, F]),
@@ -104,7 +109,7 @@ export async function benchTrain(
       : [2, 5, ""];
     for (const shape of SHAPES) {
       for (const [lossName, loss] of Object.entries(losses(shape))) {
-        const ms = timeSteps(shape, loss, warmup, timed);
+        const ms = await timeSteps(shape, loss, warmup, timed);
         const med = median(ms);
         rows.push({
           backend: info.adapter ? `${backend} (${info.adapter})` : backend,

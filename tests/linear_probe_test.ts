@@ -55,7 +55,7 @@ const train = toyFrames(600, 1), test = toyFrames(300, 2);
 Deno.test("linearProbe: learns a linearly separable problem and disposes its tensors", async () => {
   await initBackend({ prefer: "cpu" });
   const before = tf.memory().numTensors;
-  const r = linearProbe(options(train, test));
+  const r = await linearProbe(options(train, test));
   assert.equal(tf.memory().numTensors, before);
   assert.ok(r.accuracy >= 0.95, `accuracy ${r.accuracy}`);
   assert.ok(r.f1Weighted >= 0.95 && r.f1Macro >= 0.95, `F1 ${r.f1Weighted} ${r.f1Macro}`);
@@ -71,21 +71,21 @@ Deno.test("linearProbe: learns a linearly separable problem and disposes its ten
 Deno.test("linearProbe: is deterministic for a seed and changes with it", async () => {
   await initBackend({ prefer: "cpu" });
   const short = { ...options(train, test), epochs: 2, lr: 1e-3 };
-  const a = linearProbe(short);
-  const b = linearProbe(short);
+  const a = await linearProbe(short);
+  const b = await linearProbe(short);
   assert.deepEqual(a, b);
-  const c = linearProbe({ ...short, seed: 8 });
+  const c = await linearProbe({ ...short, seed: 8 });
   assert.notDeepEqual(a.trainLossCurve, c.trainLossCurve);
 });
 
 Deno.test("linearProbe: frames labelled -1 are ignored in training and evaluation", async () => {
   await initBackend({ prefer: "cpu" });
   const base = { ...options(train, test), epochs: 3 };
-  const a = linearProbe({
+  const a = await linearProbe({
     ...base,
     ...flatten(withUnlabelled(train, 50), withUnlabelled(test, 50)),
   });
-  const b = linearProbe({
+  const b = await linearProbe({
     ...base,
     ...flatten(withUnlabelled(train, -30), withUnlabelled(test, -30)),
   });
@@ -109,17 +109,17 @@ Deno.test("linearProbe: accepts tensors and rejects bad labels and options", asy
   const trainX = tf.tensor2d(Float32Array.from(train.x.data), [train.x.rows, D]);
   const evalX = tf.tensor2d(Float32Array.from(test.x.data), [test.x.rows, D]);
   try {
-    assert.deepEqual(linearProbe({ ...small, trainX, evalX }), linearProbe(small));
+    assert.deepEqual(await linearProbe({ ...small, trainX, evalX }), await linearProbe(small));
   } finally {
     trainX.dispose();
     evalX.dispose();
   }
   const badY = Int32Array.from(train.y);
   badY[3] = CLASSES;
-  assert.throws(() => linearProbe({ ...small, trainY: badY }), ShapeError);
-  assert.throws(() => linearProbe({ ...small, trainY: train.y.subarray(1) }), ShapeError);
-  assert.throws(() => linearProbe({ ...small, batchSize: 0 }), OptionError);
-  assert.throws(
+  await assert.rejects(() => linearProbe({ ...small, trainY: badY }), ShapeError);
+  await assert.rejects(() => linearProbe({ ...small, trainY: train.y.subarray(1) }), ShapeError);
+  await assert.rejects(() => linearProbe({ ...small, batchSize: 0 }), OptionError);
+  await assert.rejects(
     () => linearProbe({ ...small, evalY: new Int32Array(test.y.length).fill(-1) }),
     DegenerateInputError,
   );

@@ -104,7 +104,7 @@ for (const backend of ["cpu", "wasm"] as const) {
     const enc = createFeatureProjector({ inFeatures: 12, seed: 0 });
     enc.loadStateDict(toState(golden.init_state));
     const snapshots: StateDict[] = [];
-    const result = pretrain({
+    const result = await pretrain({
       encoder: enc,
       loss: harLoss,
       batches: repeat(xValues, shape),
@@ -135,7 +135,10 @@ for (const backend of ["cpu", "wasm"] as const) {
     }
     // Eval-mode features after step 3, end to end: the conv-bias drift reaches
     // them through (bias − running mean)/√running_var (measured ≈ 4e−3) …
-    const features = encode(enc, Float32Array.from(flat(golden.xEval)), { T: 10, batchSize: 1 });
+    const features = await encode(enc, Float32Array.from(flat(golden.xEval)), {
+      T: 10,
+      batchSize: 1,
+    });
     assertClose(features, flat(golden.evalFeatures), {
       rtol: 1e-5,
       atol: 1e-2,
@@ -148,7 +151,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       if (CONV_BIAS.test(key) || key.endsWith("running_mean")) state[key] = after3[key];
     }
     enc.loadStateDict(state);
-    const tight = encode(enc, Float32Array.from(flat(golden.xEval)), { T: 10 });
+    const tight = await encode(enc, Float32Array.from(flat(golden.xEval)), { T: 10 });
     assertClose(tight, flat(golden.evalFeatures), { rtol: 1e-5, atol: 1e-5, label: "eval" });
     enc.dispose();
   });
@@ -198,7 +201,7 @@ Deno.test("pretrain keeps the tensor count flat over 1000 steps", async () => {
   const enc = createFeatureProjector({ inFeatures: 6, outFeatures: 8, seed: 1 });
   const counts: number[] = [];
   const before = tf.memory().numTensors;
-  const result = pretrain({
+  const result = await pretrain({
     encoder: enc,
     // LS-InfoNCE stays finite here (the reference margin loss may turn NaN, D4).
     loss: (z: Tensor2D) => lsHatclLoss(z, { temperature: 0.5 }),
@@ -230,9 +233,11 @@ function nanFrom(from: number): FrameLoss {
 Deno.test("reference mode trains through NaN, guarded mode stops at the step", async () => {
   await initBackend({ prefer: "cpu" });
   const split = smallSplit(5, 4, 8, 6);
-  const run = (mode: "reference" | "guarded"): [ReturnType<typeof pretrain>, Encoder] => {
+  const run = async (
+    mode: "reference" | "guarded",
+  ): Promise<[Awaited<ReturnType<typeof pretrain>>, Encoder]> => {
     const enc = createFeatureProjector({ inFeatures: 6, outFeatures: 4, seed: 2 });
-    const result = pretrain({
+    const result = await pretrain({
       encoder: enc,
       loss: nanFrom(3),
       batches: sequenceBatches(split, { batchSize: 2, seed: 2 }),
@@ -241,7 +246,7 @@ Deno.test("reference mode trains through NaN, guarded mode stops at the step", a
     });
     return [result, enc];
   };
-  const [reference, refEncoder] = run("reference");
+  const [reference, refEncoder] = await run("reference");
   assert.equal(reference.losses.length, 6);
   assert.equal(reference.nonFinite, 4);
   assert.equal(reference.divergedStep, 3);
@@ -252,7 +257,7 @@ Deno.test("reference mode trains through NaN, guarded mode stops at the step", a
   assert.ok(refEncoder.stateDict()["conv1.weight"].values.some(Number.isNaN));
   refEncoder.dispose();
 
-  const [guarded, guardedEncoder] = run("guarded");
+  const [guarded, guardedEncoder] = await run("guarded");
   assert.equal(guarded.losses.length, 3);
   assert.equal(guarded.divergedStep, 3);
   assert.equal(guarded.stoppedEarly, true);
@@ -260,7 +265,7 @@ Deno.test("reference mode trains through NaN, guarded mode stops at the step", a
     Object.values(guardedEncoder.stateDict()).every((e) => e.values.every(Number.isFinite)),
   );
   guardedEncoder.dispose();
-  assert.throws(
+  await assert.rejects(
     () =>
       pretrain({
         encoder: guardedEncoder,
@@ -277,7 +282,7 @@ Deno.test("encode batches eval-mode forwards and matches one big forward", async
   const split = smallSplit(9, 5, 4, 6);
   const enc = createFeatureProjector({ inFeatures: 6, outFeatures: 3, seed: 4 });
   const before = tf.memory().numTensors;
-  const batched = encode(enc, split.x, { T: 4, batchSize: 2 });
+  const batched = await encode(enc, split.x, { T: 4, batchSize: 2 });
   assert.equal(tf.memory().numTensors, before);
   const whole = tf.tidy(() =>
     enc.apply(tf.tensor3d(split.x, [5, 4, 6]), { training: false }).dataSync()

@@ -196,7 +196,7 @@ Deno.test("TS2Vec pretraining is seeded, finite and leak-free", async () => {
   const T = 16, F = 4;
   const rng = makeRng(4);
   const x = Float32Array.from({ length: 6 * T * F }, () => rng.normal());
-  const run = () => {
+  const run = async () => {
     const enc = createTs2vecEncoder({
       inFeatures: F,
       outFeatures: 8,
@@ -205,7 +205,7 @@ Deno.test("TS2Vec pretraining is seeded, finite and leak-free", async () => {
       seed: 5,
     });
     const counts: number[] = [];
-    const result = pretrain({
+    const result = await pretrain({
       encoder: enc,
       objective: ts2vecObjective({ seed: 6 }),
       batches: sequenceBatches({ x, nSequences: 6, T, F }, { batchSize: 3, seed: 7 }),
@@ -218,7 +218,7 @@ Deno.test("TS2Vec pretraining is seeded, finite and leak-free", async () => {
     enc.dispose();
     return { result, counts };
   };
-  const first = run(), second = run();
+  const first = await run(), second = await run();
   assert.equal(first.counts[0], first.counts[1]);
   assert.equal(first.result.nonFinite, 0);
   assert.deepEqual(first.result.losses, second.result.losses);

@@ -17,6 +17,23 @@ import {
 } from "../losses/mod.ts";
 import { makeRng } from "../random.ts";
 
+/**
+ * Reads every scalar tensor of a row asynchronously (WebGPU under Deno has no
+ * synchronous readback) and disposes them.
+ */
+async function readRow<T extends Record<string, unknown>>(
+  row: T,
+): Promise<{ [K in keyof T]: T[K] extends tf.Tensor ? number : T[K] }> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v instanceof tf.Tensor) {
+      out[k] = (await v.data())[0];
+      v.dispose();
+    } else out[k] = v;
+  }
+  return out as { [K in keyof T]: T[K] extends tf.Tensor ? number : T[K] };
+}
+
 /** float32 `exp` overflows above ln(3.4028235e38) ≈ 88.72. */
 export const FLOAT32_EXP_LIMIT: number = Math.log(3.4028234663852886e38);
 
@@ -32,16 +49,18 @@ export interface IndicatorRow {
  * each threshold, with the reference's in-place thresholding and with the
  * intended `1[cos < θ]`. The reference is all ones for every θ ≥ 0.
  */
-export function indicatorByThreshold(x: Tensor2D, thresholds: number[]): IndicatorRow[] {
-  return thresholds.map((threshold) =>
-    tf.tidy(() => ({
+export function indicatorByThreshold(x: Tensor2D, thresholds: number[]): Promise<IndicatorRow[]> {
+  return Promise.all(thresholds.map((threshold) =>
+    readRow({
       threshold,
-      referenceMean: simVector(x, { threshold, variant: "reference", length: "double" }).mean()
-        .dataSync()[0],
-      intendedMean: simVector(x, { threshold, variant: "intended", length: "double" }).mean()
-        .dataSync()[0],
-    }))
-  );
+      referenceMean: tf.tidy(() =>
+        simVector(x, { threshold, variant: "reference", length: "double" }).mean()
+      ),
+      intendedMean: tf.tidy(() =>
+        simVector(x, { threshold, variant: "intended", length: "double" }).mean()
+      ),
+    })
+  ));
 }
 
 /** D2 row: the losses along a path that makes every pair more similar. */
@@ -70,7 +89,7 @@ export function collapsePath(
     threshold?: number;
     alphas?: number[];
   },
-): CollapseRow[] {
+): Promise<CollapseRow[]> {
   return alphas.map((alpha) =>
     tf.tidy(() => {
       const mean = z.mean(0, true);
@@ -85,13 +104,15 @@ export function collapsePath(
       const v = simVector(x, { threshold, variant: "reference", length: "double" });
       return {
         alpha,
-        meanNegativeSimilarity: s.mul(offAdjacent).sum().div(offAdjacent.sum()).dataSync()[0],
-        referenceMargin: lsMarginLoss(za, v, { temperature, margin }).dataSync()[0],
-        infonce: infoNceLoss(za, { temperature, form: "ls" }).dataSync()[0],
-        stable:
-          stableMarginLoss(za, x, { temperature, margin, threshold, form: "ls" }).dataSync()[0],
+        meanNegativeSimilarity: s.mul(offAdjacent).sum().div(offAdjacent.sum()),
+        referenceMargin: lsMarginLoss(za, v, { temperature, margin }),
+        infonce: infoNceLoss(za, { temperature, form: "ls" }),
+        stable: stableMarginLoss(za, x, { temperature, margin, threshold, form: "ls" }),
       };
     })
+  ).reduce<Promise<CollapseRow[]>>(
+    async (acc, row) => [...(await acc), await readRow(row)],
+    Promise.resolve([]),
   );
 }
 
@@ -129,7 +150,7 @@ export function reluEmbeddings(n: number, d: number, seed: number, collapse = 0)
  * non-positive denominators), beside LS_HATCL and the stable loss. `x` is a
  * batch of raw frames `[N, F]`; the embeddings are `[N, d]` seeded ReLU vectors.
  */
-export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): OverflowRow[] {
+export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): Promise<OverflowRow[]> {
   const cases = [
     { name: "ECG config, random ReLU embeddings", temperature: 0.5, margin: 100, collapse: 0 },
     { name: "HAR config, random ReLU embeddings", temperature: 0.05, margin: 5, collapse: 0 },
@@ -156,12 +177,15 @@ export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): OverflowR
         temperature: c.temperature,
         margin: c.margin,
         maxExponent: (0.05 * 0.5 * c.margin * c.margin) / c.temperature,
-        lsMargin: lsMarginLoss(z, v2, opts).dataSync()[0],
-        margin1: marginLoss(z, v1, opts).dataSync()[0],
-        lsHatcl: lsHatclLoss(z, { temperature: c.temperature }).dataSync()[0],
-        stable: stableOf(z).dataSync()[0],
-        stableGradFinite: g.isFinite().all().dataSync()[0] === 1,
+        lsMargin: lsMarginLoss(z, v2, opts),
+        margin1: marginLoss(z, v1, opts),
+        lsHatcl: lsHatclLoss(z, { temperature: c.temperature }),
+        stable: stableOf(z),
+        stableGradFinite: g.isFinite().all(),
       };
     })
-  );
+  ).reduce<Promise<OverflowRow[]>>(async (acc, row) => {
+    const r = await readRow(row);
+    return [...(await acc), { ...r, stableGradFinite: r.stableGradFinite === 1 }];
+  }, Promise.resolve([]));
 }

@@ -125,7 +125,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
     const trainSeconds = (performance.now() - trainStart) / 1000;
 
     const evalStart = performance.now();
-    const evalEmb = encode(encoder, data.eval.x, { T: data.T });
+    const evalEmb = await encode(encoder, data.eval.x, { T: data.T });
     const embeddingsFinite = allFinite(evalEmb);
     const clustering = clusteringOf(
       evalEmb,
@@ -144,7 +144,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
         seed,
         data.T,
       );
-      const trainEmb = encode(encoder, probeTrain.x, { T: data.T });
+      const trainEmb = await encode(encoder, probeTrain.x, { T: data.T });
       if (allFinite(trainEmb)) {
         probe = await probeOf(
           trainEmb,
@@ -197,7 +197,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
         divergedStep: result.divergedStep,
         itPerSec: result.itPerSec,
         simVectorMean: loss && (loss.kind === "ls-margin" || loss.kind === "stable")
-          ? simVectorMean(data.train, data.T, data.F, loss)
+          ? await simVectorMean(data.train, data.T, data.F, loss)
           : null,
       },
       embeddingsFinite,
@@ -246,7 +246,12 @@ function capSequences(
 }
 
 /** Mean of the margin indicator over the training batches (it depends on the raw input only). */
-function simVectorMean(split: SequenceSplit, T: number, F: number, loss: LossSpec): number {
+async function simVectorMean(
+  split: SequenceSplit,
+  T: number,
+  F: number,
+  loss: LossSpec,
+): Promise<number> {
   if (loss.kind !== "ls-margin" && loss.kind !== "stable") return NaN;
   const variant = loss.kind === "stable" ? "intended" : loss.simVariant;
   const n = Math.floor(split.nSequences / BATCH_SIZE) * BATCH_SIZE;
@@ -257,10 +262,10 @@ function simVectorMean(split: SequenceSplit, T: number, F: number, loss: LossSpe
         BATCH_SIZE * T,
         F,
       ]);
-      return simVector(x, { threshold: loss.threshold, variant, length: "double" }).mean()
-        .dataSync()[0];
+      return simVector(x, { threshold: loss.threshold, variant, length: "double" }).mean();
     });
-    sum += mean;
+    sum += (await mean.data())[0];
+    mean.dispose();
     count++;
   }
   return count ? sum / count : NaN;

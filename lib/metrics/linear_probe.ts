@@ -103,7 +103,7 @@ function checkLabels(y: Int32Array, classes: number, name: string): void {
  * @throws {OptionError} non-positive `classes`, `epochs`, `batchSize` or `lr`.
  * @throws {DegenerateInputError} no labelled frame to train on or to score.
  */
-export function linearProbe(options: LinearProbeOptions): LinearProbeResult {
+export async function linearProbe(options: LinearProbeOptions): Promise<LinearProbeResult> {
   const { classes, epochs = 10, lr = 1e-3, batchSize, seed } = options;
   const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!positiveInt(classes)) {
@@ -173,7 +173,7 @@ export function linearProbe(options: LinearProbeOptions): LinearProbeResult {
         lossSum = next;
         trained++;
       }
-      trainLossCurve.push(trained === 0 ? NaN : lossSum.dataSync()[0] / trained);
+      trainLossCurve.push(trained === 0 ? NaN : (await lossSum.data())[0] / trained);
       lossSum.dispose();
     }
 
@@ -181,7 +181,7 @@ export function linearProbe(options: LinearProbeOptions): LinearProbeResult {
       const x = tf.tensor2d(evalFrames.data, [evalFrames.rows, D]);
       return tf.argMax(tf.add(tf.matMul(x, weight), bias), 1);
     });
-    const allPred = predicted.dataSync() as Int32Array;
+    const allPred = (await predicted.data()) as Int32Array;
     predicted.dispose();
     const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
     const yTrue = scored.map((i) => evalY[i]);

@@ -21,7 +21,11 @@ export interface EncodeOptions {
  * Encodes `x [n, T, F]` (row-major, `F = encoder.inFeatures`) to
  * `[n, T, D]` in eval mode, `batchSize` sequences at a time.
  */
-export function encode(encoder: Encoder, x: Float32Array, options: EncodeOptions): Float32Array {
+export async function encode(
+  encoder: Encoder,
+  x: Float32Array,
+  options: EncodeOptions,
+): Promise<Float32Array> {
   const { T, batchSize = 32 } = options;
   const F = encoder.inFeatures, D = encoder.outFeatures;
   if (!Number.isInteger(T) || T < 1) {
@@ -41,7 +45,7 @@ export function encode(encoder: Encoder, x: Float32Array, options: EncodeOptions
       const xb = tf.tensor3d(x.subarray(start * T * F, (start + b) * T * F), [b, T, F]);
       return encoder.apply(xb, { training: false }) as Tensor3D;
     });
-    out.set(z.dataSync() as Float32Array, start * T * D);
+    out.set((await z.data()) as Float32Array, start * T * D);
     z.dispose();
   }
   return out;

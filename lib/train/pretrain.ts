@@ -98,7 +98,7 @@ export interface PretrainResult {
  * `steps` steps. Per step: `(loss, ∇) = variableGrads(objective(encoder, x))`,
  * then `adamw.step(∇)`. Every tensor of a step is freed before the next one.
  */
-export function pretrain(options: PretrainOptions): PretrainResult {
+export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
   const { encoder, batches, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
   if ((options.loss === undefined) === (options.objective === undefined)) {
     throw new OptionError("pretrain: pass exactly one of `loss` and `objective`");
@@ -128,9 +128,10 @@ export function pretrain(options: PretrainOptions): PretrainResult {
       x.dispose();
       const named: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(grads)) named[keyOf.get(name) ?? name] = g;
-      const loss = value.dataSync()[0];
+      // asynchronous reads: WebGPU under Deno has no synchronous readback
+      const loss = (await value.data())[0];
       let finite = Number.isFinite(loss);
-      if (finite && mode === "guarded") finite = allFinite(Object.values(named));
+      if (finite && mode === "guarded") finite = await allFinite(Object.values(named));
       if (!finite) {
         nonFinite++;
         divergedStep ??= step;
@@ -166,9 +167,11 @@ export function pretrain(options: PretrainOptions): PretrainResult {
 }
 
 /** True when every entry of every tensor is finite (one reduction, one read). */
-function allFinite(tensors: Tensor[]): boolean {
-  return tf.tidy(() => {
-    const sums = tensors.map((t) => tf.sum(tf.abs(t)));
-    return Number.isFinite(tf.addN(sums).dataSync()[0]);
-  });
+async function allFinite(tensors: Tensor[]): Promise<boolean> {
+  const total = tf.tidy(() => tf.addN(tensors.map((t) => tf.sum(tf.abs(t)))));
+  try {
+    return Number.isFinite((await total.data())[0]);
+  } finally {
+    total.dispose();
+  }
 }

@@ -83,7 +83,7 @@ export function goldenLoss(c: GoldenCase, s: Tensor1D | null): (z: Tensor2D) => 
 }
 
 /** Largest finite |value|, the scale that float32 summation errors are relative to. */
-function finiteScale(values: Float64Array): number {
+export function finiteScale(values: Float64Array): number {
   let scale = 0;
   for (const v of values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
   return scale;

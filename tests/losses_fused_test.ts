@@ -14,19 +14,8 @@ import {
   resolveTileRows,
 } from "../lib/losses/fused/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
-import type { GoldenNumber } from "./_util.ts";
-
-interface GoldenCase {
-  name: string;
-  loss: "hatcl" | "ls_hatcl" | "margin" | "ls_margin";
-  temperature: number;
-  margin?: number;
-  N: number;
-  D: number;
-  z: GoldenNumber[][];
-  s?: GoldenNumber[];
-  expected: { loss: GoldenNumber; gradZ: GoldenNumber[][]; finite: boolean };
-}
+import { finiteScale } from "./_losses_golden.ts";
+import type { GoldenCase } from "./_losses_golden.ts";
 
 const golden = readGolden<{ cases: GoldenCase[] }>("losses.json");
 
@@ -46,12 +35,6 @@ function fusedLoss(c: GoldenCase, tileRows?: number): (z: Tensor2D) => Scalar {
     case "ls_margin":
       return (z) => fusedLsMarginLoss(z, s as Tensor1D, opts);
   }
-}
-
-function finiteScale(values: Float64Array): number {
-  let scale = 0;
-  for (const v of values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  return scale;
 }
 
 function valueAndGrad(loss: (z: Tensor2D) => Scalar, z: Tensor2D) {

@@ -11,19 +11,7 @@ import {
   usesColumnKernels,
 } from "../lib/losses/fused/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
-import type { GoldenNumber } from "./_util.ts";
-
-interface GoldenCase {
-  name: string;
-  loss: "hatcl" | "ls_hatcl" | "margin" | "ls_margin";
-  temperature: number;
-  margin?: number;
-  N: number;
-  D: number;
-  z: GoldenNumber[][];
-  s?: GoldenNumber[];
-  expected: { loss: GoldenNumber; gradZ: GoldenNumber[][]; finite: boolean };
-}
+import type { GoldenCase } from "./_losses_golden.ts";
 
 const webgpu = await probeWebGpu();
 const ci = Deno.env.get("CI") === "true";

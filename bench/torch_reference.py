@@ -5,6 +5,7 @@ AdamW step (spec sections 2.1, 2.2, 2.4) and times them on this machine. Prints
 one JSON object. Run by bench/torch.ts; needs `python3-torch`.
 """
 import json
+import os
 import sys
 import time
 
@@ -71,6 +72,9 @@ def median_seconds(fn, repeats, warmup=2):
 
 
 def main():
+    # Debian's build starts with one OpenMP thread; give it every core, as ours
+    # gets the whole machine too.
+    torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     rows = []
     for n in (400, 800, 1600, 3200):

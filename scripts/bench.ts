@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { repoRoot } from "../lib/paths.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
 
@@ -36,6 +37,7 @@ function formatCell(v: unknown): string {
     if (Number.isInteger(v)) return String(v);
     return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
   }
+  if (v !== null && typeof v === "object") return JSON.stringify(v);
   return v === null || v === undefined ? "" : String(v);
 }
 
@@ -49,29 +51,74 @@ export function formatTable(rows: Record<string, unknown>[]): string {
   return [line(cols), line(width.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
+/** Runs one section in this process and returns its result (or its error). */
+async function runSection(name: string): Promise<BenchSection | { error: string }> {
+  try {
+    const mod = await import(`../bench/${name}.ts`);
+    return await (mod[SECTIONS[name]] as () => Promise<BenchSection>)();
+  } catch (err) {
+    return { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}
+
+/**
+ * Runs one section in a fresh Deno process, so that memory figures (RSS) and
+ * JIT state of one section do not leak into the next; returns its result.
+ */
+async function runSectionIsolated(name: string): Promise<BenchSection | { error: string }> {
+  const out = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        fileURLToPath(import.meta.url),
+        "--only",
+        name,
+        "--in-process",
+        "--out",
+        out,
+      ],
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    const status = await child.output();
+    if (!status.success) return { error: `section process exited with code ${status.code}` };
+    const parsed = JSON.parse(await Deno.readTextFile(out)) as {
+      sections: Record<string, BenchSection | { error: string }>;
+    };
+    return parsed.sections[name] ?? { error: "section wrote no result" };
+  } finally {
+    await Deno.remove(out).catch(() => {});
+  }
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { only: { type: "string" }, out: { type: "string" } },
+    options: {
+      only: { type: "string" },
+      out: { type: "string" },
+      "in-process": { type: "boolean", default: false },
+    },
   });
   const only = values.only?.split(",").map((s) => s.trim());
   const out = values.out ?? join(repoRoot, "bench-results", "bench.json");
   const results: Record<string, BenchSection | { error: string }> = {};
-  for (const [name, fn] of Object.entries(SECTIONS)) {
+  for (const name of Object.keys(SECTIONS)) {
     if (only && !only.includes(name)) continue;
-    const file = join(repoRoot, "bench", `${name}.ts`);
-    if (!existsSync(file)) continue;
+    if (!existsSync(join(repoRoot, "bench", `${name}.ts`))) continue;
+    if (values["in-process"]) {
+      results[name] = await runSection(name);
+      continue;
+    }
     console.log(`\n## ${name}`);
-    try {
-      const mod = await import(`../bench/${name}.ts`);
-      const section = await (mod[fn] as () => Promise<BenchSection>)();
-      results[name] = section;
+    const section = await runSectionIsolated(name);
+    results[name] = section;
+    if ("error" in section) console.log(`section failed: ${section.error}`);
+    else {
       console.log(formatTable(section.rows));
       for (const note of section.notes ?? []) console.log(`note: ${note}`);
-    } catch (err) {
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      results[name] = { error: message };
-      console.log(`section failed: ${message}`);
     }
   }
   await Deno.mkdir(dirname(out), { recursive: true });
@@ -80,5 +127,5 @@ if (import.meta.main) {
     deno: Deno.version.deno,
     sections: results,
   });
-  console.log(`\nwrote ${out}`);
+  if (!values["in-process"]) console.log(`\nwrote ${out}`);
 }

@@ -8,6 +8,7 @@
 import type { IAttachments } from "@jupyterlab/nbformat";
 import { Marked, type Tokens } from "marked";
 import { escapeHtml } from "./html.ts";
+import { encodeBase64 } from "./base64.ts";
 
 /** A heading found while rendering, for the table of contents. */
 export interface Heading {
@@ -41,14 +42,9 @@ export interface RenderedMarkdown {
 
 const IMAGE_MIMES = ["image/png", "image/jpeg", "image/gif", "image/svg+xml"];
 
-/** Base64 of the UTF-8 bytes of `text`, converted in chunks to stay within argument limits. */
+/** Base64 of the UTF-8 bytes of `text`. */
 function base64Utf8(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return encodeBase64(new TextEncoder().encode(text));
 }
 
 /** `data:` URI of an attachment image, or null when the attachment has no image. */

@@ -6,6 +6,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import { type DomElement, parseDocument } from "./dom.ts";
+import { encodeBase64 } from "./base64.ts";
 
 /** The symbol the Deno Jupyter kernel calls to get an object's mime bundle. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -43,8 +44,7 @@ function rampCanvas(): object {
       ).join("");
       const svg = `<svg xmlns="${SVG_NS}" viewBox="0 0 ${n} 1" preserveAspectRatio="none" ` +
         `width="${n}" height="1">${rects}</svg>`;
-      const bytes = new TextEncoder().encode(svg);
-      return `data:image/svg+xml;base64,${btoa(String.fromCharCode(...bytes))}`;
+      return `data:image/svg+xml;base64,${encodeBase64(new TextEncoder().encode(svg))}`;
     },
   };
 }

@@ -90,7 +90,7 @@ export function collapsePath(
     alphas?: number[];
   },
 ): Promise<CollapseRow[]> {
-  return alphas.map((alpha) =>
+  const rows = alphas.map((alpha) =>
     tf.tidy(() => {
       const mean = z.mean(0, true);
       const za = z.mul(1 - alpha).add(mean.mul(alpha)) as Tensor2D;
@@ -110,10 +110,8 @@ export function collapsePath(
         stable: stableMarginLoss(za, x, { temperature, margin, threshold, form: "ls" }),
       };
     })
-  ).reduce<Promise<CollapseRow[]>>(
-    async (acc, row) => [...(await acc), await readRow(row)],
-    Promise.resolve([]),
   );
+  return Promise.all(rows.map(readRow));
 }
 
 /** D3/D4 row: one loss evaluated at one configuration. */
@@ -150,7 +148,10 @@ export function reluEmbeddings(n: number, d: number, seed: number, collapse = 0)
  * non-positive denominators), beside LS_HATCL and the stable loss. `x` is a
  * batch of raw frames `[N, F]`; the embeddings are `[N, d]` seeded ReLU vectors.
  */
-export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): Promise<OverflowRow[]> {
+export async function overflowCases(
+  x: Tensor2D,
+  { d = 64, seed = 7 } = {},
+): Promise<OverflowRow[]> {
   const cases = [
     { name: "ECG config, random ReLU embeddings", temperature: 0.5, margin: 100, collapse: 0 },
     { name: "HAR config, random ReLU embeddings", temperature: 0.05, margin: 5, collapse: 0 },
@@ -162,10 +163,10 @@ export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): Promise<O
       collapse: 0.98,
     },
   ];
-  const rows = x.shape[0];
-  return cases.map((c) =>
+  const n = x.shape[0];
+  const rows = cases.map((c) =>
     tf.tidy(() => {
-      const z = reluEmbeddings(rows, d, seed, c.collapse);
+      const z = reluEmbeddings(n, d, seed, c.collapse);
       const v2 = simVector(x, { threshold: 0.4, variant: "reference", length: "double" });
       const v1 = simVector(x, { threshold: 0.4, variant: "reference", length: "single" });
       const opts = { temperature: c.temperature, margin: c.margin };
@@ -184,8 +185,7 @@ export function overflowCases(x: Tensor2D, { d = 64, seed = 7 } = {}): Promise<O
         stableGradFinite: g.isFinite().all(),
       };
     })
-  ).reduce<Promise<OverflowRow[]>>(async (acc, row) => {
-    const r = await readRow(row);
-    return [...(await acc), { ...r, stableGradFinite: r.stableGradFinite === 1 }];
-  }, Promise.resolve([]));
+  );
+  const read = await Promise.all(rows.map(readRow));
+  return read.map((r) => ({ ...r, stableGradFinite: r.stableGradFinite === 1 }));
 }

@@ -71,11 +71,24 @@ function serve(files: Record<string, Uint8Array>) {
   return { base, hits, close: () => server.shutdown() };
 }
 
-Deno.test("download: a good file is verified, reported and renamed into place", async () => {
-  const body = fixture(200_000, 1);
-  const server = serve({ "a.bin": body });
+/** Runs `fn` against a fresh local server and temp folder, closing and removing both after. */
+async function withServer(
+  files: Record<string, Uint8Array>,
+  fn: (server: ReturnType<typeof serve>, dir: string) => Promise<void>,
+): Promise<void> {
+  const server = serve(files);
   const dir = Deno.makeTempDirSync();
   try {
+    await fn(server, dir);
+  } finally {
+    await server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("download: a good file is verified, reported and renamed into place", async () => {
+  const body = fixture(200_000, 1);
+  await withServer({ "a.bin": body }, async (server, dir) => {
     const dest = join(dir, "sub", "a.bin");
     const seen: DownloadProgress[] = [];
     const result = await downloadFile(`${server.base}/file/a.bin`, dest, {
@@ -100,17 +113,12 @@ Deno.test("download: a good file is verified, reported and renamed into place", 
     const again = await downloadFile(`${server.base}/file/a.bin`, dest, { sha256: sha256(body) });
     assert.equal(server.hits.length, before);
     assert.deepEqual([again.downloaded, again.transferred], [false, 0]);
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: a wrong checksum raises ChecksumError and leaves no file or .part", async () => {
   const body = fixture(50_000, 2);
-  const server = serve({ "b.bin": body });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "b.bin": body }, async (server, dir) => {
     const dest = join(dir, "b.bin");
     await assert.rejects(
       downloadFile(`${server.base}/file/b.bin`, dest, { sha256: "0".repeat(64) }),
@@ -119,17 +127,12 @@ Deno.test("download: a wrong checksum raises ChecksumError and leaves no file or
     );
     assert.ok(!exists(dest));
     assert.ok(!exists(`${dest}.part`));
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: a truncated body raises TruncatedDownloadError; dest stays absent, .part is resumed", async () => {
   const body = fixture(300_000, 3);
-  const server = serve({ "c.bin": body });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "c.bin": body }, async (server, dir) => {
     const dest = join(dir, "c.bin");
     await assert.rejects(
       downloadFile(`${server.base}/cut/c.bin`, dest, { sha256: sha256(body) }),
@@ -144,17 +147,12 @@ Deno.test("download: a truncated body raises TruncatedDownloadError; dest stays 
     assert.deepEqual(Deno.readFileSync(dest), body);
     assert.equal(result.transferred, body.length - kept);
     assert.equal(server.hits.at(-1)!.range, `bytes=${kept}-`);
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: resume from a .part with Range, and restart when the server ignores Range", async () => {
   const body = fixture(100_000, 4);
-  const server = serve({ "d.bin": body });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "d.bin": body }, async (server, dir) => {
     const dest = join(dir, "d.bin");
     Deno.writeFileSync(`${dest}.part`, body.subarray(0, 40_000));
     const resumed = await downloadFile(`${server.base}/file/d.bin`, dest, { sha256: sha256(body) });
@@ -178,17 +176,12 @@ Deno.test("download: resume from a .part with Range, and restart when the server
       ChecksumError,
     );
     assert.ok(!exists(dest3) && !exists(`${dest3}.part`));
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: HTTP errors, unknown hashes and a tampered file are typed errors", async () => {
   const body = fixture(1000, 5);
-  const server = serve({ "e.bin": body });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "e.bin": body }, async (server, dir) => {
     await assert.rejects(
       downloadFile(`${server.base}/file/missing.bin`, join(dir, "m"), { sha256: sha256(body) }),
       /HTTP 404/,
@@ -209,17 +202,12 @@ Deno.test("download: HTTP errors, unknown hashes and a tampered file are typed e
       ChecksumError,
     );
     assert.equal(server.hits.length, hits);
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: a dataset with null hashes needs trust on first use, then verifies against the lock", async () => {
   const known = fixture(5000, 6), unknown = fixture(7000, 7);
-  const server = serve({ "known.bin": known, "unknown.bin": unknown });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "known.bin": known, "unknown.bin": unknown }, async (server, dir) => {
     const manifest: DownloadManifest = {
       about: "test",
       datasets: {
@@ -252,10 +240,7 @@ Deno.test("download: a dataset with null hashes needs trust on first use, then v
     Deno.writeFileSync(join(dir, "demo", "unknown.bin"), new Uint8Array(7000));
     await assert.rejects(downloadDataset(manifest, "demo", dir), ChecksumError);
     await assert.rejects(downloadDataset(manifest, "nope", dir), /no dataset "nope"/);
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("download: the committed manifest's hashes match the shared copies of the files", () => {
@@ -299,9 +284,7 @@ async function runDataTask(args: string[]): Promise<{ code: number; stderr: stri
 
 Deno.test("download: `deno task data` fetches, verifies, reports and skips what is there", async () => {
   const known = fixture(120_000, 8), unknown = fixture(3000, 9);
-  const server = serve({ "k.bin": known, "u.bin": unknown });
-  const dir = Deno.makeTempDirSync();
-  try {
+  await withServer({ "k.bin": known, "u.bin": unknown }, async (server, dir) => {
     const manifestPath = join(dir, "manifest.json");
     const manifest: DownloadManifest = {
       about: "test",
@@ -340,8 +323,5 @@ Deno.test("download: `deno task data` fetches, verifies, reports and skips what 
     assert.equal(server.hits.length, 2);
 
     assert.equal((await runDataTask([...common.slice(0, 4), "--only", "nope"])).code, 2);
-  } finally {
-    await server.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });

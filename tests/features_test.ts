@@ -51,10 +51,13 @@ function naiveFrame(x: Float64Array, start: number, nFft: number, winLength: num
   return out;
 }
 
-Deno.test("stftMagnitude matches torch.stft golden cases of MIT-BIH 100 (1e-5 relative)", () => {
-  const golden = readGolden<DataGolden>("data.json");
-  const signal = mitdb100Head();
-  const cases = golden.stft.cases.filter((c) => c.signal === "mitdb_100_ch0_mV_first4000");
+/** The golden STFT cases of one signal: frame and bin counts, and the first three frames. */
+function checkStftCases(
+  golden: DataGolden,
+  signalName: string,
+  signal: Float64Array | Float32Array,
+) {
+  const cases = golden.stft.cases.filter((c) => c.signal === signalName);
   assert.equal(cases.length, 3);
   for (const c of cases) {
     const s = stftMagnitude(signal, { nFft: c.n_fft, hop: c.hop_length, winLength: c.win_length });
@@ -63,9 +66,15 @@ Deno.test("stftMagnitude matches torch.stft golden cases of MIT-BIH 100 (1e-5 re
     assertClose(s.data.subarray(0, 3 * s.nBins), flat(c.first_frames), {
       rtol: 1e-5,
       atol: 1e-12,
-      label: `nFft ${c.n_fft}`,
+      label: `${signalName} nFft ${c.n_fft}`,
     });
   }
+}
+
+Deno.test("stftMagnitude matches torch.stft golden cases of MIT-BIH 100 (1e-5 relative)", () => {
+  const golden = readGolden<DataGolden>("data.json");
+  const signal = mitdb100Head();
+  checkStftCases(golden, "mitdb_100_ch0_mV_first4000", signal);
 });
 
 Deno.test("stftMagnitude equals a direct DFT for power-of-two, odd and Bluestein sizes", () => {
@@ -310,16 +319,5 @@ Deno.test("numpy default_rng(12345).standard_normal rebuild matches the golden s
 Deno.test("stftMagnitude matches torch.stft golden cases of the random signal (1e-5 relative)", () => {
   const golden = readGolden<DataGolden>("data.json");
   const signal = numpyStandardNormal(12345, 4000);
-  const cases = golden.stft.cases.filter((c) => c.signal === "random_seed12345_normal_4000");
-  assert.equal(cases.length, 3);
-  for (const c of cases) {
-    const s = stftMagnitude(signal, { nFft: c.n_fft, hop: c.hop_length, winLength: c.win_length });
-    assert.equal(s.nFrames, c.n_frames);
-    assert.equal(s.nBins, c.n_bins);
-    assertClose(s.data.subarray(0, 3 * s.nBins), flat(c.first_frames), {
-      rtol: 1e-5,
-      atol: 1e-12,
-      label: `nFft ${c.n_fft}`,
-    });
-  }
+  checkStftCases(golden, "random_seed12345_normal_4000", signal);
 });

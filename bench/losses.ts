@@ -14,6 +14,7 @@ import type { Scalar, Tensor2D } from "../lib/tf.ts";
 import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
+import { median } from "./timing.ts";
 
 const SIZES = [400, 800, 1600, 3200, 6400];
 const D = 320;
@@ -41,12 +42,6 @@ const LOSSES: Record<string, LossOf> = {
   lsHatclLoss: (z) => lsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
   stableMarginLoss: (z, x) => stableMarginLoss(z, x, { ...SLEEP_CONFIG, form: "ls" }),
 };
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function pass(loss: LossOf, z: Tensor2D, x: Tensor2D): Promise<number> {
   const start = performance.now();

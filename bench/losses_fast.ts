@@ -14,12 +14,10 @@
 import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
-import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
 import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
-import { makeRng } from "../lib/random.ts";
-import { pretrain } from "../lib/train/mod.ts";
-import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+import type { FrameLoss } from "../lib/train/mod.ts";
+import { median, timeTrainSteps } from "./timing.ts";
 import { benchTorch } from "./torch.ts";
 
 const D = 320;
@@ -39,12 +37,6 @@ const LOSSES: Record<string, { reference: Loss; fused: Loss }> = {
     fused: (z, _v, tileRows) => fusedLsHatclLoss(z, { temperature: TEMPERATURE, tileRows }),
   },
 };
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** ReLU embeddings `[N, D]` and an all-ones sim vector (the reference's D1 outcome). */
 function inputs(n: number): { z: Tensor2D; v: Tensor1D } {
@@ -72,28 +64,9 @@ function timeLoss(loss: Loss, n: number, repeats: number, tileRows?: number): nu
   return median(times);
 }
 
-function* repeatBatch(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
-  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
-  while (true) yield { indices, epoch: 0, x, shape };
-}
-
 /** Median ms of `timed` pretrain steps (after `warmup`) on one SleepEEG-shaped batch. */
 async function timeTrainStep(loss: FrameLoss, warmup: number, timed: number): Promise<number> {
-  const [b, t, f] = [8, 200, 90];
-  const rng = makeRng(1);
-  const x = Float32Array.from({ length: b * t * f }, () => Math.abs(rng.normal()));
-  const encoder = createFeatureProjector({ inFeatures: f, seed: 1 });
-  const stamps: number[] = [performance.now()];
-  await pretrain({
-    encoder,
-    loss,
-    batches: repeatBatch(x, [b, t, f]),
-    steps: warmup + timed,
-    mode: "reference",
-    onStep: () => stamps.push(performance.now()),
-  });
-  encoder.dispose();
-  return median(stamps.slice(1).map((s, i) => s - stamps[i]).slice(warmup));
+  return median(await timeTrainSteps({ B: 8, T: 200, F: 90 }, loss, warmup, timed));
 }
 
 function frameLoss(loss: Loss): FrameLoss {

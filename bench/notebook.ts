@@ -17,6 +17,7 @@
  */
 import { join } from "node:path";
 import { repoRoot } from "../lib/paths.ts";
+import { median } from "./timing.ts";
 import {
   connectKernel,
   installKernelSpec,
@@ -28,12 +29,6 @@ import {
 const RUNS = 5;
 const OVERHEAD_TARGET_S = 0.5;
 const NOTEBOOK = join(repoRoot, "tests", "fixtures", "notebooks", "one_cell.ipynb");
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function kernelStartSeconds(): Promise<number> {
   const t0 = performance.now();

@@ -14,11 +14,9 @@ import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor2D } from "../lib/tf.ts";
 import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
-import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
-import { makeRng } from "../lib/random.ts";
-import { pretrain } from "../lib/train/mod.ts";
-import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+import type { FrameLoss } from "../lib/train/mod.ts";
+import { median, timeTrainSteps } from "./timing.ts";
 
 interface Shape {
   dataset: string;
@@ -52,41 +50,6 @@ function losses(shape: Shape): Record<string, FrameLoss> {
   };
 }
 
-function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
-  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
-  while (true) yield { indices, epoch: 0, x, shape };
-}
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Step times of `warmup + timed` pretrain steps; returns the timed ones (ms). */
-async function timeSteps(
-  shape: Shape,
-  loss: FrameLoss,
-  warmup: number,
-  timed: number,
-): Promise<number[]> {
-  const { B, T, F } = shape;
-  const rng = makeRng(1);
-  const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
-  const encoder = createFeatureProjector({ inFeatures: F, seed: 1 });
-  const stamps: number[] = [performance.now()];
-  await pretrain({
-    encoder,
-    loss,
-    batches: repeat(x, [B, T, F]),
-    steps: warmup + timed,
-    mode: "reference",
-    onStep: () => stamps.push(performance.now()),
-  });
-  encoder.dispose();
-  return stamps.slice(1).map((t, i) => t - stamps[i]).slice(warmup);
-}
-
 /**
  * One row per backend × batch shape × loss, on `backends` (default: every
  * backend that starts here).
@@ -109,7 +72,7 @@ export async function benchTrain(
       : [2, 5, ""];
     for (const shape of SHAPES) {
       for (const [lossName, loss] of Object.entries(losses(shape))) {
-        const ms = await timeSteps(shape, loss, warmup, timed);
+        const ms = await timeTrainSteps(shape, loss, warmup, timed);
         const med = median(ms);
         rows.push({
           backend: info.adapter ? `${backend} (${info.adapter})` : backend,

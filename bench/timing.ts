@@ -1,0 +1,51 @@
+/**
+ * Timing helpers shared by the benchmark sections.
+ *
+ * @module
+ */
+import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { makeRng } from "../lib/random.ts";
+import { pretrain } from "../lib/train/mod.ts";
+import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+
+/** Median of `xs` (mean of the two middle values for an even count). */
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
+  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
+  while (true) yield { indices, epoch: 0, x, shape };
+}
+
+/**
+ * Times `warmup + timed` full `pretrain` steps (FeatureProjector + `loss` +
+ * AdamW) on one seeded `[B, T, F]` batch of |N(0, 1)| values; returns the
+ * timed steps' durations (ms).
+ */
+export async function timeTrainSteps(
+  { B, T, F }: { B: number; T: number; F: number },
+  loss: FrameLoss,
+  warmup: number,
+  timed: number,
+): Promise<number[]> {
+  const rng = makeRng(1);
+  const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
+  const encoder = createFeatureProjector({ inFeatures: F, seed: 1 });
+  const stamps: number[] = [performance.now()];
+  try {
+    await pretrain({
+      encoder,
+      loss,
+      batches: repeat(x, [B, T, F]),
+      steps: warmup + timed,
+      mode: "reference",
+      onStep: () => stamps.push(performance.now()),
+    });
+  } finally {
+    encoder.dispose();
+  }
+  return stamps.slice(1).map((t, i) => t - stamps[i]).slice(warmup);
+}

@@ -124,6 +124,7 @@ const onProgress = (p: StudyProgress) => {
 const workers = values.workers === undefined ? undefined : Number(values.workers);
 const { records, failures } = await runStudy(runs, {
   refresh: values.refresh,
+  cachedOnly: values["cached-only"],
   workers,
   onProgress,
 });

@@ -32,6 +32,12 @@ Deno.test("studyGrid: paper profile has 3 seeds, DREAMS 4 folds, the m=5 ECG set
   assert.equal(count("dreams"), variantsFor("dreams").length * 3 * 4);
   assert.ok(variantsFor("mitdb").includes("emargin-reference-m5"));
   assert.ok(!variantsFor("hapt").includes("emargin-reference-m5"));
+  // fold-major, then seed-major: the first block is seed 1 of fold 0 on every dataset
+  const firstBlock = runs.slice(0, runs.findIndex((r) => r.seed !== 1));
+  assert.deepEqual(new Set(firstBlock.map((r) => r.dataset)), new Set(["hapt", "mitdb", "dreams"]));
+  assert.ok(firstBlock.every((r) => r.fold === 0));
+  const order = runs.map((r) => r.fold * 10 + r.seed);
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
   const quick = studyGrid(["dreams"], "quick", "/data");
   assert.ok(quick.every((r) => r.seed === 1 && r.fold === 0));
 });

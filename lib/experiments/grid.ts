@@ -35,7 +35,11 @@ export function availableDatasets(dataDir: string | null): StudyDataset[] {
 /** Datasets with cross-validation folds. */
 const FOLDED: ReadonlySet<StudyDataset> = new Set(["dreams"]);
 
-/** Every run of a profile over the given datasets. */
+/**
+ * Every run of a profile over the given datasets, ordered fold-major then
+ * seed-major: seed 1 of fold 0 on every dataset and variant comes first, so
+ * any prefix of the grid (an interrupted build) is a balanced sub-study.
+ */
 export function studyGrid(
   datasets: StudyDataset[],
   profile: StudyProfile,
@@ -59,7 +63,7 @@ export function studyGrid(
       }
     }
   }
-  return runs;
+  return runs.sort((a, b) => a.fold - b.fold || a.seed - b.seed);
 }
 
 /** Parses `"i/n"` (1-based shard i of n). */

@@ -11,6 +11,7 @@ export * from "./run_experiment.ts";
 export * from "./study.ts";
 export * from "./projection.ts";
 export * from "./views.ts";
+export * from "./coverage.ts";
 export * from "./data_views.ts";
 export * from "./defects.ts";
 export * from "./summary.ts";

@@ -45,6 +45,14 @@ export interface RunStudyOptions {
   onProgress?: (p: StudyProgress) => void;
 }
 
+/** The error of a run that `cachedOnly` skipped because it has no cached record. */
+export const NOT_COMPUTED = "not computed (no cached record; --cached-only)";
+
+/** Whether a study failure is a run skipped by `cachedOnly` rather than one that failed. */
+export function isNotComputed(failure: { error: string }): boolean {
+  return failure.error === NOT_COMPUTED;
+}
+
 /** A run that failed (it is reported, and the other runs go on). */
 export class StudyRunError extends EmarginError {
   override name = "StudyRunError";
@@ -90,7 +98,7 @@ export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {})
       records[i] = cached;
       options.onProgress?.({ kind: "cached", done: ++done, total, config: runs[i] });
     } else if (options.cachedOnly) {
-      const error = "not computed (no cached record; --cached-only)";
+      const error = NOT_COMPUTED;
       failures.push({ config: runs[i], error });
       options.onProgress?.({ kind: "failed", done: ++done, total, config: runs[i], error });
     } else todo.push(i);

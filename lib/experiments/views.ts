@@ -9,7 +9,7 @@ import * as Plot from "@observablehq/plot";
 import { escapeHtml } from "../report/html.ts";
 import { plot } from "../report/plot.ts";
 import type { ResultRecord } from "./record.ts";
-import type { Study } from "./study.ts";
+import { isNotComputed, type Study } from "./study.ts";
 import { compare, formatStat, HIGHER_IS_BETTER, MIN_RELATIVE_EFFECT } from "./summary.ts";
 import type { Comparison, Metric, SummaryRow } from "./summary.ts";
 import type { StudyDataset, Variant } from "./config.ts";
@@ -429,12 +429,17 @@ export function profileNotice(study: Study): Displayable {
     : study.profile === "reduced"
     ? `REDUCED PROFILE: ${runs} runs, one seed (${seeds}) and one fold, a fifth of the paper's iterations (steps per dataset — ${steps}), full data and evaluation. Standard deviations over seeds are not available, so every comparison rests on a single run.`
     : `Paper profile: ${runs} runs (steps per dataset — ${steps}), seeds ${seeds}.`;
-  const failed = study.failures.length
-    ? ` ${study.failures.length} run(s) failed: ${
-      study.failures.map((f) => `${f.config.dataset}/${f.config.variant}: ${f.error}`).join("; ")
+  const broken = study.failures.filter((f) => !isNotComputed(f));
+  const skipped = study.failures.length - broken.length;
+  const failed = broken.length
+    ? ` ${broken.length} run(s) failed: ${
+      broken.map((f) => `${f.config.dataset}/${f.config.variant}: ${f.error}`).join("; ")
     }.`
     : "";
-  return html(`<p class="notice">${escapeHtml(text + failed)}</p>`);
+  const notComputed = skipped
+    ? ` ${skipped} run(s) of the profile's grid were not computed for this build (per dataset in the coverage table).`
+    : "";
+  return html(`<p class="notice">${escapeHtml(text + failed + notComputed)}</p>`);
 }
 
 /** Per-class support (evaluation frames) and per-class probe recall for one dataset. */

@@ -12,6 +12,7 @@ import {
   ts2vecObjective,
 } from "../lib/ts2vec/mod.ts";
 import { assertClose } from "./_util.ts";
+import { OptionError } from "../lib/errors.ts";
 
 type Seq = number[][][]; // [B][T][C]
 
@@ -191,36 +192,108 @@ Deno.test("crops overlap on [left, right) and stay inside the sequence", () => {
   tf.dispose([x, v1, v2]);
 });
 
-Deno.test("TS2Vec pretraining is seeded, finite and leak-free", async () => {
+for (
+  const [label, backbone, cropping] of [
+    ["TS2Vec", "dilated-cnn", "overlap"],
+    ["the shipped TS2Vec wrapper", "feature-projector", "padded-full"],
+  ] as const
+) {
+  Deno.test(`${label}: pretraining is seeded, finite and leak-free`, async () => {
+    await initBackend({ prefer: "wasm" });
+    const T = 16, F = 4;
+    const rng = makeRng(4);
+    const x = Float32Array.from({ length: 6 * T * F }, () => rng.normal());
+    const run = async () => {
+      const enc = createTs2vecEncoder({
+        inFeatures: F,
+        outFeatures: 8,
+        hidden: 8,
+        depth: 3,
+        seed: 5,
+        backbone,
+      });
+      const counts: number[] = [];
+      const result = await pretrain({
+        encoder: enc,
+        objective: ts2vecObjective({ seed: 6, cropping }),
+        batches: sequenceBatches({ x, nSequences: 6, T, F }, { batchSize: 3, seed: 7 }),
+        steps: 30,
+        mode: "guarded",
+        onStep: ({ step }) => {
+          if (step === 5 || step === 30) counts.push(tf.memory().numTensors);
+        },
+      });
+      enc.dispose();
+      return { result, counts };
+    };
+    const first = await run(), second = await run();
+    assert.equal(first.counts[0], first.counts[1]);
+    assert.equal(first.result.nonFinite, 0);
+    assert.deepEqual(first.result.losses, second.result.losses);
+    assert.ok(first.result.losses.every((v) => v > 0));
+  });
+}
+
+/** Which output frames of an eval-mode encoder change when input frame `t` changes. */
+async function framesReached(backbone: "dilated-cnn" | "feature-projector", t: number) {
   await initBackend({ prefer: "wasm" });
-  const T = 16, F = 4;
-  const rng = makeRng(4);
-  const x = Float32Array.from({ length: 6 * T * F }, () => rng.normal());
-  const run = async () => {
-    const enc = createTs2vecEncoder({
-      inFeatures: F,
-      outFeatures: 8,
-      hidden: 8,
-      depth: 3,
-      seed: 5,
-    });
-    const counts: number[] = [];
-    const result = await pretrain({
-      encoder: enc,
-      objective: ts2vecObjective({ seed: 6 }),
-      batches: sequenceBatches({ x, nSequences: 6, T, F }, { batchSize: 3, seed: 7 }),
-      steps: 30,
-      mode: "guarded",
-      onStep: ({ step }) => {
-        if (step === 5 || step === 30) counts.push(tf.memory().numTensors);
-      },
-    });
-    enc.dispose();
-    return { result, counts };
+  const T = 12, F = 3;
+  const enc = createTs2vecEncoder({
+    inFeatures: F,
+    outFeatures: 6,
+    hidden: 5,
+    depth: 2,
+    seed: 9,
+    backbone,
+  });
+  const base = randomSeq(1, T, F, 10);
+  const moved = structuredClone(base);
+  moved[0][t] = moved[0][t].map((v) => v + 1);
+  const outOf = async (s: Seq) => {
+    const y = enc.apply(tf.tensor3d(s) as Tensor3D, { training: false });
+    const values = (await y.array())[0];
+    y.dispose();
+    return values;
   };
-  const first = await run(), second = await run();
-  assert.equal(first.counts[0], first.counts[1]);
-  assert.equal(first.result.nonFinite, 0);
-  assert.deepEqual(first.result.losses, second.result.losses);
-  assert.ok(first.result.losses.every((v) => v > 0));
+  const [a, b] = [await outOf(base), await outOf(moved)];
+  enc.dispose();
+  return a.flatMap((row, i) => row.some((v, j) => Math.abs(v - b[i][j]) > 1e-6) ? [i] : []);
+}
+
+Deno.test("ts2vec backbones: the dilated CNN sees neighbouring frames, the shipped wrapper does not", async () => {
+  // depth 2: dilations 1, 2, 4, two convs each → receptive field ±14 frames, all of T = 12
+  assert.deepEqual(await framesReached("dilated-cnn", 5), [...Array(12).keys()]);
+  assert.deepEqual(await framesReached("feature-projector", 5), [5]);
+});
+
+Deno.test("shipped TS2Vec wrapper: state dict holds the FeatureProjector under feature_extractor.", async () => {
+  await initBackend({ prefer: "wasm" });
+  const make = (seed: number) =>
+    createTs2vecEncoder({ inFeatures: 3, outFeatures: 6, seed, backbone: "feature-projector" });
+  const a = make(1), b = make(2);
+  const state = a.stateDict();
+  assert.deepEqual(state["feature_extractor.conv1.weight"].shape, [128, 64, 1]);
+  assert.ok("feature_extractor.bn3.running_var" in state);
+  assert.ok(!Object.keys(state).some((k) => k.includes(".net.")));
+  assert.equal(a.name, "ts2vec-feature-projector");
+  b.loadStateDict(state);
+  const x = tf.tensor3d(randomSeq(2, 5, 3, 3)) as Tensor3D;
+  const ya = a.apply(x, { training: false }), yb = b.apply(x, { training: false });
+  assert.deepEqual(await ya.data(), await yb.data());
+  tf.dispose([x, ya, yb]);
+  a.dispose();
+  b.dispose();
+});
+
+Deno.test("ts2vec options: unknown backbone or cropping is a typed error", () => {
+  assert.throws(
+    () =>
+      createTs2vecEncoder({
+        inFeatures: 3,
+        seed: 1,
+        backbone: "lstm" as "dilated-cnn",
+      }),
+    OptionError,
+  );
+  assert.throws(() => ts2vecObjective({ seed: 1, cropping: "x" as "overlap" }), OptionError);
 });

@@ -42,7 +42,8 @@ export type Variant =
   | "emargin-stable"
   | "infonce+vrns"
   | "infonce+difficult"
-  | "ts2vec";
+  | "ts2vec"
+  | "ts2vec-reference";
 
 /** All variants in report order. `emargin-reference-m5` runs on ECG only. */
 export const VARIANTS: readonly Variant[] = [
@@ -54,7 +55,13 @@ export const VARIANTS: readonly Variant[] = [
   "infonce+vrns",
   "infonce+difficult",
   "ts2vec",
+  "ts2vec-reference",
 ];
+
+/** The TS2Vec variants (their own encoder and objective, no contrastive-loss spec). */
+export function isTs2vecVariant(v: Variant): v is "ts2vec" | "ts2vec-reference" {
+  return v === "ts2vec" || v === "ts2vec-reference";
+}
 
 /** Hyper-parameters of one dataset (spec §5). */
 export interface DatasetHyper {
@@ -162,7 +169,7 @@ export function isReferenceMode(variant: Variant): boolean {
  */
 export function lossSpecFor(
   dataset: StudyDataset,
-  variant: Exclude<Variant, "ts2vec">,
+  variant: Exclude<Variant, "ts2vec" | "ts2vec-reference">,
   nTrainFrames: number,
 ): LossSpec {
   const h = HYPER[dataset];

@@ -22,6 +22,7 @@ import {
   dataProfileOf,
   HYPER,
   isReferenceMode,
+  isTs2vecVariant,
   lossSpecFor,
   PROFILES,
   stepsFor,
@@ -92,12 +93,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
   const config: RunConfig = { dataset, variant, seed, profile, fold, dataDir };
   const steps = stepsFor(dataset, profile);
   const nTrainFrames = data.train.nSequences * data.T;
-  const loss: LossSpec | null = variant === "ts2vec"
+  const loss: LossSpec | null = isTs2vecVariant(variant)
     ? null
     : lossSpecFor(dataset, variant, nTrainFrames);
+  // ts2vec-reference: the wrapper shipped with the eMargin code (spec §3 variant 5)
+  const shippedTs2vec = variant === "ts2vec-reference";
 
-  const encoder: Encoder = variant === "ts2vec"
-    ? createTs2vecEncoder({ inFeatures: data.F, seed: deriveSeed("init", seed) })
+  const encoder: Encoder = isTs2vecVariant(variant)
+    ? createTs2vecEncoder({
+      inFeatures: data.F,
+      seed: deriveSeed("init", seed),
+      backbone: shippedTs2vec ? "feature-projector" : "dilated-cnn",
+    })
     : createFeatureProjector({
       inFeatures: data.F,
       outFeatures: 320,
@@ -112,8 +119,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
     const result: PretrainResult = await pretrain({
       encoder,
       loss: loss ? makeContrastiveLoss(loss) : undefined,
-      objective: variant === "ts2vec"
-        ? ts2vecObjective({ seed: deriveSeed("crop", seed) })
+      objective: isTs2vecVariant(variant)
+        ? ts2vecObjective({
+          seed: deriveSeed("crop", seed),
+          cropping: shippedTs2vec ? "padded-full" : "overlap",
+        })
         : undefined,
       batches,
       steps,
@@ -171,7 +181,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
       libVersion: LIB_VERSION,
       config,
       settings: {
-        lossLabel: loss ? lossSpecLabel(loss) : "TS2Vec hierarchical contrastive loss",
+        lossLabel: loss
+          ? lossSpecLabel(loss)
+          : shippedTs2vec
+          ? "TS2Vec hierarchical loss on zero-padded full crops (shipped wrapper)"
+          : "TS2Vec hierarchical contrastive loss",
         loss,
         encoder: encoder.name,
         steps,

@@ -353,6 +353,13 @@ export function findings(study: Study): Finding[] {
       "infonce",
       "difficult-pair handling (σ, ρ) improves the probe over infonce",
     );
+    ask(
+      d,
+      "accuracy",
+      "ts2vec",
+      "ts2vec-reference",
+      "TS2Vec as published (dilated CNN, overlap crops) probes better than the shipped wrapper",
+    );
   }
   return out;
 }

@@ -14,6 +14,11 @@
  * concatenated along channels, `[x(t−d), x(t), x(t+d)]·Wᵀ`, because tfjs
  * has no gradient for dilated convolutions.
  *
+ * With `backbone: "feature-projector"` the ConvBlocks are replaced by the
+ * eMargin `FeatureProjector(64→320)`, as in the TS2Vec wrapper shipped with
+ * the eMargin reference (src/models/ts2vecencoder.py, spec §3 variant 5):
+ * a per-frame network with no temporal receptive field.
+ *
  * @module
  */
 import { tf } from "../tf.ts";
@@ -22,7 +27,7 @@ import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
-import { readState, uniformVariable, writeState } from "../encoders/mod.ts";
+import { createFeatureProjector, readState, uniformVariable, writeState } from "../encoders/mod.ts";
 import type { ApplyOptions, Encoder, StateDict } from "../encoders/mod.ts";
 
 /** Options of {@linkcode createTs2vecEncoder}; defaults are TS2Vec's. */
@@ -39,9 +44,19 @@ export interface Ts2vecEncoderOptions {
   maskKeep?: number;
   /** Output dropout rate in training (default 0.1). */
   dropout?: number;
+  /**
+   * What follows the input layer and mask: TS2Vec's dilated ConvBlocks
+   * (default) or the shipped wrapper's `FeatureProjector(hidden→outFeatures)`
+   * (state-dict names `feature_extractor.conv1.weight`, …, with BatchNorm
+   * buffers). `depth` is unused with the latter.
+   */
+  backbone?: "dilated-cnn" | "feature-projector";
   /** Seed of the initialisation, the masks and the dropout. */
   seed: number;
 }
+
+/** State-dict prefix of the layers after `input_fc`. */
+const BACKBONE_PREFIX = "feature_extractor.";
 
 interface Conv {
   /** `[out, in·k]` with taps k-major: column `k·in + c` holds torch `weight[o, c, k]`. */
@@ -97,6 +112,7 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
     depth = 10,
     maskKeep = 0.5,
     dropout = 0.1,
+    backbone = "dilated-cnn",
     seed,
   } = options;
   for (
@@ -119,22 +135,32 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       `createTs2vecEncoder: need 0 < maskKeep ≤ 1 and 0 ≤ dropout < 1, got ${maskKeep}, ${dropout}`,
     );
   }
+  if (backbone !== "dilated-cnn" && backbone !== "feature-projector") {
+    throw new OptionError(
+      `createTs2vecEncoder: backbone must be "dilated-cnn" or "feature-projector", got "${backbone}"`,
+    );
+  }
   const initRng = makeRng(seed);
   const noiseRng = initRng.fork();
-  const params: Record<string, Variable> = {};
+  /** Parameters of input_fc and the ConvBlocks (the frame projector keeps its own). */
+  const own: Record<string, Variable> = {};
   const torchShapes: Record<string, number[]> = {};
 
   const add = (name: string, shape: number[], fanIn: number, torchShape?: number[]) => {
-    params[name] = uniformVariable(shape, 1 / Math.sqrt(fanIn), initRng, name);
+    own[name] = uniformVariable(shape, 1 / Math.sqrt(fanIn), initRng, name);
     if (torchShape) torchShapes[name] = torchShape;
-    return params[name];
+    return own[name];
   };
   const inputFc = {
     weight: add("input_fc.weight", [hidden, inFeatures], inFeatures),
     bias: add("input_fc.bias", [hidden], inFeatures),
   };
   const blocks: Block[] = [];
-  for (let i = 0; i <= depth; i++) {
+  // The shipped wrapper's backbone: its own parameters and BatchNorm buffers, under BACKBONE_PREFIX.
+  const frameProjector = backbone === "feature-projector"
+    ? createFeatureProjector({ inFeatures: hidden, outFeatures, seed: initRng.int(2 ** 31) })
+    : null;
+  for (let i = 0; i <= (frameProjector ? -1 : depth); i++) {
     const final = i === depth;
     const cin = hidden, cout = final ? outFeatures : hidden;
     const prefix = `feature_extractor.net.${i}`;
@@ -156,6 +182,11 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       : null;
     blocks.push({ conv1, conv2, dilation: 2 ** i, projector });
   }
+
+  const prefixed = (vars: Record<string, Variable> = {}) =>
+    Object.fromEntries(Object.entries(vars).map(([name, v]) => [BACKBONE_PREFIX + name, v]));
+  const params: Record<string, Variable> = { ...own, ...prefixed(frameProjector?.params) };
+  const buffers: Record<string, Variable> = prefixed(frameProjector?.buffers);
 
   function apply(x: Tensor3D, { training }: ApplyOptions): Tensor3D {
     const [b, t, f] = x.shape;
@@ -180,6 +211,7 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
         rowMask = tf.logicalAnd(rowMask, tf.cast(tf.tensor3d(keep, [b, t, 1]), "bool"));
       }
       h = tf.mul(h, tf.cast(rowMask, "float32"));
+      if (frameProjector) h = frameProjector.apply(h, { training });
       for (const block of blocks) {
         const [bb, tt, c] = h.shape;
         const residual = block.projector
@@ -204,15 +236,20 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
   }
 
   return {
-    name: "ts2vec",
+    name: frameProjector ? "ts2vec-feature-projector" : "ts2vec",
     inFeatures,
     outFeatures,
     params,
-    buffers: {},
+    buffers,
     apply,
     parameterCount: () => Object.values(params).reduce((n, v) => n + v.size, 0),
     stateDict(): StateDict {
-      const state = readState(params, torchShapes);
+      const state = readState(own, torchShapes);
+      if (frameProjector) {
+        for (const [name, entry] of Object.entries(frameProjector.stateDict())) {
+          state[BACKBONE_PREFIX + name] = entry;
+        }
+      }
       // Our conv weights are tap-major ([out, k, in]); torch's are [out, in, k].
       for (const [name, shape] of Object.entries(torchShapes)) {
         if (shape.length === 3 && shape[2] === KERNEL) {
@@ -234,10 +271,21 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
           ours[name] = { shape, values: permuteTaps(entry.values, shape[0], shape[1], KERNEL) };
         }
       }
-      writeState(params, ours);
+      if (frameProjector) {
+        const inner: StateDict = {};
+        for (const [name, entry] of Object.entries(ours)) {
+          if (name.startsWith(BACKBONE_PREFIX)) {
+            inner[name.slice(BACKBONE_PREFIX.length)] = entry;
+            delete ours[name];
+          }
+        }
+        frameProjector.loadStateDict(inner);
+      }
+      writeState(own, ours);
     },
     dispose(): void {
-      for (const v of Object.values(params)) v.dispose();
+      for (const v of Object.values(own)) v.dispose();
+      frameProjector?.dispose();
     },
   };
 }

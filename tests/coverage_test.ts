@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { coverageNotice, NOT_COMPUTED, studyCoverage, studyGrid } from "../lib/experiments/mod.ts";
+import {
+  coverageNotice,
+  NOT_COMPUTED,
+  studyCoverage,
+  studyGrid,
+  variantsFor,
+} from "../lib/experiments/mod.ts";
 import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
 
 /** A data directory with HAPT present and Sleep-EDF as hypnograms only (like ../shared/datasets). */
@@ -37,7 +43,7 @@ Deno.test("studyCoverage: present, absent and partial datasets; runs with result
     const hapt = rows.find((r) => r.dataset === "hapt")!;
     assert.deepEqual(
       [hapt.present, hapt.computed, hapt.planned, hapt.seeds, hapt.folds],
-      [true, 7, 21, [1], [0]],
+      [true, 7, variantsFor("hapt").length * 3, [1], [0]],
     );
     const sleep = rows.find((r) => r.dataset === "sleep-edf")!;
     assert.equal(sleep.present, false);
@@ -56,10 +62,15 @@ Deno.test("coverageNotice says plainly what is absent and what was not computed"
     const partial = displayed(coverageNotice(studyOf(dir, 7)));
     assert.match(partial, /Sleep-EDF \(sleep EEG\), the paper&#39;s sleep EEG dataset, is absent/);
     assert.match(partial, /deno task data --only sleep-edf --trust-on-first-use/);
-    assert.match(partial, /HAPT \(activity\): 7 of the profile&#39;s 21 runs have results/);
-    const full = displayed(coverageNotice(studyOf(dir, 21)));
+    const planned = variantsFor("hapt").length * 3;
+    assert.match(
+      partial,
+      new RegExp(`HAPT \\(activity\\): 7 of the profile&#39;s ${planned} runs`),
+    );
+    assert.match(partial, /\(seeds: 1; folds: 0\)/);
+    const full = displayed(coverageNotice(studyOf(dir, planned)));
     assert.doesNotMatch(full, /runs have results \(/);
-    assert.match(full, /21 of 21/);
+    assert.match(full, new RegExp(`${planned} of ${planned}`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -134,7 +134,7 @@ export function coverageNotice(study: Study): Displayable {
           `${
             datasetLabel(c.dataset)
           }: ${c.computed} of the profile's ${c.planned} runs have results ` +
-            `(seeds ${c.seeds.join(", ") || "none"}, folds ${c.folds.join(", ") || "none"}); ` +
+            `(seeds: ${c.seeds.join(", ") || "none"}; folds: ${c.folds.join(", ") || "none"}); ` +
             "the others were not computed for this build, and its means and deviations are over " +
             "the runs listed only.",
         );

@@ -420,10 +420,25 @@ Deno.test("findExternalReferences: flags loads and scripts, allows data:, #fragm
 
 Deno.test("gitCommit / collectHeader / isOwnNotebook", async () => {
   const commit = await gitCommit(repoRoot);
-  assert.match(commit, /^[0-9a-f]{40}$/);
+  assert.match(commit, /^[0-9a-f]{40}( with uncommitted changes)?$/);
   const dir = await Deno.makeTempDir();
   try {
     assert.equal(await gitCommit(dir), "unknown");
+    const git = (...args: string[]) =>
+      new Deno.Command("git", {
+        args: ["-c", "user.name=t", "-c", "user.email=t@t", ...args],
+        cwd: dir,
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    await git("init", "-q");
+    await Deno.writeTextFile(join(dir, "a.txt"), "1");
+    await git("add", "a.txt");
+    await git("commit", "-q", "-m", "a");
+    const clean = await gitCommit(dir);
+    assert.match(clean, /^[0-9a-f]{40}$/);
+    await Deno.writeTextFile(join(dir, "a.txt"), "2");
+    assert.equal(await gitCommit(dir), `${clean} with uncommitted changes`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

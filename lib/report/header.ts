@@ -11,7 +11,7 @@ import { escapeHtml } from "./html.ts";
 export interface ReportHeader {
   /** When the notebooks ran (ISO 8601). */
   date: string;
-  /** Git commit of the code (`git rev-parse HEAD`), or "unknown". */
+  /** Git commit of the code (see {@linkcode gitCommit}). */
   commit: string;
   /** Deno version, e.g. "2.9.6". */
   denoVersion: string;
@@ -30,19 +30,20 @@ export interface ReportHeader {
 }
 
 /**
- * The commit checked out in `repoRoot` (`git rev-parse HEAD`), or "unknown"
- * when git is missing or the folder is not a repository.
+ * The commit checked out in `repoRoot` (`git rev-parse HEAD`), followed by
+ * " with uncommitted changes" when tracked files differ from it
+ * (`git diff --quiet HEAD`), or "unknown" when git is missing or the folder
+ * is not a repository.
  */
 export async function gitCommit(repoRoot: string = defaultRepoRoot): Promise<string> {
+  const git = (...args: string[]) =>
+    new Deno.Command("git", { args, cwd: repoRoot, stdout: "piped", stderr: "null" }).output();
   try {
-    const { success, stdout } = await new Deno.Command("git", {
-      args: ["rev-parse", "HEAD"],
-      cwd: repoRoot,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
+    const { success, stdout } = await git("rev-parse", "HEAD");
     const commit = new TextDecoder().decode(stdout).trim();
-    return success && /^[0-9a-f]{7,64}$/.test(commit) ? commit : "unknown";
+    if (!success || !/^[0-9a-f]{7,64}$/.test(commit)) return "unknown";
+    const clean = (await git("diff", "--quiet", "HEAD")).success;
+    return clean ? commit : `${commit} with uncommitted changes`;
   } catch {
     return "unknown";
   }

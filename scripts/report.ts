@@ -173,6 +173,13 @@ const header = await collectHeader({
   adapter: backend.adapter,
   dataDir: dataDir ? (values.data ?? dataDir) : "none (synthetic dataset)",
   profile,
+  notes: failures.length
+    ? [
+      `${records.length} of the ${profile} profile's ${
+        records.length + failures.length
+      } runs have results; the others are listed per dataset under "What this build covers" (01 · Data).`,
+    ]
+    : [],
 });
 await buildReport({
   notebooks: executed,

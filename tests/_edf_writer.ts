@@ -5,18 +5,10 @@
  *
  * @module
  */
+import type { EdfSignalHeader } from "../lib/data/edf.ts";
 
-/** One ordinary signal to write. */
-export interface EdfSignalSpec {
-  label: string;
-  transducer: string;
-  physicalDimension: string;
-  physicalMin: number;
-  physicalMax: number;
-  digitalMin: number;
-  digitalMax: number;
-  prefiltering: string;
-  samplesPerRecord: number;
+/** One ordinary signal to write: its header columns and its values. */
+export interface EdfSignalSpec extends EdfSignalHeader {
   /** Physical values, `[nRecords · samplesPerRecord]` (clipped to the physical range). */
   data: Float64Array;
 }

@@ -95,28 +95,31 @@ function makeBluestein(n: number): ComplexDft {
   const aSpectrum = new Float64Array(2 * m);
   const conv = new Float64Array(2 * m);
   return (input, output) => {
-    for (let j = 0; j < n; j++) {
-      const xr = input[2 * j], xi = input[2 * j + 1];
-      const wr = chirp[2 * j], wi = chirp[2 * j + 1];
-      a[2 * j] = xr * wr - xi * wi;
-      a[2 * j + 1] = xr * wi + xi * wr;
-    }
+    multiplyComplex(a, input, chirp, n);
     a.fill(0, 2 * n);
     fft.transform(aSpectrum, a);
-    for (let j = 0; j < m; j++) {
-      const ar = aSpectrum[2 * j], ai = aSpectrum[2 * j + 1];
-      const br = bSpectrum[2 * j], bi = bSpectrum[2 * j + 1];
-      aSpectrum[2 * j] = ar * br - ai * bi;
-      aSpectrum[2 * j + 1] = ar * bi + ai * br;
-    }
+    multiplyComplex(aSpectrum, aSpectrum, bSpectrum, m);
     fft.inverseTransform(conv, aSpectrum);
-    for (let k = 0; k < n; k++) {
-      const cr = conv[2 * k], ci = conv[2 * k + 1];
-      const wr = chirp[2 * k], wi = chirp[2 * k + 1];
-      output[2 * k] = cr * wr - ci * wi;
-      output[2 * k + 1] = cr * wi + ci * wr;
-    }
+    multiplyComplex(output, conv, chirp, n);
   };
+}
+
+/**
+ * `out[j] = x[j] · y[j]` for the first `count` complex values of interleaved
+ * `[re, im, …]` arrays; `out` may be `x` or `y`.
+ */
+function multiplyComplex(
+  out: Float64Array,
+  x: Float64Array,
+  y: Float64Array,
+  count: number,
+): void {
+  for (let j = 0; j < count; j++) {
+    const xr = x[2 * j], xi = x[2 * j + 1];
+    const yr = y[2 * j], yi = y[2 * j + 1];
+    out[2 * j] = xr * yr - xi * yi;
+    out[2 * j + 1] = xr * yi + xi * yr;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Atomic file writes: write to a temporary file in the same directory, then
- * rename, so a reader never sees a half-written file and a failure leaves the
- * previous file untouched.
+ * File helpers. Atomic writes: write to a temporary file in the same
+ * directory, then rename, so a reader never sees a half-written file and a
+ * failure leaves the previous file untouched. JSON reads that turn a syntax
+ * error into the caller's typed error naming the file.
  *
  * @module
  */
@@ -27,4 +28,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 /** Writes `value` as pretty JSON to `path` atomically. */
 export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/**
+ * Reads `path` and parses it as JSON. A syntax error is replaced by the error
+ * `invalid` builds from the parser's message; errors reading the file are
+ * thrown as they are.
+ */
+export async function readJsonFile(
+  path: string,
+  invalid: (message: string) => Error,
+): Promise<unknown> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
 }

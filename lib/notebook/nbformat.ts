@@ -23,6 +23,7 @@ import type {
   IStream,
   OutputMetadata,
 } from "@jupyterlab/nbformat";
+import { readJsonFile } from "../io.ts";
 import { NotebookFormatError } from "./errors.ts";
 import type { Message } from "./protocol.ts";
 
@@ -51,13 +52,10 @@ export function cellTags(cell: ICell): string[] {
  * @throws NotebookFormatError when the file is not JSON or breaks nbformat 4.
  */
 export async function readNotebook(path: string): Promise<INotebookContent> {
-  const text = await Deno.readTextFile(path);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new NotebookFormatError(path, [`not JSON: ${(err as Error).message}`]);
-  }
+  const value = await readJsonFile(
+    path,
+    (message) => new NotebookFormatError(path, [`not JSON: ${message}`]),
+  );
   return assertNotebook(value, path, { requireIds: false });
 }
 

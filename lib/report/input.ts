@@ -5,6 +5,7 @@
  */
 import type { ICell, INotebookContent, MultilineString } from "@jupyterlab/nbformat";
 import { DataFormatError } from "../errors.ts";
+import { readJsonFile } from "../io.ts";
 
 const OUTPUT_TYPES = ["stream", "display_data", "execute_result", "error"];
 
@@ -108,13 +109,10 @@ export function validateNotebook(path: string, value: unknown): INotebookContent
 
 /** Reads and validates a `.ipynb` file; bad JSON or structure → {@linkcode DataFormatError}. */
 export async function readNotebook(path: string): Promise<INotebookContent> {
-  const text = await Deno.readTextFile(path);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new DataFormatError(path, "(file)", "JSON", (err as Error).message);
-  }
+  const value = await readJsonFile(
+    path,
+    (message) => new DataFormatError(path, "(file)", "JSON", message),
+  );
   return validateNotebook(path, value);
 }
 

@@ -178,14 +178,20 @@ function exists(path: string): boolean {
   }
 }
 
-/** Magnitude STFT of each channel, stacked channel-major: `[nFrames, C·nBins]`. */
-function channelFeatures(
+/**
+ * Frames of one recording with STFT length `nFft` and step `hop`: the
+ * magnitude STFT of each channel stacked channel-major (`frames`,
+ * `[nFrames, C·nBins]`) and the per-sample labels framed with the argmax rule
+ * (`labels`, `[nFrames]`).
+ */
+function framedRecording(
   channels: readonly (Float32Array | Float64Array)[],
+  sampleLabels: Int32Array,
   nFft: number,
   hop: number,
-): { frames: Float32Array; nFrames: number } {
+): Pick<RecordingFeatures, "frames" | "labels"> {
   const stacked = stackChannels(channels.map((c) => stftMagnitude(c, { nFft, hop })));
-  return { frames: stacked.data, nFrames: stacked.nFrames };
+  return { frames: stacked.data, labels: frameLabels(sampleLabels, { frameLength: nFft, hop }) };
 }
 
 function classCounts(y: Int32Array, k: number): number[] {
@@ -351,9 +357,14 @@ const HAPT_SOURCE = {
 /** The paper's HARTH recipe (spec §4), shared by HARTH and its HAPT substitute. */
 const HAR_RECIPE = { nFft: 50, hop: 25, T: 119, shift: 24 } as const;
 
-function harRecipe(channels: readonly string[]): Record<string, unknown> {
-  const { nFft, hop } = HAR_RECIPE;
-  return { nFft, hop, winLength: nFft, window: "hann (periodic)", center: false, channels };
+/** The plan fields of {@linkcode HAR_RECIPE} for a loader of these channels. */
+function harRecipe(channels: readonly string[]): Pick<DatasetPlan, "recipe" | "T" | "shift"> {
+  const { nFft, hop, T, shift } = HAR_RECIPE;
+  return {
+    recipe: { nFft, hop, winLength: nFft, window: "hann (periodic)", center: false, channels },
+    T,
+    shift,
+  };
 }
 
 /**
@@ -369,14 +380,12 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
   const list = listHaptRecordings(dir);
   const labelsFile = join(dir, "RawData", "labels.txt");
   const segments = readHaptLabels(dir);
-  const { nFft, hop, T, shift } = HAR_RECIPE;
+  const { nFft, hop } = HAR_RECIPE;
   return await buildDataset({
     name: "hapt",
     fs: HAPT_FS,
-    recipe: harRecipe(HAPT_CHANNEL_NAMES),
+    ...harRecipe(HAPT_CHANNEL_NAMES),
     classNames: HAPT_CLASS_NAMES,
-    T,
-    shift,
     recordings: list.map(({ experiment, user }) => {
       const files = haptFiles(dir, experiment, user);
       return {
@@ -393,11 +402,9 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
       const labels = haptSampleLabels(segments, rec.experiment, rec.user, rec.nSamples, labelsFile);
       let unlabelled = 0;
       for (const l of labels) if (l < 0) unlabelled++;
-      const { frames } = channelFeatures(rec.channels, nFft, hop);
       return {
         id: entry.id,
-        frames,
-        labels: frameLabels(labels, { frameLength: nFft, hop }),
+        ...framedRecording(rec.channels, labels, nFft, hop),
         excluded: { unlabelled },
       };
     },
@@ -425,14 +432,12 @@ export async function loadHarth(options: LoadDatasetOptions = {}): Promise<Datas
   const base = options.dataDir ?? defaultDataDir();
   const dir = exists(join(base, "harth")) ? join(base, "harth") : base;
   const names = listHarthFiles(dir);
-  const { nFft, hop, T, shift } = HAR_RECIPE;
+  const { nFft, hop } = HAR_RECIPE;
   return await buildDataset({
     name: "harth",
     fs: HARTH_FS,
-    recipe: harRecipe(HARTH_CHANNEL_NAMES),
+    ...harRecipe(HARTH_CHANNEL_NAMES),
     classNames: HARTH_CLASS_NAMES,
-    T,
-    shift,
     recordings: names.map((name) => {
       const id = name.replace(/\.csv$/i, "");
       return { id, subject: id, files: [join(dir, name)] };
@@ -441,11 +446,9 @@ export async function loadHarth(options: LoadDatasetOptions = {}): Promise<Datas
     quickStride: 3,
     featurise: (entry) => {
       const rec = readHarthCsv(entry.files[0]);
-      const { frames } = channelFeatures(rec.channels, nFft, hop);
       return {
         id: entry.id,
-        frames,
-        labels: frameLabels(rec.labels, { frameLength: nFft, hop }),
+        ...framedRecording(rec.channels, rec.labels, nFft, hop),
         excluded: { droppedNaNRows: rec.droppedRows },
       };
     },
@@ -585,13 +588,7 @@ function ecgPlan(
       for (let j = 0; j < n; j++) {
         labels[j] = native[Math.min(rec.nSamples - 1, Math.floor((j * down) / up))];
       }
-      const { frames } = channelFeatures(leads, nFft, hop);
-      return {
-        id: entry.id,
-        frames,
-        labels: frameLabels(labels, { frameLength: nFft, hop }),
-        excluded,
-      };
+      return { id: entry.id, ...framedRecording(leads, labels, nFft, hop), excluded };
     },
     notes: [
       `both leads resampled from the native rate to ${ECG_FS} Hz so the paper's recipe applies unchanged ` +
@@ -765,11 +762,9 @@ export async function loadSleepEdf(options: LoadDatasetOptions = {}): Promise<Da
         labels.fill(stages[e], (e - from) * epochSamples, (e - from + 1) * epochSamples);
         if (stages[e] < 0) excluded += epochSamples;
       }
-      const { frames } = channelFeatures([signal], nFft, nFft);
       return {
         id: entry.id,
-        frames,
-        labels: frameLabels(labels, { frameLength: nFft, hop: nFft }),
+        ...framedRecording([signal], labels, nFft, nFft),
         excluded: { "movement/unscored": excluded },
       };
     },
@@ -827,8 +822,7 @@ export async function loadSynthetic(options: LoadDatasetOptions = {}): Promise<D
       const rec = syntheticRecording(seed * 1000 + Number(entry.id.slice(3)), {
         nSamples: 4 * 60 * SYNTHETIC_FS,
       });
-      const { frames } = channelFeatures(rec.channels, nFft, hop);
-      return { id: entry.id, frames, labels: frameLabels(rec.labels, { frameLength: nFft, hop }) };
+      return { id: entry.id, ...framedRecording(rec.channels, rec.labels, nFft, hop) };
     },
     notes: ["synthetic regimes with known segment labels; no paper counterpart"],
     source: {

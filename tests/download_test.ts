@@ -8,6 +8,7 @@ import {
   downloadFile,
   type DownloadManifest,
   type DownloadProgress,
+  type ManifestFile,
   readDownloadManifest,
   readHashLock,
   TruncatedDownloadError,
@@ -179,6 +180,24 @@ Deno.test("download: resume from a .part with Range, and restart when the server
   });
 });
 
+/** A manifest of one dataset, "demo", whose files are served under `${base}/file/`. */
+function demoManifest(base: string, files: ManifestFile[]): DownloadManifest {
+  return {
+    about: "test",
+    datasets: {
+      demo: {
+        title: "demo",
+        homepage: "http://127.0.0.1/",
+        licence: "none",
+        citation: "none",
+        baseUrl: `${base}/file/`,
+        hashSource: "test",
+        files,
+      },
+    },
+  };
+}
+
 Deno.test("download: HTTP errors, unknown hashes and a tampered file are typed errors", async () => {
   const body = fixture(1000, 5);
   await withServer({ "e.bin": body }, async (server, dir) => {
@@ -208,23 +227,10 @@ Deno.test("download: HTTP errors, unknown hashes and a tampered file are typed e
 Deno.test("download: a dataset with null hashes needs trust on first use, then verifies against the lock", async () => {
   const known = fixture(5000, 6), unknown = fixture(7000, 7);
   await withServer({ "known.bin": known, "unknown.bin": unknown }, async (server, dir) => {
-    const manifest: DownloadManifest = {
-      about: "test",
-      datasets: {
-        demo: {
-          title: "demo",
-          homepage: "http://127.0.0.1/",
-          licence: "none",
-          citation: "none",
-          baseUrl: `${server.base}/file/`,
-          hashSource: "test",
-          files: [{ path: "known.bin", sha256: sha256(known) }, {
-            path: "unknown.bin",
-            sha256: null,
-          }],
-        },
-      },
-    };
+    const manifest = demoManifest(server.base, [
+      { path: "known.bin", sha256: sha256(known) },
+      { path: "unknown.bin", sha256: null },
+    ]);
     await assert.rejects(
       downloadDataset(manifest, "demo", dir),
       /no published SHA-256 \(unknown\.bin\)/,
@@ -286,24 +292,10 @@ Deno.test("download: `deno task data` fetches, verifies, reports and skips what 
   const known = fixture(120_000, 8), unknown = fixture(3000, 9);
   await withServer({ "k.bin": known, "u.bin": unknown }, async (server, dir) => {
     const manifestPath = join(dir, "manifest.json");
-    const manifest: DownloadManifest = {
-      about: "test",
-      datasets: {
-        demo: {
-          title: "demo",
-          homepage: "http://127.0.0.1/",
-          licence: "none",
-          citation: "none",
-          baseUrl: `${server.base}/file/`,
-          hashSource: "test",
-          files: [{ path: "k.bin", sha256: sha256(known) }, {
-            path: "sub/u.bin",
-            url: `${server.base}/file/u.bin`,
-            sha256: null,
-          }],
-        },
-      },
-    };
+    const manifest = demoManifest(server.base, [
+      { path: "k.bin", sha256: sha256(known) },
+      { path: "sub/u.bin", url: `${server.base}/file/u.bin`, sha256: null },
+    ]);
     Deno.writeTextFileSync(manifestPath, JSON.stringify(manifest));
     const common = ["--manifest", manifestPath, "--dir", join(dir, "data"), "--only", "demo"];
     const refused = await runDataTask(common);

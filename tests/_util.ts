@@ -1,5 +1,5 @@
 /**
- * Test helpers: golden loading and tolerance checks.
+ * Test helpers: golden loading, tolerance checks and temporary folders.
  *
  * @module
  */
@@ -73,4 +73,14 @@ export function assertClose(
     worstAt < 0,
     `${label}[${worstAt}]: ${a[worstAt]} vs ${e[worstAt]} (rtol ${rtol}, atol ${atol})`,
   );
+}
+
+/** Runs `fn` in a new temporary folder named `<prefix>…`, removed afterwards even when `fn` throws. */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -7,6 +7,7 @@ import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
 import { datasetCacheDir } from "../lib/data/cache.ts";
 import { makeRng } from "../lib/random.ts";
 import { writeEdf } from "./_edf_writer.ts";
+import { withTempDir } from "./_util.ts";
 
 /** Shapes, label range, disjoint recordings/subjects and class counts of a dataset. */
 function checkDataset(d: Dataset, expected: { T: number; F: number; classes: number }): void {
@@ -38,14 +39,7 @@ function checkDataset(d: Dataset, expected: { T: number; F: number; classes: num
   assert.ok(d.meta.splitRule.length > 0 && d.meta.source !== undefined);
 }
 
-async function withCache<T>(fn: (cache: string) => Promise<T>): Promise<T> {
-  const cache = await Deno.makeTempDir({ prefix: "emargin-cache-" });
-  try {
-    return await fn(cache);
-  } finally {
-    await Deno.remove(cache, { recursive: true });
-  }
-}
+const withCache = <T>(fn: (cache: string) => Promise<T>) => withTempDir("emargin-cache-", fn);
 
 Deno.test("splitSubjects: deterministic, disjoint, fold 0 evaluates the last 30 %", () => {
   const users = Array.from({ length: 30 }, (_, i) => `user${String(i + 1).padStart(2, "0")}`);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { readDreamsExcerpt, readDreamsHypnogram } from "../lib/data/dreams.ts";
 import { DataFormatError } from "../lib/errors.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
+import { withTempDir } from "./_util.ts";
 
 /** A generated file and the line its defect is on (`null`: any line). */
 interface Case {
@@ -204,8 +205,7 @@ const read = (c: Case, path: string) =>
 Deno.test("≥ 200 seeded malformed DREAMS files raise DataFormatError naming file, line and expectation", async () => {
   const cases = generateCases(20_260);
   assert.ok(cases.length >= 200, `only ${cases.length} cases`);
-  const dir = await Deno.makeTempDir({ prefix: "emargin-dreams-fuzz-" });
-  try {
+  await withTempDir("emargin-dreams-fuzz-", async (dir) => {
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i];
       const path = await writeCase(dir, i, c);
@@ -218,15 +218,12 @@ Deno.test("≥ 200 seeded malformed DREAMS files raise DataFormatError naming fi
       assert.ok(err.expected.length > 0);
       assert.ok(err.message.includes(path) && err.message.includes("expected"), err.message);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the fuzz generator's valid files parse, so the defects alone cause the errors", async () => {
   const rng = makeRng(7);
-  const dir = await Deno.makeTempDir({ prefix: "emargin-dreams-fuzz-" });
-  try {
+  await withTempDir("emargin-dreams-fuzz-", async (dir) => {
     for (let r = 1; r <= 3; r++) {
       const p = join(dir, `excerpt${r}.txt`);
       await Deno.writeTextFile(p, text(excerptLines(rng, 1800 * r)));
@@ -241,15 +238,12 @@ Deno.test("the fuzz generator's valid files parse, so the defects alone cause th
     const h = join(dir, "Hypnogram_excerpt1.txt");
     await Deno.writeTextFile(h, text(hypnogramLines(rng)));
     assert.equal((await readDreamsHypnogram(h)).length, 360);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("rate tolerance: 0.039 % off a whole rate passes (as excerpt 6), 0.2 % fails", async () => {
   const rng = makeRng(11);
-  const dir = await Deno.makeTempDir({ prefix: "emargin-dreams-fuzz-" });
-  try {
+  await withTempDir("emargin-dreams-fuzz-", async (dir) => {
     const near = join(dir, "near.txt");
     // 18 007 values over 1800 s = 10.0039 Hz: the same relative offset as 360 140 at 200 Hz.
     await Deno.writeTextFile(near, text(excerptLines(rng, 18_007)));
@@ -257,9 +251,7 @@ Deno.test("rate tolerance: 0.039 % off a whole rate passes (as excerpt 6), 0.2 %
     const far = join(dir, "far.txt");
     await Deno.writeTextFile(far, text(excerptLines(rng, 18_036)));
     await assert.rejects(() => readDreamsExcerpt(far), DataFormatError);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 function assertAlmost(a: number, b: number): void {

@@ -5,14 +5,28 @@
  * @module
  */
 
-/** Base class of every error this project raises on purpose. */
+/**
+ * Base class of every error this project raises on purpose. An error's
+ * `name` is the name of the class it was constructed as (`ShapeError`, …),
+ * so subclasses do not set it.
+ */
 export class EmarginError extends Error {
-  override name = "EmarginError";
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The end of a message about a mismatch: `expected <expected>`, then
+ * `, found <found>` when `found` is given.
+ */
+export function expectation(expected: string, found?: string): string {
+  return `expected ${expected}${found === undefined ? "" : `, found ${found}`}`;
 }
 
 /** A file (or byte buffer) does not follow its format. */
 export class DataFormatError extends EmarginError {
-  override name = "DataFormatError";
   /** The file path (or a label for an in-memory buffer). */
   readonly file: string;
   /** The offending field, header key, line or byte range. */
@@ -20,9 +34,7 @@ export class DataFormatError extends EmarginError {
   /** What was expected there. */
   readonly expected: string;
   constructor(file: string, field: string, expected: string, found?: string) {
-    super(
-      `${file}: ${field}: expected ${expected}${found === undefined ? "" : `, found ${found}`}`,
-    );
+    super(`${file}: ${field}: ${expectation(expected, found)}`);
     this.file = file;
     this.field = field;
     this.expected = expected;
@@ -30,26 +42,16 @@ export class DataFormatError extends EmarginError {
 }
 
 /** Data that should be on disk is not there. */
-export class MissingDataError extends EmarginError {
-  override name = "MissingDataError";
-}
+export class MissingDataError extends EmarginError {}
 
 /** A tensor or array has the wrong shape or length. */
-export class ShapeError extends EmarginError {
-  override name = "ShapeError";
-}
+export class ShapeError extends EmarginError {}
 
 /** An input contains NaN or ±Infinity where finite numbers are required. */
-export class NonFiniteError extends EmarginError {
-  override name = "NonFiniteError";
-}
+export class NonFiniteError extends EmarginError {}
 
 /** An input is degenerate for the computation (one cluster, identical points, …). */
-export class DegenerateInputError extends EmarginError {
-  override name = "DegenerateInputError";
-}
+export class DegenerateInputError extends EmarginError {}
 
 /** An option has a value outside its domain. */
-export class OptionError extends EmarginError {
-  override name = "OptionError";
-}
+export class OptionError extends EmarginError {}

@@ -12,11 +12,10 @@
 import { createHash, type Hash } from "node:crypto";
 import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataFormatError, EmarginError } from "../errors.ts";
+import { DataFormatError, EmarginError, expectation } from "../errors.ts";
 
 /** A download failed (HTTP error, network error). */
 export class DownloadError extends EmarginError {
-  override name = "DownloadError";
   /** The URL being fetched. */
   readonly url: string;
   constructor(url: string, message: string) {
@@ -27,27 +26,22 @@ export class DownloadError extends EmarginError {
 
 /** The downloaded bytes do not have the expected SHA-256; nothing was kept. */
 export class ChecksumError extends DownloadError {
-  override name = "ChecksumError";
   /** Expected SHA-256 (hex). */
   readonly expected: string;
   /** SHA-256 of the bytes received (hex). */
   readonly found: string;
   constructor(url: string, file: string, expected: string, found: string) {
-    super(url, `${file}: SHA-256 expected ${expected}, found ${found}`);
+    super(url, `${file}: SHA-256 ${expectation(expected, found)}`);
     this.expected = expected;
     this.found = found;
   }
 }
 
 /** The body ended before the announced length; the `.part` is kept for resuming. */
-export class TruncatedDownloadError extends DownloadError {
-  override name = "TruncatedDownloadError";
-}
+export class TruncatedDownloadError extends DownloadError {}
 
 /** No SHA-256 is known for the file and trust on first use was not allowed. */
-export class UnverifiedDownloadError extends DownloadError {
-  override name = "UnverifiedDownloadError";
-}
+export class UnverifiedDownloadError extends DownloadError {}
 
 /** Progress of one download. */
 export interface DownloadProgress {

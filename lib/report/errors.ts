@@ -3,11 +3,10 @@
  *
  * @module
  */
-import { EmarginError } from "../errors.ts";
+import { EmarginError, expectation } from "../errors.ts";
 
 /** A report could not be built; the previous report file is left untouched. */
 export class ReportError extends EmarginError {
-  override name = "ReportError";
   /** Path of the notebook at fault, or `null` for the report as a whole. */
   readonly notebook: string | null;
   constructor(notebook: string | null, message: string) {
@@ -18,7 +17,6 @@ export class ReportError extends EmarginError {
 
 /** A notebook holds an `error` output and the build was asked to fail on errors. */
 export class NotebookFailedError extends ReportError {
-  override name = "NotebookFailedError";
   /** Index of the failing cell in `notebook.cells`. */
   readonly cell: number;
   /** Exception name reported by the kernel, e.g. "TypeError". */
@@ -30,20 +28,16 @@ export class NotebookFailedError extends ReportError {
   }
 }
 
+const SELF_CONTAINED = "a self-contained fragment (no scripts, no external resources)";
+
 /** Trusted markup would load something from outside the report, or run a script. */
 export class UnsafeContentError extends ReportError {
-  override name = "UnsafeContentError";
   /** Where the markup came from, e.g. "cells[4].outputs[0] text/html". */
   readonly where: string;
   /** The offending references, e.g. `img src="https://…"`. */
   readonly found: string[];
   constructor(notebook: string | null, where: string, found: string[]) {
-    super(
-      notebook,
-      `${where}: expected a self-contained fragment (no scripts, no external resources), found ${
-        found.join(", ")
-      }`,
-    );
+    super(notebook, `${where}: ${expectation(SELF_CONTAINED, found.join(", "))}`);
     this.where = where;
     this.found = found;
   }

@@ -30,6 +30,13 @@ function hypnogramLines(rng: Rng, n = 360): string[] {
 
 const text = (lines: string[]) => lines.join("\n") + "\n";
 
+/** A valid file's bytes cut at a random byte within its first `fraction`. */
+function truncated(rng: Rng, kind: Case["kind"], valid: string, fraction: number): Case {
+  const full = new TextEncoder().encode(valid);
+  const cut = rng.int(Math.floor(full.length * fraction));
+  return { label: `${kind} cut at byte ${cut}`, kind, text: full.slice(0, cut), line: null };
+}
+
 const BAD_VALUES = [
   "abc",
   "1.2.3",
@@ -91,16 +98,7 @@ function generateCases(seed: number): Case[] {
     }
     cases.push({ label: "empty excerpt", kind: "excerpt", text: "", line: 1 });
     cases.push({ label: "header only", kind: "excerpt", text: "[C3-A1]\n", line: 1 });
-    {
-      const full = new TextEncoder().encode(text(excerptLines(rng, 1800 * rate())));
-      const cut = rng.int(Math.floor(full.length * 0.99));
-      cases.push({
-        label: `excerpt cut at byte ${cut}`,
-        kind: "excerpt",
-        text: full.slice(0, cut),
-        line: null,
-      });
-    }
+    cases.push(truncated(rng, "excerpt", text(excerptLines(rng, 1800 * rate())), 0.99));
     {
       const r = rate();
       const delta = (0.002 + rng.next() * 0.3) * (rng.next() < 0.5 ? -1 : 1);
@@ -178,16 +176,7 @@ function generateCases(seed: number): Case[] {
       });
     }
     cases.push({ label: "empty hypnogram", kind: "hypnogram", text: "", line: 1 });
-    {
-      const full = new TextEncoder().encode(text(hypnogramLines(rng)));
-      const cut = rng.int(Math.floor(full.length * 0.95));
-      cases.push({
-        label: `hypnogram cut at byte ${cut}`,
-        kind: "hypnogram",
-        text: full.slice(0, cut),
-        line: null,
-      });
-    }
+    cases.push(truncated(rng, "hypnogram", text(hypnogramLines(rng)), 0.95));
   }
   return cases;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf.ts";
 
@@ -30,9 +31,7 @@ export interface InitBackendOptions {
 }
 
 /** Raised when a requested backend cannot be started. */
-export class BackendError extends Error {
-  override name = "BackendError";
-}
+export class BackendError extends EmarginError {}
 
 const BACKENDS: readonly BackendPreference[] = [
   "auto",

@@ -21,7 +21,13 @@ import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
 import type { BatchNormState } from "./batch_norm.ts";
-import { constantVariable, readState, uniformVariable, writeState } from "./state.ts";
+import {
+  constantVariable,
+  countParameters,
+  readState,
+  uniformVariable,
+  writeState,
+} from "./state.ts";
 import type { ApplyOptions, Encoder, StateDict } from "./types.ts";
 
 /** Options of {@linkcode createFeatureProjector}. */
@@ -112,7 +118,7 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
     params,
     buffers,
     apply,
-    parameterCount: () => Object.values(params).reduce((n, v) => n + v.size, 0),
+    parameterCount: () => countParameters(params),
     stateDict(): StateDict {
       const state = { ...readState(params, torchShapes), ...readState(buffers) };
       for (let i = 0; i < 3; i++) {

@@ -6,4 +6,10 @@
 export * from "./types.ts";
 export * from "./feature_projector.ts";
 export { BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
-export { constantVariable, readState, uniformVariable, writeState } from "./state.ts";
+export {
+  constantVariable,
+  countParameters,
+  readState,
+  uniformVariable,
+  writeState,
+} from "./state.ts";

@@ -43,6 +43,11 @@ function uniqueName(name: string): string {
   return `${name}#${counter++}`;
 }
 
+/** Number of trainable scalars in `vars` (the sum of their sizes). */
+export function countParameters(vars: Record<string, Variable>): number {
+  return Object.values(vars).reduce((n, v) => n + v.size, 0);
+}
+
 /**
  * Copies variables out. `torchShapes` gives the torch shape per name where it
  * differs from the variable's (e.g. `[out, in, 1]` for a `[out, in]` weight).

@@ -54,9 +54,7 @@ export function isNotComputed(failure: { error: string }): boolean {
 }
 
 /** A run that failed (it is reported, and the other runs go on). */
-export class StudyRunError extends EmarginError {
-  override name = "StudyRunError";
-}
+export class StudyRunError extends EmarginError {}
 
 /** The fingerprint of a run's data, to find its cached record without training. */
 async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Promise<string> {

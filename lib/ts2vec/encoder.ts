@@ -27,7 +27,13 @@ import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
-import { createFeatureProjector, readState, uniformVariable, writeState } from "../encoders/mod.ts";
+import {
+  countParameters,
+  createFeatureProjector,
+  readState,
+  uniformVariable,
+  writeState,
+} from "../encoders/mod.ts";
 import type { ApplyOptions, Encoder, StateDict } from "../encoders/mod.ts";
 
 /** Options of {@linkcode createTs2vecEncoder}; defaults are TS2Vec's. */
@@ -242,7 +248,7 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
     params,
     buffers,
     apply,
-    parameterCount: () => Object.values(params).reduce((n, v) => n + v.size, 0),
+    parameterCount: () => countParameters(params),
     stateDict(): StateDict {
       const state = readState(own, torchShapes);
       if (frameProjector) {

@@ -1,6 +1,6 @@
 /**
  * `deno task report [--profile quick|reduced|paper] [--data DIR] [--out DIR] [--refresh]
- * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only]`
+ * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only] [--datasets NAME,…]`
  *
  * Runs (or reads from the cache) the study grid, executes the notebooks
  * headlessly on the Deno kernel with the profile and data directory as
@@ -8,6 +8,8 @@
  * With `--shard i/n` it only computes that shard's runs into the cache; a
  * later `--merge DIR…` run copies other machines' result folders in first.
  * `--cached-only` builds from the cache alone and lists the runs it lacks.
+ * `--datasets` restricts the grid to some of the datasets found (e.g. to
+ * compute them first).
  *
  * @module
  */
@@ -44,6 +46,7 @@ const { values, positionals } = parseArgs({
     shard: { type: "string" },
     merge: { type: "boolean", default: false },
     workers: { type: "string" },
+    datasets: { type: "string" },
     timeout: { type: "string" },
   },
 });
@@ -90,7 +93,14 @@ if (values.merge) {
   const copied = await mergeResultDirs(positionals.map((p) => resolve(p)));
   console.error(`merged ${copied} result record(s) from ${positionals.join(", ")}`);
 }
-const { dir: dataDir, datasets, why } = chooseDataDir();
+const { dir: dataDir, datasets: found, why } = chooseDataDir();
+const wanted = values.datasets?.split(",").map((d) => d.trim()).filter((d) => d);
+const missing = wanted?.filter((d) => !(found as string[]).includes(d)) ?? [];
+if (missing.length) {
+  console.error(`--datasets: ${missing.join(", ")} not found; the data has ${found.join(", ")}`);
+  Deno.exit(2);
+}
+const datasets = wanted ? found.filter((d) => wanted.includes(d)) : found;
 console.error(`data: ${dataDir ?? "synthetic"} (${why}); datasets: ${datasets.join(", ")}`);
 // Without --profile: the paper profile when all of its runs are cached, else quick.
 let profile = (values.profile ?? "paper") as StudyProfile;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { escapeHtml } from "../report/html.ts";
 import type { StudyDataset } from "./config.ts";
 import { availableDatasets } from "./grid.ts";
-import { isNotComputed, type Study } from "./study.ts";
+import type { Study } from "./study.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./views.ts";
 
 /** The paper's three domains, each with its paper dataset and the stand-in the study accepts. */
@@ -64,8 +64,8 @@ function partialContents(dataDir: string | null, dataset: StudyDataset): string 
 
 /**
  * Per paper domain, the paper dataset and its stand-in: present or absent,
- * and for present ones how many grid runs have records (runs `--cached-only`
- * could not find count as planned but not computed).
+ * and for present ones how many grid runs have records (runs that failed or
+ * that `--cached-only` could not find count as planned, not computed).
  */
 export function studyCoverage(study: Study): DatasetCoverage[] {
   const present = new Set(availableDatasets(study.dataDir));
@@ -73,12 +73,7 @@ export function studyCoverage(study: Study): DatasetCoverage[] {
   return PAPER_DOMAINS.flatMap(({ domain, paper, standIn }) =>
     ([[paper, "paper dataset"], [standIn, "stand-in"]] as const).map(([dataset, role]) => {
       const done = study.records.filter((r) => r.config.dataset === dataset);
-      const missing = study.failures.filter((f) =>
-        f.config.dataset === dataset && isNotComputed(f)
-      );
-      const failed = study.failures.filter((f) =>
-        f.config.dataset === dataset && !isNotComputed(f)
-      );
+      const lacking = study.failures.filter((f) => f.config.dataset === dataset).length;
       return {
         dataset,
         domain,
@@ -86,7 +81,7 @@ export function studyCoverage(study: Study): DatasetCoverage[] {
         present: present.has(dataset),
         partial: present.has(dataset) ? null : partialContents(study.dataDir, dataset),
         computed: done.length,
-        planned: done.length + missing.length + failed.length,
+        planned: done.length + lacking,
         seeds: sorted(done.map((r) => r.config.seed)),
         folds: sorted(done.map((r) => r.config.fold)),
         howToGet: HOW_TO_GET[dataset as Exclude<StudyDataset, "synthetic">],

@@ -14,6 +14,7 @@ import type { Scalar, Tensor2D } from "../lib/tf.ts";
 import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
+import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
 import { median } from "./timing.ts";
 
 const SIZES = [400, 800, 1600, 3200, 6400];
@@ -23,12 +24,17 @@ const TIMED = 5;
 const SLEEP_CONFIG = { temperature: 0.1, margin: 5, threshold: 0.4 };
 
 /**
- * Largest N run per backend: the cpu backend's pure-JS matMul and llvmpipe's
- * software WebGPU are slow (≈ 2.5 s and 3–5 s per pass at N = 800); on wasm the peak tensor memory of the unfused
- * losses grows as ≈ 45 N×N float32 matrices (≈ 7 GiB at N = 6400), beyond
- * the wasm32 heap of 4 GiB.
+ * Largest N run on a backend: the cpu backend's pure-JS matMul and llvmpipe's
+ * software WebGPU are slow (≈ 2.5 s and 3–5 s per pass at N = 800); on wasm
+ * the peak tensor memory of the unfused losses grows as ≈ 45 N×N float32
+ * matrices (≈ 7 GiB at N = 6400), beyond the wasm32 heap of 4 GiB, while the
+ * fused losses stay within it. A real GPU adapter runs every size.
  */
-const MAX_N: Record<BackendName, number> = { cpu: 800, wasm: 3200, webgpu: 800 };
+function maxN(backend: BackendName, softwareAdapter: boolean, fused: boolean): number {
+  if (backend === "cpu" || (backend === "webgpu" && softwareAdapter)) return 800;
+  if (backend === "wasm" && !fused) return 3200;
+  return Infinity;
+}
 
 type LossOf = (z: Tensor2D, x: Tensor2D) => Scalar;
 
@@ -41,6 +47,13 @@ const LOSSES: Record<string, LossOf> = {
     }),
   lsHatclLoss: (z) => lsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
   stableMarginLoss: (z, x) => stableMarginLoss(z, x, { ...SLEEP_CONFIG, form: "ls" }),
+  fusedLsMarginLoss: (z, x) =>
+    tf.tidy(() => {
+      const { threshold, ...opts } = SLEEP_CONFIG;
+      const s = simVector(x, { threshold, variant: "reference", length: "double" });
+      return fusedLsMarginLoss(z, s, opts);
+    }),
+  fusedLsHatclLoss: (z) => fusedLsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
 };
 
 async function pass(loss: LossOf, z: Tensor2D, x: Tensor2D): Promise<number> {
@@ -52,25 +65,24 @@ async function pass(loss: LossOf, z: Tensor2D, x: Tensor2D): Promise<number> {
   return performance.now() - start;
 }
 
-/** One row per backend × loss × N; `onRow` sees each row as it is measured. */
+/**
+ * One row per backend × loss × N, on `backends` (default: every backend that
+ * starts here); `onRow` sees each row as it is measured.
+ */
 export async function benchLosses(
   onRow: (row: Record<string, unknown>) => void = () => {},
+  backends?: BackendName[],
 ): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
   const rows: Record<string, unknown>[] = [];
-  const backends = await availableBackends();
+  backends ??= await availableBackends();
   for (const backend of backends) {
     const info = await initBackend({ prefer: backend });
     const device = info.adapter ? `${backend} (${info.adapter})` : backend;
     for (const n of SIZES) {
       for (const [name, loss] of Object.entries(LOSSES)) {
-        if (n > MAX_N[backend]) {
-          rows.push({
-            backend: device,
-            loss: name,
-            N: n,
-            D,
-            note: `skipped: N > ${MAX_N[backend]}`,
-          });
+        const limit = maxN(backend, info.isFallbackAdapter, name.startsWith("fused"));
+        if (n > limit) {
+          rows.push({ backend: device, loss: name, N: n, D, note: `skipped: N > ${limit}` });
           continue;
         }
         const z = tf.tidy(() => tf.relu(tf.randomNormal([n, D], 0, 1, "float32", n))) as Tensor2D;
@@ -109,7 +121,11 @@ export async function benchLosses(
 }
 
 if (import.meta.main) {
-  const { rows, notes } = await benchLosses((row) => console.error(JSON.stringify(row)));
+  // `deno run -A bench/losses.ts [backend …]`
+  const { rows, notes } = await benchLosses(
+    (row) => console.error(JSON.stringify(row)),
+    Deno.args.length ? Deno.args as BackendName[] : undefined,
+  );
   console.table(rows);
   for (const note of notes) console.log(`note: ${note}`);
 }

@@ -3,7 +3,12 @@
 Re-states the reference FeatureProjector, LS_MARGIN_LOSS, LS_HATCL_LOSS and the
 AdamW step (spec sections 2.1, 2.2, 2.4) and times them on this machine. Prints
 one JSON object. Run by bench/torch.ts; needs `python3-torch`.
+
+`python3 bench/torch_reference.py [--device cuda]` times the same steps on a
+CUDA GPU instead (synchronising before each clock read), for comparison with
+the WebGPU backend on the same machine.
 """
+import argparse
 import json
 import os
 import sys
@@ -59,38 +64,45 @@ def ls_hatcl_loss(z, tau):
     return (-torch.log(num / den)).mean()
 
 
-def median_seconds(fn, repeats, warmup=2):
+def median_seconds(fn, repeats, device, warmup=2):
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
+        sync()
         t = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t)
     times.sort()
     return times[len(times) // 2]
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    device = torch.device(parser.parse_args().device)
     # Debian's build starts with one OpenMP thread; give it every core, as ours
     # gets the whole machine too.
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     rows = []
-    for n in (400, 800, 1600, 3200):
-        z = torch.rand(n, 320, requires_grad=True)
-        v = torch.ones(n)
+    sizes = (400, 800, 1600, 3200) + ((6400,) if device.type == "cuda" else ())
+    for n in sizes:
+        z = torch.rand(n, 320, device=device, requires_grad=True)
+        v = torch.ones(n, device=device)
         for name, loss in (("lsMarginLoss", lambda: ls_margin_loss(z, v, 0.1, 5.0)),
                            ("lsHatclLoss", lambda: ls_hatcl_loss(z, 0.1))):
             def fwd_bwd():
                 z.grad = None
                 loss().backward()
             rows.append({"section": "loss", "loss": name, "N": n, "D": 320,
-                         "ms": 1000 * median_seconds(fwd_bwd, 5)})
+                         "ms": 1000 * median_seconds(fwd_bwd, 5, device)})
     for shape_name, (b, t, f) in (("SleepEEG", (8, 200, 90)), ("HARTH", (8, 119, 156))):
-        x = torch.randn(b, t, f)
+        x = torch.randn(b, t, f, device=device)
         for name in ("lsMarginLoss", "lsHatclLoss"):
-            net = FeatureProjector(f)
+            net = FeatureProjector(f).to(device)
             opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
 
             def step():
@@ -102,11 +114,12 @@ def main():
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            sec = median_seconds(step, 7)
+            sec = median_seconds(step, 7, device)
             rows.append({"section": "train", "shape": shape_name, "N": b * t, "loss": name,
                          "itPerSec": 1 / sec})
-    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows},
-              sys.stdout)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(),
+               "device": name, "rows": rows}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf.ts";
+import type { Tensor } from "./tf.ts";
 
 /** The TensorFlow.js backends this project runs on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -172,4 +173,22 @@ export async function availableBackends(): Promise<BackendName[]> {
   if ((await probeWebGpu()) && (await activate("webgpu"))) out.push("webgpu");
   if (previous) await activate(previous);
   return out;
+}
+
+/**
+ * `t.dataSync()` as float32, on backends that can read synchronously.
+ *
+ * tfjs' webgpu backend reads synchronously through an OffscreenCanvas, which
+ * Deno does not have, so there it raises {@linkcode BackendError} naming
+ * `what` instead of failing deep inside tfjs; read with `await t.data()` and
+ * pass the array. Shape: any; returns `t.size` values in row-major order.
+ */
+export function readSyncFloat32(t: Tensor, what: string): Float32Array {
+  if (tf.getBackend() === "webgpu") {
+    throw new BackendError(
+      `${what}: reads a tensor synchronously, which the webgpu backend cannot do under Deno; ` +
+        "pass a Float32Array (await tensor.data()) or switch to wasm before creating the tensor",
+    );
+  }
+  return Float32Array.from(t.dataSync());
 }

@@ -30,6 +30,7 @@ const SECTIONS: Record<string, string> = {
   dreams: "benchDreams",
   notebook: "benchNotebook",
   torch: "benchTorch",
+  backend_overhead: "benchBackendOverhead",
 };
 
 function formatCell(v: unknown): string {

@@ -46,7 +46,10 @@ export interface Encoder {
   apply(x: Tensor3D, options: ApplyOptions): Tensor3D;
   /** Number of trainable scalars. */
   parameterCount(): number;
-  /** Copies every parameter and buffer out, in torch layout. */
+  /**
+   * Copies every parameter and buffer out, in torch layout. Reads
+   * synchronously: raises `BackendError` on the webgpu backend under Deno.
+   */
   stateDict(): StateDict;
   /** Overwrites parameters and buffers from a torch-layout state dict. */
   loadStateDict(state: StateDict): void;

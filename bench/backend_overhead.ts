@@ -15,8 +15,8 @@
  */
 import { tf } from "../lib/tf.ts";
 import type { Tensor } from "../lib/tf.ts";
-import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
+import { eachBackend } from "./timing.ts";
 
 const CHAIN = 200;
 const ROUND_TRIPS = 50;
@@ -61,9 +61,7 @@ export async function benchBackendOverhead(
   backends?: BackendName[],
 ): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
   const rows: Record<string, unknown>[] = [];
-  backends ??= await availableBackends();
-  for (const backend of backends) {
-    const info = await initBackend({ prefer: backend });
+  for await (const { backend, info, label } of eachBackend(backends)) {
     const slow = backend === "cpu" || info.isFallbackAdapter;
     const n = slow ? 1600 : 3200;
     const small = tf.randomNormal([1024]);
@@ -82,7 +80,7 @@ export async function benchBackendOverhead(
     const matMulMs = await timeChain(a, () => tf.matMul(a, b), REPEATS);
     tf.dispose([small, square, a, b]);
     rows.push({
-      backend: info.adapter ? `${backend} (${info.adapter})` : backend,
+      backend: label,
       adapterInfo: backend === "webgpu" ? await adapterInfo() : "",
       N: n,
       dispatchMs,

@@ -11,11 +11,10 @@
  */
 import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor2D } from "../lib/tf.ts";
-import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
 import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
-import { median } from "./timing.ts";
+import { eachBackend, median } from "./timing.ts";
 
 const SIZES = [400, 800, 1600, 3200, 6400];
 const D = 320;
@@ -74,10 +73,7 @@ export async function benchLosses(
   backends?: BackendName[],
 ): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
   const rows: Record<string, unknown>[] = [];
-  backends ??= await availableBackends();
-  for (const backend of backends) {
-    const info = await initBackend({ prefer: backend });
-    const device = info.adapter ? `${backend} (${info.adapter})` : backend;
+  for await (const { backend, info, label: device } of eachBackend(backends)) {
     for (const n of SIZES) {
       for (const [name, loss] of Object.entries(LOSSES)) {
         const limit = maxN(backend, info.isFallbackAdapter, name.startsWith("fused"));

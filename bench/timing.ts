@@ -3,10 +3,25 @@
  *
  * @module
  */
+import { availableBackends, initBackend } from "../lib/backend.ts";
+import type { BackendInfo, BackendName } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+
+/**
+ * Starts each of `backends` in turn (default: every backend that starts here)
+ * and yields it with its row label, e.g. `webgpu (NVIDIA H200)`.
+ */
+export async function* eachBackend(
+  backends?: BackendName[],
+): AsyncGenerator<{ backend: BackendName; info: BackendInfo; label: string }> {
+  for (const backend of backends ?? await availableBackends()) {
+    const info = await initBackend({ prefer: backend });
+    yield { backend, info, label: info.adapter ? `${backend} (${info.adapter})` : backend };
+  }
+}
 
 /** Median of `xs` (mean of the two middle values for an even count). */
 export function median(xs: number[]): number {

@@ -12,11 +12,10 @@
  */
 import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor2D } from "../lib/tf.ts";
-import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
-import { median, timeTrainSteps } from "./timing.ts";
+import { eachBackend, median, timeTrainSteps } from "./timing.ts";
 
 interface Shape {
   dataset: string;
@@ -59,9 +58,7 @@ export async function benchTrain(
 ): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
   const rows: Record<string, unknown>[] = [];
   const notes: string[] = [];
-  backends ??= await availableBackends();
-  for (const backend of backends) {
-    const info = await initBackend({ prefer: backend });
+  for await (const { backend, info, label } of eachBackend(backends)) {
     // The software WebGPU adapter and the pure-JS cpu backend take seconds
     // per step at these sizes: fewer steps there, said in the row.
     const software = info.isFallbackAdapter;
@@ -75,7 +72,7 @@ export async function benchTrain(
         const ms = await timeTrainSteps(shape, loss, warmup, timed);
         const med = median(ms);
         rows.push({
-          backend: info.adapter ? `${backend} (${info.adapter})` : backend,
+          backend: label,
           dataset: shape.dataset,
           shape: `${shape.B}×${shape.T}×${shape.F}`,
           N: shape.B * shape.T,

@@ -4,7 +4,7 @@ import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/dataset
 import type { Dataset } from "../lib/data/types.ts";
 import { MissingDataError, OptionError } from "../lib/errors.ts";
 import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
-import { datasetCacheDir } from "../lib/data/cache.ts";
+import { datasetCacheDir, datasetFingerprint, fileStamps } from "../lib/data/cache.ts";
 import { makeRng } from "../lib/random.ts";
 import { writeEdf } from "./_edf_writer.ts";
 import { withTempDir } from "./_util.ts";
@@ -233,4 +233,20 @@ Deno.test("datasetCacheDir: .cache and outside folders only, never a tracked pat
   assert.throws(() => datasetCacheDir(join(repoRoot, "lib")), OptionError);
   assert.throws(() => datasetCacheDir(repoRoot), OptionError);
   assert.throws(() => datasetCacheDir(join(repoRoot, "data")), OptionError);
+});
+
+Deno.test("datasetFingerprint follows file contents, not modification times", async () => {
+  await withTempDir("emargin-stamps-", async (dir) => {
+    const file = join(dir, "rec.dat");
+    Deno.writeFileSync(file, new Uint8Array([1, 2, 3, 4]));
+    const first = datasetFingerprint(fileStamps([file]), { recipe: 1 });
+    Deno.utimeSync(file, new Date(2001, 0, 1), new Date(2001, 0, 1)); // a re-mount or copy
+    assert.equal(datasetFingerprint(fileStamps([file]), { recipe: 1 }), first);
+    Deno.writeFileSync(file, new Uint8Array([1, 2, 3, 5])); // same size, one byte differs
+    assert.notEqual(datasetFingerprint(fileStamps([file]), { recipe: 1 }), first);
+    assert.notEqual(datasetFingerprint(fileStamps([file]), { recipe: 2 }), first);
+    assert.deepEqual(fileStamps([join(dir, "missing")]), [
+      { path: join(dir, "missing"), size: -1, sha256: "" },
+    ]);
+  });
 });

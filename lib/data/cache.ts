@@ -4,8 +4,10 @@
  * `dataset.json` (everything but the arrays) and the raw little-endian arrays
  * `train_x.f32`, `train_y.i32`, `eval_x.f32`, `eval_y.i32`; it is written to a
  * temporary folder and renamed into place, so a reader sees a whole entry or
- * none. The key hashes the source files' names, sizes and mtimes, the recipe,
- * the load options and {@linkcode FEATURE_CODE_VERSION}.
+ * none. The key hashes the source files' names, sizes and contents (SHA-256),
+ * the recipe, the load options and {@linkcode FEATURE_CODE_VERSION}. Contents,
+ * not modification times: a copied, re-cloned or re-mounted data folder keeps
+ * its key, and with it every cached result record computed on it.
  *
  * @module
  */
@@ -18,33 +20,35 @@ import type { Dataset, SequenceSplit } from "./types.ts";
 /** Bump when the featurisation code changes in a way that changes its output. */
 export const FEATURE_CODE_VERSION = 1;
 
-/** Name, size and modification time of one source file. */
+/** Name, size and content hash of one source file. */
 export interface FileStamp {
   path: string;
   size: number;
-  mtimeMs: number;
+  /** Hex SHA-256 of the file's bytes ("" for a missing file). */
+  sha256: string;
 }
 
 /** Stamps of the given files (sorted by path); a missing file has size −1. */
 export function fileStamps(paths: readonly string[]): FileStamp[] {
   return [...paths].sort().map((path) => {
+    let bytes: Uint8Array;
     try {
-      const info = Deno.statSync(path);
-      return { path, size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+      bytes = Deno.readFileSync(path);
     } catch {
-      return { path, size: -1, mtimeMs: 0 };
+      return { path, size: -1, sha256: "" };
     }
+    return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
   });
 }
 
 /**
- * SHA-256 (hex) of the files' base names, sizes and mtimes, the recipe and the
- * code version: the dataset fingerprint and cache key.
+ * SHA-256 (hex) of the files' base names, sizes and content hashes, the recipe
+ * and the code version: the dataset fingerprint and cache key.
  */
 export function datasetFingerprint(stamps: readonly FileStamp[], recipe: unknown): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ version: FEATURE_CODE_VERSION, recipe }));
-  for (const s of stamps) hash.update(`\n${s.path.split(/[\\/]/).pop()}\t${s.size}\t${s.mtimeMs}`);
+  for (const s of stamps) hash.update(`\n${s.path.split(/[\\/]/).pop()}\t${s.size}\t${s.sha256}`);
   return hash.digest("hex");
 }
 

@@ -11,7 +11,7 @@
  * 6. cut each recording into sequences of `T` frames that never cross it
  *    ({@linkcode windowSequences}).
  *
- * Results are cached under `cacheDir()` keyed by the files' sizes and mtimes,
+ * Results are cached under `cacheDir()` keyed by the files' sizes and contents,
  * the recipe and the options ({@linkcode readCachedDataset}).
  *
  * "dreams" (`dreams.ts`, `loadDreamsDataset`) brings its own recipe, 4-fold

@@ -589,7 +589,7 @@ async function featuriseFromFiles(
  *
  * The `[1011, 90]` features and `[1011]` labels of every excerpt are cached in
  * one binary file under the cache folder, keyed by the files' sizes and
- * modification times and by {@linkcode DREAMS_RECIPE}; a cache hit skips
+ * contents and by {@linkcode DREAMS_RECIPE}; a cache hit skips
  * reading, resampling and the STFT. A damaged cache file is rebuilt.
  *
  * @param dir The DREAMS folder (or a data root holding `dreams/`).

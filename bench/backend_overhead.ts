@@ -7,8 +7,8 @@
  *   per second;
  * - `matMulGflops`: `[N, 320]·[320, N]`, 2·N·320·N flops per product.
  *
- * Each timing reads one element back at the end so that queued GPU work is
- * counted. N is 3200 on wasm and on a real GPU adapter, 1600 on the pure-JS
+ * Each chain reads one element back at the end so that queued GPU work is
+ * counted, and that read-back's time (`readbackMs`) is subtracted. N is 3200 on wasm and on a real GPU adapter, 1600 on the pure-JS
  * cpu backend and on a software WebGPU adapter.
  *
  * @module
@@ -20,7 +20,7 @@ import { eachBackend } from "./timing.ts";
 
 const CHAIN = 200;
 const ROUND_TRIPS = 50;
-const REPEATS = 10;
+const REPEATS = 20;
 
 /** Reads the first element back (asynchronously: WebGPU has no synchronous read under Deno). */
 async function readFirst(t: Tensor): Promise<void> {
@@ -29,8 +29,16 @@ async function readFirst(t: Tensor): Promise<void> {
   first.dispose();
 }
 
-/** Runs `step` `n` times on a carried tensor, reads one value back; ms per step. */
-async function timeChain(start: Tensor, step: (t: Tensor) => Tensor, n: number): Promise<number> {
+/**
+ * Runs `step` `n` times on a carried tensor and reads one value back; returns
+ * ms per step, the closing read-back (`readbackMs`) taken out.
+ */
+async function timeChain(
+  start: Tensor,
+  step: (t: Tensor) => Tensor,
+  n: number,
+  readbackMs: number,
+): Promise<number> {
   const first = step(start); // warm-up: shader compile, buffer allocation
   await readFirst(first);
   first.dispose();
@@ -42,7 +50,7 @@ async function timeChain(start: Tensor, step: (t: Tensor) => Tensor, n: number):
     current = next;
   }
   await readFirst(current);
-  const ms = (performance.now() - t0) / n;
+  const ms = Math.max(performance.now() - t0 - readbackMs, 0) / n;
   if (current !== start) current.dispose();
   return ms;
 }
@@ -65,7 +73,7 @@ export async function benchBackendOverhead(
     const slow = backend === "cpu" || info.isFallbackAdapter;
     const n = slow ? 1600 : 3200;
     const small = tf.randomNormal([1024]);
-    const dispatchMs = await timeChain(small, (t) => tf.add(t, 1), CHAIN);
+    await readFirst(small);
     const t0 = performance.now();
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const sum = tf.add(small, i);
@@ -73,11 +81,12 @@ export async function benchBackendOverhead(
       sum.dispose();
     }
     const readbackMs = (performance.now() - t0) / ROUND_TRIPS;
+    const dispatchMs = await timeChain(small, (t) => tf.add(t, 1), CHAIN, readbackMs);
     const square = tf.randomUniform([n, n], -1, 1);
-    const negMs = await timeChain(square, (t) => tf.neg(t), REPEATS);
+    const negMs = await timeChain(square, (t) => tf.neg(t), REPEATS, readbackMs);
     const a = tf.randomNormal([n, 320]);
     const b = tf.randomNormal([320, n]);
-    const matMulMs = await timeChain(a, () => tf.matMul(a, b), REPEATS);
+    const matMulMs = await timeChain(a, () => tf.matMul(a, b), REPEATS, readbackMs);
     tf.dispose([small, square, a, b]);
     rows.push({
       backend: label,
@@ -92,7 +101,8 @@ export async function benchBackendOverhead(
   return {
     rows,
     notes: [
-      `dispatchMs: chain of ${CHAIN} tf.add on [1024]; readbackMs: tf.add + await data(), ${ROUND_TRIPS}×`,
+      `readbackMs: tf.add + await data(), ${ROUND_TRIPS}×; dispatchMs: chain of ${CHAIN} tf.add on [1024]`,
+      "every chain ends with one read-back, whose readbackMs is subtracted",
       `elementwiseGBps: tf.neg on [N, N]; matMulGflops: [N, 320]·[320, N]; ${REPEATS} repeats`,
     ],
   };

@@ -263,6 +263,7 @@ function evidence(c: Comparison): string {
 export function findings(study: Study): Finding[] {
   const out: Finding[] = [];
   const rows = study.summary;
+  const baselines = probeBaselines(study);
   const ask = (
     d: StudyDataset,
     m: Metric,
@@ -360,8 +361,103 @@ export function findings(study: Study): Finding[] {
       "ts2vec-reference",
       "TS2Vec as published (dilated CNN, overlap crops) probes better than the shipped wrapper",
     );
+    const baseline = baselines.find((b) => b.dataset === d);
+    out.push({
+      dataset: d,
+      question: "some variant's probe beats always predicting the majority class",
+      answer: !baseline || !baseline.variants.length
+        ? "no data"
+        : baseline.above.length
+        ? "yes"
+        : "no",
+      evidence: baseline
+        ? `majority class ${baseline.majorityClass} ${baseline.majorityAccuracy.toFixed(3)}; ` +
+          (baseline.above.length
+            ? `above it: ${
+              baseline.above.map((v) => `${v.variant} ${v.mean.toFixed(3)}`).join(", ")
+            }`
+            : `best probe ${baseline.variants[0]?.variant ?? "—"} ${
+              baseline.variants[0]?.mean.toFixed(3) ?? "—"
+            }, within the margin`)
+        : "no probe results",
+    });
   }
   return out;
+}
+
+/** A dataset's probe accuracies set against always predicting its most frequent class. */
+export interface ProbeBaseline {
+  dataset: StudyDataset;
+  /** The most frequent class in the evaluation split (first run's support). */
+  majorityClass: string;
+  /** Accuracy of always predicting the majority class, mean over the dataset's runs. */
+  majorityAccuracy: number;
+  /** Variants whose mean probe accuracy beats it by more than their std and 2 % of the mean. */
+  above: { variant: Variant; mean: number; std: number | null }[];
+  /** Every variant with a probe accuracy, best first. */
+  variants: { variant: Variant; mean: number; std: number | null }[];
+}
+
+/**
+ * Majority-class accuracy per dataset, `max_c support_c / Σ_c support_c` of the
+ * evaluation split, beside the variants' probe accuracies: a probe that does
+ * not beat it has learned nothing linear about the classes.
+ */
+export function probeBaselines(study: Study): ProbeBaseline[] {
+  const out: ProbeBaseline[] = [];
+  for (const dataset of study.datasets) {
+    const probed = study.records.filter((r) => r.config.dataset === dataset && r.probe);
+    const shares = probed.map((r) => {
+      const support = r.probe!.support;
+      const total = support.reduce((a, b) => a + b, 0);
+      return total ? Math.max(...support) / total : NaN;
+    }).filter(Number.isFinite);
+    if (!shares.length) continue;
+    const support = probed[0].probe!.support;
+    const majorityAccuracy = shares.reduce((a, b) => a + b, 0) / shares.length;
+    const variants = study.summary
+      .filter((r) => r.dataset === dataset && r.metrics.accuracy.mean !== null)
+      .map((r) => ({
+        variant: r.variant,
+        mean: r.metrics.accuracy.mean as number,
+        std: r.metrics.accuracy.std,
+      }))
+      .sort((a, b) => b.mean - a.mean);
+    out.push({
+      dataset,
+      majorityClass: probed[0].data.classNames[support.indexOf(Math.max(...support))] ?? "?",
+      majorityAccuracy,
+      above: variants.filter((v) =>
+        v.mean - majorityAccuracy > Math.max(v.std ?? 0, MIN_RELATIVE_EFFECT * v.mean)
+      ),
+      variants,
+    });
+  }
+  return out;
+}
+
+/** {@linkcode probeBaselines} as a table, one row per dataset. */
+export function probeBaselineTable(study: Study): Displayable {
+  const f = (v: { variant: Variant; mean: number; std: number | null }) =>
+    `${v.variant} ${v.mean.toFixed(3)}${v.std === null ? "" : ` ± ${v.std.toFixed(3)}`}`;
+  const rows = probeBaselines(study).map((b) => [
+    datasetLabel(b.dataset),
+    `${b.majorityClass}: ${b.majorityAccuracy.toFixed(3)}`,
+    b.variants.length ? f(b.variants[0]) : "—",
+    b.above.length ? b.above.map(f).join("; ") : "none",
+  ]);
+  return html(
+    htmlTable(
+      ["dataset", "always the majority class", "best probe", "clearly above the majority class"],
+      rows,
+      {
+        caption: "probe accuracy against always predicting the most frequent evaluation class " +
+          `(clearly above: by more than the variant's std and ${
+            MIN_RELATIVE_EFFECT * 100
+          } % of its mean)`,
+      },
+    ),
+  );
 }
 
 /** The findings as a table. */

@@ -238,11 +238,11 @@ Deno.test("datasetCacheDir: .cache and outside folders only, never a tracked pat
 Deno.test("datasetFingerprint follows file contents, not modification times", async () => {
   await withTempDir("emargin-stamps-", async (dir) => {
     const file = join(dir, "rec.dat");
-    Deno.writeFileSync(file, new Uint8Array([1, 2, 3, 4]));
+    await Deno.writeFile(file, new Uint8Array([1, 2, 3, 4]));
     const first = datasetFingerprint(fileStamps([file]), { recipe: 1 });
     Deno.utimeSync(file, new Date(2001, 0, 1), new Date(2001, 0, 1)); // a re-mount or copy
     assert.equal(datasetFingerprint(fileStamps([file]), { recipe: 1 }), first);
-    Deno.writeFileSync(file, new Uint8Array([1, 2, 3, 5])); // same size, one byte differs
+    await Deno.writeFile(file, new Uint8Array([1, 2, 3, 5])); // same size, one byte differs
     assert.notEqual(datasetFingerprint(fileStamps([file]), { recipe: 1 }), first);
     assert.notEqual(datasetFingerprint(fileStamps([file]), { recipe: 2 }), first);
     assert.deepEqual(fileStamps([join(dir, "missing")]), [

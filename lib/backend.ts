@@ -176,19 +176,27 @@ export async function availableBackends(): Promise<BackendName[]> {
 }
 
 /**
- * `t.dataSync()` as float32, on backends that can read synchronously.
+ * `t.dataSync()`, with tfjs' failure on the webgpu backend under Deno turned
+ * into a {@linkcode BackendError} naming `what`.
  *
- * tfjs' webgpu backend reads synchronously through an OffscreenCanvas, which
- * Deno does not have, so there it raises {@linkcode BackendError} naming
- * `what` instead of failing deep inside tfjs; read with `await t.data()` and
- * pass the array. Shape: any; returns `t.size` values in row-major order.
+ * tfjs' webgpu backend reads GPU-resident data synchronously through an
+ * OffscreenCanvas, which Deno does not have; there, read with
+ * `await t.data()` and pass the array instead. Shape: any; returns `t.size`
+ * values in row-major order, the tensor's own typed array (copy it to keep it).
  */
-export function readSyncFloat32(t: Tensor, what: string): Float32Array {
-  if (tf.getBackend() === "webgpu") {
+export function dataSyncOrThrow(
+  t: Tensor,
+  what: string,
+): Float32Array | Int32Array | Uint8Array {
+  try {
+    return t.dataSync();
+  } catch (err) {
+    if (tf.getBackend() !== "webgpu") throw err;
     throw new BackendError(
-      `${what}: reads a tensor synchronously, which the webgpu backend cannot do under Deno; ` +
+      `${what}: the webgpu backend cannot read a tensor synchronously under Deno ` +
+        `(${err instanceof Error ? err.message : err}); ` +
         "pass a Float32Array (await tensor.data()) or switch to wasm before creating the tensor",
+      { cause: err },
     );
   }
-  return Float32Array.from(t.dataSync());
 }

@@ -9,7 +9,7 @@ import type { Variable } from "../tf.ts";
 import { ShapeError } from "../errors.ts";
 import type { Rng } from "../random.ts";
 import type { StateDict } from "./types.ts";
-import { readSyncFloat32 } from "../backend.ts";
+import { dataSyncOrThrow } from "../backend.ts";
 
 /**
  * A float32 variable filled with `U(−bound, bound)` draws from `rng`
@@ -61,7 +61,7 @@ export function readState(
   for (const [name, v] of Object.entries(vars)) {
     out[name] = {
       shape: torchShapes[name] ?? v.shape.slice(),
-      values: readSyncFloat32(v, `stateDict "${name}"`),
+      values: Float32Array.from(dataSyncOrThrow(v, `stateDict "${name}"`)),
     };
   }
   return out;

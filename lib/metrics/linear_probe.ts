@@ -18,7 +18,7 @@ import {
   recallMacro,
 } from "./classification.ts";
 import { type DenseMatrix, type LabelInput, toLabels } from "./matrix.ts";
-import { readSyncFloat32 } from "../backend.ts";
+import { dataSyncOrThrow } from "../backend.ts";
 
 /** Frame embeddings `[n, D]`: a dense buffer or a 2-D tensor. */
 export type EmbeddingInput = DenseMatrix | Tensor2D;
@@ -80,7 +80,7 @@ function toFrames(
   }
   const t = x as Tensor2D;
   if (t.rank !== 2) throw new ShapeError(`${name}: expected a 2-D tensor, got shape [${t.shape}]`);
-  return { data: readSyncFloat32(t, name), rows: t.shape[0], cols: t.shape[1] };
+  return { data: Float32Array.from(dataSyncOrThrow(t, name)), rows: t.shape[0], cols: t.shape[1] };
 }
 
 function checkLabels(y: Int32Array, classes: number, name: string): void {

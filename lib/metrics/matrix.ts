@@ -7,7 +7,7 @@
  */
 import { NonFiniteError, ShapeError } from "../errors.ts";
 import type { Tensor2D } from "../tf.ts";
-import { readSyncFloat32 } from "../backend.ts";
+import { dataSyncOrThrow } from "../backend.ts";
 
 /** A dense row-major matrix: element (i, j) is `data[i * cols + j]`. */
 export interface DenseMatrix {
@@ -69,7 +69,7 @@ export function toMatrix(x: MatrixInput, name = "x"): Matrix {
     if (t.rank !== 2) {
       throw new ShapeError(`${name}: expected a 2-D tensor, got shape [${t.shape}]`);
     }
-    out = { data: Float64Array.from(readSyncFloat32(t, name)), rows: t.shape[0], cols: t.shape[1] };
+    out = { data: Float64Array.from(dataSyncOrThrow(t, name)), rows: t.shape[0], cols: t.shape[1] };
   }
   if (out.rows === 0 || out.cols === 0) {
     throw new ShapeError(`${name}: expected a non-empty matrix, got ${out.rows} x ${out.cols}`);

@@ -10,7 +10,7 @@
  * @module
  */
 import { tf } from "../lib/tf.ts";
-import type { Scalar, Tensor2D } from "../lib/tf.ts";
+import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
 import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
@@ -37,21 +37,22 @@ function maxN(backend: BackendName, softwareAdapter: boolean, fused: boolean): n
 
 type LossOf = (z: Tensor2D, x: Tensor2D) => Scalar;
 
+/** A loss of `(z, s)` with the reference's double-length sim vector `s` computed from `x`. */
+function withSimVector(
+  loss: (z: Tensor2D, s: Tensor1D, options: { temperature: number; margin: number }) => Scalar,
+): LossOf {
+  const { threshold, ...options } = SLEEP_CONFIG;
+  return (z, x) =>
+    tf.tidy(() =>
+      loss(z, simVector(x, { threshold, variant: "reference", length: "double" }), options)
+    );
+}
+
 const LOSSES: Record<string, LossOf> = {
-  lsMarginLoss: (z, x) =>
-    tf.tidy(() => {
-      const { threshold, ...opts } = SLEEP_CONFIG;
-      const s = simVector(x, { threshold, variant: "reference", length: "double" });
-      return lsMarginLoss(z, s, opts);
-    }),
+  lsMarginLoss: withSimVector(lsMarginLoss),
   lsHatclLoss: (z) => lsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
   stableMarginLoss: (z, x) => stableMarginLoss(z, x, { ...SLEEP_CONFIG, form: "ls" }),
-  fusedLsMarginLoss: (z, x) =>
-    tf.tidy(() => {
-      const { threshold, ...opts } = SLEEP_CONFIG;
-      const s = simVector(x, { threshold, variant: "reference", length: "double" });
-      return fusedLsMarginLoss(z, s, opts);
-    }),
+  fusedLsMarginLoss: withSimVector(fusedLsMarginLoss),
   fusedLsHatclLoss: (z) => fusedLsHatclLoss(z, { temperature: SLEEP_CONFIG.temperature }),
 };
 

@@ -2,6 +2,12 @@
  * The `emargin-deno` kernelspec, so the project's notebooks open in Jupyter
  * and VS Code with the same kernel the headless runner starts.
  *
+ * The notebooks' `metadata.kernelspec` names this one, not `deno` (what
+ * `deno jupyter --install` writes): it runs the Deno executable that ran
+ * `deno task kernel` (the project's pinned version, wherever it is installed,
+ * even off Jupyter's `PATH`), and installing it never replaces a user's own
+ * `deno` kernelspec, which may point at another Deno version.
+ *
  * @module
  */
 import { join } from "node:path";

@@ -1,0 +1,10 @@
+/**
+ * The baselines of the eMargin reference (spec `baselines.md`), each as the
+ * official wrapper ships it: an encoder whose parameters are what the
+ * official optimiser updates, and an objective for `pretrain({ objective })`.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./common.ts";
+export * from "./cpc.ts";

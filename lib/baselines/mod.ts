@@ -8,3 +8,4 @@
 export * from "./types.ts";
 export * from "./common.ts";
 export * from "./cpc.ts";
+export * from "./softclt.ts";

@@ -55,3 +55,16 @@ export class DegenerateInputError extends EmarginError {}
 
 /** An option has a value outside its domain. */
 export class OptionError extends EmarginError {}
+
+/**
+ * A path that must be a regular file is a directory, FIFO, socket or device
+ * (or a link to one). Raised before the file is opened, so nothing blocks.
+ */
+export class NotRegularFileError extends DataFormatError {}
+
+/**
+ * A file, or an array it declares, is larger than the limit the caller set;
+ * raised before the bytes are read or allocated. The message names the option
+ * that raises the limit.
+ */
+export class SizeLimitError extends DataFormatError {}

@@ -2,11 +2,13 @@
  * File helpers. Atomic writes: write to a temporary file in the same
  * directory, then rename, so a reader never sees a half-written file and a
  * failure leaves the previous file untouched. JSON reads that turn a syntax
- * error into the caller's typed error naming the file.
+ * error into the caller's typed error naming the file. Guarded reads that
+ * refuse anything but a regular file of bounded size before opening it.
  *
  * @module
  */
 import { dirname } from "node:path";
+import { NotRegularFileError, SizeLimitError } from "./errors.ts";
 
 /** Writes bytes or text to `path` atomically (temp file + rename). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -45,4 +47,105 @@ export async function readJsonFile(
   } catch (err) {
     throw invalid((err as Error).message);
   }
+}
+
+/** Options of the guarded reads ({@linkcode statRegularFileSync} and friends). */
+export interface RegularFileOptions {
+  /** Largest accepted size in bytes (default: no limit). */
+  maxBytes?: number;
+  /** The option a caller sets to raise `maxBytes`, named in the error. */
+  limitOption?: string;
+}
+
+/** What a non-regular file is, in words. */
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO (named pipe)";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a regular file";
+}
+
+/** Checks a `stat` result: a regular file no larger than `maxBytes`. */
+function checkRegular(
+  path: string,
+  info: Deno.FileInfo,
+  { maxBytes = Infinity, limitOption = "maxBytes" }: RegularFileOptions,
+): Deno.FileInfo {
+  if (!info.isFile) {
+    throw new NotRegularFileError(path, "file type", "a regular file", kindOf(info));
+  }
+  if (info.size > maxBytes) {
+    throw new SizeLimitError(
+      path,
+      "size",
+      `at most ${maxBytes} bytes (raise ${limitOption} to read larger files)`,
+      `${info.size} bytes`,
+    );
+  }
+  return info;
+}
+
+/**
+ * Stats `path`, following links, without opening it, and refuses anything
+ * but a regular file of at most `maxBytes`: a FIFO would block a read forever
+ * and a link to `/dev/zero` would never end. A missing path throws
+ * `Deno.errors.NotFound` as `Deno.statSync` does, for the caller to turn into
+ * its own MissingDataError.
+ *
+ * @throws NotRegularFileError naming the path and what it is
+ * @throws SizeLimitError when the file is larger than `maxBytes`
+ * @example
+ * ```ts
+ * const { size } = statRegularFileSync("data/dreams/excerpt1.txt", { maxBytes: 64 << 20 });
+ * ```
+ */
+export function statRegularFileSync(path: string, options: RegularFileOptions = {}): Deno.FileInfo {
+  return checkRegular(path, Deno.statSync(path), options);
+}
+
+/** {@linkcode statRegularFileSync}, asynchronously. */
+export async function statRegularFile(
+  path: string,
+  options: RegularFileOptions = {},
+): Promise<Deno.FileInfo> {
+  return checkRegular(path, await Deno.stat(path), options);
+}
+
+/**
+ * Reads a regular file of at most `maxBytes` (see
+ * {@linkcode statRegularFileSync}); the opened handle is checked again, so a
+ * file swapped for a device after the first check is refused too.
+ */
+export function readRegularFileSync(path: string, options: RegularFileOptions = {}): Uint8Array {
+  statRegularFileSync(path, options);
+  using file = Deno.openSync(path, { read: true });
+  const { size } = checkRegular(path, file.statSync(), options);
+  const bytes = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const n = file.readSync(bytes.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got === size ? bytes : bytes.subarray(0, got);
+}
+
+/** {@linkcode readRegularFileSync}, asynchronously. */
+export async function readRegularFile(
+  path: string,
+  options: RegularFileOptions = {},
+): Promise<Uint8Array> {
+  await statRegularFile(path, options);
+  using file = await Deno.open(path, { read: true });
+  const { size } = checkRegular(path, await file.stat(), options);
+  const bytes = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const n = await file.read(bytes.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return got === size ? bytes : bytes.subarray(0, got);
 }

@@ -9,3 +9,5 @@ export * from "./types.ts";
 export * from "./common.ts";
 export * from "./cpc.ts";
 export * from "./softclt.ts";
+export * from "./infots.ts";
+export * from "./infots_aug.ts";

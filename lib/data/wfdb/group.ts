@@ -1,0 +1,118 @@
+/**
+ * One signal file of a WFDB record: the signals stored in it (a "group"),
+ * interleaved frame by frame. A frame holds `spf` consecutive samples of each
+ * signal in header order, so a group's frame has `Σ spf` samples.
+ *
+ * @module
+ */
+import { DataFormatError } from "../../errors.ts";
+import { decodeWfdbFlac } from "./flac.ts";
+import {
+  decodeWfdbSamples,
+  WFDB_FLAC_BITS,
+  wfdbAcceptedLengths,
+  wfdbByteLength,
+  wfdbSamplesHeld,
+} from "./formats.ts";
+import type { WfdbSignalSpec } from "./header.ts";
+
+/** The stored samples of each signal of a group, before skew is applied. */
+export interface WfdbGroupSamples {
+  /** Per signal: stored values (format 8: accumulated), `[storedFrames · spf]`. */
+  stored: Int32Array[];
+  /** Frames in the file. */
+  storedFrames: number;
+}
+
+/**
+ * Decodes a group's signal file. With `nFrames` (the header's length) the file
+ * must hold exactly `nFrames + max skew` frames (WFDB reads that far ahead for
+ * skewed signals); without it, the file must hold whole frames.
+ *
+ * @param bytes the file from the group's byte offset on
+ * @param path the file, for error messages
+ * @param specs the group's signal lines, in header order
+ * @param nFrames frames the header declares, if any
+ * @throws DataFormatError when the length does not fit, or a FLAC stream is bad
+ */
+export function decodeWfdbGroup(
+  bytes: Uint8Array,
+  path: string,
+  specs: WfdbSignalSpec[],
+  nFrames: number | undefined,
+): WfdbGroupSamples {
+  const format = specs[0].format;
+  const frameSize = specs.reduce((sum, s) => sum + s.samplesPerFrame, 0);
+  const maxSkew = Math.max(...specs.map((s) => s.skew));
+  let samples: Int32Array[];
+  let storedFrames: number;
+  if (WFDB_FLAC_BITS[format] !== undefined) {
+    samples = decodeWfdbFlac(bytes, path, frameSize, WFDB_FLAC_BITS[format]);
+    storedFrames = samples[0].length;
+    if (nFrames !== undefined && storedFrames !== nFrames + maxSkew) {
+      throw new DataFormatError(
+        path,
+        "FLAC frames",
+        `${nFrames + maxSkew} frames (header length + skew)`,
+        String(storedFrames),
+      );
+    }
+  } else {
+    storedFrames = nFrames === undefined
+      ? wholeFrames(bytes.length, path, format, frameSize)
+      : nFrames + maxSkew;
+    const total = storedFrames * frameSize;
+    const accepted = wfdbAcceptedLengths(format, total);
+    if (!accepted.includes(bytes.length)) {
+      throw new DataFormatError(
+        path,
+        "byte length",
+        `${
+          accepted[0]
+        } bytes for ${storedFrames} frames of ${frameSize} samples in format ${format}`,
+        String(bytes.length),
+      );
+    }
+    const interleaved = decodeWfdbSamples(bytes, format, total);
+    samples = Array.from({ length: frameSize }, (_, c) => {
+      const channel = new Int32Array(storedFrames);
+      for (let f = 0; f < storedFrames; f++) channel[f] = interleaved[f * frameSize + c];
+      return channel;
+    });
+  }
+  let channel = 0;
+  const stored = specs.map((spec) => {
+    const out = new Int32Array(storedFrames * spec.samplesPerFrame);
+    for (let j = 0; j < spec.samplesPerFrame; j++, channel++) {
+      const source = samples[channel];
+      for (let f = 0; f < storedFrames; f++) out[f * spec.samplesPerFrame + j] = source[f];
+    }
+    if (format === 8) undifference(out, spec.initialValue ?? spec.adcZero);
+    return out;
+  });
+  return { stored, storedFrames };
+}
+
+/** Format 8 stores first differences: `x[i] = initial + Σ_{k ≤ i} d[k]`. */
+function undifference(values: Int32Array, initial: number): void {
+  let sample = initial;
+  for (let i = 0; i < values.length; i++) {
+    sample += values[i];
+    values[i] = sample;
+  }
+}
+
+function wholeFrames(length: number, path: string, format: number, frameSize: number): number {
+  const frames = Math.floor(wfdbSamplesHeld(format, length) / frameSize);
+  if (!wfdbAcceptedLengths(format, frames * frameSize).includes(length)) {
+    throw new DataFormatError(
+      path,
+      "byte length",
+      `whole frames of ${frameSize} samples in format ${format} (${
+        wfdbByteLength(format, frames * frameSize)
+      } bytes for ${frames})`,
+      String(length),
+    );
+  }
+  return frames;
+}

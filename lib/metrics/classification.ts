@@ -148,3 +148,46 @@ export function recallMacro(
 ): number {
   return mean(perClassScores(yTrue, yPred, options).recall);
 }
+
+/**
+ * Recall of each class id `0..classes-1`: `TP_c / (TP_c + FN_c)`, `null` for a
+ * class absent from `yTrue` (its recall is undefined, not 0). Samples whose
+ * true label is outside `0..classes-1` (e.g. −1) are left out.
+ *
+ * @throws {ShapeError} when the lengths differ or are 0.
+ */
+export function perClassRecall(
+  yTrue: LabelInput,
+  yPred: LabelInput,
+  classes: number,
+): (number | null)[] {
+  const [t, p] = pair(yTrue, yPred, "perClassRecall");
+  const hits = new Float64Array(classes), support = new Float64Array(classes);
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] < 0 || t[i] >= classes) continue;
+    support[t[i]]++;
+    if (p[i] === t[i]) hits[t[i]]++;
+  }
+  return Array.from(support, (s, c) => s === 0 ? null : hits[c] / s);
+}
+
+/**
+ * Balanced accuracy (sklearn's `balanced_accuracy_score`): the mean recall
+ * over the classes present in `yTrue`; predictions of other labels count as
+ * misses.
+ *
+ * @throws {ShapeError} when the lengths differ or are 0.
+ */
+export function balancedAccuracy(yTrue: LabelInput, yPred: LabelInput): number {
+  const [t, p] = pair(yTrue, yPred, "balancedAccuracy");
+  const hits = new Map<number, number>(), support = new Map<number, number>();
+  for (let i = 0; i < t.length; i++) {
+    support.set(t[i], (support.get(t[i]) ?? 0) + 1);
+    if (p[i] === t[i]) hits.set(t[i], (hits.get(t[i]) ?? 0) + 1);
+  }
+  let sum = 0;
+  for (const c of [...support.keys()].sort((a, b) => a - b)) {
+    sum += (hits.get(c) ?? 0) / support.get(c)!;
+  }
+  return sum / support.size;
+}

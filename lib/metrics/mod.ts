@@ -1,8 +1,10 @@
 /**
  * Evaluation metrics of the study (spec §2.5, D6): K-means, internal cluster
  * indices, label agreement, classification scores, effective rank, the
- * D6-safe clustering evaluator and the linear probe. Everything except the
- * linear probe is computed in float64 in plain TypeScript.
+ * D6-safe clustering evaluator, the reference linear probe (spec §2.5) and
+ * the converged logistic probe (standardisation, L-BFGS, grouped CV of C).
+ * Everything except the reference linear probe is computed in float64 in
+ * plain TypeScript.
  *
  * Errors raised on bad input:
  * - `NonFiniteError`: NaN / ±Inf in an embedding matrix (every matrix function);
@@ -24,3 +26,8 @@ export * from "./classification.ts";
 export * from "./effective_rank.ts";
 export * from "./evaluate_clustering.ts";
 export * from "./linear_probe.ts";
+export * from "./lbfgs.ts";
+export * from "./standardise.ts";
+export * from "./logistic_regression.ts";
+export * from "./grouped_cv.ts";
+export * from "./logistic_probe.ts";

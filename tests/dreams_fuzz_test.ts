@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readDreamsExcerpt, readDreamsHypnogram } from "../lib/data/dreams.ts";
-import { DataFormatError } from "../lib/errors.ts";
+import {
+  DREAMS_RATES,
+  parseDreamsExcerpt,
+  readDreamsExcerpt,
+  readDreamsHypnogram,
+} from "../lib/data/dreams.ts";
+import { DataFormatError, NotRegularFileError, SizeLimitError } from "../lib/errors.ts";
+import { sharedDatasetsDir } from "../lib/paths.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
 import { withTempDir } from "./_util.ts";
 
@@ -15,11 +21,19 @@ interface Case {
 
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
+/** Generated values formatted like the DREAMS files, one block shared by all cases. */
+const VALUES: string[] = (() => {
+  const rng = makeRng(99);
+  return Array.from(
+    { length: 200 * 1800 * 1.35 }, // up to 30 % over 200 Hz
+    () => ((rng.next() - 0.5) * 200).toFixed(4).padStart(10),
+  );
+})();
+
 /** A valid excerpt: header + `n` values formatted like the DREAMS files. */
 function excerptLines(rng: Rng, n: number): string[] {
-  const lines = [pick(rng, ["[C3-A1]", "[CZ-A1]", "[Fp1 - A2]"])];
-  for (let i = 0; i < n; i++) lines.push(((rng.next() - 0.5) * 200).toFixed(4).padStart(10));
-  return lines;
+  const start = rng.int(VALUES.length - n + 1);
+  return [pick(rng, ["[C3-A1]", "[CZ-A1]", "[Fp1 - A2]"]), ...VALUES.slice(start, start + n)];
 }
 
 function hypnogramLines(rng: Rng, n = 360): string[] {
@@ -67,7 +81,8 @@ const BAD_HYPNOGRAM_HEADERS = ["[Hypnogramm]", "[hypno]", "Hypnogram", "[C3-A1]"
 function generateCases(seed: number): Case[] {
   const rng = makeRng(seed);
   const cases: Case[] = [];
-  const rate = () => 1 + rng.int(3);
+  // The documented rates, 50 Hz most often to keep the files small.
+  const rate = () => pick(rng, [50, 50, 50, 100, 200]);
   for (let round = 0; round < 12; round++) {
     // Excerpts.
     {
@@ -213,33 +228,113 @@ Deno.test("≥ 200 seeded malformed DREAMS files raise DataFormatError naming fi
 Deno.test("the fuzz generator's valid files parse, so the defects alone cause the errors", async () => {
   const rng = makeRng(7);
   await withTempDir("emargin-dreams-fuzz-", async (dir) => {
-    for (let r = 1; r <= 3; r++) {
+    for (const r of DREAMS_RATES) {
       const p = join(dir, `excerpt${r}.txt`);
       await Deno.writeTextFile(p, text(excerptLines(rng, 1800 * r)));
       const e = await readDreamsExcerpt(p);
       assert.equal(e.fs, r);
       assert.equal(e.data.length, 1800 * r);
     }
-    // CRLF line endings and a missing final newline are accepted.
+    // CRLF line endings are accepted.
     const crlf = join(dir, "excerpt_crlf.txt");
-    await Deno.writeTextFile(crlf, excerptLines(rng, 3600).join("\r\n"));
-    assert.equal((await readDreamsExcerpt(crlf)).fs, 2);
+    await Deno.writeTextFile(crlf, excerptLines(rng, 90_000).join("\r\n") + "\r\n");
+    assert.equal((await readDreamsExcerpt(crlf)).fs, 50);
     const h = join(dir, "Hypnogram_excerpt1.txt");
     await Deno.writeTextFile(h, text(hypnogramLines(rng)));
     assert.equal((await readDreamsHypnogram(h)).length, 360);
   });
 });
 
-Deno.test("rate tolerance: 0.039 % off a whole rate passes (as excerpt 6), 0.2 % fails", async () => {
+/** Parses `text` as an excerpt and returns the DataFormatError it raises (or fails). */
+function refusal(text: string, file: string, label: string): DataFormatError {
+  let error: unknown = null;
+  try {
+    parseDreamsExcerpt(text, file);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof DataFormatError, `${label}: expected DataFormatError, got ${error}`);
+  assert.equal(error.file, file, label);
+  assert.match(error.field, /^line \d+/, label);
+  return error;
+}
+
+Deno.test("rates: only 50, 100 and 200 Hz, never shorter than the hypnogram, at most 0.1 % longer", () => {
   const rng = makeRng(11);
+  // 360 140 values at 200 Hz (excerpt 6, 0.039 % over) pass.
+  const six = parseDreamsExcerpt(text(excerptLines(rng, 360_140)), "six.txt");
+  assertAlmost(six.fs, 360_140 / 1800);
+  for (
+    const [n, why] of [
+      [360_361, "0.1 % over 200 Hz"],
+      [359_999, "one value short of 200 Hz"],
+      [89_920, "excerpt 3 without its last 80 values (49.956 Hz)"],
+      [23_403, "13.0017 Hz"],
+      [18_007, "10.0039 Hz, a whole rate that is not documented"],
+      [1800 * 150, "150 Hz, a whole rate that is not documented"],
+    ] as const
+  ) {
+    const error = refusal(text(excerptLines(rng, n)), "rate.txt", why);
+    assert.equal(error.field, `line ${n + 1} (end of data)`, why);
+    assert.match(error.message, /50, 100, 200 Hz/);
+  }
+  // A valid count whose last line lacks its newline was cut.
+  const cut = refusal(excerptLines(rng, 90_000).join("\n"), "cut.txt", "no final newline");
+  assert.match(cut.message, /newline after the last value/);
+});
+
+const DREAMS = join(sharedDatasetsDir(), "dreams");
+
+Deno.test("the real excerpts cut short are refused: 26 %, the last 80 values, 200 random truncations", async () => {
+  const rng = makeRng(2026);
+  // Read in place; the truncated texts stay in memory (the licence allows no derived files).
+  const texts = new Map<number, string>();
+  for (const n of [1, 2, 3]) texts.set(n, await Deno.readTextFile(join(DREAMS, `excerpt${n}.txt`)));
+  const three = texts.get(3)!;
+  refusal(three.slice(0, Math.floor(three.length * 0.26)), "excerpt3.txt", "excerpt 3 at 26 %");
+  for (const [n, full] of texts) {
+    const lines = full.split("\n");
+    const shorter = lines.slice(0, lines.length - 1 - 80).join("\n") + "\n";
+    refusal(shorter, `excerpt${n}.txt`, `excerpt ${n} without its last 80 values`);
+  }
+  // Random cuts at any byte of excerpts 1 (100 Hz), 2 (200 Hz) and 3 (50 Hz).
+  for (let i = 0; i < 200; i++) {
+    const n = [1, 2, 3][i % 3];
+    const full = texts.get(n)!;
+    const at = 1 + rng.int(full.length - 1);
+    refusal(full.slice(0, at), `excerpt${n}.txt`, `excerpt ${n} cut at character ${at}`);
+  }
+});
+
+Deno.test("a FIFO, a directory and links to devices in place of a DREAMS file are refused without blocking", async () => {
   await withTempDir("emargin-dreams-fuzz-", async (dir) => {
-    const near = join(dir, "near.txt");
-    // 18 007 values over 1800 s = 10.0039 Hz: the same relative offset as 360 140 at 200 Hz.
-    await Deno.writeTextFile(near, text(excerptLines(rng, 18_007)));
-    assertAlmost((await readDreamsExcerpt(near)).fs, 18_007 / 1800);
-    const far = join(dir, "far.txt");
-    await Deno.writeTextFile(far, text(excerptLines(rng, 18_036)));
-    await assert.rejects(() => readDreamsExcerpt(far), DataFormatError);
+    const fifo = join(dir, "excerpt1.txt");
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo failed");
+    const folder = join(dir, "excerpt2.txt");
+    await Deno.mkdir(folder);
+    const zero = join(dir, "excerpt3.txt");
+    await Deno.symlink("/dev/zero", zero);
+    const nul = join(dir, "Hypnogram_excerpt1.txt");
+    await Deno.symlink("/dev/null", nul);
+    const cases: [string, () => Promise<unknown>, RegExp][] = [
+      [fifo, () => readDreamsExcerpt(fifo), /FIFO/],
+      [folder, () => readDreamsExcerpt(folder), /directory/],
+      [zero, () => readDreamsExcerpt(zero), /character device/],
+      [nul, () => readDreamsHypnogram(nul), /character device/],
+      [zero, () => readDreamsHypnogram(zero), /character device/],
+    ];
+    for (const [path, read, kind] of cases) {
+      const error = await read().then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof NotRegularFileError, `${path}: got ${error}`);
+      assert.equal(error.file, path);
+      assert.match(error.message, kind);
+    }
+    // A file over the caller's limit is refused before it is read; the limit can be raised.
+    const big = join(dir, "excerpt4.txt");
+    await Deno.writeTextFile(big, text(excerptLines(makeRng(3), 90_000)));
+    await assert.rejects(() => readDreamsExcerpt(big, { maxBytes: 1000 }), SizeLimitError);
+    assert.equal((await readDreamsExcerpt(big, { maxBytes: 2 << 20 })).fs, 50);
   });
 });
 

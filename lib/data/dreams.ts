@@ -4,9 +4,9 @@
  *
  * Files (read in place, never copied): `excerptN.txt` is a `[CHANNEL]` line
  * followed by one EEG value (µV) per line, 1800 s long, so the sampling rate is
- * `n / 1800`; `Hypnogram_excerptN.txt` is a `[Hypnogram]` line followed by 360
- * stage codes, one per 5 s (5 W, 4 REM, 3 S1, 2 S2, 1 S3, 0 S4, negative =
- * movement/unknown).
+ * `n / 1800`, one of the documented 50, 100 and 200 Hz; `Hypnogram_excerptN.txt`
+ * is a `[Hypnogram]` line followed by 360 stage codes, one per 5 s (5 W, 4 REM,
+ * 3 S1, 2 S2, 1 S3, 0 S4, negative = movement/unknown).
  *
  * Source: Devuyst S, Dutoit T, Stenuit P, Kerkhofs M. Automatic sleep spindles
  * detection — overview and development of a standard proposal assessment
@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DataFormatError, MissingDataError, OptionError } from "../errors.ts";
-import { writeFileAtomic } from "../io.ts";
+import { readRegularFile, writeFileAtomic } from "../io.ts";
 import { dataDir as defaultDataDir } from "../paths.ts";
 import { datasetCacheDir, datasetFingerprint, fileStamps } from "./cache.ts";
 import { makeRng, sampleWithoutReplacement } from "../random.ts";
@@ -27,12 +27,14 @@ import { applyZScore, splitZScoreStats } from "../features/normalise.ts";
 import { stftMagnitude } from "../features/stft.ts";
 import type { Dataset, Profile, SequenceSplit } from "./types.ts";
 
-/** Duration of every excerpt in seconds. */
-export const DREAMS_DURATION_S = 1800;
-/** Number of excerpts in the database. */
-export const DREAMS_EXCERPTS = 8;
+/** Length of one hypnogram code (s). */
+export const DREAMS_CODE_SECONDS = 5;
 /** Number of 5-s hypnogram codes per excerpt. */
 export const DREAMS_HYPNOGRAM_LENGTH = 360;
+/** Duration of every excerpt in seconds: the hypnogram's 360 × 5 s. */
+export const DREAMS_DURATION_S = DREAMS_HYPNOGRAM_LENGTH * DREAMS_CODE_SECONDS;
+/** Number of excerpts in the database. */
+export const DREAMS_EXCERPTS = 8;
 /**
  * Smallest and largest valid hypnogram codes. Codes −3 … −1 (movement and
  * unknown stages) are accepted and map to "excluded"; the eight stored
@@ -40,11 +42,20 @@ export const DREAMS_HYPNOGRAM_LENGTH = 360;
  */
 export const DREAMS_CODE_RANGE: readonly [number, number] = [-3, 5];
 /**
- * Largest relative distance of `n / 1800` from a whole number of Hz that still
- * counts as a 30-min excerpt (0.1 %: excerpt 6 has 360 140 values = 200.078 Hz,
- * 0.039 % off).
+ * The documented sampling rates of the excerpts (Hz): 100 (excerpt 1), 200
+ * (2, 4–8) and 50 (3). A file's rate is not inferred freely: its values must
+ * cover the hypnogram's 1800 s at one of these.
+ */
+export const DREAMS_RATES: readonly number[] = [50, 100, 200];
+/**
+ * Largest relative excess of the value count over `rate · 1800` that still
+ * counts as a 30-min excerpt (0.1 %: excerpt 6 has 360 140 values at 200 Hz,
+ * 0.039 % over). Fewer values than `rate · 1800` never do: the signal would
+ * not cover the hypnogram.
  */
 export const DREAMS_RATE_TOLERANCE = 1e-3;
+/** Largest DREAMS file read by default (bytes); the excerpts are ≈ 4 MB. */
+export const DREAMS_MAX_FILE_BYTES: number = 64 << 20;
 /** Class names of the mapped stages; stage `c` is `DREAMS_CLASS_NAMES[c]`. */
 export const DREAMS_CLASS_NAMES: readonly string[] = ["W", "N1", "N2", "N3", "REM"];
 
@@ -118,19 +129,63 @@ function headerName(lines: string[], file: string, expected: string): string {
 }
 
 /**
+ * The documented rate whose 1800 s the `n` values cover (see
+ * {@linkcode DREAMS_RATES}, {@linkcode DREAMS_RATE_TOLERANCE}), checked before
+ * any value is parsed; a file whose last line has no newline was cut.
+ */
+function excerptRate(n: number, complete: boolean, file: string): number {
+  const at = `line ${n + 1} (end of data)`;
+  const rate = DREAMS_RATES.find((r) =>
+    n >= r * DREAMS_DURATION_S && n <= r * DREAMS_DURATION_S * (1 + DREAMS_RATE_TOLERANCE)
+  );
+  if (rate === undefined) {
+    throw new DataFormatError(
+      file,
+      at,
+      `values covering the hypnogram's ${DREAMS_DURATION_S} s at a documented rate ` +
+        `(${DREAMS_RATES.join(", ")} Hz: rate·${DREAMS_DURATION_S} values, at most ` +
+        `${DREAMS_RATE_TOLERANCE * 100}% more)`,
+      `${n} values = ${(n / DREAMS_DURATION_S).toFixed(4)} Hz`,
+    );
+  }
+  if (!complete) {
+    throw new DataFormatError(
+      file,
+      at,
+      "a newline after the last value (without one the file was cut)",
+      "end of file inside the last line",
+    );
+  }
+  return rate;
+}
+
+/**
  * Parses the text of an `excerptN.txt` file.
  *
  * @param text File contents.
  * @param file Path or label used in error messages.
  * @returns The channel, `fs = n/1800` and the `[n]` values.
- * @throws {DataFormatError} naming the line when the header is missing, a value
- * is not a finite decimal number, or `n/1800` is not within
- * {@linkcode DREAMS_RATE_TOLERANCE} of a whole number of Hz.
+ * @throws {DataFormatError} naming the line when the header is missing, the
+ * value count does not cover 1800 s at a documented rate (checked before the
+ * values are parsed), the last line has no newline, or a value is not a
+ * finite decimal number.
  */
 export function parseDreamsExcerpt(text: string, file: string): DreamsExcerpt {
+  // Header and line count first, so a cut or oversized file is refused before
+  // its lines are split and its values allocated.
+  const firstBreak = text.indexOf("\n");
+  const first = firstBreak < 0 ? text : text.slice(0, firstBreak).replace(/\r$/, "");
+  const channel = headerName(
+    firstBreak < 0 || firstBreak === text.length - 1 ? [first] : [first, ""],
+    file,
+    "a '[CHANNEL]' header line such as [C3-A1]",
+  );
+  let breaks = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) breaks++;
+  const complete = text.endsWith("\n");
+  const n = breaks - (complete ? 1 : 0); // lines after the header
+  excerptRate(n, complete, file);
   const lines = splitLines(text);
-  const channel = headerName(lines, file, "a '[CHANNEL]' header line such as [C3-A1]");
-  const n = lines.length - 1;
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const s = lines[i + 1].trim();
@@ -143,18 +198,7 @@ export function parseDreamsExcerpt(text: string, file: string): DreamsExcerpt {
     }
     data[i] = v;
   }
-  const fs = n / DREAMS_DURATION_S;
-  const nominal = Math.round(fs);
-  if (nominal < 1 || Math.abs(fs - nominal) > DREAMS_RATE_TOLERANCE * nominal) {
-    throw new DataFormatError(
-      file,
-      `line ${n + 1} (end of data)`,
-      `${DREAMS_DURATION_S} s of values at a whole-number rate ` +
-        `(n/${DREAMS_DURATION_S} within ${DREAMS_RATE_TOLERANCE * 100}% of an integer ≥ 1 Hz)`,
-      `${n} values = ${fs.toFixed(4)} Hz`,
-    );
-  }
-  return { channel, fs, data };
+  return { channel, fs: n / DREAMS_DURATION_S, data };
 }
 
 /**
@@ -207,9 +251,19 @@ export function parseDreamsHypnogram(text: string, file: string): Int8Array {
   return codes;
 }
 
-async function readText(path: string): Promise<string> {
+/** Options of the DREAMS file readers. */
+export interface DreamsReadOptions {
+  /** Largest file accepted (bytes; default {@linkcode DREAMS_MAX_FILE_BYTES}). */
+  maxBytes?: number;
+}
+
+async function readText(path: string, { maxBytes }: DreamsReadOptions): Promise<string> {
   try {
-    return await Deno.readTextFile(path);
+    const bytes = await readRegularFile(path, {
+      maxBytes: maxBytes ?? DREAMS_MAX_FILE_BYTES,
+      limitOption: "the maxBytes option",
+    });
+    return new TextDecoder().decode(bytes);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new MissingDataError(`DREAMS file not found: ${path}`);
@@ -222,19 +276,28 @@ async function readText(path: string): Promise<string> {
  * Reads an `excerptN.txt` file (see {@linkcode parseDreamsExcerpt}).
  *
  * @throws {MissingDataError} if the file does not exist.
+ * @throws {NotRegularFileError} for a directory, FIFO or device (nothing is read).
+ * @throws {SizeLimitError} for a file over `maxBytes`.
  * @throws {DataFormatError} naming the file and line on malformed content.
  */
-export async function readDreamsExcerpt(path: string): Promise<DreamsExcerpt> {
-  return parseDreamsExcerpt(await readText(path), path);
+export async function readDreamsExcerpt(
+  path: string,
+  options: DreamsReadOptions = {},
+): Promise<DreamsExcerpt> {
+  return parseDreamsExcerpt(await readText(path, options), path);
 }
 
 /**
- * Reads a `Hypnogram_excerptN.txt` file (see {@linkcode parseDreamsHypnogram}).
+ * Reads a `Hypnogram_excerptN.txt` file (see {@linkcode parseDreamsHypnogram});
+ * refuses what {@linkcode readDreamsExcerpt} refuses.
  *
  * @returns `[360]` 5-s stage codes.
  */
-export async function readDreamsHypnogram(path: string): Promise<Int8Array> {
-  return parseDreamsHypnogram(await readText(path), path);
+export async function readDreamsHypnogram(
+  path: string,
+  options: DreamsReadOptions = {},
+): Promise<Int8Array> {
+  return parseDreamsHypnogram(await readText(path, options), path);
 }
 
 /**

@@ -84,7 +84,7 @@ function checkBand(qLo: number, qHi: number): void {
  * values given in descending order (`descending[r]` = the r-th largest):
  * ascending position `a` is descending position `count − 1 − a`.
  */
-function quantileOfDescending(descending: Tensor1D, count: number, q: number): Tensor {
+export function quantileOfDescending(descending: Tensor1D, count: number, q: number): Tensor {
   const pos = q * (count - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, count - 1);

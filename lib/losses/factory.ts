@@ -18,6 +18,7 @@ import type { DifficultOptions } from "./difficult.ts";
 import type { VrnsCombination } from "./vrns.ts";
 import {
   fusedHatclLoss,
+  fusedInfoNceLoss,
   fusedLsHatclLoss,
   fusedLsMarginLoss,
   fusedMarginLoss,
@@ -75,8 +76,9 @@ export interface MakeLossOptions {
 /**
  * Builds the {@linkcode ContrastiveLoss} a spec describes. Options are
  * validated on every call of the returned function (typed errors). The
- * stable loss with `difficult` or `vrns` and the log-space InfoNCE always use
- * the direct implementation.
+ * stable loss with `difficult` or `vrns` always uses the direct
+ * implementation; the fused log-space InfoNCE falls back to it where its
+ * documentation says.
  */
 export function makeContrastiveLoss(
   spec: LossSpec,
@@ -104,7 +106,7 @@ export function makeContrastiveLoss(
       };
     }
     case "infonce":
-      return (z) => infoNceLoss(z, spec);
+      return (z) => (fused ? fusedInfoNceLoss(z, spec) : infoNceLoss(z, spec));
     case "stable":
       return fused && !spec.difficult && !spec.vrns
         ? (z, x) => fusedStableMarginLoss(z, x, spec)

@@ -70,6 +70,21 @@ function blockOffsets(r0: number, rows: number, n: number, shift: number): Tenso
   return tf.tensor2d(index, [end - first, 1], "int32");
 }
 
+/**
+ * Flat offsets `i·N + j` of the entries of an `[N, N]` matrix with
+ * `i − j ∈ shifts` (default: the band `|i − j| ≤ 1`), as `[count, 1]` int32
+ * indices for `gatherND` / `tensorScatterUpdate`.
+ */
+export function bandOffsets(n: number, shifts: number[] = [-1, 0, 1]): Tensor2D {
+  const index: number[] = [];
+  for (const shift of shifts) {
+    for (let j = Math.max(0, -shift); j < Math.min(n, n - shift); j++) {
+      index.push((j + shift) * n + j);
+    }
+  }
+  return tf.tensor2d(Int32Array.from(index), [index.length, 1], "int32");
+}
+
 /** `x` with the entries at `at` replaced by `x·0` (0, or NaN where `x` is not finite). */
 function clearEntries(x: Tensor2D, at: Tensor2D[]): Tensor2D {
   const [rows, n] = x.shape;
@@ -233,7 +248,7 @@ function rowsOfColumnGradient(
 }
 
 /** `q_k·u_k` added to row k+1 and `q_k·u_{k+1}` to row k. Shapes: `q [N−1]`, `u [N, D]`. */
-function subDiagonalGradient(u: Tensor2D, q: Tensor1D): Tensor2D {
+export function subDiagonalGradient(u: Tensor2D, q: Tensor1D): Tensor2D {
   const n = u.shape[0];
   const qq = tf.reshape(q, [n - 1, 1]);
   const down = tf.mul(qq, tf.slice(u, [0, 0], [n - 1, -1]));

@@ -16,3 +16,4 @@ export {
   registerColumnKernels,
   usesColumnKernels,
 } from "./webgpu_kernels.ts";
+export * from "./infonce.ts";

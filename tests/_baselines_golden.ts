@@ -96,7 +96,7 @@ export async function smokePretrain(
   spec: BaselineSpec,
   o: { B?: number; T: number; F: number },
 ): Promise<void> {
-  await initBackend({ prefer: "cpu" });
+  await initBackend({ prefer: "wasm" });
   const B = o.B ?? 8;
   const encoder = spec.createEncoder({ inFeatures: o.F, seed: 3, T: o.T });
   const objective = spec.createObjective({ seed: 4, T: o.T, paperConfig: "HARTH" });

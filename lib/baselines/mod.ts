@@ -11,3 +11,4 @@ export * from "./cpc.ts";
 export * from "./softclt.ts";
 export * from "./infots.ts";
 export * from "./infots_aug.ts";
+export * from "./tnc.ts";

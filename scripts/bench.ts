@@ -31,6 +31,7 @@ const SECTIONS: Record<string, string> = {
   notebook: "benchNotebook",
   torch: "benchTorch",
   backend_overhead: "benchBackendOverhead",
+  stats: "benchStats",
 };
 
 function formatCell(v: unknown): string {

@@ -19,14 +19,6 @@ import { DegenerateInputError, NonFiniteError, ShapeError } from "../errors.ts";
 /** Counts `[rows][cols]` (a confusion matrix or a contingency table). */
 export type CountTable = readonly (readonly number[])[];
 
-/** Per-class recall and support, in the matrix's class order. */
-export interface ClassRecall {
-  /** `C[k][k] / Σ_j C[k][j]`; 0 for a class without support (`zero_division=0`). */
-  recall: number[];
-  /** `Σ_j C[k][j]`, the number of frames whose true class is `k`. */
-  support: number[];
-}
-
 /**
  * Checks that `table` is a non-empty rectangular table of finite, non-negative
  * counts (square when `square`) and that its total is positive.
@@ -98,18 +90,25 @@ export function accuracyFromConfusion(confusion: CountTable): number {
 }
 
 /**
- * Recall and support of every class: `recall_k = C[k][k] / Σ_j C[k][j]`, 0
- * when the class has no support (sklearn's `recall_score(average=None,
- * zero_division=0)`); read `support` to tell "never recalled" from "absent".
+ * Recall of every class, `C[k][k] / Σ_j C[k][j]`, and `null` for a class
+ * without support (its recall is undefined, not 0), as `perClassRecall` of
+ * `lib/metrics` on the frames.
  *
  * @param confusion `[K][K]` counts, rows true, columns predicted
+ * @returns `[K]` recalls in the matrix's class order
  * @throws {ShapeError | NonFiniteError | DegenerateInputError} see {@linkcode checkCountTable}.
+ * @example
+ * ```ts
+ * perClassRecallFromConfusion([[3, 1, 0], [0, 4, 0], [0, 1, 0]]); // [0.75, 1, 0]
+ * perClassRecallFromConfusion([[3, 1, 0], [0, 4, 0], [0, 0, 0]]); // [0.75, 1, null]
+ * ```
  */
-export function perClassRecallFromConfusion(confusion: CountTable): ClassRecall {
+export function perClassRecallFromConfusion(confusion: CountTable): (number | null)[] {
   checkCountTable(confusion, "perClassRecallFromConfusion: confusion", true);
-  const support = confusion.map(rowSum);
-  const recall = confusion.map((row, k) => support[k] === 0 ? 0 : row[k] / support[k]);
-  return { recall, support };
+  return confusion.map((row, k) => {
+    const support = rowSum(row);
+    return support === 0 ? null : row[k] / support;
+  });
 }
 
 /**

@@ -26,13 +26,14 @@ export interface WfdbGroupSamples {
 
 /**
  * Decodes a group's signal file. With `nFrames` (the header's length) the file
- * must hold exactly `nFrames + max skew` frames (WFDB reads that far ahead for
- * skewed signals); without it, the file must hold whole frames.
+ * must hold exactly `nFrames + maxSkew` frames (WFDB reads every file that far
+ * ahead when any signal of the record is skewed); without it, whole frames.
  *
  * @param bytes the file from the group's byte offset on
  * @param path the file, for error messages
  * @param specs the group's signal lines, in header order
  * @param nFrames frames the header declares, if any
+ * @param maxSkew the largest skew of the record's signals
  * @throws DataFormatError when the length does not fit, or a FLAC stream is bad
  */
 export function decodeWfdbGroup(
@@ -40,10 +41,10 @@ export function decodeWfdbGroup(
   path: string,
   specs: WfdbSignalSpec[],
   nFrames: number | undefined,
+  maxSkew: number,
 ): WfdbGroupSamples {
   const format = specs[0].format;
   const frameSize = specs.reduce((sum, s) => sum + s.samplesPerFrame, 0);
-  const maxSkew = Math.max(...specs.map((s) => s.skew));
   let samples: Int32Array[];
   let storedFrames: number;
   if (WFDB_FLAC_BITS[format] !== undefined) {

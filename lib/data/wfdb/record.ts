@@ -102,6 +102,7 @@ export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: str
   });
   const stored: (Int32Array | undefined)[] = new Array(header.signals.length);
   let nFrames = header.nSamples;
+  const maxSkew = Math.max(0, ...header.signals.filter((s) => !isNull(s)).map((s) => s.skew));
   for (const [fileName, members] of groups) {
     const specs = members.map((i) => header.signals[i]);
     checkGroup(headerPath, fileName, specs, members);
@@ -115,10 +116,10 @@ export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: str
         String(raw.length),
       );
     }
-    const group = decodeWfdbGroup(raw.subarray(specs[0].byteOffset), path, specs, nFrames);
+    const group = decodeWfdbGroup(raw.subarray(specs[0].byteOffset), path, specs, nFrames, maxSkew);
     members.forEach((signal, k) => stored[signal] = group.stored[k]);
     // Without a length in the header, the first file sets it (skewed tails are not frames).
-    nFrames ??= Math.max(0, group.storedFrames - Math.max(...specs.map((s) => s.skew)));
+    nFrames ??= Math.max(0, group.storedFrames - maxSkew);
   }
   if (nFrames === undefined) {
     throw new DataFormatError(

@@ -1,0 +1,197 @@
+/**
+ * Multi-segment WFDB records (fixed and variable layout, gaps) and the
+ * leniencies WFDB's own tools have — each with the strict case still refused.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeWfdbAnnotations,
+  readWfdbAnnotations,
+  readWfdbRecord,
+  WFDB_INVALID_SAMPLE,
+} from "../lib/data/wfdb/mod.ts";
+import { DataFormatError } from "../lib/errors.ts";
+import { encodeAnnotations, writeMultiSegment, writeRecord } from "./_wfdb_writer.ts";
+
+const range = (n: number, f: (t: number) => number) => Array.from({ length: n }, (_, t) => f(t));
+
+function withDir(run: (dir: string) => void): void {
+  const dir = Deno.makeTempDirSync();
+  try {
+    run(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("wfdb layouts: a fixed-layout record concatenates its segments, gaps as NaN", () =>
+  withDir((dir) => {
+    const a1 = range(5, (t) => t), b1 = range(5, (t) => 1 - t), a2 = range(4, (t) => 100 + t);
+    const b2 = range(4, (t) => 50 - t);
+    writeMultiSegment(dir, "fx", 100, [
+      {
+        name: "fx_1",
+        nFrames: 5,
+        signals: [{ name: "I", format: 212, values: a1, gain: 10 }, {
+          name: "II",
+          format: 212,
+          values: b1,
+          gain: 10,
+        }],
+      },
+      { gap: 3 },
+      {
+        name: "fx_2",
+        nFrames: 4,
+        signals: [{ name: "I", format: 16, values: a2, gain: 10 }, {
+          name: "II",
+          format: 16,
+          values: b2,
+          gain: 10,
+        }],
+      },
+    ]);
+    const r = readWfdbRecord(dir, "fx");
+    assert.equal(r.nSamples, 12);
+    const gap = [WFDB_INVALID_SAMPLE, WFDB_INVALID_SAMPLE, WFDB_INVALID_SAMPLE];
+    assert.deepEqual(Array.from(r.signals[0].adc), [...a1, ...gap, ...a2]);
+    assert.deepEqual(Array.from(r.signals[1].adc), [...b1, ...gap, ...b2]);
+    assert.deepEqual(
+      Array.from(r.signals[0].data),
+      [...a1, NaN, NaN, NaN, ...a2].map((v) => Math.fround(v / 10)),
+    );
+    // A segment whose length disagrees with the master header is refused, naming it.
+    const master = Deno.readTextFileSync(join(dir, "fx.hea"));
+    Deno.writeTextFileSync(
+      join(dir, "fx.hea"),
+      master.replace("fx_2 4", "fx_2 5").replace(" 12\n", " 13\n"),
+    );
+    assert.throws(
+      () => readWfdbRecord(dir, "fx"),
+      /fx_2\.hea: record line number of samples: expected 5/,
+    );
+  }));
+
+Deno.test("wfdb layouts: a variable-layout record maps signals by name and rescales gains", () =>
+  withDir((dir) => {
+    const ecg = range(6, (t) => 10 * t - 20),
+      pleth = range(6, (t) => t * t),
+      ecg2 = range(4, (t) => 3 * t + 1);
+    writeMultiSegment(
+      dir,
+      "vl",
+      125,
+      [
+        {
+          name: "vl_1",
+          nFrames: 6,
+          signals: [
+            {
+              name: "PLETH",
+              format: 80,
+              values: pleth,
+              gain: 1,
+              baseline: 0,
+              units: "NU",
+              fileName: "vl_1p.dat",
+            },
+            { name: "II", format: 16, values: ecg, gain: 200, baseline: 0 },
+          ],
+        },
+        { gap: 2 },
+        // ECG at half the layout's gain and another baseline: WFDB's sigmap rescales it.
+        {
+          name: "vl_2",
+          nFrames: 4,
+          signals: [{ name: "II", format: 212, values: ecg2, gain: 100, baseline: 5 }],
+        },
+      ],
+      [
+        { name: "II", gain: 200, baseline: 0, units: "mV" },
+        { name: "V", gain: 200, baseline: 0, units: "mV" },
+        { name: "PLETH", gain: 1, baseline: 0, units: "NU" },
+      ],
+    );
+    const r = readWfdbRecord(dir, "vl");
+    assert.deepEqual(r.signals.map((s) => s.name), ["II", "V", "PLETH"]);
+    assert.equal(r.nSamples, 12);
+    const X = WFDB_INVALID_SAMPLE;
+    // (v − 5) · 2: the segment's digital values in the layout's gain and baseline.
+    assert.deepEqual(Array.from(r.signals[0].adc), [...ecg, X, X, ...ecg2.map((v) => (v - 5) * 2)]);
+    assert.ok(r.signals[1].adc.every((v) => v === X) && r.signals[1].data.every(Number.isNaN));
+    assert.deepEqual(Array.from(r.signals[2].adc), [...pleth, ...Array(6).fill(X)]);
+    const physical = [...ecg.map((v) => v / 200), NaN, NaN, ...ecg2.map((v) => (v - 5) / 100)];
+    assert.deepEqual(Array.from(r.signals[0].data), physical.map(Math.fround));
+    // The master header must declare as many signals as the layout has.
+    const master = Deno.readTextFileSync(join(dir, "vl.hea"));
+    Deno.writeTextFileSync(join(dir, "vl.hea"), master.replace("vl/4 3", "vl/4 2"));
+    assert.throws(() => readWfdbRecord(dir, "vl"), /vl\.hea: record line number of signals/);
+  }));
+
+Deno.test("wfdb leniency: checksums compare modulo 2^16; a wrong one is still refused", () =>
+  withDir((dir) => {
+    const v = range(4, () => 30000); // Sum 120000 ≡ 54464 (mod 2^16), written unsigned.
+    const header = writeRecord(dir, "ck", 250, 4, [{ name: "x", format: 16, values: v }]);
+    assert.match(header, / -11072 0 x/); // The signed form the writer prints …
+    Deno.writeTextFileSync(join(dir, "ck.hea"), header.replace(" -11072 0 x", " 54464 0 x"));
+    assert.equal(readWfdbRecord(dir, "ck").signals[0].checksum, -11072); // … and the unsigned one read.
+    Deno.writeTextFileSync(join(dir, "ck.hea"), header.replace(" -11072 0 x", " 54465 0 x"));
+    assert.throws(
+      () => readWfdbRecord(dir, "ck"),
+      (e: unknown) =>
+        e instanceof DataFormatError && /ck\.dat: signal 0 \(x\) checksum/.test(e.message),
+    );
+  }));
+
+Deno.test("wfdb leniency: a Latin-1 header is read with a warning; control bytes are refused", () =>
+  withDir((dir) => {
+    const header = writeRecord(dir, "t", 250, 3, [{
+      name: "temp",
+      format: 16,
+      values: [1, 2, 3],
+      units: "XC",
+    }]);
+    const latin1 = Uint8Array.from(header, (c) => c.charCodeAt(0)).map((b, i) =>
+      header.slice(i, i + 2) === "XC" ? 0xb0 : b
+    );
+    Deno.writeFileSync(join(dir, "t.hea"), latin1);
+    const r = readWfdbRecord(dir, "t");
+    assert.equal(r.signals[0].units, "°C");
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0], /t\.hea: not valid UTF-8 \(byte \d+ is 0xb0\); read as Latin-1/);
+    // The same text in UTF-8 reads without a warning.
+    Deno.writeTextFileSync(join(dir, "t.hea"), header.replace("XC", "°C"));
+    assert.deepEqual(
+      [readWfdbRecord(dir, "t").signals[0].units, readWfdbRecord(dir, "t").warnings],
+      ["°C", []],
+    );
+    Deno.writeFileSync(join(dir, "t.hea"), latin1.map((b) => (b === 0xb0 ? 0x01 : b)));
+    assert.throws(() => readWfdbRecord(dir, "t"), /t\.hea: byte \d+: expected text/);
+  }));
+
+Deno.test("wfdb leniency: negative SKIPs and times beyond 2^31 in annotation files", () =>
+  withDir((dir) => {
+    // Label definitions at time −1 (as some writers put them), then beats up to past 2^32.
+    const annotations = [
+      { sample: -1, code: 22, aux: "## 42 X custom" },
+      { sample: 0, code: 1 },
+      { sample: 2 ** 31 + 5, code: 5, subtype: 2 },
+      { sample: 2 ** 32 - 1, code: 28, aux: "(AFIB", chan: 1 },
+      { sample: 2 ** 40, code: 1, num: 3 },
+    ];
+    const bytes = encodeAnnotations(annotations);
+    Deno.writeFileSync(join(dir, "a.atr"), bytes);
+    const a = readWfdbAnnotations(dir, "a");
+    assert.deepEqual(Array.from(a.sample), annotations.map((x) => x.sample));
+    assert.deepEqual(a.symbol, ['"', "N", "V", "+", "N"]);
+    assert.deepEqual(a.aux, ["## 42 X custom", "", "", "(AFIB", ""]);
+    assert.deepEqual(Array.from(a.subtype), [0, 0, 2, 0, 0]);
+    assert.deepEqual(Array.from(a.chan), [0, 0, 0, 1, 1]);
+    assert.deepEqual(Array.from(a.num), [0, 0, 0, 0, 3]);
+    // A SKIP cut short is still refused.
+    const first = bytes.indexOf(0xec, 1); // High byte of the first SKIP word (59 << 2 = 0xec).
+    assert.throws(
+      () => decodeWfdbAnnotations(bytes.subarray(0, first + 3), "cut.atr"),
+      (e: unknown) => e instanceof DataFormatError && /cut\.atr: byte \d+ SKIP/.test(e.message),
+    );
+  }));

@@ -175,3 +175,48 @@ export function auxPool(): AuxPool {
     },
   };
 }
+
+/**
+ * torch `BatchNorm1d` on the rows of `h [N, C]` (the encoders' own helper is
+ * not exported through `lib/encoders/mod.ts`): train mode normalises with
+ * the batch mean and biased variance and updates the running statistics
+ * (`r ← 0.9 r + 0.1 batch`, unbiased variance); eval mode uses them.
+ */
+export function batchNorm(
+  h: Tensor2D,
+  bn: { weight: Tensor; bias: Tensor; runningMean: Variable; runningVar: Variable },
+  training: boolean,
+): Tensor2D {
+  const eps = 1e-5, momentum = 0.1;
+  if (!training) {
+    return tf.tidy(() =>
+      tf.add(
+        tf.mul(tf.sub(h, bn.runningMean), tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, eps)))),
+        bn.bias,
+      ) as Tensor2D
+    );
+  }
+  const n = h.shape[0];
+  const mean = tf.mean(h, 0);
+  const centered = tf.sub(h, mean);
+  const variance = tf.mean(tf.square(centered), 0);
+  tf.tidy(() => {
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(unbiased, momentum)));
+  });
+  return tf.add(
+    tf.mul(centered, tf.mul(bn.weight, tf.rsqrt(tf.add(variance, eps)))),
+    bn.bias,
+  ) as Tensor2D;
+}
+
+const stopGradientOp = tf.customGrad((...args: (Tensor | ((ts: Tensor[]) => void))[]) => {
+  const x = args[0] as Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: Tensor) => [tf.zerosLike(dy)] };
+}) as (x: Tensor) => Tensor;
+
+/** torch `.detach()`: the value of `x` with a zero gradient (tfjs has no stop-gradient op). */
+export function stopGradient<T extends Tensor>(x: T): T {
+  return stopGradientOp(x) as T;
+}

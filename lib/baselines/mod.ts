@@ -12,3 +12,5 @@ export * from "./softclt.ts";
 export * from "./infots.ts";
 export * from "./infots_aug.ts";
 export * from "./tnc.ts";
+export * from "./composite.ts";
+export * from "./timedrl.ts";

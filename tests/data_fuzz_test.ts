@@ -3,14 +3,15 @@
  * malformed inputs per reader (truncated, wrong columns, bad numbers,
  * NaN/Inf, empty, odd byte lengths, garbage) must each raise a
  * DataFormatError naming the file and the field or line; inputs that stay
- * valid must decode to the intended values.
+ * valid must decode to the intended values. Arrays and archives declaring
+ * more than the size cap raise a SizeLimitError before anything is inflated.
  */
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
 import { parseHaptLabels, parseNumberColumns } from "../lib/data/hapt.ts";
 import { parseHarthCsv } from "../lib/data/harth.ts";
 import { parseNpy, readNpz } from "../lib/data/npz.ts";
-import { DataFormatError } from "../lib/errors.ts";
+import { DataFormatError, SizeLimitError } from "../lib/errors.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
 
 const CASES = 240;
@@ -337,4 +338,62 @@ Deno.test("fuzz npy/npz: truncated, odd lengths, bad headers and archives → Da
     }
     expectFormatError(() => readNpz(bytes), file, field, `npz case ${i} kind ${kind}`);
   }
+});
+
+/** Sets the uncompressed size every central-directory entry of `zip` declares. */
+function declareSize(zip: Uint8Array, size: number): Uint8Array {
+  const out = zip.slice();
+  const view = new DataView(out.buffer);
+  for (let i = 0; i + 46 <= out.length; i++) {
+    if (view.getUint32(i, true) === 0x02014b50) view.setUint32(i + 24, size, true);
+  }
+  return out;
+}
+
+Deno.test("fuzz npy/npz size caps: declared sizes over maxBytes → SizeLimitError before inflating", () => {
+  const rng = makeRng(106);
+  const rss0 = Deno.memoryUsage().rss;
+  let raised = 0;
+  for (let i = 0; i < CASES; i++) {
+    const kind = i % 5;
+    const n = 16 + rng.int(200);
+    const member = npy("<f4", [n], new Uint8Array(4 * n));
+    let run: () => unknown;
+    let file = "<npz bytes>";
+    let field: RegExp;
+    if (kind === 0) { // an .npy header declaring a huge shape over a few bytes of data
+      const dims = [1e5 + rng.int(1e5), 1e4 + rng.int(1e5)];
+      const bytes = npy(pick(rng, ["<f8", "<f4", "|u1"]), dims, new Uint8Array(8));
+      file = `big${i}.npy`;
+      run = () => parseNpy(bytes, file);
+      field = /^header shape$/;
+    } else if (kind === 1) { // a real array just over the caller's cap
+      file = `cap${i}.npy`;
+      run = () => parseNpy(member, file, { maxBytes: 4 * n - 1 - rng.int(4) });
+      field = /^header shape$/;
+    } else if (kind === 2) { // an archive whose directory declares ≈ 1.5–4 GB
+      const zip = declareSize(zipSync({ "x.npy": member }, { level: 6 }), 1.5e9 + rng.int(2.7e9));
+      run = () => readNpz(zip);
+      field = /^member x\.npy$/;
+    } else if (kind === 3) { // two members together over the cap
+      const zip = zipSync({ "x.npy": member, "y.npy": member }, { level: i % 2 ? 0 : 6 });
+      run = () => readNpz(zip, { maxBytes: member.length + rng.int(member.length) });
+      field = /^member y\.npy$/;
+    } else { // the directory understates the size, the array header overstates it
+      const zip = zipSync({ "x.npy": npy("<f8", [1e6, 1e4 + rng.int(1e4)], new Uint8Array(64)) });
+      run = () => readNpz(zip);
+      file = "<npz bytes>:x.npy";
+      field = /^header shape$/;
+    }
+    expectFormatError(run, file, field, `size case ${i} kind ${kind}`);
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof SizeLimitError && /maxBytes/.test(e.message)) raised++;
+    }
+  }
+  assert.equal(raised, CASES);
+  // Nothing was inflated to the declared sizes (≥ 1.5 GB each for kind 2).
+  const grown = (Deno.memoryUsage().rss - rss0) / 2 ** 20;
+  assert.ok(grown < 256, `RSS grew by ${grown.toFixed(0)} MiB`);
 });

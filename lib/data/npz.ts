@@ -8,10 +8,28 @@
  * {@linkcode toFloat64} or {@linkcode toInt32} for checked conversions).
  * Fortran-order arrays, object arrays and other dtypes are rejected.
  *
+ * Sizes are capped before anything is inflated or allocated: an archive
+ * member's inflated size as the zip directory declares it (fflate inflates
+ * into a buffer of exactly that size), and an array's `∏ shape · itemsize` as
+ * its header declares it, each at most `maxBytes` (default
+ * {@linkcode NPY_MAX_BYTES}, raised by the caller for larger data).
+ *
  * @module
  */
 import { unzipSync } from "fflate";
-import { DataFormatError, MissingDataError } from "../errors.ts";
+import { DataFormatError, MissingDataError, SizeLimitError } from "../errors.ts";
+import { readRegularFileSync } from "../io.ts";
+
+/** Default cap on the bytes an archive inflates to, or an array holds: 512 MiB. */
+export const NPY_MAX_BYTES: number = 512 * 1024 * 1024;
+
+/** Options of the npy/npz readers. */
+export interface NpyReadOptions {
+  /** Largest array, archive or total inflated size accepted (bytes; default {@linkcode NPY_MAX_BYTES}). */
+  maxBytes?: number;
+}
+
+const RAISE = "raise the maxBytes option to read larger arrays";
 
 /** Element type of a decoded array. */
 export type NpyDtype =
@@ -61,9 +79,14 @@ const DTYPES: Record<string, { dtype: NpyDtype; size: number }> = {
  *
  * @param bytes the file's bytes.
  * @param file name used in errors.
+ * @throws {SizeLimitError} when the declared shape holds more than `maxBytes`.
  * @throws {DataFormatError} naming the field that is wrong.
  */
-export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
+export function parseNpy(
+  bytes: Uint8Array,
+  file: string,
+  { maxBytes = NPY_MAX_BYTES }: NpyReadOptions = {},
+): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new DataFormatError(
       file,
@@ -139,6 +162,14 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   });
   const count = shape.reduce((a, b) => a * b, 1);
   const nBytes = count * kind.size;
+  if (nBytes > maxBytes) {
+    throw new SizeLimitError(
+      file,
+      "header shape",
+      `at most ${maxBytes} bytes of data (${RAISE})`,
+      `${nBytes} bytes for shape (${shape.join(", ")}) of ${descr}`,
+    );
+  }
   if (!Number.isSafeInteger(nBytes) || bytes.length - dataOffset !== nBytes) {
     throw new DataFormatError(
       file,
@@ -173,30 +204,45 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
 
 /**
  * Reads a `.npz` archive (path or bytes): every member `name.npy` becomes
- * `result[name]`.
+ * `result[name]`. The members' declared inflated sizes together must stay
+ * within `maxBytes`; that is checked before any member is inflated.
  *
  * @throws {MissingDataError} when the path does not exist.
+ * @throws {NotRegularFileError} for a directory, FIFO or device (nothing is read).
+ * @throws {SizeLimitError} for an archive, member or array over `maxBytes`.
  * @throws {DataFormatError} when the zip or a member is malformed.
+ * @example
+ * ```ts
+ * const { x } = readNpz("data/harth/S006.npz", { maxBytes: 2 ** 31 });
+ * ```
  */
-export function readNpz(pathOrBytes: string | Uint8Array): Record<string, NpyArray> {
+export function readNpz(
+  pathOrBytes: string | Uint8Array,
+  { maxBytes = NPY_MAX_BYTES }: NpyReadOptions = {},
+): Record<string, NpyArray> {
   const file = typeof pathOrBytes === "string" ? pathOrBytes : "<npz bytes>";
-  let bytes: Uint8Array;
-  if (typeof pathOrBytes === "string") {
-    try {
-      bytes = Deno.readFileSync(pathOrBytes);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        throw new MissingDataError(`${pathOrBytes} not found (an .npz archive was expected)`);
-      }
-      throw err;
-    }
-  } else {
-    bytes = pathOrBytes;
-  }
+  const bytes = typeof pathOrBytes === "string"
+    ? readGuarded(pathOrBytes, maxBytes, "an .npz archive")
+    : pathOrBytes;
   let members: Record<string, Uint8Array>;
+  let inflated = 0;
   try {
-    members = unzipSync(bytes);
+    members = unzipSync(bytes, {
+      filter({ name, originalSize }) {
+        inflated += originalSize;
+        if (inflated > maxBytes) {
+          throw new SizeLimitError(
+            file,
+            `member ${name}`,
+            `at most ${maxBytes} bytes inflated in all (${RAISE})`,
+            `${originalSize} bytes declared, ${inflated} so far`,
+          );
+        }
+        return true;
+      },
+    });
   } catch (err) {
+    if (err instanceof DataFormatError) throw err;
     throw new DataFormatError(
       file,
       "zip archive",
@@ -209,21 +255,28 @@ export function readNpz(pathOrBytes: string | Uint8Array): Record<string, NpyArr
     if (!name.endsWith(".npy")) {
       throw new DataFormatError(file, `member ${name}`, "only .npy members", name);
     }
-    out[name.slice(0, -4)] = parseNpy(content, `${file}:${name}`);
+    out[name.slice(0, -4)] = parseNpy(content, `${file}:${name}`, { maxBytes });
   }
   return out;
 }
 
-/** Reads one `.npy` file from a path (see {@linkcode parseNpy}). */
-export function readNpy(path: string): NpyArray {
+/** A regular file of at most `maxBytes`, or MissingDataError naming what was expected. */
+function readGuarded(path: string, maxBytes: number, what: string): Uint8Array {
   try {
-    return parseNpy(Deno.readFileSync(path), path);
+    return readRegularFileSync(path, { maxBytes, limitOption: "the maxBytes option" });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new MissingDataError(`${path} not found (an .npy file was expected)`);
+      throw new MissingDataError(`${path} not found (${what} was expected)`);
     }
     throw err;
   }
+}
+
+/** Reads one `.npy` file from a path (see {@linkcode parseNpy}); refuses what {@linkcode readNpz} refuses. */
+export function readNpy(path: string, options: NpyReadOptions = {}): NpyArray {
+  const maxBytes = options.maxBytes ?? NPY_MAX_BYTES;
+  // The header is at most a few KiB on top of the data.
+  return parseNpy(readGuarded(path, maxBytes + (1 << 20), "an .npy file"), path, { maxBytes });
 }
 
 /** Converts any array to float64; `int64` values beyond ±2⁵³ throw (they would round). */

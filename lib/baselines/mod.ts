@@ -14,3 +14,4 @@ export * from "./infots_aug.ts";
 export * from "./tnc.ts";
 export * from "./composite.ts";
 export * from "./timedrl.ts";
+export * from "./simmtm.ts";

@@ -91,7 +91,12 @@ export function writeEdf(spec: EdfSpec): Uint8Array {
     column(80, (s) => s.prefiltering) + column(8, (s) => s.samplesPerRecord) + column(32, () => "");
   const recordBytes = 2 * all.reduce((sum, s) => sum + s.samplesPerRecord, 0);
   const out = new Uint8Array(header.length + spec.nRecords * recordBytes);
-  out.set(encoder.encode(header));
+  // The header as Latin-1 bytes (one byte per character), as real files write "°" and "µ".
+  out.set(Uint8Array.from(header, (c) => {
+    const code = c.charCodeAt(0);
+    if (code > 255) throw new RangeError(`${JSON.stringify(c)} is not Latin-1`);
+    return code;
+  }));
   const view = new DataView(out.buffer);
   let pos = header.length;
   for (let r = 0; r < spec.nRecords; r++) {

@@ -286,3 +286,34 @@ Deno.test("edf: a missing file gives MissingDataError pointing at `deno task dat
     return true;
   });
 });
+
+Deno.test("edf: Latin-1 bytes in the header (°C, µV) read as MNE reads them, with a warning", () => {
+  const spec = psgSpec(3);
+  spec.signals[0].physicalDimension = "µV";
+  spec.signals[1].physicalDimension = "°C";
+  const bytes = writeEdf(spec);
+  // The writer stores the header as Latin-1: "µ" is the single byte 0xb5, "°" is 0xb0.
+  assert.ok(bytes.subarray(0, 1024).includes(0xb5) && bytes.subarray(0, 1024).includes(0xb0));
+  const file = readEdf(bytes, { file: "latin1.edf" });
+  assert.deepEqual(file.signals.map((s) => s.physicalDimension), ["µV", "°C"]);
+  assert.equal(file.header.warnings.length, 2);
+  assert.match(
+    file.header.warnings[1],
+    /latin1\.edf: header signal 1 physical dimension \(byte \d+\) is 0xb0/,
+  );
+  // The samples read as from the ASCII file.
+  spec.signals[0].physicalDimension = "uV";
+  spec.signals[1].physicalDimension = "degC";
+  const ascii = readEdf(writeEdf(spec), { file: "ascii.edf" });
+  assert.deepEqual(file.signals.map((s) => s.data), ascii.signals.map((s) => s.data));
+  assert.deepEqual(ascii.header.warnings, []);
+  // A control byte is still refused, naming the field.
+  const control = bytes.slice();
+  control[control.indexOf(0xb0)] = 0x01;
+  assert.throws(
+    () => readEdf(control, { file: "control.edf" }),
+    (e: unknown) =>
+      e instanceof DataFormatError &&
+      /control\.edf: header signal 1 physical dimension/.test(e.message),
+  );
+});

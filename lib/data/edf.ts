@@ -45,6 +45,8 @@ export interface EdfHeader {
   /** Duration of one data record (s); 0 for annotation-only files. */
   recordDuration: number;
   signals: EdfSignalHeader[];
+  /** Header bytes read leniently (Latin-1 characters outside ASCII), one note each. */
+  warnings: string[];
 }
 
 /** An ordinary (non-annotation) signal in physical units. */
@@ -90,8 +92,8 @@ export const EDF_ANNOTATIONS_LABEL = "EDF Annotations";
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
-/** Fixed-width field reader over the ASCII header. */
-function fieldReader(bytes: Uint8Array, file: string) {
+/** Fixed-width field reader over the header (ASCII, or Latin-1 with a warning). */
+function fieldReader(bytes: Uint8Array, file: string, warnings: string[]) {
   let pos = 0;
   const text = (width: number, field: string): string => {
     if (pos + width > bytes.length) {
@@ -103,15 +105,24 @@ function fieldReader(bytes: Uint8Array, file: string) {
       );
     }
     for (let i = pos; i < pos + width; i++) {
-      if (bytes[i] < 32 || bytes[i] > 126) {
+      if (bytes[i] < 32 || bytes[i] === 127) {
         throw new DataFormatError(
           file,
           `header ${field} (byte ${i})`,
-          "printable ASCII",
+          "printable text",
           `0x${bytes[i].toString(16).padStart(2, "0")}`,
         );
       }
+      // EDF headers are ASCII by the standard, but real files carry Latin-1
+      // "°" (0xb0) or "µ" (0xb5); they are read as Latin-1, as MNE reads them.
+      if (bytes[i] > 127) {
+        const byte = `0x${bytes[i].toString(16)}`;
+        warnings.push(
+          `${file}: header ${field} (byte ${i}) is ${byte}, not ASCII; read as Latin-1`,
+        );
+      }
     }
+    // Latin-1: each byte is the code point of one character.
     const value = String.fromCharCode(...bytes.subarray(pos, pos + width)).trim();
     pos += width;
     return value;
@@ -139,7 +150,8 @@ function fieldReader(bytes: Uint8Array, file: string) {
  * @throws DataFormatError naming the offending header field
  */
 export function parseEdfHeader(bytes: Uint8Array, file: string): EdfHeader {
-  const { text, number } = fieldReader(bytes, file);
+  const warnings: string[] = [];
+  const { text, number } = fieldReader(bytes, file, warnings);
   const version = text(8, "version");
   if (version !== "0") {
     throw new DataFormatError(file, "header version", '"0"', JSON.stringify(version));
@@ -281,6 +293,7 @@ export function parseEdfHeader(bytes: Uint8Array, file: string): EdfHeader {
     nRecords,
     recordDuration,
     signals,
+    warnings,
   };
 }
 

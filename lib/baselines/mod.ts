@@ -15,3 +15,4 @@ export * from "./tnc.ts";
 export * from "./composite.ts";
 export * from "./timedrl.ts";
 export * from "./simmtm.ts";
+export * from "./cost.ts";

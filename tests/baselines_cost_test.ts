@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { tf } from "../lib/tf.ts";
+import type { Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
+import { costLossParts } from "../lib/baselines/mod.ts";
+import type { CostHead } from "../lib/baselines/mod.ts";
+import { baselinesGolden, eachBackend, expectClose, tensorOf } from "./_baselines_golden.ts";
+import type { GoldenTensor } from "./_baselines_golden.ts";
+
+function headOf(h: Record<string, GoldenTensor>, name: string): CostHead {
+  const lin = (i: number) => ({
+    weight: tensorOf<Tensor2D>(h[`${name}.${i}.weight`]),
+    bias: tensorOf<Tensor1D>(h[`${name}.${i}.bias`]),
+  });
+  return { first: lin(0), second: lin(2) };
+}
+
+eachBackend("cost golden: q, k, MoCo, amplitude, phase, loss and gradients", async () => {
+  assert.equal(baselinesGolden.cost.length, 2);
+  for (const c of baselinesGolden.cost) {
+    assert.equal(c.encoderParamsRequireGradAfterInit, false);
+    const headQ = headOf(c.heads, "head_q"), headK = headOf(c.heads, "head_k");
+    const tq = tensorOf<Tensor2D>(c.trendQ_atR), tk = tensorOf<Tensor2D>(c.trendK_atR);
+    const sq = tensorOf<Tensor3D>(c.seasonQ), sk = tensorOf<Tensor3D>(c.seasonK);
+    const queue = tensorOf<Tensor2D>(c.queue);
+    const parts = costLossParts(tq, tk, sq, sk, queue, headQ, headK);
+    for (const key of ["q", "k", "ampQ", "phaseQ"] as const) {
+      await expectClose(parts[key], c.expected[key], `${c.name} ${key}`);
+    }
+    for (const key of ["lossMoCo", "lossAmp", "lossPhase", "loss"] as const) {
+      await expectClose(parts[key], c.expected[key], `${c.name} ${key}`);
+    }
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      costLossParts(a as Tensor2D, tk, b as Tensor3D, sk, queue, headQ, headK).loss;
+    const { value, grads } = tf.valueAndGrads(f)([tq, sq]);
+    await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
+    await expectClose(grads[0], c.expected.gradTrendQ, `${c.name} gradTrendQ`);
+    await expectClose(grads[1], c.expected.gradSeasonQ, `${c.name} gradSeasonQ`);
+    tf.dispose([tq, tk, sq, sk, queue, value, ...grads, headQ, headK] as unknown as tf.Tensor[]);
+    tf.dispose(Object.values(parts));
+  }
+});

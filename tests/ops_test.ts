@@ -1,7 +1,8 @@
-import { gram, linear, matMul } from "../lib/ops/mod.ts";
+import assert from "node:assert/strict";
+import { batchMatMul, gram, linear, matMul } from "../lib/ops/mod.ts";
 import { initBackend } from "../lib/backend.ts";
 import { tf } from "../lib/tf.ts";
-import type { Tensor2D } from "../lib/tf.ts";
+import type { Tensor2D, Tensor3D } from "../lib/tf.ts";
 import { assertClose } from "./_util.ts";
 
 for (const backend of ["cpu", "wasm"] as const) {
@@ -57,3 +58,15 @@ for (const backend of ["cpu", "wasm"] as const) {
     tf.dispose([a, b, w, bias, weights, gb1, gb2]);
   });
 }
+
+Deno.test("batchMatMul equals tf.matMul, looped (large entries) and batched (tiny ones)", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const [g, m, k, n] of [[3, 130, 90, 120], [40, 4, 6, 5], [1, 7, 3, 2]]) {
+    const a = tf.randomNormal([g, m, k], 0, 1, "float32", m) as Tensor3D;
+    const b = tf.randomNormal([g, k, n], 0, 1, "float32", n) as Tensor3D;
+    const got = batchMatMul(a, b);
+    assert.deepEqual(got.shape, [g, m, n]);
+    assertClose(got.dataSync(), tf.matMul(a, b).dataSync(), { rtol: 1e-5, atol: 1e-4 });
+    tf.dispose([a, b, got]);
+  }
+});

@@ -310,12 +310,73 @@ Deno.test("runLevelInterval and pairedRunLevel resample runs within folds", () =
   const b = values.map((v) => ({ ...v, value: v.value - 0.5 }));
   const cmp = pairedRunLevel(values, b.slice(1), { seed: 3 });
   assert.deepEqual([cmp.estimate, cmp.lower, cmp.upper, cmp.pairs], [0.5, 0.5, 0.5, 3]);
-  assert.equal(cmp.pValue, 1 / 1001);
+  // 3 pairs of one sign: the sign-flip test cannot go below 2 / 2³; the bootstrap can
+  assert.equal(cmp.pMethod, "permutation");
+  assert.ok(Math.abs(cmp.pValue - 0.25) < 0.04, `${cmp.pValue}`);
+  const boot = pairedRunLevel(values, b.slice(1), { seed: 3, pMethod: "bootstrap" });
+  assert.deepEqual([boot.pValue, boot.pMethod], [1 / 1001, "bootstrap"]);
   assert.deepEqual(cmp.unpaired, { a: [{ fold: "a", seed: 1 }], b: [] });
   assert.throws(() => runLevelInterval([{ fold: "a", seed: 1, value: NaN }]), NonFiniteError);
   assert.throws(() => runLevelInterval([]), ShapeError);
   assert.throws(
     () => pairedRunLevel(values, [{ fold: "c", seed: 1, value: 0 }]),
     DegenerateInputError,
+  );
+});
+
+/** Null-hypothesis run-level pairs: A and B share a run effect and differ by noise only. */
+function nullRunPairs(rng: Rng, folds: number, seeds: number) {
+  const a = [], b = [];
+  for (let f = 0; f < folds; f++) {
+    for (let seed = 1; seed <= seeds; seed++) {
+      const run = 3 * rng.normal();
+      a.push({ fold: `${f}`, seed, value: run + rng.normal() });
+      b.push({ fold: `${f}`, seed, value: run + rng.normal() });
+    }
+  }
+  return [a, b];
+}
+
+Deno.test("pairedRunLevel: the sign-flip p holds its level where the bootstrap p does not", () => {
+  const rng = makeRng(5);
+  for (const folds of [1, 4]) {
+    let permutation = 0, bootstrap = 0;
+    for (let t = 0; t < 200; t++) {
+      const [a, b] = nullRunPairs(rng, folds, 3);
+      if (pairedRunLevel(a, b, { seed: t }).pValue < 0.05) permutation++;
+      if (pairedRunLevel(a, b, { seed: t, pMethod: "bootstrap" }).pValue < 0.05) bootstrap++;
+    }
+    // 200 × 0.05 = 10 expected for a test at its level
+    assert.ok(permutation <= 16, `${folds} folds: permutation rejects ${permutation} of 200`);
+    assert.ok(bootstrap >= 24, `${folds} folds: bootstrap rejects ${bootstrap} of 200`);
+  }
+});
+
+Deno.test("pairedDifference with pMethod permutation: at its level with 3 groups per fold, and powerful", () => {
+  const rng = makeRng(8);
+  let rejected = 0;
+  for (let dataset = 0; dataset < 100; dataset++) {
+    const d = difficulties(rng, 4, 3);
+    const a = simulateRuns(rng, d, 1, 0), b = simulateRuns(rng, d, 1, 0);
+    const cmp = pairedDifference(a, b, accuracyFromConfusion, {
+      seed: dataset,
+      pMethod: "permutation",
+    });
+    assert.equal(cmp.pMethod, "permutation");
+    if (cmp.pValue < 0.05) rejected++;
+  }
+  assert.ok(rejected <= 10, `permutation rejects ${rejected} of 100 under no difference`);
+  const d = difficulties(rng, 4, 8);
+  const a = simulateRuns(rng, d, 2, 0.1), b = simulateRuns(rng, d, 2, 0);
+  const shifted = pairedDifference(a, b, balancedAccuracyFromConfusion, {
+    seed: 1,
+    pMethod: "permutation",
+  });
+  assert.ok(shifted.pValue < 0.01, `${shifted.pValue}`);
+  const same = pairedDifference(b, b, balancedAccuracyFromConfusion, { pMethod: "permutation" });
+  assert.equal(same.pValue, 1);
+  assert.throws(
+    () => pairedDifference(a, b, accuracyFromConfusion, { pMethod: "exact" as "bootstrap" }),
+    OptionError,
   );
 });

@@ -30,6 +30,7 @@ import {
 } from "./bootstrap.ts";
 import type { CountTable } from "./confusion.ts";
 import { checkRunKeys, type PairedComparison, pairRuns, type RunKey } from "./pairing.ts";
+import { checkPMethod, type PMethod, swapTestPValue } from "./permutation.ts";
 
 /** One run (variant, dataset, fold, seed) with a count table per held-out group. */
 export interface GroupedRun extends RunKey {
@@ -42,6 +43,12 @@ export type TableMetric = (table: number[][]) => number;
 
 /** Options of the helpers: those of `clusterBootstrap`, with `seed` defaulting to 0. */
 export type IntervalOptions = Omit<ResampleOptions, "seed"> & { seed?: number };
+
+/** Options of the paired comparisons. */
+export type PairedOptions = IntervalOptions & {
+  /** How the p-value is computed, see `PairedComparison.pMethod`. */
+  pMethod?: PMethod;
+};
 
 /** A mean over runs with its cluster-bootstrap interval. */
 export interface MetricInterval extends BootstrapInterval {
@@ -161,6 +168,30 @@ function scoreRun(run: PackedRun, counts: Int32Array, metric: TableMetric): numb
   return metric(table);
 }
 
+/**
+ * `metric` of run `x`'s tables with the groups marked in `swapped` taken from
+ * run `y` instead (same fold, same layout), every group counted once.
+ */
+function scoreSwapped(
+  x: PackedRun,
+  y: PackedRun,
+  swapped: Uint8Array,
+  metric: TableMetric,
+): number {
+  const { rows, cols } = x;
+  const table: number[][] = new Array(rows);
+  for (let i = 0; i < rows; i++) table[i] = new Array<number>(cols).fill(0);
+  for (let g = 0; g < x.size; g++) {
+    const data = swapped[x.offset + g] === 1 ? y.data : x.data;
+    let c = g * rows * cols;
+    for (let i = 0; i < rows; i++) {
+      const row = table[i];
+      for (let j = 0; j < cols; j++) row[j] += data[c++];
+    }
+  }
+  return metric(table);
+}
+
 function onesFor(packed: Packed): Int32Array {
   return new Int32Array(packed.groups).fill(1);
 }
@@ -181,7 +212,8 @@ function onesFor(packed: Packed): Int32Array {
  * @throws {OptionError} see `resolveOptions`.
  * @example
  * ```ts
- * const runs = [
+ * import { balancedAccuracyFromConfusion, type GroupedRun, meanMetricInterval } from "./mod.ts";
+ * const runs: GroupedRun[] = [
  *   { fold: "0", seed: 1, groups: { s1: [[8, 2], [1, 9]], s2: [[5, 5], [0, 10]] } },
  *   { fold: "1", seed: 1, groups: { s3: [[9, 1], [2, 8]], s4: [[7, 3], [3, 7]] } },
  * ];
@@ -219,42 +251,88 @@ export function meanMetricInterval(
  * runs are paired by (fold, seed); the statistic is the mean over pairs of
  * `metric(Σ_g w_g CM^A_g) − metric(Σ_g w_g CM^B_g)` with the SAME resampled
  * group weights `w` for both members of a pair (cluster bootstrap stratified
- * by fold). Returns the estimate (`w ≡ 1`), the percentile interval, the
- * two-sided bootstrap p-value `2 min(P(d* ≤ 0), P(d* ≥ 0))` floored at
- * `1 / (B + 1)`, the number of pairs and the runs left unpaired.
+ * by fold). Returns the estimate (`w ≡ 1`), the percentile interval, a
+ * two-sided p-value, the number of pairs and the runs left unpaired.
+ *
+ * The p-value is, by default (`pMethod: "bootstrap"`),
+ * `2 min(P(d* ≤ 0), P(d* ≥ 0))` floored at `1 / (B + 1)`. It exceeds its level
+ * with few groups per fold (false-positive rate at p < 0.05 measured at
+ * ≈ 16 % with 3 groups per fold, ≈ 9 % with 5, ≈ 5 % with 12).
+ * `pMethod: "permutation"` swaps A and B within random sets of groups (each
+ * group in every pair of its fold at once) instead, which holds its level for
+ * any number of groups.
  *
  * @throws {DegenerateInputError} when no (fold, seed) is in both.
  * @throws {ShapeError} as {@linkcode meanMetricInterval}; also when a fold's
- *   groups differ between A and B.
+ *   groups differ between A and B, or (permutation) their tables' shapes do.
  * @example
  * ```ts
- * const d = pairedDifference(runsA, runsB, macroF1FromConfusion, { seed: 7 });
- * // d.estimate, d.lower, d.upper, d.pValue, d.pairs, d.unpaired
+ * import { type GroupedRun, macroF1FromConfusion, pairedDifference } from "./mod.ts";
+ * const a: GroupedRun[] = [
+ *   { fold: "0", seed: 1, groups: { s1: [[9, 1], [1, 9]], s2: [[8, 2], [0, 10]] } },
+ *   { fold: "0", seed: 2, groups: { s1: [[8, 2], [1, 9]], s2: [[9, 1], [1, 9]] } },
+ * ];
+ * const b: GroupedRun[] = [
+ *   { fold: "0", seed: 1, groups: { s1: [[7, 3], [2, 8]], s2: [[6, 4], [1, 9]] } },
+ *   { fold: "0", seed: 3, groups: { s1: [[8, 2], [3, 7]], s2: [[7, 3], [2, 8]] } },
+ * ];
+ * const d = pairedDifference(a, b, macroF1FromConfusion, { seed: 7 });
+ * // d.pairs === 1; d.unpaired: { a: [{ fold: "0", seed: 2 }], b: [{ fold: "0", seed: 3 }] }
+ * // d.estimate, d.lower, d.upper, d.pValue
  * ```
  */
 export function pairedDifference(
   a: readonly GroupedRun[],
   b: readonly GroupedRun[],
   metric: TableMetric,
-  options: IntervalOptions = {},
+  options: PairedOptions = {},
 ): PairedComparison {
   const fn = "pairedDifference";
   const resolved = resolveOptions({ ...options, seed: options.seed ?? 0 }, fn);
+  const pMethod = checkPMethod(options.pMethod, fn);
   const { pairs, unpaired } = pairRuns(a, b, fn);
   const packed = pack([
     ...pairs.map(([run]) => ({ run, label: `${fn}: a (fold "${run.fold}", seed ${run.seed})` })),
     ...pairs.map(([, run]) => ({ run, label: `${fn}: b (fold "${run.fold}", seed ${run.seed})` })),
   ]);
   const P = pairs.length;
+  const runsA = packed.runs.slice(0, P), runsB = packed.runs.slice(P);
   const difference = (counts: Int32Array): number => {
     let s = 0;
     for (let p = 0; p < P; p++) {
-      s += scoreRun(packed.runs[p], counts, metric) - scoreRun(packed.runs[P + p], counts, metric);
+      s += scoreRun(runsA[p], counts, metric) - scoreRun(runsB[p], counts, metric);
     }
     return s / P;
   };
   const estimate = difference(onesFor(packed));
   const distribution = resampleIndexed(packed.strata, difference, resolved, fn);
   const interval = percentileInterval(estimate, distribution, resolved);
-  return { ...interval, pValue: bootstrapPValue(distribution), pairs: P, unpaired };
+  let pValue: number;
+  if (pMethod === "bootstrap") pValue = bootstrapPValue(distribution);
+  else {
+    runsA.forEach((x, p) => {
+      if (x.rows !== runsB[p].rows || x.cols !== runsB[p].cols) {
+        throw new ShapeError(
+          `${fn}: fold "${pairs[p][0].fold}", seed ${pairs[p][0].seed}: expected tables of the ` +
+            `same shape in a and b for a permutation test, found ${x.rows}×${x.cols} and ` +
+            `${runsB[p].rows}×${runsB[p].cols}`,
+        );
+      }
+    });
+    pValue = swapTestPValue(
+      estimate,
+      packed.groups,
+      (swapped) => {
+        let s = 0;
+        for (let p = 0; p < P; p++) {
+          s += scoreSwapped(runsA[p], runsB[p], swapped, metric) -
+            scoreSwapped(runsB[p], runsA[p], swapped, metric);
+        }
+        return s / P;
+      },
+      resolved,
+      fn,
+    );
+  }
+  return { ...interval, pValue, pMethod, pairs: P, unpaired };
 }

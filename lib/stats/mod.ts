@@ -2,18 +2,43 @@
  * Statistics of the study's verdicts (issue #17, point 5): metrics from summed
  * confusion matrices and contingency tables, a seeded cluster bootstrap
  * stratified by fold, intervals of means over runs, paired comparisons over
- * (fold, seed) pairs, Holm's adjustment and the verdict wording. Plain
- * TypeScript in float64, no tfjs.
+ * (fold, seed) pairs with a bootstrap or a permutation p-value, Holm's
+ * adjustment and the verdict wording. Plain TypeScript in float64, no tfjs.
+ *
+ * Which to use:
+ * - a metric that decomposes over held-out groups (balanced accuracy,
+ *   macro-F1, accuracy, NMI from per-group tables): `meanMetricInterval`,
+ *   `pairedDifference` (cluster bootstrap over groups, stratified by fold);
+ * - a run-level scalar (DBI, CHI, silhouette, effective rank):
+ *   `runLevelInterval`, `pairedRunLevel` (bootstrap over runs within folds;
+ *   sign-flip p-value by default, since the bootstrap p is far too liberal
+ *   with 3 seeds);
+ * - a family of claims: `judgeFamily` (Holm, then `verdict`), `formatEffect`.
  *
  * ```ts
  * import {
- *   balancedAccuracyFromConfusion, formatEffect, judgeFamily, meanMetricInterval, pairedDifference,
- * } from "./lib/stats/mod.ts";
- * const ci = meanMetricInterval(runsA, balancedAccuracyFromConfusion, { seed: 1 });
+ *   balancedAccuracyFromConfusion,
+ *   formatEffect,
+ *   type GroupedRun,
+ *   judgeFamily,
+ *   meanMetricInterval,
+ *   pairedDifference,
+ * } from "./mod.ts";
+ * // per run (fold, seed): a confusion matrix per held-out subject
+ * const a: GroupedRun[] = [
+ *   { fold: "0", seed: 1, groups: { s1: [[9, 1], [1, 9]], s2: [[8, 2], [0, 10]] } },
+ *   { fold: "1", seed: 1, groups: { s3: [[9, 1], [2, 8]], s4: [[10, 0], [1, 9]] } },
+ * ];
+ * const b: GroupedRun[] = [
+ *   { fold: "0", seed: 1, groups: { s1: [[7, 3], [2, 8]], s2: [[6, 4], [1, 9]] } },
+ *   { fold: "1", seed: 1, groups: { s3: [[8, 2], [3, 7]], s4: [[7, 3], [2, 8]] } },
+ * ];
+ * const ci = meanMetricInterval(a, balancedAccuracyFromConfusion, { seed: 1 });
  * const [claim] = judgeFamily([
- *   { ...pairedDifference(runsA, runsB, balancedAccuracyFromConfusion, { seed: 1 }), direction: "greater" },
+ *   { ...pairedDifference(a, b, balancedAccuracyFromConfusion, { seed: 1 }), direction: "greater" },
  * ]);
- * `${claim.verdict}: ${formatEffect(claim)}`; // "supported: Δ = +0.043 [0.012, 0.071], p_Holm = 0.004"
+ * console.log(ci.estimate, ci.lower, ci.upper, `${claim.verdict}: ${formatEffect(claim)}`);
+ * // e.g. "supported: Δ = +0.043 [0.012, 0.071], p_Holm = 0.004"
  * ```
  *
  * Errors raised on bad input:
@@ -28,6 +53,7 @@
 export * from "./confusion.ts";
 export * from "./bootstrap.ts";
 export * from "./pairing.ts";
+export * from "./permutation.ts";
 export * from "./grouped.ts";
 export * from "./run_level.ts";
 export * from "./holm.ts";

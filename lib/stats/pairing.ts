@@ -6,6 +6,7 @@
  */
 import { DegenerateInputError, ShapeError } from "../errors.ts";
 import type { BootstrapInterval } from "./bootstrap.ts";
+import type { PMethod } from "./permutation.ts";
 
 /** Identifies a run within one variant and dataset. */
 export interface RunKey {
@@ -17,8 +18,13 @@ export interface RunKey {
 
 /** A paired comparison A − B: estimate, percentile interval and bootstrap p-value. */
 export interface PairedComparison extends BootstrapInterval {
-  /** Two-sided bootstrap p-value of "no difference", see `bootstrapPValue`. */
+  /** Two-sided p-value of "no difference" (see `pMethod`). */
   pValue: number;
+  /**
+   * `"bootstrap"`: `2 min(P(d* ≤ 0), P(d* ≥ 0))` over the resamples
+   * (`bootstrapPValue`); `"permutation"`: a paired swap test (`swapTestPValue`).
+   */
+  pMethod: PMethod;
   /** Number of (fold, seed) pairs the comparison rests on. */
   pairs: number;
   /** Runs of A and of B without a partner; left out of the comparison. */

@@ -63,11 +63,13 @@ function checkP(p: number, fn: string): void {
  *   opposite sign;
  * - `"not resolved by this data"` otherwise.
  *
- * With the percentile p-value of `pairedDifference` and a 95 % interval,
+ * With the bootstrap p-value (`pMethod: "bootstrap"`) and a 95 % interval,
  * unadjusted `p < 0.05` and "the interval excludes 0" agree up to the
- * interpolation between two neighbouring order statistics; the Holm
+ * interpolation between two neighbouring order statistics, and the Holm
  * adjustment only raises p, so a resolved verdict comes with an interval on
- * its side of 0.
+ * its side of 0. A permutation p-value comes from another procedure: an
+ * interval may then exclude 0 while the claim stays unresolved (few units);
+ * the verdict follows the p-value.
  *
  * @throws {NonFiniteError} a non-finite estimate or bound.
  * @throws {OptionError} `lower > upper`, a p-value outside [0, 1], alpha outside (0, 1),
@@ -176,9 +178,11 @@ export type JudgedClaim<T extends Claim> = T & {
  * @param alpha family-wise significance level. Default 0.05.
  * @example
  * ```ts
+ * import { formatEffect, judgeFamily, pairedRunLevel } from "./mod.ts";
+ * const dbi = (values: number[]) => values.map((value, i) => ({ fold: "0", seed: i + 1, value }));
  * const judged = judgeFamily([
- *   { ...pairedDifference(emargin, infonce, balancedAccuracyFromConfusion), direction: "greater" },
- *   { ...pairedRunLevel(dbiEmargin, dbiInfonce), direction: "less" },
+ *   // claim: eMargin has the lower DBI (the other claims of the family go here too)
+ *   { ...pairedRunLevel(dbi([1.1, 1.2, 1.0]), dbi([1.5, 1.4, 1.6])), direction: "less" },
  * ]);
  * judged.map((c) => `${c.verdict}: ${formatEffect(c)}`);
  * ```

@@ -1,0 +1,75 @@
+/**
+ * Paired randomisation tests: under the null hypothesis that A and B are
+ * exchangeable within each unit (a held-out group, or a (fold, seed) pair),
+ * swapping A and B in any set of units leaves the distribution of the data
+ * unchanged, so the observed statistic is compared with its values under
+ * random swaps.
+ *
+ * Unlike the percentile bootstrap p-value, whose false-positive rate exceeds
+ * its level when there are few units (measured in `tests/stats_bootstrap_test.ts`),
+ * this test holds its level for any number of units: with n units the smallest
+ * attainable p is about `2 / 2ⁿ` (0.25 with 3 seeds), which is the honest answer.
+ *
+ * @module
+ */
+import { deriveSeed, makeRng } from "../random.ts";
+import { NonFiniteError, OptionError } from "../errors.ts";
+
+/** How the p-value of a paired comparison was computed. */
+export type PMethod = "bootstrap" | "permutation";
+
+/**
+ * Two-sided Monte Carlo p-value of a paired swap test:
+ * `p = (1 + #{b : |T(s_b)| ≥ |T_obs|}) / (B + 1)` over `B` random swap
+ * patterns `s_b ∈ {0, 1}^units` (each unit swapped with probability ½,
+ * seeded), the add-one form that keeps the test valid for a finite `B`.
+ * Ties within a relative 1e-12 of `|T_obs|` count as at least as extreme.
+ *
+ * @param observed `T` with nothing swapped
+ * @param units number of exchangeable units
+ * @param statistic `T(s)`; `swapped[u] === 1` when unit `u` has A and B swapped.
+ *   The buffer is reused between calls.
+ * @throws {NonFiniteError} when the statistic is not finite.
+ */
+export function swapTestPValue(
+  observed: number,
+  units: number,
+  statistic: (swapped: Uint8Array) => number,
+  { resamples, seed }: { resamples: number; seed: number },
+  fn: string,
+): number {
+  const rng = makeRng(deriveSeed("swapTest", seed));
+  const swapped = new Uint8Array(units);
+  const threshold = Math.abs(observed) * (1 - 1e-12);
+  let extreme = 0;
+  for (let b = 0; b < resamples; b++) {
+    for (let u = 0; u < units; u++) swapped[u] = rng.next() < 0.5 ? 1 : 0;
+    const t = statistic(swapped);
+    if (!Number.isFinite(t)) {
+      throw new NonFiniteError(
+        `${fn}: statistic: expected a finite number on swap ${b}, found ${t}`,
+      );
+    }
+    if (Math.abs(t) >= threshold) extreme++;
+  }
+  return (1 + extreme) / (resamples + 1);
+}
+
+/**
+ * Checks a `pMethod` option and fills in its default.
+ *
+ * @throws {OptionError} a value other than `"bootstrap"` or `"permutation"`.
+ */
+export function checkPMethod(
+  pMethod: PMethod | undefined,
+  fn: string,
+  fallback: PMethod = "bootstrap",
+): PMethod {
+  if (pMethod === undefined) return fallback;
+  if (pMethod !== "bootstrap" && pMethod !== "permutation") {
+    throw new OptionError(
+      `${fn}: pMethod: expected "bootstrap" or "permutation", found ${pMethod}`,
+    );
+  }
+  return pMethod;
+}

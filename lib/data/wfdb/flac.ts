@@ -95,7 +95,9 @@ export function decodeWfdbFlac(
       (metadata: FlacApi.StreamMetadata | undefined) => info = metadata ?? info,
     );
     const ok = status === 0 && api.FLAC__stream_decoder_process_until_end_of_stream(decoder);
-    api.FLAC__stream_decoder_finish(decoder);
+    // finish() is false when the decoded samples fail the stream's MD5 signature.
+    const verified = api.FLAC__stream_decoder_finish(decoder);
+    if (!verified) errors.push("samples that fail the stream's MD5 signature");
     if (!ok || errors.length > 0 || info === undefined) {
       throw new DataFormatError(
         file,

@@ -217,7 +217,8 @@ function toRecordSignal(
     gain: target.gain,
     baseline: target.baseline,
     adcZero: target.adcZero,
-    initialValue: target.initialValue ?? (adc.length > 0 ? adc[0] : target.adcZero),
+    // The layout header's initial value describes no data; the record's first sample does.
+    initialValue: adc.length > 0 ? adc[0] : target.adcZero,
     checksum: wfdbChecksum(adc),
     format: target.format,
     samplesPerFrame: target.samplesPerFrame,

@@ -5,7 +5,6 @@ import {
   NOT_COMPUTED,
   studyCoverage,
   studyGrid,
-  variantsFor,
 } from "../lib/experiments/mod.ts";
 import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
 
@@ -28,6 +27,7 @@ function studyOf(dataDir: string, computed: number): Study {
     // studyCoverage reads only the configs
     records: runs.slice(0, computed).map((config) => ({ config }) as unknown as ResultRecord),
     failures: runs.slice(computed).map((config) => ({ config, error: NOT_COMPUTED })),
+    rejected: [],
     summary: [],
   };
 }
@@ -43,7 +43,7 @@ Deno.test("studyCoverage: present, absent and partial datasets; runs with result
     const hapt = rows.find((r) => r.dataset === "hapt")!;
     assert.deepEqual(
       [hapt.present, hapt.computed, hapt.planned, hapt.seeds, hapt.folds],
-      [true, 7, variantsFor("hapt").length * 3, [1], [0]],
+      [true, 7, studyGrid(["hapt"], "paper", dir).length, [1, 2, 3], [0]],
     );
     const sleep = rows.find((r) => r.dataset === "sleep-edf")!;
     assert.equal(sleep.present, false);
@@ -62,12 +62,12 @@ Deno.test("coverageNotice says plainly what is absent and what was not computed"
     const partial = displayed(coverageNotice(studyOf(dir, 7)));
     assert.match(partial, /Sleep-EDF \(sleep EEG\), the paper&#39;s sleep EEG dataset, is absent/);
     assert.match(partial, /deno task data --only sleep-edf --trust-on-first-use/);
-    const planned = variantsFor("hapt").length * 3;
+    const planned = studyGrid(["hapt"], "paper", dir).length;
     assert.match(
       partial,
       new RegExp(`HAPT \\(activity\\): 7 of the profile&#39;s ${planned} runs`),
     );
-    assert.match(partial, /\(seeds: 1; folds: 0\)/);
+    assert.match(partial, /\(seeds: 1, 2, 3; folds: 0\)/);
     const full = displayed(coverageNotice(studyOf(dir, planned)));
     assert.doesNotMatch(full, /runs have results \(/);
     assert.match(full, new RegExp(`${planned} of ${planned}`));

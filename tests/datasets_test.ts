@@ -41,11 +41,12 @@ function checkDataset(d: Dataset, expected: { T: number; F: number; classes: num
 
 const withCache = <T>(fn: (cache: string) => Promise<T>) => withTempDir("emargin-cache-", fn);
 
-Deno.test("splitSubjects: deterministic, disjoint, fold 0 evaluates the last 30 %", () => {
+Deno.test("splitSubjects: 4 disjoint folds by subject, fold 0 evaluates the last block", () => {
   const users = Array.from({ length: 30 }, (_, i) => `user${String(i + 1).padStart(2, "0")}`);
   const split = splitSubjects(users, 0);
-  assert.deepEqual(split.eval, users.slice(21));
-  assert.deepEqual(split.train, users.slice(0, 21));
+  assert.deepEqual(split.eval, users.slice(22));
+  assert.deepEqual(split.train, users.slice(0, 22));
+  assert.deepEqual(splitSubjects(users, 3).eval, users.slice(0, 7));
   assert.deepEqual(splitSubjects([...users].reverse(), 0), split);
   const seen = new Set<string>();
   for (let fold = 0; fold < 4; fold++) {
@@ -54,7 +55,10 @@ Deno.test("splitSubjects: deterministic, disjoint, fold 0 evaluates the last 30 
     assert.ok(s.eval.every((u) => !s.train.includes(u)));
     s.eval.forEach((u) => seen.add(u));
   }
-  assert.equal(seen.size, 30, "the folds together evaluate every subject");
+  assert.equal(seen.size, 30, "the folds together evaluate every subject once");
+  const sizes = [0, 1, 2, 3].map((f) => splitSubjects(users, f).eval.length);
+  assert.deepEqual(sizes, [8, 8, 7, 7]);
+  assert.deepEqual(splitSubjects(["a", "b", "c"], 2).eval, ["a"], "3 subjects: 3 folds");
   assert.throws(() => splitSubjects(users, 4), OptionError);
   assert.deepEqual(splitSubjects(["u2", "u10", "u1"]).train, ["u1", "u2"]);
 });
@@ -96,8 +100,8 @@ Deno.test("loadDataset('hapt', quick): 156 features, T 119, users never in both 
     const d = await loadDataset("hapt", options);
     checkDataset(d, { T: 119, F: 156, classes: 12 });
     assert.deepEqual(d.meta.subjects, {
-      train: ["user01", "user04", "user07", "user10", "user13", "user16", "user19"],
-      eval: ["user22", "user25", "user28"],
+      train: ["user01", "user04", "user07", "user10", "user13", "user16", "user19", "user22"],
+      eval: ["user23", "user26", "user29"],
     });
     assert.ok(d.meta.classCounts.train.every((c) => c > 0), "all 12 activities in training");
     assert.equal(d.meta.extra?.cacheHit, false);

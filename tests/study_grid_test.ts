@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  compare,
+  isControl,
   listCachedResults,
   mergeResultDirs,
   parseShard,
@@ -9,14 +9,14 @@ import {
   shardOf,
   stat,
   studyGrid,
-  summarise,
   variantsFor,
   writeCachedResult,
 } from "../lib/experiments/mod.ts";
-import type { ResultRecord, RunConfig } from "../lib/experiments/mod.ts";
+import type { RunConfig } from "../lib/experiments/mod.ts";
 import { OptionError } from "../lib/errors.ts";
 import { heatmap } from "../lib/report/heatmap.ts";
 import { unzlibSync } from "fflate";
+import { fakeRecord } from "./_records.ts";
 
 Deno.test("stat: mean and sample std of finite values; none → null", () => {
   assert.deepEqual(stat([1, 2, 3, null, NaN]), { mean: 2, std: 1, n: 3 });
@@ -24,19 +24,25 @@ Deno.test("stat: mean and sample std of finite values; none → null", () => {
   assert.deepEqual(stat([5]), { mean: 5, std: 0, n: 1 });
 });
 
-Deno.test("studyGrid: paper profile has 3 seeds, DREAMS 4 folds, the m=5 ECG setting only on ECG", () => {
+Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls first, ablations on fold 0", () => {
   const runs = studyGrid(["hapt", "mitdb", "dreams"], "paper", "/data");
   const count = (d: string) => runs.filter((r) => r.dataset === d).length;
-  assert.equal(count("hapt"), variantsFor("hapt").length * 3);
-  assert.equal(count("mitdb"), variantsFor("mitdb").length * 3);
-  assert.equal(count("dreams"), variantsFor("dreams").length * 3 * 4);
+  const ablations = 2;
+  for (const d of ["hapt", "mitdb", "dreams"] as const) {
+    assert.equal(count(d), (variantsFor(d).length - ablations) * 3 * 4 + ablations * 3);
+  }
   assert.ok(variantsFor("mitdb").includes("emargin-reference-m5"));
   assert.ok(!variantsFor("hapt").includes("emargin-reference-m5"));
-  // fold-major, then seed-major: the first block is seed 1 of fold 0 on every dataset
-  const firstBlock = runs.slice(0, runs.findIndex((r) => r.seed !== 1));
+  assert.ok(runs.filter((r) => r.variant.endsWith("-d5")).every((r) => r.fold === 0));
+  // the controls (no training) come first, then fold-major and seed-major
+  const nControls = runs.filter((r) => isControl(r.variant)).length;
+  assert.equal(nControls, 3 * 3 * 3 * 4);
+  assert.ok(runs.slice(0, nControls).every((r) => isControl(r.variant)));
+  const trained = runs.slice(nControls);
+  const firstBlock = trained.slice(0, trained.findIndex((r) => r.seed !== 1));
   assert.deepEqual(new Set(firstBlock.map((r) => r.dataset)), new Set(["hapt", "mitdb", "dreams"]));
   assert.ok(firstBlock.every((r) => r.fold === 0));
-  const order = runs.map((r) => r.fold * 10 + r.seed);
+  const order = trained.map((r) => r.fold * 10 + r.seed);
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
   const quick = studyGrid(["dreams"], "quick", "/data");
   assert.ok(quick.every((r) => r.seed === 1 && r.fold === 0));
@@ -69,122 +75,18 @@ Deno.test("resultKey depends on config and fingerprint, not on the data director
   assert.match(k1, /^[0-9a-f]{64}$/);
 });
 
-function fakeRecord(
-  variant: ResultRecord["config"]["variant"],
-  seed: number,
-  dbi: number,
-  acc: number,
-): ResultRecord {
-  return {
-    key: `${variant}-${seed}`,
-    libVersion: "test",
-    config: { ...config, variant, seed },
-    settings: {
-      lossLabel: "",
-      loss: null,
-      encoder: "x",
-      steps: 1,
-      batchSize: 8,
-      lr: 1e-3,
-      weightDecay: 0.01,
-    },
-    data: {
-      fingerprint: "fp",
-      T: 1,
-      F: 1,
-      classNames: ["a"],
-      nTrainSequences: 1,
-      nEvalSequences: 1,
-      subjects: { train: [], eval: [] },
-    },
-    backend: { name: "cpu", adapter: null, isFallbackAdapter: false },
-    training: {
-      losses: [1, null],
-      nonFinite: 1,
-      firstNonFiniteStep: 1,
-      diverged: false,
-      divergedStep: null,
-      itPerSec: 1,
-      simVectorMean: null,
-    },
-    embeddingsFinite: true,
-    clustering: {
-      status: "ok",
-      daviesBouldin: dbi,
-      calinskiHarabasz: 1,
-      silhouette: 0,
-      nmi: 0,
-      ari: 0,
-      effectiveRank: 1,
-      nDistinctPoints: 2,
-      nNonEmptyClusters: 2,
-      reason: null,
-      k: 2,
-      perClassCounts: [1],
-    },
-    probe: {
-      accuracy: acc,
-      f1Weighted: acc,
-      f1Macro: acc,
-      precisionMacro: acc,
-      recallMacro: acc,
-      support: [1],
-      confusionMatrix: [[1]],
-    },
-    probeError: null,
-    projection: null,
-    timings: { loadSeconds: 0, trainSeconds: 0, evalSeconds: 0, totalSeconds: 0 },
-    createdAt: "",
-  };
-}
-
-Deno.test("summarise and compare: a win needs a gap above both standard deviations", () => {
-  const recs = [
-    fakeRecord("infonce", 1, 1.0, 0.8),
-    fakeRecord("infonce", 2, 1.1, 0.82),
-    fakeRecord("emargin-reference", 1, 0.5, 0.6),
-    fakeRecord("emargin-reference", 2, 0.52, 0.79),
-  ];
-  const rows = summarise(recs);
-  assert.equal(rows.length, 2);
-  assert.equal(rows.find((r) => r.variant === "infonce")?.runsWithNonFinite, 2);
-  assert.equal(
-    compare(rows, "synthetic", "daviesBouldin", "emargin-reference", "infonce").winner,
-    "a",
-  );
-  assert.equal(
-    compare(rows, "synthetic", "accuracy", "emargin-reference", "infonce").winner,
-    "tie",
-  );
-  assert.equal(compare(rows, "synthetic", "accuracy", "ts2vec", "infonce").winner, "n/a");
-  // single runs: a difference below 2 % of the larger value is a tie
-  const single = summarise([
-    fakeRecord("infonce", 1, 1, 0.616),
-    fakeRecord("emargin-reference", 1, 0.5, 0.615),
-  ]);
-  assert.equal(
-    compare(single, "synthetic", "accuracy", "emargin-reference", "infonce").winner,
-    "tie",
-  );
-  assert.equal(
-    compare(single, "synthetic", "daviesBouldin", "emargin-reference", "infonce").winner,
-    "a",
-  );
-  assert.equal(
-    compare(single, "synthetic", "daviesBouldin", "emargin-reference", "infonce").runs,
-    1,
-  );
-});
-
 Deno.test("result cache: records round-trip and shard folders merge", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const a = join(dir, "a"), b = join(dir, "b");
-    await writeCachedResult(fakeRecord("infonce", 1, 1, 1), a);
-    await writeCachedResult(fakeRecord("infonce", 2, 1, 1), b);
+    await writeCachedResult(fakeRecord({ variant: "infonce", seed: 1 }), a);
+    await writeCachedResult(fakeRecord({ variant: "infonce", seed: 2 }), b);
     assert.equal(await mergeResultDirs([a], b), 1);
     assert.equal(await mergeResultDirs([a], b), 0);
-    assert.deepEqual((await listCachedResults(b)).map((r) => r.key), ["infonce-1", "infonce-2"]);
+    assert.deepEqual((await listCachedResults(b)).map((r) => r.key), [
+      "synthetic-infonce-0-1",
+      "synthetic-infonce-0-2",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,49 +1,170 @@
 import assert from "node:assert/strict";
-import { findings, probeBaselines } from "../lib/experiments/mod.ts";
-import type { ResultRecord, Study, SummaryRow, Variant } from "../lib/experiments/mod.ts";
+import { join } from "node:path";
+import {
+  adjacentSimilarity,
+  boundaryMask,
+  CLAIMS,
+  compareClaim,
+  judgeClaims,
+  readCachedResultChecked,
+  summarise,
+  variantEvidence,
+  writeCachedResult,
+} from "../lib/experiments/mod.ts";
+import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
+import { claimsTable, clearBest, d6Rows, frontPage, symbolHtml } from "../lib/views/mod.ts";
+import { fakeRecord } from "./_records.ts";
 
-// Evaluation support [10, 30, 60]: always predicting class "c" scores 0.6.
-const SUPPORT = [10, 30, 60];
+const SEEDS = [1, 2, 3];
+const FOLDS = [0, 1];
 
-function studyWith(accuracies: Record<string, [number, number | null]>): Study {
-  const records = Object.keys(accuracies).map((variant) =>
-    ({
-      config: { dataset: "mitdb", variant, seed: 1, fold: 0 },
-      data: { classNames: ["a", "b", "c"] },
-      probe: { support: SUPPORT },
-    }) as unknown as ResultRecord
+/** infonce recalls `good` of 10 frames per group, emargin-reference `bad`, over folds × seeds. */
+function records(good: number, bad: number, excludedEmargin = false): ResultRecord[] {
+  return FOLDS.flatMap((fold) =>
+    SEEDS.flatMap((seed) => [
+      fakeRecord({
+        variant: "infonce",
+        fold,
+        seed,
+        dbi: 1,
+        correct: [good, good + 1, good, good - 1],
+      }),
+      fakeRecord({
+        variant: "emargin-reference",
+        fold,
+        seed,
+        dbi: 0.5 + 0.01 * seed,
+        correct: [bad, bad + 1, bad, bad - 1],
+        nonFinite: excludedEmargin ? 3 : 0,
+      }),
+      fakeRecord({
+        variant: "raw-features",
+        fold,
+        seed,
+        dbi: 2,
+        correct: [good, good, good, good],
+      }),
+    ])
   );
-  const summary = Object.entries(accuracies).map(([variant, [mean, std]]) =>
-    ({
-      dataset: "mitdb",
-      variant: variant as Variant,
-      metrics: { accuracy: { mean, std, n: 3 } },
-    }) as unknown as SummaryRow
-  );
-  return { profile: "paper", dataDir: "", datasets: ["mitdb"], records, failures: [], summary };
 }
 
-Deno.test("probeBaselines: majority-class accuracy from the support; clearly-above variants only", () => {
-  const [b] = probeBaselines(studyWith({
-    infonce: [0.7, 0.02], // above by 0.1 > std and 2 %
-    "emargin-reference": [0.605, 0.001], // above by 0.005 < 2 % of the mean: not clearly
-    ts2vec: [0.65, 0.08], // above by 0.05 < std: not clearly
-  }));
-  assert.equal(b.majorityClass, "c");
-  assert.equal(b.majorityAccuracy, 0.6);
-  assert.deepEqual(b.above.map((v) => v.variant), ["infonce"]);
-  assert.deepEqual(b.variants.map((v) => v.variant), ["infonce", "ts2vec", "emargin-reference"]);
+function study(recs: ResultRecord[]): Study {
+  return {
+    profile: "paper",
+    dataDir: null,
+    datasets: ["synthetic"],
+    records: recs,
+    failures: [],
+    rejected: [],
+    summary: summarise(recs),
+  };
+}
+
+Deno.test("judgeClaims: a clear probe loss is supported, a null difference is not resolved", () => {
+  const judged = judgeClaims(records(8, 5), ["synthetic"]);
+  const probe = judged.find((c) => c.id === "probe")!;
+  assert.equal(probe.effect?.verdict, "supported");
+  assert.ok(probe.effect!.estimate < 0 && probe.effect!.upper < 0);
+  assert.equal(probe.effect!.pairs, 6);
+  const dbi = judged.find((c) => c.id === "dbi")!;
+  assert.equal(dbi.effect?.verdict, "supported");
+  // the same probe: no difference, so not resolved
+  const same = judgeClaims(records(7, 7), ["synthetic"]).find((c) => c.id === "probe")!;
+  assert.equal(same.effect?.verdict, "not resolved by this data");
+  // an opposite effect is contradicted
+  const opposite = judgeClaims(records(5, 8), ["synthetic"]).find((c) => c.id === "probe")!;
+  assert.equal(opposite.effect?.verdict, "contradicted");
+  // claims about variants without runs say why
+  const vrns = judged.find((c) => c.id === "vrns")!;
+  assert.equal(vrns.effect, null);
+  assert.match(vrns.reason!, /no runs of infonce\+vrns/);
+  assert.equal(judged.length, CLAIMS.length);
 });
 
-Deno.test("findings: says 'no' when no probe beats always predicting the majority class", () => {
-  const at = (s: Study) => findings(s).find((f) => f.question.includes("majority class"))!;
-  const none = at(studyWith({ infonce: [0.61, 0.01], "emargin-reference": [0.6, 0] }));
-  assert.equal(none.answer, "no");
-  assert.match(
-    none.evidence,
-    /majority class c 0\.600; best probe infonce 0\.610, within the margin/,
-  );
-  const some = at(studyWith({ infonce: [0.8, 0.01] }));
-  assert.equal(some.answer, "yes");
-  assert.match(some.evidence, /above it: infonce 0\.800/);
+Deno.test("runs non-finite on most steps are left out of verdicts and marked", () => {
+  const recs = records(8, 5, true);
+  const cmp = compareClaim(recs, "synthetic", CLAIMS.find((c) => c.id === "probe")!);
+  assert.equal(typeof cmp, "string");
+  assert.match(cmp as string, /every run of emargin-reference is excluded/);
+  const ev = variantEvidence(recs, ["synthetic"]).find((e) => e.variant === "emargin-reference")!;
+  assert.equal(ev.excludedRuns, 6);
+  assert.equal(ev.nonFiniteRuns, 6);
+  assert.match(symbolHtml(claimsTable(study(recs))), /every run of emargin-reference is excluded/);
+});
+
+Deno.test("variantEvidence: means with bootstrap intervals; clearBest only when intervals clear", () => {
+  const ev = variantEvidence(records(9, 5), ["synthetic"]);
+  const infonce = ev.find((e) => e.variant === "infonce")!;
+  const ba = infonce.intervals.balancedAccuracy!;
+  assert.ok(Math.abs(ba.estimate - 0.9) < 1e-12);
+  assert.ok(ba.lower <= ba.estimate && ba.estimate <= ba.upper);
+  assert.equal(ba.runs, 6);
+  assert.equal(clearBest(ev, "daviesBouldin")?.variant, "emargin-reference");
+  // raw features recall 0.9 everywhere like infonce: no clear best probe
+  assert.equal(clearBest(ev, "balancedAccuracy"), null);
+});
+
+Deno.test("d6Rows: a failed clustering counts as DBI 0 for the reference and ranks first", () => {
+  const recs = records(8, 5);
+  for (const r of recs.filter((r) => r.config.variant === "emargin-reference")) {
+    r.clustering = { ...r.clustering, status: "single_cluster", daviesBouldin: null };
+  }
+  const rows = d6Rows(recs, "synthetic");
+  const em = rows.find((r) => r.variant === "emargin-reference")!;
+  assert.equal(em.referenceDbi, 0);
+  assert.equal(em.referenceRank, 1);
+  assert.equal(em.rank, null);
+  assert.equal(rows.find((r) => r.variant === "infonce")!.rank, 1);
+});
+
+Deno.test("frontPage: generated summary with headline verdicts and the main results table", () => {
+  const page = symbolHtml(frontPage(study(records(8, 5))));
+  assert.match(page, /<h2>Summary<\/h2>/);
+  assert.match(page, /synthetic dataset/);
+  assert.match(page, /supported on synthetic/);
+  assert.match(page, /Main results/);
+  assert.match(page, /raw-features/);
+});
+
+Deno.test("boundaryMask and adjacentSimilarity stay within sequences", () => {
+  const y = Int32Array.from([0, 0, 0, 1, 1, 1, /* next sequence */ 1, 1, 0, 0, -1, 0]);
+  assert.deepEqual([...boundaryMask(y, 6, 1)], [0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]);
+  assert.deepEqual([...boundaryMask(y, 6, 2)], [0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0]);
+  // D = 2: same-label neighbours identical, different-label neighbours orthogonal
+  const e = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1];
+  const emb = Float32Array.from(e);
+  const yy = Int32Array.from([0, 0, 0, 1, 1, 1]);
+  const r = adjacentSimilarity(emb, yy, 6);
+  assert.equal(r.nSame, 4);
+  assert.equal(r.nDifferent, 1);
+  assert.equal(r.sameLabel, 1);
+  assert.equal(r.differentLabel, 0);
+});
+
+Deno.test("result cache: an edited or incomplete record is rejected with the reason", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rec = fakeRecord({ variant: "infonce" });
+    await writeCachedResult(rec, dir);
+    assert.equal((await readCachedResultChecked(rec.key, dir) as ResultRecord).key, rec.key);
+    const file = join(dir, `${rec.key}.json`);
+    const stored = JSON.parse(await Deno.readTextFile(file));
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ ...stored, probe: { ...stored.probe, accuracy: 0.999 } }),
+    );
+    const edited = await readCachedResultChecked(rec.key, dir);
+    assert.match((edited as { reason: string }).reason, /contentHash/);
+    const { probe: _p, ...partial } = stored;
+    await Deno.writeTextFile(file, JSON.stringify(partial));
+    const missing = await readCachedResultChecked(rec.key, dir);
+    assert.match((missing as { reason: string }).reason, /field "probe": missing/);
+    await Deno.writeTextFile(file, "{ not json");
+    assert.match(
+      (await readCachedResultChecked(rec.key, dir) as { reason: string }).reason,
+      /JSON/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -70,8 +70,8 @@ export interface LoadDatasetOptions {
 /** A registry entry. */
 export type DatasetLoader = (options: LoadDatasetOptions) => Promise<Dataset>;
 
-/** Fraction of subjects evaluated in each fold. */
-export const EVAL_FRACTION = 0.3;
+/** Cross-validation folds by subject (fewer when there are fewer subjects). */
+export const SUBJECT_FOLDS = 4;
 
 /** Subjects of the two splits and the rule that produced them. */
 export interface SubjectSplit {
@@ -87,10 +87,11 @@ export function sortIds(ids: Iterable<string>): string[] {
 }
 
 /**
- * Deterministic split by subject. With the `n` subjects sorted and
- * `e = max(1, round(0.3·n))`, fold `f` evaluates the `e` consecutive subjects
- * ending at position `n − f·e` (wrapping around), and trains on the rest.
- * Fold 0 evaluates the last 30 % (HAPT: users 22–30). Folds `0 … ⌈n/e⌉ − 1`.
+ * Deterministic k-fold split by subject, `k = min(4, n)`. The `n` subjects are
+ * sorted and cut into `k` consecutive blocks counted from the end, the first
+ * `n mod k` blocks one subject larger; fold `f` evaluates block `f` and trains
+ * on the rest. The folds are disjoint and together evaluate every subject
+ * once (HAPT, 30 users: fold 0 evaluates users 23–30, fold 3 users 1–7).
  *
  * @throws {OptionError} for fewer than 2 subjects or a fold out of range.
  */
@@ -98,23 +99,24 @@ export function splitSubjects(subjects: readonly string[], fold = 0): SubjectSpl
   const sorted = sortIds(subjects);
   const n = sorted.length;
   if (n < 2) throw new OptionError(`splitSubjects: need at least 2 subjects, got ${n}`);
-  const nEval = Math.min(n - 1, Math.max(1, Math.round(EVAL_FRACTION * n)));
-  const nFolds = Math.ceil(n / nEval);
+  const nFolds = Math.min(SUBJECT_FOLDS, n);
   if (!Number.isInteger(fold) || fold < 0 || fold >= nFolds) {
     throw new OptionError(
       `fold must be an integer in [0, ${nFolds - 1}] for ${n} subjects, got ${fold}`,
     );
   }
-  const evalSet = new Set<string>();
-  for (let k = 0; k < nEval; k++) {
-    evalSet.add(sorted[(((n - nEval * (fold + 1) + k) % n) + n) % n]);
-  }
+  const size = (f: number) => Math.floor(n / nFolds) + (f < n % nFolds ? 1 : 0);
+  let end = n;
+  for (let f = 0; f < fold; f++) end -= size(f);
+  const start = end - size(fold);
+  const evalSet = new Set(sorted.slice(start, end));
   return {
     train: sorted.filter((s) => !evalSet.has(s)),
-    eval: sorted.filter((s) => evalSet.has(s)),
-    rule:
-      `by subject: ${n} subjects sorted, fold ${fold} of ${nFolds} evaluates the ${nEval} consecutive ` +
-      `subjects ending at position ${n - nEval * fold} (wrapping), the other ${n - nEval} train`,
+    eval: sorted.slice(start, end),
+    rule: `by subject: ${n} subjects sorted into ${nFolds} consecutive blocks from the end; ` +
+      `fold ${fold} evaluates positions ${start + 1}–${end} (${sorted[start]} … ${
+        sorted[end - 1]
+      }), the other ${n - (end - start)} train`,
   };
 }
 
@@ -486,6 +488,27 @@ export const ECG_FS = 250;
 
 /** MIT-BIH records from the same subject (Moody & Mark: 201 and 202). */
 const SAME_SUBJECT: Readonly<Record<string, string>> = { "201": "201+202", "202": "201+202" };
+
+/**
+ * The split unit of a sequence's recording id: the HAR user
+ * (`exp01_user01` → `user01`), the MIT-BIH subject (records 201 and 202 are
+ * one), else the recording itself (ECG records, DREAMS excerpts, Sleep-EDF
+ * nights). Folds, the probe's inner cross-validation and the bootstrap resample
+ * these units.
+ *
+ * @example
+ * ```ts
+ * import { subjectOfRecording } from "./datasets.ts";
+ * subjectOfRecording("hapt", "exp03_user02"); // "user02"
+ * ```
+ */
+export function subjectOfRecording(dataset: string, recording: string): string {
+  const user = /user\d+/.exec(recording);
+  if (user && (dataset === "hapt" || dataset === "harth")) return user[0];
+  if (dataset === "mitdb") return SAME_SUBJECT[recording] ?? recording;
+  if (dataset === "sleep-edf" && /^SC4\d\d/.test(recording)) return `SC4${recording.slice(3, 5)}`;
+  return recording;
+}
 
 function wfdbRecords(dir: string, what: string): string[] {
   const names: string[] = [];

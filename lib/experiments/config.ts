@@ -33,7 +33,7 @@ export type StudyDataset =
   | "afdb"
   | "synthetic";
 
-/** Variants compared by the study (spec §3 "Variants compared"). */
+/** Variants compared by the study (spec §3 "Variants compared"), its controls and ablations. */
 export type Variant =
   | "infonce"
   | "emargin-reference"
@@ -43,25 +43,179 @@ export type Variant =
   | "infonce+vrns"
   | "infonce+difficult"
   | "ts2vec"
-  | "ts2vec-reference";
+  | "ts2vec-reference"
+  | "raw-features"
+  | "random-encoder"
+  | "random-encoder-ts2vec"
+  | "infonce-d5"
+  | "emargin-reference-d5";
+
+/** The trained methods: variants whose encoder is pretrained with a contrastive objective. */
+export type MethodVariant = Exclude<Variant, ControlVariant | AblationVariant>;
+/** The controls every method must beat: no encoder, or an encoder at its seeded initialisation. */
+export type ControlVariant = "raw-features" | "random-encoder" | "random-encoder-ts2vec";
+/** Defect ablations (spec D5: z-score statistics over all files instead of the training split). */
+export type AblationVariant = "infonce-d5" | "emargin-reference-d5";
+
+/** The frame encoder a variant uses (`none`: the z-scored input frames are the embedding). */
+export type EncoderKind = "feature-projector" | "ts2vec" | "ts2vec-shipped" | "none";
+
+/** How a variant's encoder is trained. */
+export type TrainingObjective =
+  | { kind: "loss"; variant: LossVariant }
+  | { kind: "ts2vec"; cropping: "overlap" | "padded-full" }
+  | { kind: "none" };
+
+/** Variants trained with a per-frame contrastive loss (spec §2.2). */
+export type LossVariant =
+  | "infonce"
+  | "emargin-reference"
+  | "emargin-reference-m5"
+  | "emargin-intended"
+  | "emargin-stable"
+  | "infonce+vrns"
+  | "infonce+difficult";
+
+/** One row of the variant table: everything that differs between variants. */
+export interface VariantSpec {
+  /** What the variant is, in a few words (tables and the report). */
+  label: string;
+  /** `method` (compared), `control` (the yardsticks) or `ablation` (a defect's effect). */
+  role: "method" | "control" | "ablation";
+  encoder: EncoderKind;
+  objective: TrainingObjective;
+  /** "reference" records non-finite losses and keeps going (as the official code); "guarded" stops. */
+  mode: "reference" | "guarded";
+  /** Feature z-scoring: training-split statistics, or all files (defect D5). */
+  normalisation: "train" | "all";
+  /** Ablations run on fold 0 only. */
+  firstFoldOnly: boolean;
+}
+
+function method(
+  label: string,
+  encoder: EncoderKind,
+  objective: TrainingObjective,
+  mode: "reference" | "guarded" = "guarded",
+): VariantSpec {
+  return {
+    label,
+    role: "method",
+    encoder,
+    objective,
+    mode,
+    normalisation: "train",
+    firstFoldOnly: false,
+  };
+}
+
+const loss = (variant: LossVariant): TrainingObjective => ({ kind: "loss", variant });
+
+/** The variant table, in report order. */
+export const VARIANT_TABLE: Readonly<Record<Variant, VariantSpec>> = {
+  "infonce": method(
+    "InfoNCE over adjacent frames (LS_HATCL / HATCL)",
+    "feature-projector",
+    loss("infonce"),
+  ),
+  "emargin-reference": method(
+    "eMargin as shipped (LS_MARGIN, reference indicator)",
+    "feature-projector",
+    loss("emargin-reference"),
+    "reference",
+  ),
+  "emargin-reference-m5": method(
+    "eMargin as shipped with margin 5",
+    "feature-projector",
+    loss("emargin-reference-m5"),
+    "reference",
+  ),
+  "emargin-intended": method(
+    "eMargin with the indicator fixed (D1)",
+    "feature-projector",
+    loss("emargin-intended"),
+    "reference",
+  ),
+  "emargin-stable": method(
+    "eMargin in log space (stable margin loss)",
+    "feature-projector",
+    loss("emargin-stable"),
+  ),
+  "infonce+vrns": method("InfoNCE + VRNS (λ = 30)", "feature-projector", loss("infonce+vrns")),
+  "infonce+difficult": method(
+    "InfoNCE with difficult pairs (σ 0.1, ρ 2)",
+    "feature-projector",
+    loss("infonce+difficult"),
+  ),
+  "ts2vec": method("TS2Vec as published", "ts2vec", { kind: "ts2vec", cropping: "overlap" }),
+  "ts2vec-reference": method(
+    "TS2Vec as shipped (per-frame backbone, padded crops)",
+    "ts2vec-shipped",
+    {
+      kind: "ts2vec",
+      cropping: "padded-full",
+    },
+  ),
+  "raw-features": control("the z-scored input frames (no encoder)", "none"),
+  "random-encoder": control(
+    "FeatureProjector at its seeded initialisation (0 steps)",
+    "feature-projector",
+  ),
+  "random-encoder-ts2vec": control(
+    "TS2Vec's dilated CNN at its seeded initialisation (0 steps)",
+    "ts2vec",
+  ),
+  "infonce-d5": ablation("infonce", "infonce with z-scores over all files (D5)"),
+  "emargin-reference-d5": ablation(
+    "emargin-reference",
+    "emargin-reference with z-scores over all files (D5)",
+  ),
+};
+
+function control(label: string, encoder: EncoderKind): VariantSpec {
+  return {
+    label,
+    role: "control",
+    encoder,
+    objective: { kind: "none" },
+    mode: "guarded",
+    normalisation: "train",
+    firstFoldOnly: false,
+  };
+}
+
+function ablation(of: LossVariant, label: string): VariantSpec {
+  const mode = of === "emargin-reference" ? "reference" : "guarded";
+  return {
+    ...method(label, "feature-projector", loss(of), mode),
+    role: "ablation",
+    normalisation: "all",
+    firstFoldOnly: true,
+  };
+}
 
 /** All variants in report order. `emargin-reference-m5` runs on ECG only. */
-export const VARIANTS: readonly Variant[] = [
-  "infonce",
-  "emargin-reference",
-  "emargin-reference-m5",
-  "emargin-intended",
-  "emargin-stable",
-  "infonce+vrns",
-  "infonce+difficult",
-  "ts2vec",
-  "ts2vec-reference",
+export const VARIANTS: readonly Variant[] = Object.keys(VARIANT_TABLE) as Variant[];
+
+/** The controls, in report order. */
+export const CONTROLS: readonly ControlVariant[] = [
+  "raw-features",
+  "random-encoder",
+  "random-encoder-ts2vec",
 ];
+
+/** Whether a variant is a control (no training). */
+export function isControl(v: Variant): v is ControlVariant {
+  return VARIANT_TABLE[v].role === "control";
+}
 
 /** The TS2Vec variants (their own encoder and objective, no contrastive-loss spec). */
 export function isTs2vecVariant(v: Variant): v is "ts2vec" | "ts2vec-reference" {
-  return v === "ts2vec" || v === "ts2vec-reference";
+  return VARIANT_TABLE[v].objective.kind === "ts2vec";
 }
+
+/** Training settings shared by every variant (spec §2.4): batch of 8 sequences, AdamW. */
+export const TRAINING = { batchSize: 8, lr: 1e-3, weightDecay: 0.01 } as const;
 
 /** Hyper-parameters of one dataset (spec §5). */
 export interface DatasetHyper {
@@ -157,10 +311,15 @@ export function variantsFor(dataset: StudyDataset): Variant[] {
   return VARIANTS.filter((v) => v !== "emargin-reference-m5" || HYPER[dataset].margin > 5);
 }
 
+/** The folds a variant runs on under a profile (ablations: the first fold only). */
+export function foldsFor(variant: Variant, profile: StudyProfile): number[] {
+  const folds = PROFILES[profile].folds;
+  return VARIANT_TABLE[variant].firstFoldOnly ? folds.slice(0, 1) : [...folds];
+}
+
 /** Whether the variant records non-finite losses and continues (reference behaviour). */
 export function isReferenceMode(variant: Variant): boolean {
-  return variant === "emargin-reference" || variant === "emargin-reference-m5" ||
-    variant === "emargin-intended";
+  return VARIANT_TABLE[variant].mode === "reference";
 }
 
 /**
@@ -169,7 +328,7 @@ export function isReferenceMode(variant: Variant): boolean {
  */
 export function lossSpecFor(
   dataset: StudyDataset,
-  variant: Exclude<Variant, "ts2vec" | "ts2vec-reference">,
+  variant: LossVariant,
   nTrainFrames: number,
 ): LossSpec {
   const h = HYPER[dataset];

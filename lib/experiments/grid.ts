@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { OptionError } from "../errors.ts";
-import { PROFILES, variantsFor } from "./config.ts";
+import { foldsFor, isControl, PROFILES, variantsFor } from "./config.ts";
 import type { StudyDataset, StudyProfile } from "./config.ts";
 import type { RunConfig } from "./record.ts";
 
@@ -32,13 +32,11 @@ export function availableDatasets(dataDir: string | null): StudyDataset[] {
   return out;
 }
 
-/** Datasets with cross-validation folds. */
-const FOLDED: ReadonlySet<StudyDataset> = new Set(["dreams"]);
-
 /**
- * Every run of a profile over the given datasets, ordered fold-major then
- * seed-major: seed 1 of fold 0 on every dataset and variant comes first, so
- * any prefix of the grid (an interrupted build) is a balanced sub-study.
+ * Every run of a profile over the given datasets: the controls first (they
+ * train nothing), then fold-major and seed-major — seed 1 of fold 0 on every
+ * dataset and variant comes first, so any prefix of the grid (an interrupted
+ * build) is a balanced sub-study.
  */
 export function studyGrid(
   datasets: StudyDataset[],
@@ -50,7 +48,7 @@ export function studyGrid(
   for (const dataset of datasets) {
     for (const variant of variantsFor(dataset)) {
       for (const seed of p.seeds) {
-        for (const fold of FOLDED.has(dataset) ? p.folds : [0]) {
+        for (const fold of foldsFor(variant, profile)) {
           runs.push({
             dataset,
             variant,
@@ -63,7 +61,8 @@ export function studyGrid(
       }
     }
   }
-  return runs.sort((a, b) => a.fold - b.fold || a.seed - b.seed);
+  const cheap = (c: RunConfig) => (isControl(c.variant) ? 0 : 1);
+  return runs.sort((a, b) => cheap(a) - cheap(b) || a.fold - b.fold || a.seed - b.seed);
 }
 
 /** Parses `"i/n"` (1-based shard i of n). */

@@ -1,6 +1,7 @@
 /**
- * One run of the study: load data, pretrain a variant, evaluate the frozen
- * embeddings by clustering and linear probing, return a {@linkcode ResultRecord}.
+ * One run of the study: build the variant's encoder and objective, train it
+ * (or load its cached weights), evaluate the frozen embeddings, return a
+ * {@linkcode ResultRecord}.
  *
  * @module
  */
@@ -14,23 +15,26 @@ import type { Encoder } from "../encoders/mod.ts";
 import { lossSpecLabel, makeContrastiveLoss, simVector } from "../losses/mod.ts";
 import type { LossSpec } from "../losses/mod.ts";
 import { encode, pretrain, sequenceBatches } from "../train/mod.ts";
-import type { PretrainResult } from "../train/mod.ts";
+import type { Objective, StepProgress } from "../train/mod.ts";
 import { createTs2vecEncoder, ts2vecObjective } from "../ts2vec/mod.ts";
-import { evaluateClustering, linearProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
+import { repoRoot } from "../paths.ts";
 import {
   dataProfileOf,
-  HYPER,
-  isReferenceMode,
-  isTs2vecVariant,
   lossSpecFor,
   PROFILES,
   stepsFor,
+  TRAINING,
+  VARIANT_TABLE,
 } from "./config.ts";
-import type { StudyDataset, StudyProfile, Variant } from "./config.ts";
-import type { ClusteringResult, ProbeResult, ResultRecord, RunConfig } from "./record.ts";
+import type { StudyDataset, StudyProfile, Variant, VariantSpec } from "./config.ts";
+import { dataDirLabel } from "./record.ts";
+import type { ResultRecord, RunConfig } from "./record.ts";
 import { projectEmbeddings } from "./projection.ts";
-import { LIB_VERSION, resultKey } from "./result_cache.ts";
+import { LIB_VERSION, resultKey, trainKey } from "./result_cache.ts";
+import { allFinite, evaluateRun } from "./evaluate.ts";
+import { readCachedWeights, writeCachedWeights } from "./weights_cache.ts";
+import type { TrainingLog } from "./weights_cache.ts";
 
 /** Options of {@linkcode runExperiment}. */
 export interface RunExperimentOptions {
@@ -41,157 +45,105 @@ export interface RunExperimentOptions {
   fold?: number;
   /** Data directory; ignored for "synthetic". */
   dataDir?: string | null;
-  /** A dataset already loaded for this (dataset, profile, fold), to skip reading. */
+  /** A dataset already loaded for this (dataset, profile, fold, normalisation), to skip reading. */
   data?: Dataset;
   /** Progress per training step. */
-  onStep?: (
-    p: { step: number; steps: number; loss: number; itPerSec: number; etaSeconds: number },
-  ) => void;
+  onStep?: (p: StepProgress) => void;
   /** Backend info to record (defaults to starting the "auto" backend). */
   backend?: BackendInfo;
+  /** Weights cache folder, or `false` to neither read nor write weights (default: the cache). */
+  weightsDir?: string | false;
 }
 
-const BATCH_SIZE = 8;
-const LR = 1e-3;
-const WEIGHT_DECAY = 0.01;
-
-/** Loads the dataset of a run with the profile's settings. */
+/** Loads the dataset of a run with the profile's settings and the variant's normalisation. */
 export function loadStudyDataset(
   dataset: StudyDataset,
   profile: StudyProfile,
   fold: number,
   dataDir: string | null,
+  normalisation: "train" | "all" = "train",
 ): Promise<Dataset> {
   return loadDataset(dataset, {
     dataDir: dataDir ?? undefined,
     profile: dataProfileOf(profile),
     fold,
+    normalisation,
   });
 }
 
 /**
- * Runs one (dataset, variant, seed, fold) of the study.
+ * Runs one (dataset, variant, seed, fold) of the study: build → train →
+ * evaluate → record.
  *
  * Pretraining follows spec §2.4 (batch 8 sequences, AdamW lr 1e-3, wd 0.01,
- * constant LR). Reference-mode variants record non-finite losses and keep
- * going, as the official code does; the others stop at the first non-finite
- * loss and report `diverged`. Evaluation follows spec §2.5 with the D6-safe
- * evaluator: k-means (k = classes present, nInit 10, seed 1) on a
- * class-balanced subset of evaluation frames, DBI/CHI/silhouette against the
- * k-means labels, plus NMI/ARI against the true labels and the effective rank;
- * then a linear probe trained on the training split.
+ * constant LR); reference-mode variants record non-finite losses and keep
+ * going, as the official code does, the others stop at the first non-finite
+ * loss (`diverged`). Controls train nothing. Evaluation: the D6-safe
+ * clustering protocol, the converged logistic probe (primary), the reference
+ * probe (spec §2.5) and the adjacency measures ({@linkcode evaluateRun}).
+ *
+ * @example
+ * ```ts
+ * import { runExperiment } from "./run_experiment.ts";
+ * const record = await runExperiment({
+ *   dataset: "synthetic", variant: "infonce", seed: 1, profile: "quick", weightsDir: false,
+ * });
+ * console.log(record.probe?.balancedAccuracy, record.clustering.daviesBouldin);
+ * ```
  */
 export async function runExperiment(options: RunExperimentOptions): Promise<ResultRecord> {
   const { dataset, variant, seed, profile } = options;
   const fold = options.fold ?? 0;
+  const spec = VARIANT_TABLE[variant];
   const dataDir = dataset === "synthetic" ? null : options.dataDir ?? null;
   const backend = options.backend ?? await initBackend();
   const started = performance.now();
-
-  const data = options.data ?? await loadStudyDataset(dataset, profile, fold, dataDir);
+  const data = options.data ??
+    await loadStudyDataset(dataset, profile, fold, dataDir, spec.normalisation);
   const loadSeconds = (performance.now() - started) / 1000;
   const config: RunConfig = { dataset, variant, seed, profile, fold, dataDir };
-  const steps = stepsFor(dataset, profile);
-  const nTrainFrames = data.train.nSequences * data.T;
-  const loss: LossSpec | null = isTs2vecVariant(variant)
-    ? null
-    : lossSpecFor(dataset, variant, nTrainFrames);
-  // ts2vec-reference: the wrapper shipped with the eMargin code (spec §3 variant 5)
-  const shippedTs2vec = variant === "ts2vec-reference";
-
-  const encoder: Encoder = isTs2vecVariant(variant)
-    ? createTs2vecEncoder({
-      inFeatures: data.F,
-      seed: deriveSeed("init", seed),
-      backbone: shippedTs2vec ? "feature-projector" : "dilated-cnn",
-    })
-    : createFeatureProjector({
-      inFeatures: data.F,
-      outFeatures: 320,
-      seed: deriveSeed("init", seed),
-    });
+  const keys = {
+    train: trainKey(config, data.meta.fingerprint),
+    result: await resultKey(config, data.meta.fingerprint),
+  };
+  const loss = spec.objective.kind === "loss"
+    ? lossSpecFor(dataset, spec.objective.variant, data.train.nSequences * data.T)
+    : null;
+  const encoder = buildEncoder(spec, data.F, seed);
   try {
-    const trainStart = performance.now();
-    const batches = sequenceBatches({ ...data.train, T: data.T, F: data.F }, {
-      batchSize: BATCH_SIZE,
-      seed,
-    });
-    const result: PretrainResult = await pretrain({
-      encoder,
-      loss: loss ? makeContrastiveLoss(loss) : undefined,
-      objective: isTs2vecVariant(variant)
-        ? ts2vecObjective({
-          seed: deriveSeed("crop", seed),
-          cropping: shippedTs2vec ? "padded-full" : "overlap",
-        })
-        : undefined,
-      batches,
-      steps,
-      mode: isReferenceMode(variant) ? "reference" : "guarded",
-      lr: LR,
-      weightDecay: WEIGHT_DECAY,
+    const log = await trainOrLoad(encoder, spec, loss, data, {
+      config,
+      key: keys.train,
       onStep: options.onStep,
+      weightsDir: options.weightsDir,
     });
-    const trainSeconds = (performance.now() - trainStart) / 1000;
-
     const evalStart = performance.now();
-    const evalEmb = await encode(encoder, data.eval.x, { T: data.T });
-    const embeddingsFinite = allFinite(evalEmb);
-    const clustering = clusteringOf(
-      evalEmb,
-      data.eval.y,
-      data.classNames.length,
-      profile,
+    const emb = await embeddings(encoder, data, profile, seed);
+    const evaluation = await evaluateRun(data, emb, {
       dataset,
+      profile,
       seed,
-    );
-    let probe: ProbeResult | null = null;
-    let probeError: string | null = null;
-    if (embeddingsFinite) {
-      const probeTrain = capSequences(
-        data.train,
-        PROFILES[profile].maxProbeSequences,
-        seed,
-        data.T,
-      );
-      const trainEmb = await encode(encoder, probeTrain.x, { T: data.T });
-      if (allFinite(trainEmb)) {
-        probe = await probeOf(
-          trainEmb,
-          probeTrain.y,
-          evalEmb,
-          data.eval.y,
-          data.classNames.length,
-          profile,
-          seed,
-          data.T,
-        );
-      } else probeError = "training-split embeddings contain NaN/Inf";
-    } else probeError = "evaluation embeddings contain NaN/Inf";
+      probeTrain: emb.probeTrain,
+    });
     const firstRun = seed === PROFILES[profile].seeds[0] && fold === 0;
-    const projection = firstRun && embeddingsFinite
-      ? projectEmbeddings(evalEmb, data.eval.y, { perClass: profile === "quick" ? 60 : 150, seed })
+    const projection = firstRun && evaluation.embeddingsFinite
+      ? projectEmbeddings(emb.eval, data.eval.y, { perClass: profile === "quick" ? 60 : 150, seed })
       : null;
     const evalSeconds = (performance.now() - evalStart) / 1000;
-
-    const losses = Array.from(result.losses, (v) => (Number.isFinite(v) ? v : null));
-    const firstNonFinite = losses.findIndex((v) => v === null);
     return {
-      key: await resultKey(config, data.meta.fingerprint),
+      key: keys.result,
+      trainKey: keys.train,
       libVersion: LIB_VERSION,
-      config,
+      config: { ...config, dataDir: dataDirLabel(dataDir, repoRoot) },
       settings: {
-        lossLabel: loss
-          ? lossSpecLabel(loss)
-          : shippedTs2vec
-          ? "TS2Vec hierarchical loss on zero-padded full crops (shipped wrapper)"
-          : "TS2Vec hierarchical contrastive loss",
+        lossLabel: objectiveLabel(spec, loss),
         loss,
-        encoder: encoder.name,
-        steps,
-        batchSize: BATCH_SIZE,
-        lr: LR,
-        weightDecay: WEIGHT_DECAY,
+        encoder: log.encoder,
+        steps: log.steps,
+        normalisation: spec.normalisation,
+        batchSize: TRAINING.batchSize,
+        lr: TRAINING.lr,
+        weightDecay: TRAINING.weightDecay,
       },
       data: {
         fingerprint: data.meta.fingerprint,
@@ -203,38 +155,148 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
         subjects: data.meta.subjects,
       },
       backend,
-      training: {
-        losses,
-        nonFinite: result.nonFinite,
-        firstNonFiniteStep: firstNonFinite < 0 ? null : firstNonFinite,
-        diverged: result.diverged,
-        divergedStep: result.divergedStep,
-        itPerSec: result.itPerSec,
-        simVectorMean: loss && (loss.kind === "ls-margin" || loss.kind === "stable")
-          ? await simVectorMean(data.train, data.T, data.F, loss)
-          : null,
-      },
-      embeddingsFinite,
-      clustering,
-      probe,
-      probeError,
+      training: log.training,
+      ...evaluation,
       projection,
       timings: {
         loadSeconds,
-        trainSeconds,
+        trainSeconds: log.trainSeconds,
         evalSeconds,
         totalSeconds: (performance.now() - started) / 1000,
       },
       createdAt: new Date().toISOString(),
     };
   } finally {
-    encoder.dispose();
+    encoder?.dispose();
   }
 }
 
-function allFinite(x: Float32Array): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
-  return true;
+/** The variant's encoder at its seeded initialisation (null: the input frames are the embedding). */
+function buildEncoder(spec: VariantSpec, inFeatures: number, seed: number): Encoder | null {
+  const init = deriveSeed("init", seed);
+  switch (spec.encoder) {
+    case "none":
+      return null;
+    case "feature-projector":
+      return createFeatureProjector({ inFeatures, outFeatures: 320, seed: init });
+    case "ts2vec":
+      return createTs2vecEncoder({ inFeatures, seed: init, backbone: "dilated-cnn" });
+    case "ts2vec-shipped":
+      return createTs2vecEncoder({ inFeatures, seed: init, backbone: "feature-projector" });
+  }
+}
+
+function objectiveLabel(spec: VariantSpec, loss: LossSpec | null): string {
+  if (loss) return lossSpecLabel(loss);
+  if (spec.objective.kind === "ts2vec") {
+    return spec.objective.cropping === "padded-full"
+      ? "TS2Vec hierarchical loss on zero-padded full crops (shipped wrapper)"
+      : "TS2Vec hierarchical contrastive loss";
+  }
+  return `none (${spec.label})`;
+}
+
+function buildObjective(spec: VariantSpec, seed: number): Objective | undefined {
+  if (spec.objective.kind !== "ts2vec") return undefined;
+  return ts2vecObjective({ seed: deriveSeed("crop", seed), cropping: spec.objective.cropping });
+}
+
+interface TrainContext {
+  config: RunConfig;
+  key: string;
+  onStep?: (p: StepProgress) => void;
+  weightsDir?: string | false;
+}
+
+/** Trains the encoder, or loads its cached weights; controls train nothing. */
+async function trainOrLoad(
+  encoder: Encoder | null,
+  spec: VariantSpec,
+  loss: LossSpec | null,
+  data: Dataset,
+  ctx: TrainContext,
+): Promise<TrainingLog> {
+  const steps = spec.objective.kind === "none"
+    ? 0
+    : stepsFor(ctx.config.dataset, ctx.config.profile);
+  const empty: TrainingLog = {
+    trainKey: ctx.key,
+    encoder: encoder?.name ?? "none",
+    steps: 0,
+    training: {
+      losses: [],
+      nonFinite: 0,
+      nonFiniteFraction: 0,
+      firstNonFiniteStep: null,
+      diverged: false,
+      divergedStep: null,
+      itPerSec: 0,
+      simVectorMean: null,
+    },
+    trainSeconds: 0,
+  };
+  if (!encoder || steps === 0) return empty;
+  const dir = ctx.weightsDir === false ? undefined : ctx.weightsDir;
+  if (ctx.weightsDir !== false) {
+    const cached = await readCachedWeights(ctx.key, dir);
+    if (cached) {
+      encoder.loadStateDict(cached.state);
+      return cached.log;
+    }
+  }
+  const trainStart = performance.now();
+  const result = await pretrain({
+    encoder,
+    loss: loss ? makeContrastiveLoss(loss) : undefined,
+    objective: buildObjective(spec, ctx.config.seed),
+    batches: sequenceBatches({ ...data.train, T: data.T, F: data.F }, {
+      batchSize: TRAINING.batchSize,
+      seed: ctx.config.seed,
+    }),
+    steps,
+    mode: spec.mode,
+    lr: TRAINING.lr,
+    weightDecay: TRAINING.weightDecay,
+    onStep: ctx.onStep,
+  });
+  const losses = Array.from(result.losses, (v) => (Number.isFinite(v) ? v : null));
+  const firstNonFinite = losses.findIndex((v) => v === null);
+  const log: TrainingLog = {
+    trainKey: ctx.key,
+    encoder: encoder.name,
+    steps,
+    training: {
+      losses,
+      nonFinite: result.nonFinite,
+      nonFiniteFraction: losses.length ? result.nonFinite / losses.length : 0,
+      firstNonFiniteStep: firstNonFinite < 0 ? null : firstNonFinite,
+      diverged: result.diverged,
+      divergedStep: result.divergedStep,
+      itPerSec: result.itPerSec,
+      simVectorMean: loss && (loss.kind === "ls-margin" || loss.kind === "stable")
+        ? await simVectorMean(data.train, data.T, data.F, loss)
+        : null,
+    },
+    trainSeconds: (performance.now() - trainStart) / 1000,
+  };
+  if (ctx.weightsDir !== false) await writeCachedWeights(encoder.stateDict(), log, dir);
+  return log;
+}
+
+/** Embeddings of the evaluation split and of the probe's training split. */
+async function embeddings(
+  encoder: Encoder | null,
+  data: Dataset,
+  profile: StudyProfile,
+  seed: number,
+): Promise<
+  { train: Float32Array | null; eval: Float32Array; D: number; probeTrain: SequenceSplit }
+> {
+  const probeTrain = capSequences(data.train, PROFILES[profile].maxProbeSequences, seed, data.T);
+  if (!encoder) return { train: probeTrain.x, eval: data.eval.x, D: data.F, probeTrain };
+  const evalEmb = await encode(encoder, data.eval.x, { T: data.T });
+  const train = allFinite(evalEmb) ? await encode(encoder, probeTrain.x, { T: data.T }) : null;
+  return { train, eval: evalEmb, D: encoder.outFeatures, probeTrain };
 }
 
 /** Keeps at most `max` sequences (seeded choice), for the quick profile's probe. */
@@ -268,14 +330,12 @@ async function simVectorMean(
 ): Promise<number> {
   if (loss.kind !== "ls-margin" && loss.kind !== "stable") return NaN;
   const variant = loss.kind === "stable" ? "intended" : loss.simVariant;
-  const n = Math.floor(split.nSequences / BATCH_SIZE) * BATCH_SIZE;
+  const B = TRAINING.batchSize;
+  const n = Math.floor(split.nSequences / B) * B;
   let sum = 0, count = 0;
-  for (let s = 0; s + BATCH_SIZE <= n; s += BATCH_SIZE) {
+  for (let s = 0; s + B <= n; s += B) {
     const mean = tf.tidy(() => {
-      const x = tf.tensor2d(split.x.subarray(s * T * F, (s + BATCH_SIZE) * T * F), [
-        BATCH_SIZE * T,
-        F,
-      ]);
+      const x = tf.tensor2d(split.x.subarray(s * T * F, (s + B) * T * F), [B * T, F]);
       return simVector(x, { threshold: loss.threshold, variant, length: "double" }).mean();
     });
     sum += (await mean.data())[0];
@@ -283,82 +343,4 @@ async function simVectorMean(
     count++;
   }
   return count ? sum / count : NaN;
-}
-
-function clusteringOf(
-  emb: Float32Array,
-  labels: Int32Array,
-  nClasses: number,
-  profile: StudyProfile,
-  dataset: StudyDataset,
-  seed: number,
-): ClusteringResult {
-  const D = emb.length / labels.length;
-  const perClass = Math.min(PROFILES[profile].clusterPerClass, HYPER[dataset].clusterPerClass);
-  const rng = makeRng(deriveSeed("cluster-subset", seed));
-  const rows: number[] = [];
-  const counts: number[] = [];
-  for (let c = 0; c < nClasses; c++) {
-    const idx: number[] = [];
-    for (let i = 0; i < labels.length; i++) if (labels[i] === c) idx.push(i);
-    const take = Math.min(perClass, idx.length);
-    counts.push(take);
-    for (const j of sampleWithoutReplacement(idx.length, take, rng)) rows.push(idx[j]);
-  }
-  const present = counts.filter((c) => c > 0).length;
-  const x = new Float64Array(rows.length * D);
-  const yTrue = new Int32Array(rows.length);
-  rows.forEach((r, i) => {
-    for (let d = 0; d < D; d++) x[i * D + d] = emb[r * D + d];
-    yTrue[i] = labels[r];
-  });
-  const m = { data: x, rows: rows.length, cols: D };
-  const res = evaluateClustering(m, { k: present, seed: 1, yTrue });
-  return {
-    status: res.status,
-    daviesBouldin: res.daviesBouldin,
-    calinskiHarabasz: res.calinskiHarabasz,
-    silhouette: res.silhouette,
-    nmi: res.nmi,
-    ari: res.ari,
-    effectiveRank: res.effectiveRank,
-    nDistinctPoints: res.nDistinctPoints,
-    nNonEmptyClusters: res.nNonEmptyClusters,
-    reason: res.reason,
-    k: present,
-    perClassCounts: counts,
-  };
-}
-
-async function probeOf(
-  trainEmb: Float32Array,
-  trainY: Int32Array,
-  evalEmb: Float32Array,
-  evalY: Int32Array,
-  classes: number,
-  profile: StudyProfile,
-  seed: number,
-  T: number,
-): Promise<ProbeResult> {
-  const D = trainEmb.length / trainY.length;
-  const r = await linearProbe({
-    trainX: { data: trainEmb, rows: trainY.length, cols: D },
-    trainY,
-    evalX: { data: evalEmb, rows: evalY.length, cols: D },
-    evalY,
-    classes,
-    epochs: PROFILES[profile].probeEpochs,
-    lr: 1e-3,
-    batchSize: BATCH_SIZE * T,
-    seed,
-  });
-  return {
-    accuracy: r.accuracy,
-    f1Weighted: r.f1Weighted,
-    f1Macro: r.f1Macro,
-    precisionMacro: r.precisionMacro,
-    recallMacro: r.recallMacro,
-    support: r.support,
-    confusionMatrix: r.confusionMatrix,
-  };
 }

@@ -8,17 +8,26 @@ import { availableParallelism } from "node:os";
 import { initBackend } from "../backend.ts";
 import { EmarginError } from "../errors.ts";
 import type { ResultRecord, RunConfig } from "./record.ts";
+import { VARIANT_TABLE } from "./config.ts";
 import type { StudyDataset, StudyProfile } from "./config.ts";
 import { availableDatasets, studyGrid } from "./grid.ts";
 import { summarise } from "./summary.ts";
 import type { SummaryRow } from "./summary.ts";
 import { runExperiment } from "./run_experiment.ts";
-import { readCachedResult, resultKey, resultsDir, writeCachedResult } from "./result_cache.ts";
+import {
+  isRejected,
+  readCachedResultChecked,
+  resultKey,
+  resultsDir,
+  writeCachedResult,
+} from "./result_cache.ts";
+import type { RejectedRecord } from "./result_cache.ts";
 import { loadStudyDataset } from "./run_experiment.ts";
 
 /** Progress of the study: one event per finished run and per training step. */
 export type StudyProgress =
   | { kind: "cached"; done: number; total: number; config: RunConfig }
+  | { kind: "rejected"; done: number; total: number; config: RunConfig; reason: string }
   | {
     kind: "step";
     done: number;
@@ -58,7 +67,9 @@ export class StudyRunError extends EmarginError {}
 
 /** The fingerprint of a run's data, to find its cached record without training. */
 async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Promise<string> {
-  const id = `${config.dataset}|${config.profile}|${config.fold}|${config.dataDir}`;
+  const normalisation = VARIANT_TABLE[config.variant].normalisation;
+  const id =
+    `${config.dataset}|${config.profile}|${config.fold}|${config.dataDir}|${normalisation}`;
   let fp = fingerprints.get(id);
   if (fp === undefined) {
     const data = await loadStudyDataset(
@@ -66,6 +77,7 @@ async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Prom
       config.profile,
       config.fold,
       config.dataDir,
+      normalisation,
     );
     fp = data.meta.fingerprint;
     fingerprints.set(id, fp);
@@ -80,6 +92,7 @@ async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Prom
 export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {}): Promise<{
   records: ResultRecord[];
   failures: { config: RunConfig; error: string }[];
+  rejected: (RejectedRecord & { config: RunConfig })[];
 }> {
   const dir = options.resultsDir ?? resultsDir();
   const total = runs.length;
@@ -87,11 +100,23 @@ export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {})
   const records: (ResultRecord | null)[] = new Array(total).fill(null);
   const failures: { config: RunConfig; error: string }[] = [];
   const fingerprints = new Map<string, string>();
+  const rejected: (RejectedRecord & { config: RunConfig })[] = [];
   const todo: number[] = [];
   for (let i = 0; i < total; i++) {
-    const cached = options.refresh
+    let cached = options.refresh
       ? null
-      : await readCachedResult(await keyOf(runs[i], fingerprints), dir);
+      : await readCachedResultChecked(await keyOf(runs[i], fingerprints), dir);
+    if (isRejected(cached)) {
+      rejected.push({ ...cached, config: runs[i] });
+      options.onProgress?.({
+        kind: "rejected",
+        done,
+        total,
+        config: runs[i],
+        reason: cached.reason,
+      });
+      cached = null;
+    }
     if (cached) {
       records[i] = cached;
       options.onProgress?.({ kind: "cached", done: ++done, total, config: runs[i] });
@@ -146,7 +171,7 @@ export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {})
   } else {
     await runInPool(todo, workers, runs, done, total, options, finish);
   }
-  return { records: records.filter((r): r is ResultRecord => r !== null), failures };
+  return { records: records.filter((r): r is ResultRecord => r !== null), failures, rejected };
 }
 
 async function runInPool(
@@ -221,9 +246,7 @@ async function runInPool(
 
 /** A one-line description of a run, e.g. "hapt · emargin-stable · seed 1 · fold 0". */
 export function describeRun(c: RunConfig): string {
-  return `${c.dataset} · ${c.variant} · seed ${c.seed}${
-    c.dataset === "dreams" ? ` · fold ${c.fold}` : ""
-  }`;
+  return `${c.dataset} · ${c.variant} · seed ${c.seed} · fold ${c.fold}`;
 }
 
 /** Formats study progress as one line (for a TTY status line or a log). */
@@ -232,6 +255,8 @@ export function formatProgress(p: StudyProgress): string {
   switch (p.kind) {
     case "cached":
       return `${head}: cached`;
+    case "rejected":
+      return `${head}: cached record rejected (${p.reason}); recomputing`;
     case "step":
       return `${head}: step ${p.step}/${p.steps}, ${p.itPerSec.toFixed(2)} it/s, ETA ${
         Math.ceil(p.etaSeconds)
@@ -265,6 +290,8 @@ export interface Study {
   datasets: StudyDataset[];
   records: ResultRecord[];
   failures: { config: RunConfig; error: string }[];
+  /** Cached records that failed validation and were recomputed (or are missing with cachedOnly). */
+  rejected: (RejectedRecord & { config: RunConfig })[];
   summary: SummaryRow[];
 }
 
@@ -278,7 +305,7 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
   const found = options.datasets ?? availableDatasets(dataDir);
   const datasets: StudyDataset[] = found.length ? found : ["synthetic"];
   const runs = studyGrid(datasets, options.profile, dataDir);
-  const { records, failures } = await runStudy(runs, {
+  const { records, failures, rejected } = await runStudy(runs, {
     workers: options.workers ?? 0,
     resultsDir: options.resultsDir,
     cachedOnly: options.cachedOnly,
@@ -290,6 +317,7 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
     datasets,
     records,
     failures,
+    rejected,
     summary: summarise(records),
   };
 }

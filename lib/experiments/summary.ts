@@ -1,6 +1,7 @@
 /**
- * Aggregation of result records into the tables and verdicts the notebooks
- * show: mean ± std over seeds × folds per (dataset, variant).
+ * Aggregation of result records into the descriptive tables the notebooks
+ * show: mean ± std over seeds × folds per (dataset, variant). Verdicts and
+ * intervals come from `evidence.ts` and `claims.ts`.
  *
  * @module
  */
@@ -42,11 +43,12 @@ export const METRICS = [
   "nmi",
   "ari",
   "effectiveRank",
+  "balancedAccuracy",
+  "f1Macro",
   "accuracy",
   "f1Weighted",
-  "f1Macro",
-  "precisionMacro",
-  "recallMacro",
+  "referenceAccuracy",
+  "referenceF1Macro",
   "itPerSec",
   "finalLoss",
 ] as const;
@@ -62,13 +64,32 @@ export const HIGHER_IS_BETTER: Record<Metric, boolean> = {
   nmi: true,
   ari: true,
   effectiveRank: true,
+  balancedAccuracy: true,
+  f1Macro: true,
   accuracy: true,
   f1Weighted: true,
-  f1Macro: true,
-  precisionMacro: true,
-  recallMacro: true,
+  referenceAccuracy: true,
+  referenceF1Macro: true,
   itPerSec: true,
   finalLoss: false,
+};
+
+/** Column label of each metric (arrow: which direction is better). */
+export const METRIC_LABEL: Record<Metric, string> = {
+  daviesBouldin: "DBI ↓",
+  calinskiHarabasz: "CHI ↑",
+  silhouette: "SIL ↑",
+  nmi: "NMI ↑",
+  ari: "ARI ↑",
+  effectiveRank: "eff. rank",
+  balancedAccuracy: "bal. acc ↑",
+  f1Macro: "macro-F1 ↑",
+  accuracy: "acc ↑",
+  f1Weighted: "F1 (weighted) ↑",
+  referenceAccuracy: "acc, reference probe ↑",
+  referenceF1Macro: "macro-F1, reference probe ↑",
+  itPerSec: "it/s",
+  finalLoss: "final loss",
 };
 
 /** The value of a metric in one record (null when not available). */
@@ -81,12 +102,15 @@ export function metricOf(r: ResultRecord, m: Metric): number | null {
     case "ari":
     case "effectiveRank":
       return r.clustering[m];
+    case "balancedAccuracy":
     case "accuracy":
     case "f1Weighted":
     case "f1Macro":
-    case "precisionMacro":
-    case "recallMacro":
       return r.probe ? r.probe[m] : null;
+    case "referenceAccuracy":
+      return r.referenceProbe?.accuracy ?? null;
+    case "referenceF1Macro":
+      return r.referenceProbe?.f1Macro ?? null;
     case "itPerSec":
       return r.training.itPerSec;
     case "finalLoss": {
@@ -140,59 +164,4 @@ export function summarise(records: ResultRecord[]): SummaryRow[] {
   return rows.sort((a, b) =>
     a.dataset.localeCompare(b.dataset) || order(a.variant) - order(b.variant)
   );
-}
-
-/** The outcome of comparing one metric between two variants on one dataset. */
-export interface Comparison {
-  dataset: StudyDataset;
-  metric: Metric;
-  a: Variant;
-  b: Variant;
-  meanA: number | null;
-  meanB: number | null;
-  /** Runs behind the smaller side. */
-  runs: number;
-  /** "a" or "b" when one side is better by more than the margin; "tie" otherwise; "n/a" when a value is missing. */
-  winner: "a" | "b" | "tie" | "n/a";
-}
-
-/**
- * Smallest difference treated as an effect, relative to the larger of the two
- * means: below it two variants tie whatever the spread (with one run per side
- * there is no spread to go by).
- */
-export const MIN_RELATIVE_EFFECT = 0.02;
-
-/**
- * Compares variants `a` and `b` on a metric. A side wins only when its mean is
- * better by more than both the sum of the two standard deviations and
- * {@linkcode MIN_RELATIVE_EFFECT} of the larger mean — a deliberately
- * conservative rule for 1–12 runs.
- */
-export function compare(
-  rows: SummaryRow[],
-  dataset: StudyDataset,
-  metric: Metric,
-  a: Variant,
-  b: Variant,
-): Comparison {
-  const ra = rows.find((r) => r.dataset === dataset && r.variant === a);
-  const rb = rows.find((r) => r.dataset === dataset && r.variant === b);
-  const sa = ra?.metrics[metric], sb = rb?.metrics[metric];
-  const base = {
-    dataset,
-    metric,
-    a,
-    b,
-    meanA: sa?.mean ?? null,
-    meanB: sb?.mean ?? null,
-    runs: Math.min(sa?.n ?? 0, sb?.n ?? 0),
-  };
-  if (!sa || !sb || sa.mean === null || sb.mean === null) return { ...base, winner: "n/a" };
-  const gap = (sa.mean - sb.mean) * (HIGHER_IS_BETTER[metric] ? 1 : -1);
-  const margin = Math.max(
-    (sa.std ?? 0) + (sb.std ?? 0),
-    MIN_RELATIVE_EFFECT * Math.max(Math.abs(sa.mean), Math.abs(sb.mean)),
-  );
-  return { ...base, winner: gap > margin ? "a" : -gap > margin ? "b" : "tie" };
 }

@@ -7,12 +7,12 @@
  */
 import * as Plot from "@observablehq/plot";
 import { escapeHtml } from "../report/html.ts";
-import { plot } from "../report/plot.ts";
+import { legend, plot } from "../report/plot.ts";
 import type { ResultRecord } from "./record.ts";
 import { isNotComputed, type Study } from "./study.ts";
-import { compare, formatStat, HIGHER_IS_BETTER, MIN_RELATIVE_EFFECT } from "./summary.ts";
-import type { Comparison, Metric, SummaryRow } from "./summary.ts";
-import type { StudyDataset, Variant } from "./config.ts";
+import { formatStat, HIGHER_IS_BETTER, METRIC_LABEL } from "./summary.ts";
+import type { Metric, SummaryRow } from "./summary.ts";
+import type { StudyDataset } from "./config.ts";
 
 /** Something the Jupyter kernel can display. */
 export interface Displayable {
@@ -38,22 +38,6 @@ export function htmlTable(
     rows.map((r) => `<tr>${r.map((v) => cell(v, "td")).join("")}</tr>`).join("")
   }</tbody></table>`;
 }
-
-const METRIC_LABEL: Record<Metric, string> = {
-  daviesBouldin: "DBI ↓",
-  calinskiHarabasz: "CHI ↑",
-  silhouette: "SIL ↑",
-  nmi: "NMI ↑",
-  ari: "ARI ↑",
-  effectiveRank: "eff. rank",
-  accuracy: "Acc ↑",
-  f1Weighted: "F1 (weighted) ↑",
-  f1Macro: "F1 (macro) ↑",
-  precisionMacro: "Prec (macro) ↑",
-  recallMacro: "Rec (macro) ↑",
-  itPerSec: "it/s",
-  finalLoss: "final loss",
-};
 
 const DATASET_LABEL: Record<StudyDataset, string> = {
   hapt: "HAPT (activity)",
@@ -219,8 +203,8 @@ export function projectionMaps(study: Study, dataset: StudyDataset): Displayable
     }</figcaption>${chart.svg}</figure>`;
   });
   const names = recs[0]?.data.classNames ?? [];
-  const legend = plot({ color: { domain: names, scheme: "tableau10", legend: true }, marks: [] });
-  return html(`<div>${legend.svg}</div><div class="panels">${panels.join("")}</div>`);
+  const classes = legend({ color: { domain: names, scheme: "tableau10", label: "true class" } });
+  return html(`${classes}<div class="panels">${panels.join("")}</div>`);
 }
 
 function firstRuns(records: ResultRecord[], dataset: StudyDataset): ResultRecord[] {
@@ -229,242 +213,6 @@ function firstRuns(records: ResultRecord[], dataset: StudyDataset): ResultRecord
   return records.filter((r) =>
     r.config.dataset === dataset && r.config.seed === seed && r.config.fold === 0
   );
-}
-
-/** One verdict line: a comparison with its numbers and whether the data support it. */
-export interface Finding {
-  dataset: StudyDataset;
-  question: string;
-  answer: "yes" | "no" | "not supported by the data" | "no data";
-  evidence: string;
-}
-
-function verdict(c: Comparison, claimWinner: "a" | "b"): Finding["answer"] {
-  if (c.winner === "n/a") return "no data";
-  if (c.winner === "tie") return "not supported by the data";
-  return c.winner === claimWinner ? "yes" : "no";
-}
-
-function evidence(c: Comparison): string {
-  const f = (v: number | null) => (v === null ? "—" : v.toFixed(3));
-  const runs = c.runs === 1 ? "a single run each, so no spread is known" : `${c.runs} runs each`;
-  return `${c.a} ${f(c.meanA)} vs ${c.b} ${
-    f(c.meanB)
-  } (${runs}; a difference counts only above both standard deviations combined and ${
-    MIN_RELATIVE_EFFECT * 100
-  } % of the larger value)`;
-}
-
-/**
- * The paper's claims, tested per dataset from the summary: emargin-reference
- * beats infonce on the clustering indices (DBI, CHI, SIL) but not on the
- * probe; the corrected variants; VRNS and difficult-pair handling.
- */
-export function findings(study: Study): Finding[] {
-  const out: Finding[] = [];
-  const rows = study.summary;
-  const baselines = probeBaselines(study);
-  const ask = (
-    d: StudyDataset,
-    m: Metric,
-    a: Variant,
-    b: Variant,
-    q: string,
-    claim: "a" | "b" = "a",
-  ) => {
-    const c = compare(rows, d, m, a, b);
-    out.push({
-      dataset: d,
-      question: q,
-      answer: verdict(c, claim),
-      evidence: evidence(c),
-    });
-  };
-  for (const d of study.datasets) {
-    ask(
-      d,
-      "daviesBouldin",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference has a better (lower) DBI than infonce",
-    );
-    ask(
-      d,
-      "calinskiHarabasz",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference has a better (higher) CHI than infonce",
-    );
-    ask(
-      d,
-      "silhouette",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference has a better (higher) silhouette than infonce",
-    );
-    ask(
-      d,
-      "accuracy",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference loses linear-probe accuracy to infonce",
-      "b",
-    );
-    ask(
-      d,
-      "nmi",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference's clusters agree better with the true classes (NMI) than infonce's",
-    );
-    ask(
-      d,
-      "effectiveRank",
-      "emargin-reference",
-      "infonce",
-      "emargin-reference collapses the embedding (lower effective rank than infonce)",
-      "b",
-    );
-    ask(
-      d,
-      "accuracy",
-      "emargin-stable",
-      "emargin-reference",
-      "emargin-stable probes better than emargin-reference",
-    );
-    ask(
-      d,
-      "daviesBouldin",
-      "emargin-stable",
-      "infonce",
-      "emargin-stable keeps a clustering (DBI) gain over infonce",
-    );
-    ask(
-      d,
-      "accuracy",
-      "emargin-intended",
-      "emargin-reference",
-      "fixing only the indicator (D1) improves the probe",
-    );
-    ask(d, "accuracy", "infonce+vrns", "infonce", "VRNS improves the probe over infonce");
-    ask(
-      d,
-      "accuracy",
-      "infonce+difficult",
-      "infonce",
-      "difficult-pair handling (σ, ρ) improves the probe over infonce",
-    );
-    ask(
-      d,
-      "accuracy",
-      "ts2vec",
-      "ts2vec-reference",
-      "TS2Vec as published (dilated CNN, overlap crops) probes better than the shipped wrapper",
-    );
-    const baseline = baselines.find((b) => b.dataset === d);
-    out.push({
-      dataset: d,
-      question: "some variant's probe beats always predicting the majority class",
-      answer: !baseline || !baseline.variants.length
-        ? "no data"
-        : baseline.above.length
-        ? "yes"
-        : "no",
-      evidence: baseline
-        ? `majority class ${baseline.majorityClass} ${baseline.majorityAccuracy.toFixed(3)}; ` +
-          (baseline.above.length
-            ? `above it: ${
-              baseline.above.map((v) => `${v.variant} ${v.mean.toFixed(3)}`).join(", ")
-            }`
-            : `best probe ${baseline.variants[0]?.variant ?? "—"} ${
-              baseline.variants[0]?.mean.toFixed(3) ?? "—"
-            }, within the margin`)
-        : "no probe results",
-    });
-  }
-  return out;
-}
-
-/** A dataset's probe accuracies set against always predicting its most frequent class. */
-export interface ProbeBaseline {
-  dataset: StudyDataset;
-  /** The most frequent class in the evaluation split (first run's support). */
-  majorityClass: string;
-  /** Accuracy of always predicting the majority class, mean over the dataset's runs. */
-  majorityAccuracy: number;
-  /** Variants whose mean probe accuracy beats it by more than their std and 2 % of the mean. */
-  above: { variant: Variant; mean: number; std: number | null }[];
-  /** Every variant with a probe accuracy, best first. */
-  variants: { variant: Variant; mean: number; std: number | null }[];
-}
-
-/**
- * Majority-class accuracy per dataset, `max_c support_c / Σ_c support_c` of the
- * evaluation split, beside the variants' probe accuracies: a probe that does
- * not beat it has learned nothing linear about the classes.
- */
-export function probeBaselines(study: Study): ProbeBaseline[] {
-  const out: ProbeBaseline[] = [];
-  for (const dataset of study.datasets) {
-    const probed = study.records.filter((r) => r.config.dataset === dataset && r.probe);
-    const shares = probed.map((r) => {
-      const support = r.probe!.support;
-      const total = support.reduce((a, b) => a + b, 0);
-      return total ? Math.max(...support) / total : NaN;
-    }).filter(Number.isFinite);
-    if (!shares.length) continue;
-    const support = probed[0].probe!.support;
-    const majorityAccuracy = shares.reduce((a, b) => a + b, 0) / shares.length;
-    const variants = study.summary
-      .filter((r) => r.dataset === dataset && r.metrics.accuracy.mean !== null)
-      .map((r) => ({
-        variant: r.variant,
-        mean: r.metrics.accuracy.mean as number,
-        std: r.metrics.accuracy.std,
-      }))
-      .sort((a, b) => b.mean - a.mean);
-    out.push({
-      dataset,
-      majorityClass: probed[0].data.classNames[support.indexOf(Math.max(...support))] ?? "?",
-      majorityAccuracy,
-      above: variants.filter((v) =>
-        v.mean - majorityAccuracy > Math.max(v.std ?? 0, MIN_RELATIVE_EFFECT * v.mean)
-      ),
-      variants,
-    });
-  }
-  return out;
-}
-
-/** {@linkcode probeBaselines} as a table, one row per dataset. */
-export function probeBaselineTable(study: Study): Displayable {
-  const f = (v: { variant: Variant; mean: number; std: number | null }) =>
-    `${v.variant} ${v.mean.toFixed(3)}${v.std === null ? "" : ` ± ${v.std.toFixed(3)}`}`;
-  const rows = probeBaselines(study).map((b) => [
-    datasetLabel(b.dataset),
-    `${b.majorityClass}: ${b.majorityAccuracy.toFixed(3)}`,
-    b.variants.length ? f(b.variants[0]) : "—",
-    b.above.length ? b.above.map(f).join("; ") : "none",
-  ]);
-  return html(
-    htmlTable(
-      ["dataset", "always the majority class", "best probe", "clearly above the majority class"],
-      rows,
-      {
-        caption: "probe accuracy against always predicting the most frequent evaluation class " +
-          `(clearly above: by more than the variant's std and ${
-            MIN_RELATIVE_EFFECT * 100
-          } % of its mean)`,
-      },
-    ),
-  );
-}
-
-/** The findings as a table. */
-export function findingsTable(study: Study, dataset?: StudyDataset): Displayable {
-  const rows = findings(study).filter((f) => !dataset || f.dataset === dataset)
-    .map((f) => [datasetLabel(f.dataset), f.question, f.answer, f.evidence]);
-  return html(htmlTable(["dataset", "claim", "supported?", "evidence"], rows));
 }
 
 function formatValue(v: unknown, digits: number): string | number | null {
@@ -584,39 +332,6 @@ export function metricBars(study: Study, metric: Metric): Displayable {
       marks: [
         Plot.barX(rows, { y: "variant", x: "mean", fill: "#1f5f99" }),
         Plot.ruleY(rows, { y: "variant", x1: "lo", x2: "hi", stroke: "#c0392b" }),
-      ],
-    });
-    return `<figure class="panel"><figcaption>${
-      escapeHtml(datasetLabel(d))
-    }</figcaption>${chart.svg}</figure>`;
-  });
-  return html(`<div class="panels">${panels.join("")}</div>`);
-}
-
-/**
- * The paper's "inconsistency" as a picture: per (dataset, variant), a
- * clustering index (x) against probe accuracy (y). If clustering quality
- * implied useful embeddings, the points would rise to the right.
- */
-export function clusteringVsProbe(study: Study, clusterMetric: Metric = "silhouette"): Displayable {
-  const panels = study.datasets.map((d) => {
-    const rows = study.summary.filter((r) =>
-      r.dataset === d && r.metrics[clusterMetric].mean !== null && r.metrics.accuracy.mean !== null
-    ).map((r) => ({
-      variant: r.variant,
-      x: r.metrics[clusterMetric].mean as number,
-      y: r.metrics.accuracy.mean as number,
-    }));
-    const chart = plot({
-      width: 340,
-      height: 240,
-      marginLeft: 50,
-      marginRight: 20,
-      x: { label: METRIC_LABEL[clusterMetric], grid: true, inset: 20 },
-      y: { label: "probe accuracy", grid: true, inset: 10 },
-      marks: [
-        Plot.dot(rows, { x: "x", y: "y", fill: "#1f5f99", r: 4 }),
-        Plot.text(rows, { x: "x", y: "y", text: "variant", dy: -9, fontSize: 9 }),
       ],
     });
     return `<figure class="panel"><figcaption>${

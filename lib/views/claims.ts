@@ -1,0 +1,72 @@
+/**
+ * The verdicts table: every claim per dataset with its paired effect, 95 %
+ * interval, Holm-adjusted p-value and verdict. The rule is stated once, above
+ * the table.
+ *
+ * @module
+ */
+import {
+  type ClaimTopic,
+  datasetLabel,
+  type Displayable,
+  html,
+  htmlTable,
+  judgeClaims,
+  type JudgedClaim,
+  MAX_NON_FINITE_FRACTION,
+  RESAMPLES,
+  type Study,
+  type StudyDataset,
+} from "../experiments/mod.ts";
+import { escapeHtml } from "../report/mod.ts";
+import { formatNumber, formatSigned } from "./format.ts";
+
+/** The rule every verdict follows, in words (shown once above the verdicts). */
+export const VERDICT_RULE =
+  `Each claim is a paired comparison A − B over the (fold, seed) runs both variants have. ` +
+  `The probe metrics are resampled by held-out subject/record/excerpt within each fold ` +
+  `(cluster bootstrap, ${RESAMPLES} resamples), the clustering indices and similarities by run. ` +
+  `The family of all claims on all datasets is Holm-corrected. "supported": adjusted p < 0.05 ` +
+  `with the effect in the claimed direction; "contradicted": adjusted p < 0.05 in the opposite ` +
+  `direction; otherwise "not resolved by this data". Runs whose loss was non-finite on more than ` +
+  `${MAX_NON_FINITE_FRACTION * 100} % of their steps take no part.`;
+
+/** "Δ = +0.043 [0.012, 0.071], p_Holm = 0.004, 12 pairs" (or the reason there is none). */
+export function formatClaimEffect(c: JudgedClaim): string {
+  if (!c.effect) return c.reason ?? "no data";
+  const e = c.effect;
+  const p = e.pAdjusted < 0.001 ? "< 0.001" : `= ${e.pAdjusted.toFixed(3)}`;
+  return `Δ = ${formatSigned(e.estimate)} [${formatNumber(e.lower)}, ${
+    formatNumber(e.upper)
+  }], p_Holm ${p}, ${e.pairs} pair${e.pairs === 1 ? "" : "s"}`;
+}
+
+/** The verdict of a claim, "no data" when it could not be tested. */
+export function verdictOf(c: JudgedClaim): string {
+  return c.effect ? c.effect.verdict : "no data";
+}
+
+/** The study's judged claims (memoised per study object). */
+export function studyClaims(study: Study): JudgedClaim[] {
+  const hit = memo.get(study);
+  if (hit) return hit;
+  const judged = judgeClaims(study.records, study.datasets);
+  memo.set(study, judged);
+  return judged;
+}
+const memo = new WeakMap<Study, JudgedClaim[]>();
+
+/** The verdicts as a table, optionally for one dataset and some topics. */
+export function claimsTable(
+  study: Study,
+  { dataset, topics }: { dataset?: StudyDataset; topics?: ClaimTopic[] } = {},
+): Displayable {
+  const rows = studyClaims(study)
+    .filter((c) => (!dataset || c.dataset === dataset) && (!topics || topics.includes(c.topic)))
+    .map((c) => [datasetLabel(c.dataset), c.text, verdictOf(c), formatClaimEffect(c)]);
+  return html(
+    `<p class="rule">${escapeHtml(VERDICT_RULE)}</p><div class="table-scroll">${
+      htmlTable(["dataset", "claim (A vs B)", "verdict", "effect A − B [95 % interval]"], rows)
+    }</div>`,
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * Tables of the study's numbers with their 95 % intervals: the main results
+ * table (variants and controls), the probe table, the mechanism table, the
+ * folds and the runs whose training failed.
+ *
+ * @module
+ */
+import {
+  datasetLabel,
+  type Displayable,
+  EVIDENCE_HIGHER_IS_BETTER,
+  EVIDENCE_LABEL,
+  type EvidenceMetric,
+  hasNonFinite,
+  html,
+  htmlTable,
+  isExcluded,
+  MAX_NON_FINITE_FRACTION,
+  RESAMPLES,
+  type Study,
+  type StudyDataset,
+  VARIANT_TABLE,
+  type VariantEvidence,
+  variantEvidence,
+} from "../experiments/mod.ts";
+import type { MetricInterval } from "../stats/mod.ts";
+import { formatNumber } from "./format.ts";
+
+/** "0.812 [0.790, 0.833]" — a mean and its 95 % interval, or "—". */
+export function formatInterval(ci: MetricInterval | undefined): string {
+  if (!ci) return "—";
+  return `${formatNumber(ci.estimate)} [${formatNumber(ci.lower)}, ${formatNumber(ci.upper)}]`;
+}
+
+/**
+ * The variant whose interval clears every other's (lower bound above every
+ * other upper bound, or the reverse when smaller is better), or null when the
+ * intervals overlap.
+ */
+export function clearBest(
+  rows: readonly VariantEvidence[],
+  m: EvidenceMetric,
+): VariantEvidence | null {
+  const withCi = rows.filter((r) => r.intervals[m]);
+  if (withCi.length < 2) return null;
+  const up = EVIDENCE_HIGHER_IS_BETTER[m];
+  const sorted = [...withCi].sort((a, b) =>
+    (up ? -1 : 1) * (a.intervals[m]!.estimate - b.intervals[m]!.estimate)
+  );
+  const [best, ...rest] = sorted;
+  const ci = best.intervals[m]!;
+  const clears = rest.every((r) =>
+    up ? ci.lower > r.intervals[m]!.upper : ci.upper < r.intervals[m]!.lower
+  );
+  return clears ? best : null;
+}
+
+/** The variant's name with its marks: † some run had a non-finite loss, ‡ runs excluded. */
+export function variantName(e: VariantEvidence): string {
+  const marks = (e.nonFiniteRuns ? " †" : "") + (e.excludedRuns ? ` ‡${e.excludedRuns}` : "");
+  return `${e.variant}${marks}`;
+}
+
+const MARKS_NOTE = `† some run had a non-finite loss; ‡n: n runs were non-finite on more than ${
+  MAX_NON_FINITE_FRACTION * 100
+} % of their steps and are left out of the means and verdicts (listed under "Failed training").`;
+
+/** The metrics of the main results table. */
+export const MAIN_METRICS: readonly EvidenceMetric[] = [
+  "balancedAccuracy",
+  "f1Macro",
+  "nmi",
+  "daviesBouldin",
+  "effectiveRank",
+];
+
+/**
+ * A table per dataset: methods and controls (rows) × `metrics`, each a mean
+ * over (fold, seed) runs with its 95 % interval; ★ marks a value whose
+ * interval clears every other row's.
+ */
+export function evidenceTable(
+  study: Study,
+  dataset: StudyDataset,
+  metrics: readonly EvidenceMetric[] = MAIN_METRICS,
+  { roles = ["method", "control"] as string[], caption = "" } = {},
+): Displayable {
+  const rows = variantEvidence(study.records, [dataset])
+    .filter((e) => roles.includes(VARIANT_TABLE[e.variant].role));
+  const best = new Map(metrics.map((m) => [m, clearBest(rows, m)]));
+  const body = rows.map((e) => [
+    variantName(e),
+    VARIANT_TABLE[e.variant].role,
+    e.runs,
+    ...metrics.map((m) => `${formatInterval(e.intervals[m])}${best.get(m) === e ? " ★" : ""}`),
+  ]);
+  const head = ["variant", "role", "runs", ...metrics.map((m) => EVIDENCE_LABEL[m])];
+  const note =
+    `${datasetLabel(dataset)}${caption ? ` — ${caption}` : ""}: mean over (fold, seed) ` +
+    `runs [95 % interval; probe metrics: cluster bootstrap over held-out subjects/records/excerpts, ` +
+    `others over runs; ${RESAMPLES} resamples]. ★ = the interval clears every other row's. ${MARKS_NOTE}`;
+  return html(`<div class="table-scroll">${htmlTable(head, body, { caption: note })}</div>`);
+}
+
+/** The main results table of every dataset of the study. */
+export function mainResults(study: Study): Displayable {
+  const parts = study.datasets.map((d) => symbolHtml(evidenceTable(study, d)));
+  return html(parts.join(""));
+}
+
+/** The HTML inside a display object. */
+export function symbolHtml(d: Displayable): string {
+  return d[Symbol.for("Jupyter.display")]()["text/html"] ?? "";
+}
+
+/** Probe table: converged probe (primary), reference probe, per dataset. */
+export function probeTable(study: Study, dataset: StudyDataset): Displayable {
+  return evidenceTable(
+    study,
+    dataset,
+    ["balancedAccuracy", "f1Macro", "accuracy", "referenceAccuracy"],
+    { caption: "converged logistic probe and the reference protocol" },
+  );
+}
+
+/** The mechanism the margin claims: near label changes, and adjacent-frame similarity. */
+export function mechanismTable(study: Study, dataset: StudyDataset): Displayable {
+  return evidenceTable(
+    study,
+    dataset,
+    ["boundaryBalancedAccuracy", "interiorBalancedAccuracy", "adjacentSame", "adjacentDifferent"],
+    { roles: ["method", "control"], caption: "near label changes vs elsewhere" },
+  );
+}
+
+/** The folds of each dataset: which subjects / records / excerpts each evaluates. */
+export function foldsTable(study: Study): Displayable {
+  const seen = new Map<string, string[]>();
+  const absent = new Map<string, Set<string>>();
+  for (const r of study.records) {
+    const id = `${r.config.dataset}|${r.config.fold}`;
+    if (!seen.has(id)) seen.set(id, r.data.subjects.eval);
+    for (const c of r.probe?.absentFromTraining ?? []) {
+      absent.set(id, (absent.get(id) ?? new Set()).add(c));
+    }
+  }
+  const rows = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, ev]) => {
+    const [dataset, fold] = id.split("|");
+    const missing = [...(absent.get(id) ?? [])];
+    return [
+      datasetLabel(dataset as StudyDataset),
+      fold,
+      ev.join(", "),
+      missing.length ? `${missing.join(", ")} (scored only where present)` : "none",
+    ];
+  });
+  return html(
+    `<div class="table-scroll">${
+      htmlTable(["dataset", "fold", "evaluated", "classes absent from training"], rows, {
+        caption: "cross-validation folds (deterministic): the held-out units of each fold",
+      })
+    }</div>`,
+  );
+}
+
+/** Every run with a non-finite loss, and whether it is left out of verdicts. */
+export function failedTrainingTable(study: Study): Displayable {
+  const rows = study.records.filter(hasNonFinite).map((r) => [
+    datasetLabel(r.config.dataset),
+    r.config.variant,
+    r.config.fold,
+    r.config.seed,
+    `${r.training.nonFinite} / ${r.training.losses.length}`,
+    isExcluded(r) ? "excluded from means and verdicts" : "kept (marked †)",
+  ]);
+  if (!rows.length) return html("<p>No run had a non-finite loss.</p>");
+  return html(
+    `<div class="table-scroll">${
+      htmlTable(["dataset", "variant", "fold", "seed", "non-finite steps", "treatment"], rows, {
+        caption: "Failed training: runs with non-finite losses",
+      })
+    }</div>`,
+  );
+}

@@ -195,3 +195,15 @@ Deno.test("wfdb leniency: negative SKIPs and times beyond 2^31 in annotation fil
       (e: unknown) => e instanceof DataFormatError && /cut\.atr: byte \d+ SKIP/.test(e.message),
     );
   }));
+
+Deno.test("wfdb files: a directory in place of a signal file is refused, naming it", () =>
+  withDir((dir) => {
+    writeRecord(dir, "nr", 250, 3, [{ name: "x", format: 16, values: [1, 2, 3] }]);
+    Deno.removeSync(join(dir, "nr.dat"));
+    Deno.mkdirSync(join(dir, "nr.dat"));
+    assert.throws(
+      () => readWfdbRecord(dir, "nr"),
+      (e: unknown) =>
+        e instanceof DataFormatError && e.message.startsWith(`${join(dir, "nr.dat")}: file type`),
+    );
+  }));

@@ -6,6 +6,7 @@
  */
 import { basename, dirname } from "node:path";
 import { MissingDataError } from "../../errors.ts";
+import { readRegularFileSync } from "../../io.ts";
 
 /** Datasets in WFDB format that `deno task data` fetches (lib/data/downloads.json). */
 const WFDB_DATASETS = new Set(["mitdb", "afdb"]);
@@ -16,10 +17,12 @@ const WFDB_DATASETS = new Set(["mitdb", "afdb"]);
  * @param path the file to read
  * @param expected the record's files, named in the message when `path` is absent
  * @throws MissingDataError when the file or its directory is absent
+ * @throws NotRegularFileError (a DataFormatError) when the path is a directory, FIFO or device
  */
 export function readRecordFile(path: string, expected: string[]): Uint8Array {
   try {
-    return Deno.readFileSync(path);
+    // A FIFO, device or directory in place of a record file is refused, not read forever.
+    return readRegularFileSync(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     const dir = dirname(path);

@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
-import { costLossParts } from "../lib/baselines/mod.ts";
+import { costBaseline, costLossParts } from "../lib/baselines/mod.ts";
+import { initBackend } from "../lib/backend.ts";
+import { pretrain } from "../lib/train/mod.ts";
 import type { CostHead } from "../lib/baselines/mod.ts";
-import { baselinesGolden, eachBackend, expectClose, tensorOf } from "./_baselines_golden.ts";
+import {
+  baselinesGolden,
+  eachBackend,
+  expectClose,
+  smokePretrain,
+  syntheticBatches,
+  tensorOf,
+} from "./_baselines_golden.ts";
 import type { GoldenTensor } from "./_baselines_golden.ts";
 
 function headOf(h: Record<string, GoldenTensor>, name: string): CostHead {
@@ -38,4 +47,36 @@ eachBackend("cost golden: q, k, MoCo, amplitude, phase, loss and gradients", asy
     tf.dispose([tq, tk, sq, sk, queue, value, ...grads, headQ, headK] as unknown as tf.Tensor[]);
     tf.dispose(Object.values(parts));
   }
+});
+
+Deno.test("cost: the encoder stays at its random init, only head_q trains", async () => {
+  await initBackend({ prefer: "wasm" });
+  const encoder = costBaseline.createEncoder({ inFeatures: 3, seed: 1, T: 12 });
+  assert.deepEqual(Object.keys(encoder.params).sort(), [
+    "head_q.0.bias",
+    "head_q.0.weight",
+    "head_q.2.bias",
+    "head_q.2.weight",
+  ]);
+  const before = encoder.stateDict();
+  const objective = costBaseline.createObjective({ seed: 2, T: 12, paperConfig: "HARTH" });
+  await pretrain({
+    encoder,
+    objective,
+    batches: syntheticBatches(8, 12, 3, 3),
+    steps: 2,
+    mode: "reference",
+  });
+  const after = encoder.stateDict();
+  const same = (k: string) => before[k].values.every((v, i) => v === after[k].values[i]);
+  assert.ok(same("encoder_q.feature_extractor.conv1.weight"), "FP frozen");
+  assert.ok(same("encoder_q.feature_extractor.bn3.weight"), "FP frozen");
+  assert.ok(!same("encoder_q.feature_extractor.bn1.running_mean"), "BN statistics move");
+  assert.ok(!same("head_q.0.weight"), "head_q trains");
+  encoder.dispose();
+  costBaseline.dispose?.();
+});
+
+Deno.test("cost: pretrain runs two steps with finite loss and no leaked tensors", async () => {
+  await smokePretrain(costBaseline, { T: 12, F: 3 });
 });

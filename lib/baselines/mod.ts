@@ -16,3 +16,4 @@ export * from "./composite.ts";
 export * from "./timedrl.ts";
 export * from "./simmtm.ts";
 export * from "./cost.ts";
+export * from "./cost_net.ts";

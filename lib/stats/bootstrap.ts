@@ -147,7 +147,7 @@ export function percentileInterval(
  *
  * The `counts` buffer is reused between calls: read it, do not keep it.
  *
- * @param sizes number of groups per stratum (each ≥ 1)
+ * @param strata stratum ids and their numbers of groups (each ≥ 1)
  * @throws {NonFiniteError} when the statistic is not finite on a resample.
  */
 export function resampleIndexed(

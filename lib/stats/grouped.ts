@@ -256,8 +256,9 @@ export function meanMetricInterval(
  *
  * The p-value is, by default (`pMethod: "bootstrap"`),
  * `2 min(P(d* ≤ 0), P(d* ≥ 0))` floored at `1 / (B + 1)`. It exceeds its level
- * with few groups per fold (false-positive rate at p < 0.05 measured at
- * ≈ 16 % with 3 groups per fold, ≈ 9 % with 5, ≈ 5 % with 12).
+ * with few groups per fold: with no true difference, p < 0.05 in 16 % of 300
+ * simulated 4-fold × 3-seed studies with 3 groups per fold, 9 % with 5, 11 %
+ * with 8 and 5 % with 12.
  * `pMethod: "permutation"` swaps A and B within random sets of groups (each
  * group in every pair of its fold at once) instead, which holds its level for
  * any number of groups.

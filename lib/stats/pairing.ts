@@ -31,9 +31,9 @@ export interface PairedComparison extends BootstrapInterval {
   unpaired: { a: RunKey[]; b: RunKey[] };
 }
 
-/** A string key for a (fold, seed) pair; the NUL cannot occur in a fold id by convention. */
+/** A string key for a (fold, seed) pair, distinct for distinct pairs. */
 export function runKey(run: RunKey): string {
-  return `${run.fold}\u0000${run.seed}`;
+  return JSON.stringify([run.fold, run.seed]);
 }
 
 /** Checks `fold` and `seed` of each run and that no (fold, seed) occurs twice. */

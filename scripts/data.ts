@@ -1,5 +1,6 @@
 /**
- * `deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list] [--manifest FILE]`
+ * `deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list] [--manifest FILE]
+ * [--connect-timeout S] [--idle-timeout S] [--retries N]`
  *
  * Downloads the datasets of `lib/data/downloads.json` into DIR (default: the
  * data directory, `$EMARGIN_DATA` or `data/`), verifying every file by SHA-256
@@ -7,22 +8,35 @@
  * skipped. A file with no published hash is refused unless
  * `--trust-on-first-use` is given; its hash is then recorded in
  * `DIR/downloads.lock.json` and checked on every later run. `--manifest`
- * reads another manifest of the same form (a mirror, say) instead.
+ * reads another manifest of the same form (a mirror, say) instead. Each
+ * transfer waits at most `--connect-timeout` seconds for the server's answer
+ * (default 30) and `--idle-timeout` seconds for more bytes (default 60), and
+ * is retried `--retries` times (default 3) with backoff. Every option is
+ * checked before any download; misuse prints one line and exits 2.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { resolve } from "node:path";
 import { dataDir } from "../lib/paths.ts";
 import {
+  DOWNLOAD_DEFAULTS,
   downloadDataset,
+  type DownloadManifest,
   type DownloadProgress,
   readDownloadManifest,
 } from "../lib/data/download.ts";
-import { EmarginError } from "../lib/errors.ts";
+import { DataFormatError, EmarginError } from "../lib/errors.ts";
+import {
+  existingFile,
+  integerOption,
+  outputDirectory,
+  parseCommandLine,
+  runMain,
+  secondsOption,
+  UsageError,
+} from "./_cli.ts";
 
-const USAGE =
-  "usage: deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] [--list]";
+const USAGE = "usage: deno task data [--only NAME[,NAME…]] [--dir DIR] [--trust-on-first-use] " +
+  "[--list] [--manifest FILE] [--connect-timeout S] [--idle-timeout S] [--retries N]";
 
 function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB"];
@@ -55,9 +69,11 @@ function progressPrinter(dataset: string): (file: string, p: DownloadProgress) =
   };
 }
 
-async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+/** The command line, checked before anything is fetched. */
+function parseDataArgs(args: string[]) {
+  const { values } = parseCommandLine({
     args,
+    strict: true,
     options: {
       only: { type: "string", multiple: true },
       dir: { type: "string" },
@@ -65,19 +81,51 @@ async function main(args: string[]): Promise<number> {
       "trust-on-first-use": { type: "boolean", default: false },
       list: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
+      "connect-timeout": { type: "string" },
+      "idle-timeout": { type: "string" },
+      retries: { type: "string" },
     },
-    strict: true,
   });
+  const ms = (option: string, text: string | undefined, fallback: number) =>
+    text === undefined ? fallback : 1000 * secondsOption(option, text);
+  const transfer = {
+    connectTimeoutMs: ms(
+      "--connect-timeout",
+      values["connect-timeout"],
+      DOWNLOAD_DEFAULTS.connectTimeoutMs,
+    ),
+    idleTimeoutMs: ms("--idle-timeout", values["idle-timeout"], DOWNLOAD_DEFAULTS.idleTimeoutMs),
+    retries: values.retries === undefined
+      ? DOWNLOAD_DEFAULTS.retries
+      : integerOption("--retries", values.retries, 0),
+  };
+  const dir = outputDirectory("--dir", values.dir ?? dataDir());
+  let manifest: DownloadManifest;
+  try {
+    manifest = values.manifest === undefined
+      ? readDownloadManifest()
+      : readDownloadManifest(existingFile("--manifest", values.manifest));
+  } catch (e) {
+    if (e instanceof DataFormatError) throw new UsageError(`--manifest: ${e.message}`);
+    throw e;
+  }
+  const known = Object.keys(manifest.datasets);
+  const names = (values.only ?? known).flatMap((s) => s.split(",")).filter((s) => s !== "");
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown dataset(s) ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  }
+  return { values, transfer, dir, manifest, names };
+}
+
+async function main(args: string[]): Promise<number> {
+  const { values, transfer, dir, manifest, names } = parseDataArgs(args);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const manifest = values.manifest === undefined
-    ? readDownloadManifest()
-    : readDownloadManifest(values.manifest);
-  const known = Object.keys(manifest.datasets);
   if (values.list) {
-    for (const name of known) {
+    for (const name of names) {
       const { title, files } = manifest.datasets[name];
       const unverified = files.filter((f) => f.sha256 === null).length;
       console.log(
@@ -86,18 +134,12 @@ async function main(args: string[]): Promise<number> {
     }
     return 0;
   }
-  const names = (values.only ?? known).flatMap((s) => s.split(",")).filter((s) => s !== "");
-  const unknown = names.filter((n) => !known.includes(n));
-  if (unknown.length > 0) {
-    console.error(`unknown dataset(s) ${unknown.join(", ")}; known: ${known.join(", ")}`);
-    return 2;
-  }
-  const dir = resolve(values.dir ?? dataDir());
   let failed = 0;
   for (const name of names) {
     const started = performance.now();
     try {
       const results = await downloadDataset(manifest, name, dir, {
+        ...transfer,
         trustOnFirstUse: values["trust-on-first-use"],
         onProgress: progressPrinter(name),
       });
@@ -118,15 +160,4 @@ async function main(args: string[]): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (e) {
-    if (e instanceof TypeError && "code" in e) {
-      // parseArgs rejects unknown or malformed options with a coded TypeError.
-      console.error(`${e.message}\n${USAGE}`);
-      Deno.exit(2);
-    }
-    throw e;
-  }
-}
+if (import.meta.main) await runMain(() => main(Deno.args));

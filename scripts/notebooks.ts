@@ -7,11 +7,12 @@
  * overwritten). `--param` values are typed (number, boolean, null, JSON, else
  * string) and injected after the cell tagged `parameters`. `--timeout` is the
  * per-cell timeout in seconds (a cell's `metadata.emargin.timeout` still wins).
- * Exits 1 when any notebook fails, times out, kills its kernel, or is invalid.
+ * Exits 1 when any notebook fails, times out, kills its kernel, or is invalid;
+ * exits 2, before running anything, on a missing notebook file, an `--out`
+ * that is an existing file, a bad `--timeout` or `--param`, or an unknown option.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { basename, extname, join, resolve } from "node:path";
 import {
   createProgressReporter,
@@ -19,6 +20,14 @@ import {
   runNotebook,
   type RunResult,
 } from "../lib/notebook/mod.ts";
+import {
+  existingFile,
+  outputDirectory,
+  parseCommandLine,
+  secondsOption,
+  USAGE_EXIT_CODE,
+  UsageError,
+} from "./_cli.ts";
 
 /** Where the executed copy of `file` goes. */
 export function executedPath(file: string, outDir?: string): string {
@@ -28,10 +37,16 @@ export function executedPath(file: string, outDir?: string): string {
     : join(resolve(file, ".."), `${name}.executed.ipynb`);
 }
 
-/** Runs the CLI on `args`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+/**
+ * Parses and checks the command line: the notebooks exist as files, `--out`
+ * is not a file, `--timeout` and `--param` are well-formed.
+ *
+ * @throws UsageError naming the argument and what was expected
+ */
+function parseNotebookArgs(args: string[]) {
+  const parsed = parseCommandLine({
     args,
+    strict: true,
     allowPositionals: true,
     options: {
       out: { type: "string" },
@@ -40,17 +55,38 @@ export async function main(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
+  const { values, positionals } = parsed;
+  if (values.help) return parsed;
+  for (const file of positionals) existingFile("notebook", file);
+  if (values.out !== undefined) outputDirectory("--out", values.out);
+  if (values.timeout !== undefined) secondsOption("--timeout", values.timeout);
+  try {
+    parseParameterArgs(values.param ?? []);
+  } catch (err) {
+    throw new UsageError(`--param: ${(err as Error).message}`);
+  }
+  return parsed;
+}
+
+/** Runs the CLI on `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  // Every argument is checked before any notebook runs: misuse is one line on stderr, exit 2.
+  let parsed: ReturnType<typeof parseNotebookArgs>;
+  try {
+    parsed = parseNotebookArgs(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.message);
+    return USAGE_EXIT_CODE;
+  }
+  const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
     console.error(
       "usage: deno task notebooks <files…> [--out DIR] [--param key=value]… [--timeout SECONDS]",
     );
-    return values.help ? 0 : 2;
+    return values.help ? 0 : USAGE_EXIT_CODE;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) {
-    console.error(`--timeout: expected a positive number of seconds, found ${values.timeout}`);
-    return 2;
-  }
   const reporter = createProgressReporter();
   let failed = 0;
   try {

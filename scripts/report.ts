@@ -4,81 +4,57 @@
  *
  * Runs (or reads from the cache) the study grid, executes the notebooks
  * headlessly on the Deno kernel with the profile and data directory as
- * parameters, and builds one self-contained `index.html` (default `reports/`).
+ * parameters, and builds one self-contained `index.html` with its `results.json`:
+ * by default into `reports/` for the paper profile and into the git-ignored
+ * `reports/quick/` for quick and reduced builds, so the committed study is
+ * only replaced by a paper build or an explicit `--out reports`.
  * With `--shard i/n` it only computes that shard's runs into the cache; a
  * later `--merge DIR…` run copies other machines' result folders in first.
  * `--cached-only` builds from the cache alone and lists the runs it lacks.
  * `--datasets` restricts the grid to some of the datasets found (e.g. to
- * compute them first).
+ * compute them first). Every option is checked before any work; misuse
+ * prints one line on stderr and exits 2. `--data` wins over `$EMARGIN_DATA`.
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import {
-  availableDatasets,
+  dataDirLabel,
   formatProgress,
   listCachedResults,
   mergeResultDirs,
-  parseShard,
   runStudy,
   shardOf,
-  STUDY_PROFILES,
   studyGrid,
 } from "../lib/experiments/mod.ts";
-import type { StudyDataset, StudyProfile, StudyProgress } from "../lib/experiments/mod.ts";
-import { initBackend } from "../lib/backend.ts";
-import { dataDir as defaultDataDir, repoRoot } from "../lib/paths.ts";
-import { createProgressReporter, runNotebook } from "../lib/notebook/mod.ts";
-import { buildReport, collectHeader } from "../lib/report/mod.ts";
+import type { StudyProfile, StudyProgress } from "../lib/experiments/mod.ts";
+import { repoRoot } from "../lib/paths.ts";
 import { writeJsonAtomic } from "../lib/io.ts";
+import { outputDirectory, USAGE_EXIT_CODE, UsageError } from "./_cli.ts";
+import { chooseDataDir, parseReportArgs, REPORT_USAGE, reportOutDir } from "./report_args.ts";
 
-const { values, positionals } = parseArgs({
-  args: Deno.args,
-  allowPositionals: true,
-  options: {
-    profile: { type: "string" },
-    data: { type: "string" },
-    out: { type: "string" },
-    refresh: { type: "boolean", default: false },
-    "cached-only": { type: "boolean", default: false },
-    shard: { type: "string" },
-    merge: { type: "boolean", default: false },
-    workers: { type: "string" },
-    datasets: { type: "string" },
-    timeout: { type: "string" },
-  },
-});
-
-if (
-  values.profile !== undefined && !(STUDY_PROFILES as readonly string[]).includes(values.profile)
-) {
-  console.error(`--profile ${values.profile}: expected one of ${STUDY_PROFILES.join(", ")}`);
-  Deno.exit(2);
-}
-const outDir = resolve(values.out ?? join(repoRoot, "reports"));
-
-function chooseDataDir(): { dir: string | null; datasets: StudyDataset[]; why: string } {
-  const candidates: [string | undefined, string][] = [
-    [values.data, "--data"],
-    [Deno.env.get("EMARGIN_DATA"), "EMARGIN_DATA"],
-    [defaultDataDir(), "data/"],
-  ];
-  for (const [dir, why] of candidates) {
-    if (!dir) continue;
-    const abs = resolve(dir);
-    if (!existsSync(abs)) {
-      if (why !== "data/") throw new Error(`${why}: the data directory ${abs} does not exist`);
-      continue;
-    }
-    const datasets = availableDatasets(abs);
-    if (datasets.length) return { dir: abs, datasets, why };
-    if (why !== "data/") {
-      console.error(`${why}: no known dataset in ${abs}; using the synthetic dataset`);
-    }
+// Every option is checked before any work: misuse is one line on stderr and exit 2.
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(e.message);
+    Deno.exit(USAGE_EXIT_CODE);
   }
-  return { dir: null, datasets: ["synthetic"], why: "no real data found" };
+}
+const options = usage(() => parseReportArgs(Deno.args));
+if (options.help) {
+  console.log(REPORT_USAGE);
+  Deno.exit(0);
+}
+const choice = usage(() => chooseDataDir(options.data, Deno.env.get("EMARGIN_DATA")));
+const missing = options.datasets?.filter((d) => !choice.datasets.includes(d)) ?? [];
+if (missing.length) {
+  console.error(
+    `--datasets: ${missing.join(", ")} not found; the data has ${choice.datasets.join(", ")}`,
+  );
+  Deno.exit(USAGE_EXIT_CODE);
 }
 
 const isTty = Deno.stderr.isTerminal();
@@ -89,22 +65,19 @@ function progress(line: string, final = false) {
 }
 
 const started = performance.now();
-if (values.merge) {
-  const copied = await mergeResultDirs(positionals.map((p) => resolve(p)));
-  console.error(`merged ${copied} result record(s) from ${positionals.join(", ")}`);
+if (options.merge.length) {
+  const copied = await mergeResultDirs(options.merge);
+  console.error(`merged ${copied} result record(s) from ${options.merge.join(", ")}`);
 }
-const { dir: dataDir, datasets: found, why } = chooseDataDir();
-const wanted = values.datasets?.split(",").map((d) => d.trim()).filter((d) => d);
-const missing = wanted?.filter((d) => !(found as string[]).includes(d)) ?? [];
-if (missing.length) {
-  console.error(`--datasets: ${missing.join(", ")} not found; the data has ${found.join(", ")}`);
-  Deno.exit(2);
-}
-const datasets = wanted ? found.filter((d) => wanted.includes(d)) : found;
+const { dir: dataDir, why } = choice;
+if (choice.note) console.error(choice.note);
+const datasets = options.datasets
+  ? choice.datasets.filter((d) => options.datasets!.includes(d))
+  : choice.datasets;
 console.error(`data: ${dataDir ?? "synthetic"} (${why}); datasets: ${datasets.join(", ")}`);
 // Without --profile: the paper profile when all of its runs are cached, else quick.
-let profile = (values.profile ?? "paper") as StudyProfile;
-if (values.profile === undefined) {
+let profile: StudyProfile = options.profile ?? "paper";
+if (options.profile === undefined) {
   const paper = await runStudy(studyGrid(datasets, "paper", dataDir), { cachedOnly: true });
   if (paper.failures.length) {
     profile = "quick";
@@ -116,9 +89,11 @@ if (values.profile === undefined) {
     );
   }
 }
-console.error(`profile: ${profile}`);
+// quick and reduced builds go to the git-ignored reports/quick/ unless --out says otherwise
+const outDir = usage(() => outputDirectory("--out", reportOutDir(profile, options.out)));
+console.error(`profile: ${profile}; report into ${relative(Deno.cwd(), outDir) || "."}`);
 let runs = studyGrid(datasets, profile, dataDir);
-if (values.shard) runs = shardOf(runs, parseShard(values.shard));
+if (options.shard) runs = shardOf(runs, options.shard);
 
 let lastStep = 0;
 const onProgress = (p: StudyProgress) => {
@@ -131,11 +106,10 @@ const onProgress = (p: StudyProgress) => {
   }
   progress(formatProgress(p), p.kind !== "step");
 };
-const workers = values.workers === undefined ? undefined : Number(values.workers);
 const { records, failures } = await runStudy(runs, {
-  refresh: values.refresh,
-  cachedOnly: values["cached-only"],
-  workers,
+  refresh: options.refresh,
+  cachedOnly: options.cachedOnly,
+  workers: options.workers,
   onProgress,
 });
 console.error(
@@ -143,8 +117,12 @@ console.error(
     ((performance.now() - started) / 1000).toFixed(1)
   } s`,
 );
-if (values.shard) Deno.exit(failures.length ? 1 : 0);
+if (options.shard) Deno.exit(failures.length ? 1 : 0);
 
+// Loaded only now: a --shard run (or a misused command line) never starts the notebook runner.
+const { createProgressReporter, runNotebook } = await import("../lib/notebook/mod.ts");
+const { buildReport, collectHeader } = await import("../lib/report/mod.ts");
+const { initBackend } = await import("../lib/backend.ts");
 const notebookDir = join(repoRoot, "notebooks");
 const notebookFiles = [...Deno.readDirSync(notebookDir)]
   .filter((e) => e.isFile && /^\d\d-.*\.ipynb$/.test(e.name))
@@ -156,8 +134,9 @@ for (const path of notebookFiles) {
   const t = performance.now();
   const result = await runNotebook(path, {
     // the grid ran above: the notebooks read its records and compute nothing
-    params: { profile, dataDir: dataDir ?? "", cachedOnly: true },
-    timeoutSeconds: values.timeout ? Number(values.timeout) : 1800,
+    // relative to the notebook's folder (the kernel's working directory): no machine path
+    params: { profile, dataDir: dataDir ? relative(notebookDir, dataDir) : "", cachedOnly: true },
+    timeoutSeconds: options.timeoutSeconds,
     onProgress: reporter.onProgress,
   });
   const seconds = (performance.now() - t) / 1000;
@@ -181,7 +160,7 @@ const backend = await initBackend();
 const header = await collectHeader({
   backend: backend.name,
   adapter: backend.adapter,
-  dataDir: dataDir ? (values.data ?? dataDir) : "none (synthetic dataset)",
+  dataDir: dataDir ? dataDirLabel(dataDir, repoRoot)! : "none (synthetic dataset)",
   profile,
   notes: failures.length
     ? [
@@ -201,11 +180,14 @@ const all = await listCachedResults();
 const keys = new Set(records.map((r) => r.key));
 await writeJsonAtomic(join(outDir, "results.json"), {
   profile,
-  dataDir,
+  dataDir: dataDirLabel(dataDir, repoRoot),
   datasets,
   // the 2-D maps are in the report's figures; no per-frame arrays leave the cache
   records: all.filter((r) => keys.has(r.key)).map(({ projection: _maps, ...r }) => r),
-  failures,
+  failures: failures.map((f) => ({
+    ...f,
+    config: { ...f.config, dataDir: dataDirLabel(f.config.dataDir, repoRoot) },
+  })),
 });
 console.error(
   `wrote ${join(outDir, "index.html")} in ${((performance.now() - started) / 1000).toFixed(1)} s`,

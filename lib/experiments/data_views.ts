@@ -16,11 +16,11 @@ import {
   SYNTHETIC_FS,
   syntheticRecording,
 } from "../data/mod.ts";
-import { DREAMS_CLASS_NAMES, loadDreamsExcerpt } from "../data/dreams.ts";
-import type { Dataset } from "../data/types.ts";
+import { DREAMS_CLASS_NAMES, DREAMS_RECIPE, loadDreamsExcerpt } from "../data/dreams.ts";
+import type { Dataset, DatasetMeta } from "../data/types.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import { escapeHtml } from "../report/html.ts";
-import { heatmap } from "../report/heatmap.ts";
+import { heatmapFigure } from "../report/mod.ts";
 import { plot } from "../report/plot.ts";
 import { HYPER } from "./config.ts";
 import type { StudyDataset, StudyProfile } from "./config.ts";
@@ -107,6 +107,7 @@ function signalChart(ex: Excerpt): string {
     width: 720,
     height: 90 * ex.channels.length + 40,
     marginLeft: 50,
+    marginRight: 80, // room for the channel names
     x: { label: "seconds" },
     y: { label: null, grid: true },
     fy: { label: null },
@@ -114,6 +115,12 @@ function signalChart(ex: Excerpt): string {
       Plot.lineY(rows, { x: "t", y: "value", fy: "channel", stroke: "#1f5f99", strokeWidth: 0.8 }),
     ],
   }).svg;
+}
+
+/** Seconds between frames, `hop / fs` of the recipe (its own `fs` when it resamples), else null. */
+function frameSeconds(m: DatasetMeta): number | null {
+  const hop = m.recipe.hop, fs = typeof m.recipe.fs === "number" ? m.recipe.fs : m.fs;
+  return typeof hop === "number" && hop > 0 && fs > 0 ? hop / fs : null;
 }
 
 /**
@@ -166,13 +173,17 @@ export async function dataOverview(
   }
   if (data.eval.nSequences > 0) {
     const frames = data.eval.x.subarray(0, data.T * data.F);
-    const img = heatmap(frames, data.T, data.F, {
-      log: false,
-      scale: Math.max(1, Math.floor(600 / data.T)),
+    const step = frameSeconds(m);
+    const img = heatmapFigure(frames, data.T, data.F, {
+      x: step === null
+        ? { label: "frame", domain: [0, data.T] }
+        : { label: "time (s)", domain: [0, data.T * step] },
+      y: { label: "feature index", domain: [0, data.F] },
+      colourLabel: "normalised feature value",
       title: `${name} features`,
     });
     parts.push(
-      `<figure><figcaption>features of the first evaluation sequence (${data.T} frames × ${data.F} features, normalised; x = frame, y = feature index)</figcaption>${img.html}</figure>`,
+      `<figure><figcaption>features of the first evaluation sequence (${data.T} frames × ${data.F} features, normalised)</figcaption>${img.markup}</figure>`,
     );
   }
   return html(parts.join("\n"));
@@ -194,14 +205,16 @@ export async function dreamsOverview(dataDir: string, n: number): Promise<Displa
     y: { domain: ["W", "REM", "N1", "N2", "N3", "excluded"], label: null },
     marks: [Plot.dot(stages, { x: "minute", y: "stage", r: 1.2, fill: "#1f5f99" })],
   });
-  const img = heatmap(ex.features, ex.nFrames, ex.nBins, {
+  const img = heatmapFigure(ex.features, ex.nFrames, ex.nBins, {
+    x: { label: "time (min)", domain: [0, (ex.nFrames * frameSeconds) / 60] },
+    y: { label: "frequency (Hz)", domain: [0, DREAMS_RECIPE.fs / 2] },
+    colourLabel: "log(1 + |STFT|)",
     log: true,
-    scale: 1,
     title: `excerpt ${n} spectrogram`,
   });
   return html(
     `<figure><figcaption>excerpt ${n}: stage of each 1.78-s frame (majority of its samples)</figcaption>${hyp.svg}</figure>` +
-      `<figure><figcaption>excerpt ${n}: STFT magnitude 178/178 at 100 Hz (${ex.nFrames} frames × ${ex.nBins} bins, 0–50 Hz bottom to top, log scale)</figcaption>${img.html}</figure>`,
+      `<figure><figcaption>excerpt ${n}: STFT magnitude 178/178 at 100 Hz (${ex.nFrames} frames × ${ex.nBins} bins)</figcaption>${img.markup}</figure>`,
   );
 }
 

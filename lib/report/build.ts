@@ -17,6 +17,7 @@ import type { Heading } from "./markdown.ts";
 import { formatSeconds, renderCell } from "./render_cell.ts";
 import { findExternalReferences } from "./resources.ts";
 import { REPORT_CSS } from "./styles.ts";
+import { layoutTables } from "./tables.ts";
 
 /** One executed notebook to include in the report. */
 export interface ReportNotebook {
@@ -122,7 +123,7 @@ function renderNotebook(
 <p class="nb-path">${notebook.cells.length} cells${time}${
     ctx.trusted ? "" : " · untrusted: markup shown as text"
   }</p>
-${cells.join("\n")}
+${layoutTables(cells.join("\n"))}
 </article>`;
   return {
     id,

@@ -81,6 +81,40 @@ function viridis(t: number): [number, number, number] {
   return [0, 1, 2].map((k) => Math.round(a[k] + f * (b[k] - a[k]))) as [number, number, number];
 }
 
+/** How values map to colours: through `transform`, then `lo` … `hi` onto viridis (clipped). */
+export interface ColourRange {
+  transform: (v: number) => number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Encodes `values` (`[rows, cols]` row-major; rows run along x, columns along
+ * y, low at the bottom) as a viridis PNG of `scale` pixels per cell
+ * (nearest neighbour); non-finite cells are red.
+ */
+export function heatmapPng(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  { transform, lo, hi }: ColourRange,
+  scale = 1,
+): { png: Uint8Array; width: number; height: number } {
+  const span = hi > lo ? hi - lo : 1;
+  const width = rows * scale, height = cols * scale;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const c = cols - 1 - Math.floor(y / scale);
+    for (let x = 0; x < width; x++) {
+      const v = transform(values[Math.floor(x / scale) * cols + c]);
+      const [R, G, B] = Number.isFinite(v) ? viridis((v - lo) / span) : [255, 0, 0];
+      const o = (y * width + x) * 3;
+      (rgb[o] = R), (rgb[o + 1] = G), (rgb[o + 2] = B);
+    }
+  }
+  return { png: encodePng(rgb, width, height), width, height };
+}
+
 /** Options of {@linkcode heatmap}. */
 export interface HeatmapOptions {
   /** Map values through log1p before colouring (spectrogram magnitudes). Default true. */
@@ -91,10 +125,17 @@ export interface HeatmapOptions {
   title?: string;
 }
 
+/** `log1p(max(0, v))` for magnitudes, else the value itself. */
+export function colourTransform(log: boolean): (v: number) => number {
+  return log ? (v) => Math.log1p(Math.max(0, v)) : (v) => v;
+}
+
 /**
  * A heatmap of `values` (`[rows, cols]` row-major; rows run along x, e.g.
  * frames, and columns along y, e.g. frequency bins, low at the bottom) as a
- * displayable PNG (`image/png` base64) with an `html` `<img>` form.
+ * displayable PNG (`image/png` base64) with an `html` `<img>` form, coloured
+ * over the full range of the values. `heatmapFigure` adds axes and
+ * a colour scale.
  */
 export function heatmap(
   values: ArrayLike<number>,
@@ -102,26 +143,13 @@ export function heatmap(
   cols: number,
   { log = true, scale = 2, title = "heatmap" }: HeatmapOptions = {},
 ): { png: Uint8Array; html: string; [key: symbol]: () => Record<string, string> } {
-  const f = (v: number) => (log ? Math.log1p(Math.max(0, v)) : v);
+  const transform = colourTransform(log);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < rows * cols; i++) {
-    const v = f(values[i]);
+    const v = transform(values[i]);
     if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
   }
-  const span = hi > lo ? hi - lo : 1;
-  const width = rows * scale, height = cols * scale;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const c = cols - 1 - Math.floor(y / scale);
-    for (let x = 0; x < width; x++) {
-      const r = Math.floor(x / scale);
-      const v = f(values[r * cols + c]);
-      const [R, G, B] = Number.isFinite(v) ? viridis((v - lo) / span) : [255, 0, 0];
-      const o = (y * width + x) * 3;
-      (rgb[o] = R), (rgb[o + 1] = G), (rgb[o + 2] = B);
-    }
-  }
-  const png = encodePng(rgb, width, height);
+  const { png, width, height } = heatmapPng(values, rows, cols, { transform, lo, hi }, scale);
   const b64 = encodeBase64(png);
   const alt = title.replace(/[<>&"]/g, "");
   return {

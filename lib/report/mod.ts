@@ -38,4 +38,27 @@ export {
 export { escapeHtml, stripAnsi } from "./html.ts";
 export { cellSeconds, notebookSeconds, readNotebook, validateNotebook } from "./input.ts";
 export { findExternalReferences } from "./resources.ts";
-export { JUPYTER_DISPLAY, plot, type PlotFigure } from "./plot.ts";
+export { JUPYTER_DISPLAY, legend, plot, type PlotFigure } from "./plot.ts";
+export { formatNumber } from "./format.ts";
+export { colourTransform, heatmap, type HeatmapOptions, heatmapPng } from "./heatmap.ts";
+export {
+  type HeatmapAxis,
+  type HeatmapFigure,
+  heatmapFigure,
+  type HeatmapFigureOptions,
+} from "./heatmap_figure.ts";
+export {
+  type LabelPoint,
+  type PlacedLabel,
+  placeLabels,
+  type PlaceLabelsOptions,
+} from "./labels.ts";
+export { isNumericCell, layoutTables } from "./tables.ts";
+export { type BrowserOptions, dumpDom, findChromium, screenshot } from "./browser.ts";
+export {
+  checkLayout,
+  LAYOUT_PROBE,
+  type LayoutReport,
+  readLayoutProbe,
+  withLayoutProbe,
+} from "./layout.ts";

@@ -63,22 +63,24 @@ export interface PlotFigure {
   [JUPYTER_DISPLAY](): Record<string, string>;
 }
 
-/**
- * Renders `Plot.plot(options)` into a server-side DOM and serialises it.
- * Works wherever the module loads (Jupyter kernel, `deno run`, `deno test`);
- * the caller's `document` option, if any, is replaced.
- */
-export function plot(options: Plot.PlotOptions): PlotFigure {
+/** A server-side document whose `<canvas>` elements are {@linkcode rampCanvas} stand-ins. */
+function plotDocument(): Plot.PlotOptions["document"] {
   const document = parseDocument("<!doctype html><html><head></head><body></body></html>") as
     & ReturnType<typeof parseDocument>
     & { createElement(name: string): unknown };
   const createElement = document.createElement.bind(document);
   document.createElement = (name: string) =>
     name.toLowerCase() === "canvas" ? rampCanvas() : createElement(name);
-  const root = Plot.plot({
-    ...options,
-    document: document as unknown as Plot.PlotOptions["document"],
-  }) as unknown as DomElement;
+  return document as unknown as Plot.PlotOptions["document"];
+}
+
+/**
+ * Renders `Plot.plot(options)` into a server-side DOM and serialises it.
+ * Works wherever the module loads (Jupyter kernel, `deno run`, `deno test`);
+ * the caller's `document` option, if any, is replaced.
+ */
+export function plot(options: Plot.PlotOptions): PlotFigure {
+  const root = Plot.plot({ ...options, document: plotDocument() }) as unknown as DomElement;
   // Inline SVG in HTML needs no namespace, but a standalone image/svg+xml
   // document does; Plot (which builds with createElementNS) does not write it.
   // In a <figure>, legends come first and the chart's <svg> is the last direct child.
@@ -98,4 +100,30 @@ export function plot(options: Plot.PlotOptions): PlotFigure {
     toString: () => markup,
     [JUPYTER_DISPLAY]: () => ({ [mimeType]: markup }),
   };
+}
+
+/**
+ * A colour legend on its own, as HTML: `Plot.legend(options)` (swatches for
+ * an ordinal scale, a ramp for a continuous one) in a `<div class="legend">`.
+ * For charts drawn as small multiples that share one colour scale; pass the
+ * same `color` options as the charts.
+ *
+ * @example
+ * ```ts
+ * import { legend } from "./plot.ts";
+ * const html = legend({ color: { domain: ["W", "N1", "N2"], scheme: "tableau10" } });
+ * ```
+ */
+export function legend(
+  options: { color: Plot.ScaleOptions } & Omit<Plot.LegendOptions, "color">,
+): string {
+  // Plot.legend reads `document` like Plot.plot does; its types leave it out
+  const withDocument = { ...options, document: plotDocument() } as Plot.LegendScales;
+  const root = Plot.legend(withDocument) as unknown as DomElement | undefined;
+  if (!root) return "";
+  if (root.localName === "svg" && !root.getAttribute("xmlns")) root.setAttribute("xmlns", SVG_NS);
+  for (const svg of Array.from(root.querySelectorAll("svg"))) {
+    if (!svg.getAttribute("xmlns")) svg.setAttribute("xmlns", SVG_NS);
+  }
+  return `<div class="legend">${root.outerHTML}</div>`;
 }

@@ -25,9 +25,21 @@ table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-
 th, td { border-bottom: 1px solid var(--rule); padding: 0.3em 0.75em; text-align: left; vertical-align: top; }
 thead th { border-bottom: 2px solid var(--fg); }
 tbody tr:nth-child(even) { background: var(--panel); }
-td.num, th.num { text-align: right; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+caption { caption-side: top; text-align: left; color: var(--muted); font-size: 0.9em; padding-bottom: 0.3em; }
+.table-scroll { max-width: 100%; overflow-x: auto; margin: 1em 0; }
+.table-scroll > table { margin: 0; }
 img { max-width: 100%; height: auto; }
-.output svg { max-width: 100%; }
+.output svg { max-width: 100%; height: auto; }
+figure { margin: 1em 0; min-width: 0; }
+figcaption { font-size: 0.9em; color: var(--muted); margin-bottom: 0.3em; }
+.panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 15rem), 1fr));
+  gap: 0.8rem 1.2rem; margin: 0.8em 0; }
+.panels > .panel { margin: 0; }
+.legend { margin: 0.4em 0; font-size: 0.9em; }
+figure.heatmap svg { display: block; }
+.scatter-key { font-size: 0.85em; }
+.scatter-key td, .scatter-key th { padding: 0.1em 0.5em; }
 blockquote { margin: 1em 0; padding-left: 1em; border-left: 3px solid var(--rule); color: var(--muted); }
 .provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.15em 1.2em; margin: 1em 0; }
 .provenance dt { color: var(--muted); }
@@ -57,6 +69,7 @@ pre.untrusted { border-left-style: dashed; }
   article.notebook { page-break-before: always; margin-top: 0; }
   a { color: inherit; text-decoration: none; }
   pre, .output, figure, table, svg { page-break-inside: avoid; }
+  .table-scroll { overflow-x: visible; }
   details.source summary { list-style: none; }
   details::details-content { content-visibility: visible; display: contents; }
 }

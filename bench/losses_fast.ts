@@ -5,9 +5,8 @@
  *   and N = 16 000 tiled once, with the process's resident memory;
  * - the full training step (FeatureProjector + sim vector + LS_MARGIN +
  *   AdamW, one `pretrain` step) on a SleepEEG-shaped batch (8 × 200 × 90);
- * - where `python3` has torch, the ratios to PyTorch measured in the same run
- *   (bench/torch.ts): targets ≥ 1.0× for the loss at N = 1600 and ≥ 1.5× for
- *   the training step.
+ * - the comparison with PyTorch is the `torch` section (bench/torch.ts), which
+ *   times both sides in one run with stated thread counts.
  *
  * @module
  */
@@ -18,7 +17,6 @@ import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
 import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
 import { median, timeTrainSteps } from "./timing.ts";
-import { benchTorch } from "./torch.ts";
 
 const D = 320;
 const TEMPERATURE = 0.1, MARGIN = 5, THRESHOLD = 0.4;
@@ -131,32 +129,6 @@ export async function benchLossesFast(): Promise<
     fusedItPerSec: 1000 / trainFusedMs,
   });
 
-  const torch = await benchTorch();
-  notes.push(...torch.notes);
-  const torchLoss = torch.rows.find((r) =>
-    r.section === "loss" && r.loss === "lsMarginLoss" && r.N === 1600
-  );
-  const torchTrain = torch.rows.find((r) =>
-    r.section === "train" && r.shape === "SleepEEG" && r.loss === "lsMarginLoss"
-  );
-  const ours = rows.find((r) => r.section === "loss" && r.loss === "lsMarginLoss" && r.N === 1600);
-  if (torchLoss && torchTrain && ours) {
-    const lossRatio = (torchLoss.ms as number) / (ours.fusedMs as number);
-    const trainRatio = (1000 / trainFusedMs) / (torchTrain.itPerSec as number);
-    rows.push({
-      section: "vs PyTorch",
-      // The torch build found here decides the ratios (threads, BLAS): see the notes.
-      torchThreads: torchLoss.threads,
-      lossFwdBwdN1600: { torchMs: torchLoss.ms, fusedMs: ours.fusedMs, speedup: lossRatio },
-      trainSleepEEG: {
-        torchItPerSec: torchTrain.itPerSec,
-        fusedItPerSec: 1000 / trainFusedMs,
-        speedup: trainRatio,
-      },
-      lossTargetMet: lossRatio >= 1,
-      trainTargetMet: trainRatio >= 1.5,
-    });
-  }
   notes.push(
     "wasm backend, single-threaded SIMD; times are medians of forward + backward passes.",
     `Tiled rows use blocks of ${TILE_ROWS} rows; resident memory is the whole process's.`,

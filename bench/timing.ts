@@ -7,8 +7,9 @@ import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendInfo, BackendName } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
+import type { Encoder } from "../lib/encoders/mod.ts";
 import { pretrain } from "../lib/train/mod.ts";
-import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
+import type { FrameLoss, Objective, SequenceBatch } from "../lib/train/mod.ts";
 
 /**
  * Starts each of `backends` in turn (default: every backend that starts here)
@@ -40,20 +41,35 @@ function* repeat(x: Float32Array, shape: [number, number, number]): Generator<Se
  * AdamW) on one seeded `[B, T, F]` batch of |N(0, 1)| values; returns the
  * timed steps' durations (ms).
  */
-export async function timeTrainSteps(
-  { B, T, F }: { B: number; T: number; F: number },
+export function timeTrainSteps(
+  shape: { B: number; T: number; F: number },
   loss: FrameLoss,
+  warmup: number,
+  timed: number,
+): Promise<number[]> {
+  const encoder = createFeatureProjector({ inFeatures: shape.F, seed: 1 });
+  return timeSteps(shape, encoder, { loss }, warmup, timed);
+}
+
+/**
+ * Times `warmup + timed` `pretrain` steps of `encoder` (disposed afterwards)
+ * with a per-frame `loss` or a full `objective` on one seeded `[B, T, F]`
+ * batch of |N(0, 1)| values; returns the timed steps' durations (ms).
+ */
+export async function timeSteps(
+  { B, T, F }: { B: number; T: number; F: number },
+  encoder: Encoder,
+  train: { loss: FrameLoss } | { objective: Objective },
   warmup: number,
   timed: number,
 ): Promise<number[]> {
   const rng = makeRng(1);
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
-  const encoder = createFeatureProjector({ inFeatures: F, seed: 1 });
   const stamps: number[] = [performance.now()];
   try {
     await pretrain({
       encoder,
-      loss,
+      ...train,
       batches: repeat(x, [B, T, F]),
       steps: warmup + timed,
       mode: "reference",

@@ -1,23 +1,48 @@
 /**
- * PyTorch CPU reference timings on this machine (bench/torch_reference.py),
- * measured in the same bench run as ours so ratios compare like with like.
- * Skipped with a clear message when `python3` cannot import torch
- * (`apt-get install python3-torch`).
+ * Our training step beside PyTorch's, in one bench run: every trained variant
+ * (bench/variants.ts) on every paper shape, one step = encoder forward, loss,
+ * backward and AdamW. Ours runs in this process on the active backend (one
+ * grid worker); PyTorch (bench/torch_reference.py, `/usr/bin/python3`) runs
+ * the same math on the same shapes with 1 thread and with every core.
+ *
+ * Per core = torch(1 thread) ms / ours ms (> 1: ours is faster on one core).
+ * Per machine = (cores / ours ms) / (1 / torch(all cores) ms): the grid's one
+ * worker per core against one torch process using every core, assuming the
+ * workers scale linearly (bench/grid.ts measures the grid itself).
+ * The load average is printed with the figures: timings taken while other
+ * processes run are noise.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { cpus } from "node:os";
+import { tf } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import { median, timeSteps } from "./timing.ts";
+import { STEP_VARIANTS, STUDY_SHAPES, variantStep } from "./variants.ts";
 
-/** Row of the torch section. */
+/** One row of the torch section. */
 export type TorchRow = Record<string, unknown>;
 
-/** Runs the PyTorch reference timings, or returns a skip note when torch is absent. */
-export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] }> {
+interface TorchResult {
+  torch: string;
+  cores: number;
+  config: string;
+  parallel: string;
+  rows: { dataset: string; variant: string; threads: number; msPerStep: number }[];
+}
+
+/** Runs bench/torch_reference.py; null when no python3 can import torch. */
+async function runTorch(args: string[]): Promise<TorchResult | null> {
   const script = fileURLToPath(new URL("./torch_reference.py", import.meta.url));
   for (const python of ["/usr/bin/python3", "python3"]) {
     let out: Deno.CommandOutput;
     try {
-      out = await new Deno.Command(python, { args: [script], stdout: "piped", stderr: "piped" })
+      out = await new Deno.Command(python, {
+        args: [script, ...args],
+        stdout: "piped",
+        stderr: "piped",
+      })
         .output();
     } catch {
       continue;
@@ -27,18 +52,77 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
       if (/No module named 'torch'/.test(stderr)) continue;
       throw new Error(`${python} ${script} failed: ${stderr.slice(-500)}`);
     }
-    const result = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      torch: string;
-      threads: number;
-      rows: TorchRow[];
-    };
-    return {
-      rows: result.rows.map((r) => ({ ...r, torch: result.torch, threads: result.threads })),
-      notes: [`PyTorch ${result.torch} on CPU with ${result.threads} threads (${python})`],
-    };
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as TorchResult;
   }
-  return {
-    rows: [],
-    notes: ["PyTorch comparison skipped: no python3 with torch (apt-get install python3-torch)"],
-  };
+  return null;
+}
+
+/** Median ms per step of our side, per `dataset/variant`. */
+async function timeOurs(): Promise<Map<string, number>> {
+  const ours = new Map<string, number>();
+  for (const shape of STUDY_SHAPES) {
+    for (const variant of STEP_VARIANTS) {
+      const { encoder, train } = variantStep(shape, variant);
+      // TS2Vec draws a random crop per step: more steps for a stable median.
+      const timed = variant.startsWith("ts2vec") ? 9 : 5;
+      const ms = await timeSteps(shape, encoder, train, 2, timed);
+      ours.set(`${shape.dataset}/${variant}`, median(ms));
+    }
+  }
+  return ours;
+}
+
+const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+
+/** The comparison rows, or a skip note when torch is absent. */
+export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] }> {
+  const backend = (await initBackend()).name;
+  const loadBefore = load();
+  const ours = await timeOurs();
+  const loadMid = load();
+  const torch = await runTorch([]);
+  const notes = [
+    `load average (1/5/15 min) before ours: ${loadBefore}; before torch: ${loadMid}; after: ${load()}`,
+    `ours: ${backend} backend, tfjs ${tf.version.tfjs}, one process (one grid worker), median of 5 steps (TS2Vec 9) after 2 warm-up steps`,
+  ];
+  if (!torch) {
+    notes.push("PyTorch comparison skipped: no python3 with torch (apt-get install python3-torch)");
+    return { rows: [...ours].map(([key, ms]) => ({ run: key, oursMs: ms })), notes };
+  }
+  const cores = torch.cores || cpus().length;
+  const torchMs = (dataset: string, variant: string, threads: number) =>
+    torch.rows.find((r) => r.dataset === dataset && r.variant === variant && r.threads === threads)
+      ?.msPerStep;
+  const rows: TorchRow[] = [];
+  for (const [key, oursMs] of ours) {
+    const [dataset, variant] = key.split("/");
+    const one = torchMs(dataset, variant, 1);
+    const all = torchMs(dataset, variant, cores);
+    rows.push({
+      dataset,
+      variant,
+      oursMs,
+      torch1ThreadMs: one ?? null,
+      [`torch${cores}ThreadsMs`]: all ?? null,
+      perCore: one ? one / oursMs : null,
+      perMachine: all ? (cores * all) / oursMs : null,
+    });
+  }
+  notes.push(
+    `PyTorch ${torch.torch}, ${cores} cores, median of 7 steps after 2 warm-up steps; ts2vec-reference has no torch row`,
+    `torch parallel info: ${
+      torch.parallel.split("\n").filter((l) => /threads|backend/i.test(l)).join("; ")
+    }`,
+    `torch build: ${
+      torch.config.split("\n").filter((l) => /BLAS|MKL|LAPACK|CPU capability|oneDNN|DNN/.test(l))
+        .map((l) => l.trim()).join("; ")
+    }`,
+  );
+  return { rows, notes };
+}
+
+if (import.meta.main) {
+  const { rows, notes } = await benchTorch();
+  console.table(rows);
+  for (const note of notes) console.log(note);
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   DREAMS_RATES,
   parseDreamsExcerpt,
+  parseDreamsHypnogram,
   readDreamsExcerpt,
   readDreamsHypnogram,
 } from "../lib/data/dreams.ts";
@@ -81,119 +82,126 @@ const BAD_HYPNOGRAM_HEADERS = ["[Hypnogramm]", "[hypno]", "Hypnogram", "[C3-A1]"
 function generateCases(seed: number): Case[] {
   const rng = makeRng(seed);
   const cases: Case[] = [];
-  // The documented rates, 50 Hz most often to keep the files small.
-  const rate = () => pick(rng, [50, 50, 50, 100, 200]);
   for (let round = 0; round < 12; round++) {
-    // Excerpts.
-    {
-      const lines = excerptLines(rng, 1800 * rate());
-      lines.shift();
-      cases.push({ label: "excerpt without header", kind: "excerpt", text: text(lines), line: 1 });
-    }
-    {
-      const lines = excerptLines(rng, 1800 * rate());
-      lines[0] = pick(rng, BAD_HEADERS);
-      cases.push({
-        label: `header ${JSON.stringify(lines[0])}`,
-        kind: "excerpt",
-        text: text(lines),
-        line: 1,
-      });
-    }
-    for (let k = 0; k < 3; k++) {
-      const lines = excerptLines(rng, 1800 * rate());
-      const at = 1 + rng.int(lines.length - 1);
-      lines[at] = pick(rng, BAD_VALUES);
-      cases.push({
-        label: `value ${JSON.stringify(lines[at])}`,
-        kind: "excerpt",
-        text: text(lines),
-        line: at + 1,
-      });
-    }
-    cases.push({ label: "empty excerpt", kind: "excerpt", text: "", line: 1 });
-    cases.push({ label: "header only", kind: "excerpt", text: "[C3-A1]\n", line: 1 });
-    cases.push(truncated(rng, "excerpt", text(excerptLines(rng, 1800 * rate())), 0.99));
-    {
-      const r = rate();
-      const delta = (0.002 + rng.next() * 0.3) * (rng.next() < 0.5 ? -1 : 1);
-      const n = Math.round(1800 * r * (1 + delta));
-      cases.push({
-        label: `${n} values (${(n / 1800).toFixed(4)} Hz)`,
-        kind: "excerpt",
-        text: text(excerptLines(rng, n)),
-        line: n + 1,
-      });
-    }
-    {
-      const n = 1 + rng.int(1500);
-      cases.push({
-        label: `${n} values (< 1 Hz)`,
-        kind: "excerpt",
-        text: text(excerptLines(rng, n)),
-        line: n + 1,
-      });
-    }
-    {
-      const bytes = new Uint8Array(64 + rng.int(512));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
-      cases.push({ label: "random bytes", kind: "excerpt", text: bytes, line: null });
-    }
-
-    // Hypnograms.
-    {
-      const lines = hypnogramLines(rng);
-      lines.shift();
-      cases.push({
-        label: "hypnogram without header",
-        kind: "hypnogram",
-        text: text(lines),
-        line: 1,
-      });
-    }
-    {
-      const lines = hypnogramLines(rng);
-      lines[0] = pick(rng, BAD_HYPNOGRAM_HEADERS);
-      cases.push({
-        label: `hypnogram header ${JSON.stringify(lines[0])}`,
-        kind: "hypnogram",
-        text: text(lines),
-        line: 1,
-      });
-    }
-    for (let k = 0; k < 2; k++) {
-      const lines = hypnogramLines(rng);
-      const at = 1 + rng.int(360);
-      lines[at] = pick(rng, k === 0 ? BAD_CODES : NON_INTEGER_CODES);
-      cases.push({
-        label: `code ${JSON.stringify(lines[at])}`,
-        kind: "hypnogram",
-        text: text(lines),
-        line: at + 1,
-      });
-    }
-    {
-      const n = pick(rng, [0, 1, 180, 359]);
-      cases.push({
-        label: `${n} codes`,
-        kind: "hypnogram",
-        text: text(hypnogramLines(rng, n)),
-        line: n + 2,
-      });
-    }
-    {
-      const n = pick(rng, [361, 362, 720]);
-      cases.push({
-        label: `${n} codes`,
-        kind: "hypnogram",
-        text: text(hypnogramLines(rng, n)),
-        line: 362,
-      });
-    }
-    cases.push({ label: "empty hypnogram", kind: "hypnogram", text: "", line: 1 });
-    cases.push(truncated(rng, "hypnogram", text(hypnogramLines(rng)), 0.95));
+    excerptRound(rng, cases);
+    hypnogramRound(rng, cases);
   }
   return cases;
+}
+
+/** One round of malformed excerpts: header, values, counts, cuts and garbage. */
+function excerptRound(rng: Rng, cases: Case[]): void {
+  // The documented rates, 50 Hz most often to keep the files small.
+  const rate = () => pick(rng, [50, 50, 50, 100, 200]);
+  {
+    const lines = excerptLines(rng, 1800 * rate());
+    lines.shift();
+    cases.push({ label: "excerpt without header", kind: "excerpt", text: text(lines), line: 1 });
+  }
+  {
+    const lines = excerptLines(rng, 1800 * rate());
+    lines[0] = pick(rng, BAD_HEADERS);
+    cases.push({
+      label: `header ${JSON.stringify(lines[0])}`,
+      kind: "excerpt",
+      text: text(lines),
+      line: 1,
+    });
+  }
+  for (let k = 0; k < 3; k++) {
+    const lines = excerptLines(rng, 1800 * rate());
+    const at = 1 + rng.int(lines.length - 1);
+    lines[at] = pick(rng, BAD_VALUES);
+    cases.push({
+      label: `value ${JSON.stringify(lines[at])}`,
+      kind: "excerpt",
+      text: text(lines),
+      line: at + 1,
+    });
+  }
+  cases.push({ label: "empty excerpt", kind: "excerpt", text: "", line: 1 });
+  cases.push({ label: "header only", kind: "excerpt", text: "[C3-A1]\n", line: 1 });
+  cases.push(truncated(rng, "excerpt", text(excerptLines(rng, 1800 * rate())), 0.99));
+  {
+    const r = rate();
+    const delta = (0.002 + rng.next() * 0.3) * (rng.next() < 0.5 ? -1 : 1);
+    const n = Math.round(1800 * r * (1 + delta));
+    cases.push({
+      label: `${n} values (${(n / 1800).toFixed(4)} Hz)`,
+      kind: "excerpt",
+      text: text(excerptLines(rng, n)),
+      line: n + 1,
+    });
+  }
+  {
+    const n = 1 + rng.int(1500);
+    cases.push({
+      label: `${n} values (< 1 Hz)`,
+      kind: "excerpt",
+      text: text(excerptLines(rng, n)),
+      line: n + 1,
+    });
+  }
+  {
+    const bytes = new Uint8Array(64 + rng.int(512));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
+    cases.push({ label: "random bytes", kind: "excerpt", text: bytes, line: null });
+  }
+}
+
+/** One round of malformed hypnograms: header, codes, counts and cuts. */
+function hypnogramRound(rng: Rng, cases: Case[]): void {
+  {
+    const lines = hypnogramLines(rng);
+    lines.shift();
+    cases.push({
+      label: "hypnogram without header",
+      kind: "hypnogram",
+      text: text(lines),
+      line: 1,
+    });
+  }
+  {
+    const lines = hypnogramLines(rng);
+    lines[0] = pick(rng, BAD_HYPNOGRAM_HEADERS);
+    cases.push({
+      label: `hypnogram header ${JSON.stringify(lines[0])}`,
+      kind: "hypnogram",
+      text: text(lines),
+      line: 1,
+    });
+  }
+  for (let k = 0; k < 2; k++) {
+    const lines = hypnogramLines(rng);
+    const at = 1 + rng.int(360);
+    lines[at] = pick(rng, k === 0 ? BAD_CODES : NON_INTEGER_CODES);
+    cases.push({
+      label: `code ${JSON.stringify(lines[at])}`,
+      kind: "hypnogram",
+      text: text(lines),
+      line: at + 1,
+    });
+  }
+  {
+    const n = pick(rng, [0, 1, 180, 359]);
+    cases.push({
+      label: `${n} codes`,
+      kind: "hypnogram",
+      text: text(hypnogramLines(rng, n)),
+      line: n + 2,
+    });
+  }
+  {
+    const n = pick(rng, [361, 362, 720]);
+    cases.push({
+      label: `${n} codes`,
+      kind: "hypnogram",
+      text: text(hypnogramLines(rng, n)),
+      line: 362,
+    });
+  }
+  cases.push({ label: "empty hypnogram", kind: "hypnogram", text: "", line: 1 });
+  cases.push(truncated(rng, "hypnogram", text(hypnogramLines(rng)), 0.95));
 }
 
 async function writeCase(dir: string, i: number, c: Case): Promise<string> {
@@ -336,6 +344,34 @@ Deno.test("a FIFO, a directory and links to devices in place of a DREAMS file ar
     await assert.rejects(() => readDreamsExcerpt(big, { maxBytes: 1000 }), SizeLimitError);
     assert.equal((await readDreamsExcerpt(big, { maxBytes: 2 << 20 })).fs, 50);
   });
+});
+
+Deno.test("≥ 200 more malformed DREAMS hypnograms: cut, lengthened, bad codes, on real files too", async () => {
+  const rng = makeRng(360);
+  const real = await Deno.readTextFile(join(DREAMS, "Hypnogram_excerpt4.txt"));
+  const realLines = real.split("\n").slice(0, 361);
+  let raised = 0;
+  for (let i = 0; i < 240; i++) {
+    const lines = i % 2 === 0 ? [...realLines] : hypnogramLines(rng);
+    const kind = i % 6;
+    if (kind < 2) lines.splice(1 + rng.int(360), 1 + rng.int(40)); // codes removed
+    else if (kind < 4) {
+      lines.splice(1 + rng.int(360), 0, ...hypnogramLines(rng, 1 + rng.int(40)).slice(1));
+    } else if (kind === 4) {
+      lines[1 + rng.int(360)] = pick(rng, [...BAD_CODES, ...NON_INTEGER_CODES]);
+    } else lines.length = 1 + rng.int(360); // cut after a random code
+    const file = `Hypnogram_excerpt${i}.txt`;
+    try {
+      parseDreamsHypnogram(text(lines), file);
+      assert.fail(`case ${i} kind ${kind} was accepted`);
+    } catch (e) {
+      assert.ok(e instanceof DataFormatError, `case ${i} kind ${kind}: ${e}`);
+      assert.equal(e.file, file);
+      assert.match(e.field, /^line \d+$/);
+      raised++;
+    }
+  }
+  assert.equal(raised, 240);
 });
 
 function assertAlmost(a: number, b: number): void {

@@ -279,6 +279,10 @@ async function readText(path: string, { maxBytes }: DreamsReadOptions): Promise<
  * @throws {NotRegularFileError} for a directory, FIFO or device (nothing is read).
  * @throws {SizeLimitError} for a file over `maxBytes`.
  * @throws {DataFormatError} naming the file and line on malformed content.
+ * @example
+ * ```ts
+ * const { fs, data } = await readDreamsExcerpt("data/dreams/excerpt3.txt"); // 50 Hz, [90000]
+ * ```
  */
 export async function readDreamsExcerpt(
   path: string,

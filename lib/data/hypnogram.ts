@@ -193,6 +193,10 @@ export interface ReadHypnogramOptions extends Omit<HypnogramOptions, "file"> {
  * @throws NotRegularFileError for a directory, FIFO or device (nothing is read)
  * @throws SizeLimitError for a file over `maxBytes`
  * @throws DataFormatError for a malformed file or stage annotation
+ * @example
+ * ```ts
+ * const stages = readSleepEdfHypnogram("data/sleep-edf/SC4001EC-Hypnogram.edf", { nEpochs: 2650 });
+ * ```
  */
 export function readSleepEdfHypnogram(path: string, options: ReadHypnogramOptions = {}): Int8Array {
   const { maxBytes = MAX_HYPNOGRAM_FILE_BYTES, ...rest } = options;

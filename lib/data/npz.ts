@@ -87,38 +87,7 @@ export function parseNpy(
   file: string,
   { maxBytes = NPY_MAX_BYTES }: NpyReadOptions = {},
 ): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new DataFormatError(
-      file,
-      "magic",
-      "\\x93NUMPY followed by a version and header",
-      `${bytes.length} bytes`,
-    );
-  }
-  const major = bytes[6];
-  if (major < 1 || major > 3) {
-    throw new DataFormatError(file, "version", "1.0, 2.0 or 3.0", `${major}.${bytes[7]}`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const prefix = major === 1 ? 10 : 12;
-  if (bytes.length < prefix) {
-    throw new DataFormatError(
-      file,
-      "header length",
-      `${prefix} bytes of preamble`,
-      `${bytes.length}`,
-    );
-  }
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const dataOffset = prefix + headerLength;
-  if (dataOffset > bytes.length) {
-    throw new DataFormatError(
-      file,
-      "header",
-      `${headerLength} header bytes`,
-      `${bytes.length - prefix} bytes left`,
-    );
-  }
+  const { major, prefix, dataOffset } = npyPreamble(bytes, file);
   const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(
     bytes.subarray(prefix, dataOffset),
   );
@@ -178,7 +147,58 @@ export function parseNpy(
       `${bytes.length - dataOffset} bytes`,
     );
   }
-  const raw = bytes.slice(dataOffset, dataOffset + nBytes); // copy: aligned, detached from the archive
+  const data = decodeData(bytes.subarray(dataOffset, dataOffset + nBytes), kind, bigEndian, file);
+  return { dtype: kind.dtype, shape, data };
+}
+
+/** Checks magic, version and header length; returns where the header and data start. */
+function npyPreamble(
+  bytes: Uint8Array,
+  file: string,
+): { major: number; prefix: number; dataOffset: number } {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new DataFormatError(
+      file,
+      "magic",
+      "\\x93NUMPY followed by a version and header",
+      `${bytes.length} bytes`,
+    );
+  }
+  const major = bytes[6];
+  if (major < 1 || major > 3) {
+    throw new DataFormatError(file, "version", "1.0, 2.0 or 3.0", `${major}.${bytes[7]}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const prefix = major === 1 ? 10 : 12;
+  if (bytes.length < prefix) {
+    throw new DataFormatError(
+      file,
+      "header length",
+      `${prefix} bytes of preamble`,
+      `${bytes.length}`,
+    );
+  }
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const dataOffset = prefix + headerLength;
+  if (dataOffset > bytes.length) {
+    throw new DataFormatError(
+      file,
+      "header",
+      `${headerLength} header bytes`,
+      `${bytes.length - prefix} bytes left`,
+    );
+  }
+  return { major, prefix, dataOffset };
+}
+
+/** Copies the data bytes into an aligned typed array of `kind`, swapping big-endian bytes. */
+function decodeData(
+  bytes: Uint8Array,
+  kind: { dtype: NpyDtype; size: number },
+  bigEndian: boolean,
+  file: string,
+): NpyArray["data"] {
+  const raw = bytes.slice(); // copy: aligned, detached from the archive
   if (bigEndian && kind.size > 1) {
     for (let i = 0; i < raw.length; i += kind.size) raw.subarray(i, i + kind.size).reverse();
   }
@@ -199,7 +219,7 @@ export function parseNpy(
   if (kind.dtype === "bool" && data.some((b) => b > 1)) {
     throw new DataFormatError(file, "data", "bool bytes 0 or 1", "other byte values");
   }
-  return { dtype: kind.dtype, shape, data };
+  return data;
 }
 
 /**

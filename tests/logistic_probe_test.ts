@@ -271,3 +271,29 @@ Deno.test("minimizeLbfgs converges on the Rosenbrock function", () => {
   assert.ok(r.converged);
   assertClose(r.x, [1, 1], { rtol: 0, atol: 1e-8 });
 });
+
+/** max |∇| of `C Σ CE_i + ½‖W‖²` at a fit, computed naively (no class blocks). */
+function naiveMaxGradient(x: number[][], y: number[], C: number, coef: number[][], b: number[]) {
+  const k = coef.length, d = x[0].length;
+  const gW = coef.map((row) => [...row]), gb = new Array<number>(k).fill(0);
+  x.forEach((row, i) => {
+    const z = coef.map((w, c) => b[c] + w.reduce((s, v, j) => s + v * row[j], 0));
+    const m = Math.max(...z), e = z.map((v) => Math.exp(v - m)), sum = e.reduce((s, v) => s + v);
+    for (let c = 0; c < k; c++) {
+      const r = C * (e[c] / sum - (c === y[i] ? 1 : 0));
+      gb[c] += r;
+      for (let j = 0; j < d; j++) gW[c][j] += r * row[j];
+    }
+  });
+  return Math.max(...gW.flat().map(Math.abs), ...gb.map(Math.abs));
+}
+
+for (const k of [2, 5, 6, 7, 9, 13]) {
+  Deno.test(`fitLogistic reaches a stationary point with ${k} classes (class blocks)`, () => {
+    const { x, y } = blobs(20 * k, 7, k, 10 + k);
+    const fit = fitLogistic(x, y, { C: 0.7 });
+    assert.ok(fit.converged);
+    const g = naiveMaxGradient(x, y, 0.7, fit.coef, fit.intercept);
+    assert.ok(g < 1e-9 * 0.7 * x.length * 10, `max |grad| ${g}`);
+  });
+}

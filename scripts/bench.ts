@@ -32,6 +32,7 @@ const SECTIONS: Record<string, string> = {
   torch: "benchTorch",
   backend_overhead: "benchBackendOverhead",
   stats: "benchStats",
+  probe: "benchProbe",
 };
 
 function formatCell(v: unknown): string {

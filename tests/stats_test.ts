@@ -1,7 +1,8 @@
 /**
  * lib/stats, part 1: scores from confusion matrices and contingency tables
  * (by hand and against lib/metrics on the same labels), Holm's adjustment and
- * the verdict wording. The bootstrap is tested in stats_bootstrap_test.ts.
+ * the verdict wording. The bootstrap is tested in stats_bootstrap_test.ts and
+ * stats_compare_test.ts.
  */
 import assert from "node:assert/strict";
 import { DegenerateInputError, NonFiniteError, OptionError, ShapeError } from "../lib/errors.ts";

@@ -11,7 +11,7 @@
  * With few groups per fold the interval is somewhat too narrow: a stratum of
  * n groups resamples with `(n − 1) / n` of the sampling variance, so with 8
  * groups per fold a nominal 95 % interval covers about 93 % (simulated in
- * `tests/stats_bootstrap_test.ts`), with 5 about 92 %. Say so next to
+ * `tests/stats_compare_test.ts`), with 5 about 92 %. Say so next to
  * intervals on DREAMS-sized folds.
  *
  * For NMI from per-group contingency tables the k-means clusters stay those

@@ -6,7 +6,7 @@
  * random swaps.
  *
  * Unlike the percentile bootstrap p-value, whose false-positive rate exceeds
- * its level when there are few units (measured in `tests/stats_bootstrap_test.ts`),
+ * its level when there are few units (measured in `tests/stats_compare_test.ts`),
  * this test holds its level for any number of units: with n units the smallest
  * attainable p is about `2 / 2ⁿ` (0.25 with 3 seeds), which is the honest answer.
  *

@@ -17,3 +17,5 @@ export * from "./timedrl.ts";
 export * from "./simmtm.ts";
 export * from "./cost.ts";
 export * from "./cost_net.ts";
+export * from "./mf_clr.ts";
+export * from "./mf_clr_aug.ts";

@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as FlacApi from "libflacjs/dist/libflac.js";
-import { loadWfdbFlacDecoder, readWfdbRecord } from "../lib/data/wfdb/mod.ts";
+import {
+  loadWfdbFlacDecoder,
+  readWfdbRecord,
+  WFDB_INVALID_SAMPLE,
+  type WfdbRecord,
+} from "../lib/data/wfdb/mod.ts";
 import { DataFormatError } from "../lib/errors.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
 import { type SignalToWrite, writeMultiSegment, writeRecord } from "./_wfdb_writer.ts";
@@ -121,7 +126,7 @@ for (const [format, bits] of FORMATS) {
       for (let i = 0; i < CASES; i++) {
         const { bytes, length } = damage(original, rng);
         Deno.writeFileSync(path, bytes);
-        const run = () => readWfdbRecord(dir, "z");
+        const run = () => shortOfSkew(readWfdbRecord(dir, "z"), reference);
         if (length || format > 500) {
           if (check(`fmt ${format} case ${i}`, [path], run, reference)) raised++;
         } else {
@@ -136,6 +141,19 @@ for (const [format, bits] of FORMATS) {
       Deno.removeSync(dir, { recursive: true });
     }
   });
+}
+
+/**
+ * A file cut to between the header's length and the skew read-ahead reads
+ * leniently, with a warning: the samples it holds as before, the skewed
+ * signal's missing tail invalid. Such a read counts as the reference.
+ */
+function shortOfSkew(r: WfdbRecord, reference: WfdbRecord): WfdbRecord {
+  if (!r.warnings.some((w) => /skewed samples past the end are invalid/.test(w))) return r;
+  assert.deepEqual(r.signals[0].adc, reference.signals[0].adc);
+  const skewed = r.signals[1].adc, before = reference.signals[1].adc;
+  assert.ok(skewed.every((v, i) => v === before[i] || v === WFDB_INVALID_SAMPLE));
+  return reference;
 }
 
 async function loadFlac(): Promise<typeof FlacApi> {

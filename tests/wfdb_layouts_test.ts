@@ -207,3 +207,58 @@ Deno.test("wfdb files: a directory in place of a signal file is refused, naming 
         e instanceof DataFormatError && e.message.startsWith(`${join(dir, "nr.dat")}: file type`),
     );
   }));
+
+Deno.test("wfdb layouts: fixed layout keeps digital values, a shorter segment's missing signal is invalid", () =>
+  withDir((dir) => {
+    writeMultiSegment(dir, "fy", 100, [
+      {
+        name: "fy_1",
+        nFrames: 2,
+        signals: [
+          { name: "I", format: 16, values: [10, 20], gain: 10 },
+          { name: "II", format: 16, values: [1, 2], gain: 10 },
+        ],
+      },
+      // Another gain: rdsamp converts with the first segment's (10), digital values unchanged.
+      {
+        name: "fy_2",
+        nFrames: 2,
+        signals: [{ name: "I", format: 16, values: [30, 40], gain: 20 }],
+      },
+    ]);
+    const r = readWfdbRecord(dir, "fy");
+    assert.deepEqual(Array.from(r.signals[0].adc), [10, 20, 30, 40]);
+    assert.deepEqual(Array.from(r.signals[0].data), [1, 2, 3, 4]);
+    const X = WFDB_INVALID_SAMPLE;
+    assert.deepEqual(Array.from(r.signals[1].adc), [1, 2, X, X]);
+    // Segment checksums are not checked (WFDB skips them in multi-segment records) …
+    const segment = Deno.readTextFileSync(join(dir, "fy_2.hea"));
+    Deno.writeTextFileSync(join(dir, "fy_2.hea"), segment.replace(/ 70 0 I/, " 71 0 I"));
+    assert.deepEqual(Array.from(readWfdbRecord(dir, "fy").signals[0].adc), [10, 20, 30, 40]);
+    // … but the same header as a record of its own is refused.
+    assert.throws(() => readWfdbRecord(dir, "fy_2"), /fy_2\.dat: signal 0 \(I\) checksum/);
+  }));
+
+Deno.test("wfdb leniency: a skewed record whose file lacks the read-ahead frames reads them as invalid", () =>
+  withDir((dir) => {
+    writeRecord(dir, "sk", 100, 4, [
+      { name: "A", format: 16, values: [1, 2, 3, 4] },
+      { name: "B", format: 16, values: [5, 6, 7, 8], skew: 2 },
+    ]);
+    // The writer stores 4 + 2 frames; cut the file to 5, then to the header's 4.
+    const bytes = Deno.readFileSync(join(dir, "sk.dat"));
+    const X = WFDB_INVALID_SAMPLE;
+    for (const [frames, b] of [[5, [5, 6, 7, X]], [4, [5, 6, X, X]]] as const) {
+      Deno.writeFileSync(join(dir, "sk.dat"), bytes.subarray(0, 4 * frames));
+      const r = readWfdbRecord(dir, "sk");
+      assert.deepEqual(Array.from(r.signals[0].adc), [1, 2, 3, 4]);
+      assert.deepEqual(Array.from(r.signals[1].adc), b);
+      assert.match(r.warnings[0], /sk\.dat: \d frames for 4 \+ skew 2/);
+    }
+    // Fewer frames than the header's length are still refused.
+    Deno.writeFileSync(join(dir, "sk.dat"), bytes.subarray(0, 12));
+    assert.throws(
+      () => readWfdbRecord(dir, "sk"),
+      /sk\.dat: byte length: expected 16 bytes for 4 to 6 frames/,
+    );
+  }));

@@ -26,8 +26,9 @@ export interface WfdbGroupSamples {
 
 /**
  * Decodes a group's signal file. With `nFrames` (the header's length) the file
- * must hold exactly `nFrames + maxSkew` frames (WFDB reads every file that far
- * ahead when any signal of the record is skewed); without it, whole frames.
+ * must hold `nFrames` frames, or up to `nFrames + maxSkew` when a signal of the
+ * record is skewed (WFDB reads that far ahead; what a file lacks of it is
+ * read as invalid samples); without a length, whole frames.
  *
  * @param bytes the file from the group's byte offset on
  * @param path the file, for error messages
@@ -50,30 +51,19 @@ export function decodeWfdbGroup(
   if (WFDB_FLAC_BITS[format] !== undefined) {
     samples = decodeWfdbFlac(bytes, path, frameSize, WFDB_FLAC_BITS[format]);
     storedFrames = samples[0].length;
-    if (nFrames !== undefined && storedFrames !== nFrames + maxSkew) {
+    if (nFrames !== undefined && (storedFrames < nFrames || storedFrames > nFrames + maxSkew)) {
       throw new DataFormatError(
         path,
         "FLAC frames",
-        `${nFrames + maxSkew} frames (header length + skew)`,
+        framesExpected(nFrames, maxSkew),
         String(storedFrames),
       );
     }
   } else {
     storedFrames = nFrames === undefined
       ? wholeFrames(bytes.length, path, format, frameSize)
-      : nFrames + maxSkew;
+      : framesHeld(bytes.length, path, format, frameSize, nFrames, maxSkew);
     const total = storedFrames * frameSize;
-    const accepted = wfdbAcceptedLengths(format, total);
-    if (!accepted.includes(bytes.length)) {
-      throw new DataFormatError(
-        path,
-        "byte length",
-        `${
-          accepted[0]
-        } bytes for ${storedFrames} frames of ${frameSize} samples in format ${format}`,
-        String(bytes.length),
-      );
-    }
     const interleaved = decodeWfdbSamples(bytes, format, total);
     samples = Array.from({ length: frameSize }, (_, c) => {
       const channel = new Int32Array(storedFrames);
@@ -101,6 +91,32 @@ function undifference(values: Int32Array, initial: number): void {
     sample += values[i];
     values[i] = sample;
   }
+}
+
+const framesExpected = (n: number, maxSkew: number): string =>
+  maxSkew === 0 ? `${n} frames` : `${n} to ${n + maxSkew} frames (header length + skew)`;
+
+/** Frames in a file of `length` bytes that must hold `nFrames` to `nFrames + maxSkew` frames. */
+function framesHeld(
+  length: number,
+  path: string,
+  format: number,
+  frameSize: number,
+  nFrames: number,
+  maxSkew: number,
+): number {
+  for (let k = nFrames + maxSkew; k >= nFrames; k--) {
+    if (wfdbAcceptedLengths(format, k * frameSize).includes(length)) return k;
+  }
+  const bytes = wfdbByteLength(format, nFrames * frameSize);
+  throw new DataFormatError(
+    path,
+    "byte length",
+    `${bytes} bytes for ${
+      framesExpected(nFrames, maxSkew)
+    } of ${frameSize} samples in format ${format}`,
+    String(length),
+  );
 }
 
 function wholeFrames(length: number, path: string, format: number, frameSize: number): number {

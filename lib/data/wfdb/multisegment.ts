@@ -3,15 +3,20 @@
  * listing segment records (`segment nsamples`) that are read one after the
  * other. A segment named `~` is a gap: its samples are invalid (NaN).
  *
- * - Fixed layout: every segment has the same signals, in the same order.
+ * - Fixed layout: the segments' signals in order, as the first segment with
+ *   signals describes them (a later segment may have fewer: the rest are
+ *   invalid). Digital values pass unchanged; physical values use the first
+ *   segment's gain and baseline, as `rdsamp` does.
  * - Variable layout (the MIMIC waveform layout): the first segment has length
  *   0 and is the layout header; its signal lines give the record's signals.
- *   Each segment's signals are matched to them by description; a signal the
- *   segment lacks is invalid there.
+ *   As in WFDB's `sigmap_init`, each segment signal feeds the first layout
+ *   signal with the same description; a layout signal no segment signal
+ *   feeds is invalid there. A segment signal whose gain or baseline differs
+ *   from the layout's is rescaled as WFDB 10.7's `sigmap` does:
+ *   `v' = ⌊v · g/gₛ + (b − bₛ · g/gₛ) + ½⌋`, and physical values are `(v' − b) / g`.
  *
- * As WFDB's `sigmap`, a segment signal whose gain or baseline differs from
- * the record's is rescaled to the record's: `v' = ⌊v · g/gₛ + (b − bₛ · g/gₛ) + ½⌋`,
- * and physical values are `(v' − b) / g`.
+ * Segment checksums are not verified: WFDB does not check them in a
+ * multi-segment record.
  *
  * @module
  */
@@ -103,7 +108,7 @@ export function readWfdbMultiSegment(
     parts.forEach((part, k) => {
       const source = sources[k][i];
       if (source !== undefined) {
-        copyMapped(source, target, adc, data, frame * target.samplesPerFrame);
+        copyMapped(source, target, variable, { adc, data, at: frame * target.samplesPerFrame });
       }
       frame += part.nSamples;
     });
@@ -136,7 +141,7 @@ function readSegment(
       String(header.fs),
     );
   }
-  const record = readWfdbSignals(dir, header, path);
+  const record = readWfdbSignals(dir, header, path, { inMultiSegment: true });
   if (record.nSamples !== nSamples) {
     throw new DataFormatError(
       path,
@@ -149,8 +154,8 @@ function readSegment(
 }
 
 /**
- * The segment signal that feeds each record signal: by description, each used
- * once (variable layout), or by position (fixed layout, same count required).
+ * The segment signal that feeds each record signal: by position (fixed
+ * layout), or the first record signal of the same description (variable).
  */
 function mapSignals(
   record: WfdbRecord,
@@ -158,42 +163,39 @@ function mapSignals(
   variable: boolean,
   headerPath: string,
 ): (WfdbSignal | undefined)[] {
-  if (!variable && record.signals.length !== targets.length) {
+  if (!variable && record.signals.length > targets.length) {
     throw new DataFormatError(
       headerPath,
       `segment ${record.name} signals`,
-      `${targets.length} signals (a fixed layout)`,
+      `at most ${targets.length} signals (a fixed layout)`,
       String(record.signals.length),
     );
   }
-  const used = new Set<number>();
-  return targets.map((target, i) => {
-    const k = variable
-      ? record.signals.findIndex((s, j) => s.name === target.name && !used.has(j))
-      : i;
-    if (k < 0) return undefined;
-    used.add(k);
-    const source = record.signals[k];
-    if (source.samplesPerFrame !== target.samplesPerFrame) {
+  const sources: (WfdbSignal | undefined)[] = targets.map(() => undefined);
+  record.signals.forEach((source, k) => {
+    const i = variable ? targets.findIndex((t) => t.name === source.name) : k;
+    if (i < 0) return;
+    if (source.samplesPerFrame !== targets[i].samplesPerFrame) {
       throw new DataFormatError(
         headerPath,
         `segment ${record.name} signal ${k} samples per frame`,
-        `${target.samplesPerFrame} (as the record's signal ${i})`,
+        `${targets[i].samplesPerFrame} (as the record's signal ${i})`,
         String(source.samplesPerFrame),
       );
     }
-    return source;
+    sources[i] = source;
   });
+  return sources;
 }
 
 function copyMapped(
   source: WfdbSignal,
   target: Target,
-  adc: Int32Array,
-  data: Float32Array,
-  at: number,
+  rescale: boolean,
+  into: { adc: Int32Array; data: Float32Array; at: number },
 ): void {
-  const same = source.gain === target.gain && source.baseline === target.baseline;
+  const { adc, data, at } = into;
+  const same = !rescale || (source.gain === target.gain && source.baseline === target.baseline);
   const scale = target.gain / source.gain;
   const offset = target.baseline - source.baseline * scale;
   for (let i = 0; i < source.adc.length; i++) {

@@ -91,10 +91,17 @@ export function readWfdbHeader(dir: string, record: string): { header: WfdbHeade
 /**
  * Reads the signals of a single-segment header: each signal file once,
  * signals sharing a file interleaved frame by frame in header order.
+ * Checksums are verified, as WFDB does, when the header gives the length and
+ * the record is not a segment of a multi-segment record.
  *
  * @throws DataFormatError / MissingDataError as `readWfdbRecord`
  */
-export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: string): WfdbRecord {
+export function readWfdbSignals(
+  dir: string,
+  header: WfdbHeader,
+  headerPath: string,
+  { inMultiSegment = false }: { inMultiSegment?: boolean } = {},
+): WfdbRecord {
   const groups = new Map<string, number[]>();
   header.signals.forEach((spec, i) => {
     if (isNull(spec)) return;
@@ -102,6 +109,8 @@ export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: str
   });
   const stored: (Int32Array | undefined)[] = new Array(header.signals.length);
   let nFrames = header.nSamples;
+  const warnings = [...header.warnings];
+  const verify = header.nSamples !== undefined && !inMultiSegment;
   const maxSkew = Math.max(0, ...header.signals.filter((s) => !isNull(s)).map((s) => s.skew));
   for (const [fileName, members] of groups) {
     const specs = members.map((i) => header.signals[i]);
@@ -118,6 +127,11 @@ export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: str
     }
     const group = decodeWfdbGroup(raw.subarray(specs[0].byteOffset), path, specs, nFrames, maxSkew);
     members.forEach((signal, k) => stored[signal] = group.stored[k]);
+    if (nFrames !== undefined && group.storedFrames < nFrames + maxSkew) {
+      warnings.push(
+        `${path}: ${group.storedFrames} frames for ${nFrames} + skew ${maxSkew}; skewed samples past the end are invalid`,
+      );
+    }
     // Without a length in the header, the first file sets it (skewed tails are not frames).
     nFrames ??= Math.max(0, group.storedFrames - maxSkew);
   }
@@ -135,9 +149,9 @@ export function readWfdbSignals(dir: string, header: WfdbHeader, headerPath: str
     const label = `signal ${i} (${spec.name || spec.fileName})`;
     return samples === undefined
       ? nullSignal(spec, header.fs, n)
-      : toSignal(spec, samples, n, header.fs, join(dir, spec.fileName), label);
+      : toSignal(spec, samples, n, header.fs, { path: join(dir, spec.fileName), label, verify });
   });
-  return { name: header.name, fs: header.fs, nSamples: n, signals, warnings: header.warnings };
+  return { name: header.name, fs: header.fs, nSamples: n, signals, warnings };
 }
 
 /** A null signal (file "~" or format 0) has no stored samples. */
@@ -175,12 +189,11 @@ function toSignal(
   stored: Int32Array,
   nFrames: number,
   fs: number,
-  path: string,
-  label: string,
+  { path, label, verify }: { path: string; label: string; verify: boolean },
 ): WfdbSignal {
   const spf = spec.samplesPerFrame;
   const n = nFrames * spf;
-  if (spec.checksum !== undefined) {
+  if (spec.checksum !== undefined && verify) {
     // WFDB checks the sum of the first nFrames stored frames, modulo 2^16.
     const found = wfdbChecksum(stored.subarray(0, n));
     if (((found - spec.checksum) & 0xffff) !== 0) {
@@ -208,8 +221,9 @@ function toSignal(
   const data = new Float32Array(n);
   const shift = spec.skew * spf;
   for (let i = 0; i < n; i++) {
-    const v = stored[i + shift];
-    if (v === invalid) {
+    // Past the end of a skewed signal's file, a sample is missing: invalid.
+    const v = i + shift < stored.length ? stored[i + shift] : invalid;
+    if (v === invalid || v === undefined) {
       adc[i] = WFDB_INVALID_SAMPLE;
       data[i] = NaN;
     } else {

@@ -1,8 +1,8 @@
 /**
  * Point labels that do not overlap: each label takes the first of eight
- * positions around its point (right, left, above, below, then the diagonals)
- * that collides with no label placed before it and no point, else the
- * position that overlaps least. Greedy, in the order given; good enough for
+ * positions around its point (right, left, above, below, then the diagonals),
+ * in rings one line height further out each, that collides with no label
+ * placed before it and no point, else the position that overlaps least. Greedy, in the order given; good enough for
  * the few short labels of a scatter plot. Observable Plot has no label
  * placement of its own (its `text` mark draws where it is told), and the
  * d3-based label libraries need a browser to measure text, so the text box is
@@ -70,16 +70,20 @@ export function placeLabels(points: LabelPoint[], options: PlaceLabelsOptions): 
   const placed: Box[] = [];
   return points.map((p) => {
     const w = p.text.length * charWidth, h = lineHeight;
-    const candidates: PlacedLabel[] = [
-      { x: p.x + gap, y: p.y, anchor: "start" },
-      { x: p.x - gap, y: p.y, anchor: "end" },
-      { x: p.x, y: p.y - gap - h / 2, anchor: "middle" },
-      { x: p.x, y: p.y + gap + h / 2, anchor: "middle" },
-      { x: p.x + radius, y: p.y - gap - h / 2 + 2, anchor: "start" },
-      { x: p.x - radius, y: p.y - gap - h / 2 + 2, anchor: "end" },
-      { x: p.x + radius, y: p.y + gap + h / 2 - 2, anchor: "start" },
-      { x: p.x - radius, y: p.y + gap + h / 2 - 2, anchor: "end" },
-    ];
+    // rings of eight positions, each ring a line height further out
+    const candidates: PlacedLabel[] = [0, 1, 2, 3].flatMap((ring) => {
+      const d = gap + ring * h, up = p.y - d - h / 2 + 2, down = p.y + d + h / 2 - 2;
+      return [
+        { x: p.x + d, y: p.y, anchor: "start" as const },
+        { x: p.x - d, y: p.y, anchor: "end" as const },
+        { x: p.x, y: p.y - d - h / 2, anchor: "middle" as const },
+        { x: p.x, y: p.y + d + h / 2, anchor: "middle" as const },
+        { x: p.x + d - 2, y: up, anchor: "start" as const },
+        { x: p.x - d + 2, y: up, anchor: "end" as const },
+        { x: p.x + d - 2, y: down, anchor: "start" as const },
+        { x: p.x - d + 2, y: down, anchor: "end" as const },
+      ];
+    });
     const boxOf = (c: PlacedLabel): Box => {
       const x0 = c.anchor === "start" ? c.x : c.anchor === "end" ? c.x - w : c.x - w / 2;
       return [x0, c.y - h / 2, x0 + w, c.y + h / 2];

@@ -145,3 +145,31 @@ Deno.test("adamw follows torch 1.13's update order", async () => {
   opt.dispose();
   p.dispose();
 });
+
+Deno.test("adamw over several parameters updates each exactly as alone, and frees its state", async () => {
+  await initBackend({ prefer: "wasm" });
+  const shapes = [[3, 4], [5], [2, 2, 2]];
+  const start = shapes.map((s, i) => tf.randomNormal(s, 0, 1, "float32", i + 1));
+  const together = Object.fromEntries(start.map((x, i) => [`p${i}`, tf.variable(x.clone())]));
+  const alone = start.map((x) => tf.variable(x.clone()));
+  const joint = adamw(together, { lr: 0.05 });
+  const single = alone.map((p) => adamw({ p }, { lr: 0.05 }));
+  const before = tf.memory().numTensors;
+  for (let step = 0; step < 4; step++) {
+    const grads = shapes.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 10 * step + i));
+    joint.step(Object.fromEntries(grads.map((g, i) => [`p${i}`, g])));
+    single.forEach((opt, i) => opt.step({ p: grads[i] }));
+    tf.dispose(grads);
+  }
+  assert.equal(tf.memory().numTensors, before);
+  shapes.forEach((_, i) => {
+    assert.deepEqual(together[`p${i}`].dataSync(), alone[i].dataSync(), `p${i}`);
+  });
+  assert.throws(
+    () => joint.step({ p0: tf.zeros([3, 4]), p1: tf.zeros([4]), p2: tf.zeros([8]) }),
+    ShapeError,
+  );
+  joint.dispose();
+  single.forEach((opt) => opt.dispose());
+  tf.dispose([...start, ...Object.values(together), ...alone]);
+});

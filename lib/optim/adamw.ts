@@ -57,13 +57,18 @@ export function adamw(params: Record<string, Variable>, options: AdamWOptions = 
     throw new OptionError(`adamw: weightDecay must be ≥ 0, got ${weightDecay}`);
   }
 
+  // One flat moment buffer each, and one update over all parameters: the
+  // element-wise formulas are unchanged (same values bit for bit), but a step
+  // is ~10 ops on one vector instead of ~10 per parameter tensor.
   const names = Object.keys(params);
-  const m: Record<string, Variable> = {};
-  const v: Record<string, Variable> = {};
-  for (const name of names) {
-    m[name] = tf.tidy(() => tf.variable(tf.zerosLike(params[name]), false));
-    v[name] = tf.tidy(() => tf.variable(tf.zerosLike(params[name]), false));
-  }
+  const sizes = names.map((name) => params[name].size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+  const v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+  const flat = (tensors: Tensor[]) =>
+    tensors.length === 1
+      ? tf.reshape(tensors[0], [total])
+      : tf.concat(tensors.map((x) => tf.reshape(x, [x.size])));
   let t = 0;
 
   return {
@@ -86,24 +91,22 @@ export function adamw(params: Record<string, Variable>, options: AdamWOptions = 
       const bc1 = 1 - beta1 ** t;
       const sqrtBc2 = Math.sqrt(1 - beta2 ** t);
       tf.tidy(() => {
-        for (const name of names) {
-          const p = params[name];
-          const g = tf.reshape(grads[name], p.shape);
-          const decayed = tf.mul(p, 1 - lr * weightDecay);
-          const mNew = tf.add(tf.mul(m[name], beta1), tf.mul(g, 1 - beta1));
-          const vNew = tf.add(tf.mul(v[name], beta2), tf.mul(tf.square(g), 1 - beta2));
-          const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBc2), eps);
-          p.assign(tf.sub(decayed, tf.mul(tf.div(mNew, denom), lr / bc1)));
-          m[name].assign(mNew);
-          v[name].assign(vNew);
-        }
+        const p = flat(names.map((name) => params[name]));
+        const g = flat(names.map((name) => grads[name]));
+        const decayed = tf.mul(p, 1 - lr * weightDecay);
+        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBc2), eps);
+        const pNew = tf.sub(decayed, tf.mul(tf.div(mNew, denom), lr / bc1));
+        m.assign(mNew);
+        v.assign(vNew);
+        const parts = names.length === 1 ? [pNew] : tf.split(pNew, sizes);
+        names.forEach((name, i) => params[name].assign(tf.reshape(parts[i], params[name].shape)));
       });
     },
     dispose(): void {
-      for (const name of names) {
-        m[name].dispose();
-        v[name].dispose();
-      }
+      m.dispose();
+      v.dispose();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Test helpers for external programs (Chromium, Jupyter): finding them on
  * `PATH`, and whether a missing one is a failure (under `CI=true`) or a
- * reason to ignore the test with a message.
+ * reason to ignore the test with a message. (Chromium itself is found by
+ * `findChromium` of `lib/report/mod.ts`.)
  *
  * @module
  */
@@ -23,11 +24,6 @@ export function findExecutable(names: readonly string[]): string | null {
   return null;
 }
 
-/** `chromium` or `chromium-browser` from `PATH`, or null. */
-export function findChromium(): string | null {
-  return findExecutable(["chromium", "chromium-browser"]);
-}
-
 /** Under `CI=true` a missing program fails its test instead of ignoring it. */
 export const REQUIRE_TOOLS: boolean = Deno.env.get("CI") === "true";
 
@@ -43,16 +39,4 @@ export function ignoreWithout(
   if (tool || REQUIRE_TOOLS) return false;
   console.warn(`${test}: ${missing}; the test is ignored (with CI=true it fails).`);
   return true;
-}
-
-/** The flags every headless Chromium run of the tests uses. */
-export function chromiumFlags(profileDir: string): string[] {
-  return [
-    "--headless",
-    "--disable-gpu",
-    "--no-sandbox",
-    "--no-first-run",
-    "--hide-scrollbars",
-    `--user-data-dir=${profileDir}`,
-  ];
 }

@@ -4,30 +4,21 @@
  * under CI=true, where a missing browser fails the test.
  */
 import assert from "node:assert/strict";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as Plot from "@observablehq/plot";
 import type { ICodeCell } from "@jupyterlab/nbformat";
 import { unzlibSync } from "fflate";
-import { buildReport, JUPYTER_DISPLAY, plot, readNotebook } from "../lib/report/mod.ts";
+import {
+  buildReport,
+  findChromium,
+  JUPYTER_DISPLAY,
+  plot,
+  readNotebook,
+} from "../lib/report/mod.ts";
+import { ignoreWithout } from "./_tools.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/report/", import.meta.url));
-
-/** The first of `chromium`, `chromium-browser` found on PATH, or null. */
-function findChromium(): string | null {
-  const dirs = (Deno.env.get("PATH") ?? "").split(delimiter).filter(Boolean);
-  for (const name of ["chromium", "chromium-browser"]) {
-    for (const dir of dirs) {
-      try {
-        const info = Deno.statSync(join(dir, name));
-        if (info.isFile && (info.mode ?? 0o111) & 0o111) return join(dir, name);
-      } catch {
-        // not in this directory
-      }
-    }
-  }
-  return null;
-}
 
 /** An 8-bit RGB(A) image: `pixels` holds `channels` bytes per pixel, row-major. */
 interface Image {
@@ -95,17 +86,14 @@ function decodePng(bytes: Uint8Array): Image {
 }
 
 const chromium = findChromium();
-const requireChromium = Deno.env.get("CI") === "true";
-if (!chromium && !requireChromium) {
-  console.warn(
-    "report_render_test: no chromium or chromium-browser on PATH; the render test is ignored " +
-      "(install Debian's chromium to run it; with CI=true a missing browser fails).",
-  );
-}
 
 Deno.test({
   name: "report renders in headless Chromium to a non-blank page",
-  ignore: !chromium && !requireChromium,
+  ignore: ignoreWithout(
+    chromium,
+    "report_render_test",
+    "no chromium or chromium-browser on PATH (Debian: apt-get install chromium)",
+  ),
   sanitizeResources: false,
   async fn() {
     assert.ok(chromium, "CI=true requires chromium or chromium-browser on PATH");

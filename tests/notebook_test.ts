@@ -460,7 +460,7 @@ Deno.test("runNotebook: 30 mixed cells run 10 times lose and misattribute no out
       });
       const timing = written.cells[3].metadata.execution;
       assert.ok(timing["iopub.execute_input"] && timing["shell.execute_reply"], "timing recorded");
-      assert.ok(written.cells[3].metadata.emargin.seconds >= 0.005);
+      assert.ok(written.cells[2].metadata.emargin.seconds >= 0.005, "cell 3 waits 5 ms");
       assert.equal(written.metadata.emargin.run.status, "ok");
       assert.equal(written.metadata.language_info.name, "typescript");
     }
@@ -473,6 +473,7 @@ Deno.test("runNotebook: a failing cell records its traceback and stops the run; 
   const result = await runNotebook(join(FIXTURES, "error.ipynb"));
   assert.equal(result.status, "error");
   assert.equal(result.failedCell, 2);
+  assert.equal(result.message, "cell 3: RangeError: boom from cell 2");
   assert.deepEqual(validateNotebook(result.notebook, { requireIds: true }), []);
   const [before, , failing, after] = result.notebook.cells;
   assert.deepEqual(before.outputs, [{
@@ -506,7 +507,9 @@ Deno.test("runNotebook: a failing cell records its traceback and stops the run; 
     }).output();
     const stderr = new TextDecoder().decode(cli.stderr);
     assert.equal(cli.code, 1, stderr);
+    // The progress line and the error message name the same cell, counted from 1.
     assert.match(stderr, /error\.ipynb cell 3\/4 {2}\d+\.\d\d s {2}error/);
+    assert.match(stderr, /error\.ipynb: error: cell 3: RangeError: boom from cell 2/);
     const written = JSON.parse(await Deno.readTextFile(join(out, "error.ipynb")));
     assert.equal(written.cells[2].outputs[0].ename, "RangeError");
     assert.deepEqual(validateNotebook(written), []);
@@ -538,14 +541,14 @@ Deno.test("runNotebook: a cell that ignores the interrupt is killed after the gr
   assert.equal(result.failedCell, 0);
   assert.ok(seconds < 1 + 1 + 4, `took ${seconds} s`);
   assert.ok(await processGone(result.kernelPid));
-  assert.match(result.message ?? "", /cell 0 did not finish within 1 s/);
+  assert.match(result.message ?? "", /^cell 1 did not finish within 1 s$/);
 });
 
 Deno.test("runNotebook: kernel death is reported on the cell that caused it", async () => {
   const result = await runNotebook(join(FIXTURES, "kernel_exit.ipynb"));
   assert.equal(result.status, "dead");
   assert.equal(result.failedCell, 1);
-  assert.match(result.message ?? "", /the kernel died \(exit code 3\) while running cell 1/);
+  assert.match(result.message ?? "", /the kernel died \(exit code 3\) while running cell 2$/);
   assert.equal((result.notebook.cells[1].outputs as IOutput[])[0].ename, "KernelDiedError");
   assert.ok(await processGone(result.kernelPid));
   assert.deepEqual(validateNotebook(result.notebook), []);

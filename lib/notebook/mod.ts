@@ -1,7 +1,9 @@
 /**
  * Headless notebook runner on the Deno Jupyter kernel: executes `.ipynb`
  * files cell by cell over the Jupyter messaging protocol (ZeroMQ, HMAC-signed),
- * injects parameters, enforces per-cell timeouts and writes nbformat 4.5.
+ * injects parameters, enforces per-cell timeouts, caps each cell's output
+ * (4 MiB by default) and writes nbformat 4.5. The kernel never outlives the
+ * run: signals stop it, and a watchdog process ends it if the runner dies.
  *
  * ```ts
  * import { runNotebook } from "./lib/notebook/mod.ts";
@@ -40,12 +42,20 @@ export {
   assertNotebook,
   cellSource,
   cellTags,
-  createOutputCollector,
   normaliseNotebook,
-  type OutputCollector,
   readNotebook,
   validateNotebook,
 } from "./nbformat.ts";
+export {
+  type CollectorOptions,
+  createOutputCollector,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type DroppedOutput,
+  formatBytes,
+  type OutputCollector,
+  utf8Length,
+} from "./outputs.ts";
+export { exitingOnSignal, type HeldKernel, holdKernel, STOP_LIMIT_MS } from "./lifetime.ts";
 export {
   declaredParameters,
   INJECTED_TAG,

@@ -1,7 +1,7 @@
 /**
- * nbformat 4.5 notebooks: reading, normalising (cell ids), turning iopub
- * messages into cell outputs, and validating the rules the runner and the
- * report rely on.
+ * nbformat 4.5 notebooks: reading, normalising (cell ids) and validating
+ * the rules the runner and the report rely on. Cell outputs are built from
+ * iopub messages in `outputs.ts`.
  *
  * {@link validateNotebook} checks the required keys and value types of the
  * nbformat 4 JSON schema for the notebook, each cell type and each output type,
@@ -11,21 +11,9 @@
  *
  * @module
  */
-import type {
-  ICell,
-  ICodeCell,
-  IDisplayData,
-  IError,
-  IExecuteResult,
-  IMimeBundle,
-  INotebookContent,
-  IOutput,
-  IStream,
-  OutputMetadata,
-} from "@jupyterlab/nbformat";
+import type { ICell, ICodeCell, INotebookContent, IOutput } from "@jupyterlab/nbformat";
 import { readJsonFile } from "../io.ts";
 import { NotebookFormatError } from "./errors.ts";
-import type { Message } from "./protocol.ts";
 
 export type { ICell, ICodeCell, INotebookContent, IOutput };
 
@@ -85,102 +73,6 @@ export function normaliseNotebook(notebook: INotebookContent): INotebookContent 
   notebook.nbformat = 4;
   notebook.nbformat_minor = Math.max(5, notebook.nbformat_minor ?? 0);
   return notebook;
-}
-
-/**
- * Collects the outputs of one execution from its iopub messages, applying
- * the nbformat rules: consecutive `stream` outputs of the same name are merged,
- * `clear_output` empties the list (at the next output when `wait` is true), and
- * `update_display_data` replaces the outputs carrying its `display_id`.
- */
-export interface OutputCollector {
-  /** Applies one iopub message (those not producing outputs are ignored). */
-  add(message: Message): void;
-  /** The outputs so far. */
-  outputs(): IOutput[];
-}
-
-/** A new, empty {@link OutputCollector}. */
-export function createOutputCollector(): OutputCollector {
-  let outputs: IOutput[] = [];
-  let clearPending = false;
-  const displayIds = new Map<IOutput, string>();
-
-  const push = (output: IOutput, displayId?: string) => {
-    if (clearPending) {
-      outputs = [];
-      displayIds.clear();
-      clearPending = false;
-    }
-    const last = outputs.at(-1);
-    if (
-      output.output_type === "stream" && last?.output_type === "stream" &&
-      last.name === output.name
-    ) {
-      last.text = String(last.text) + String(output.text);
-      return;
-    }
-    outputs.push(output);
-    if (displayId !== undefined) displayIds.set(output, displayId);
-  };
-
-  return {
-    add(message) {
-      const c = message.content as Record<string, unknown>;
-      const data = (c.data ?? {}) as IMimeBundle;
-      const metadata = (c.metadata ?? {}) as OutputMetadata;
-      const transient = (c.transient ?? {}) as { display_id?: unknown };
-      const displayId = typeof transient.display_id === "string" ? transient.display_id : undefined;
-      switch (message.header.msg_type) {
-        case "stream": {
-          const text = typeof c.text === "string" ? c.text : String(c.text ?? "");
-          const name = c.name === "stderr" ? "stderr" : "stdout";
-          push({ output_type: "stream", name, text } satisfies IStream);
-          break;
-        }
-        case "display_data":
-          push({ output_type: "display_data", data, metadata } satisfies IDisplayData, displayId);
-          break;
-        case "execute_result":
-          push(
-            {
-              output_type: "execute_result",
-              execution_count: typeof c.execution_count === "number" ? c.execution_count : null,
-              data,
-              metadata,
-            } satisfies IExecuteResult,
-            displayId,
-          );
-          break;
-        case "error":
-          push(
-            {
-              output_type: "error",
-              ename: String(c.ename ?? "Error"),
-              evalue: String(c.evalue ?? ""),
-              traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [],
-            } satisfies IError,
-          );
-          break;
-        case "update_display_data":
-          for (const [output, id] of displayIds) {
-            if (id === displayId) {
-              output.data = data;
-              output.metadata = metadata;
-            }
-          }
-          break;
-        case "clear_output":
-          if (c.wait === true) clearPending = true;
-          else {
-            outputs = [];
-            displayIds.clear();
-          }
-          break;
-      }
-    },
-    outputs: () => outputs,
-  };
 }
 
 type Json = Record<string, unknown>;

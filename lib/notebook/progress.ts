@@ -1,7 +1,8 @@
 /**
  * Progress of notebook runs: events from the runner and a reporter writing
  * them to a stream — one line per cell when the stream is not a terminal, one
- * live line with the running cell's elapsed time when it is.
+ * live line with the running cell's elapsed time when it is. Cells are
+ * numbered from 1, as in the runner's error messages.
  *
  * @module
  */
@@ -9,7 +10,11 @@
 /** The outcome of a run or a cell. */
 export type RunStatus = "ok" | "error" | "timeout" | "dead";
 
-/** What the runner reports while it works. `cellIndex` is the cell's index in the notebook. */
+/**
+ * What the runner reports while it works. `cellIndex` is the cell's index in
+ * the notebook, from 0; the reporter shows it from 1 (`cell 3/4`), the number
+ * every runner message uses for the same cell.
+ */
 export type ProgressEvent =
   | { kind: "start"; notebook: string; cellCount: number }
   | { kind: "cell-start"; notebook: string; cellIndex: number; cellCount: number }

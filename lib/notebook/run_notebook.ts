@@ -1,12 +1,6 @@
 /**
- * Headless execution of a notebook on the Deno Jupyter kernel.
- *
- * Each code cell is sent as an `execute_request`; its outputs are the iopub
- * messages whose `parent_header.msg_id` is the request's. The Deno kernel may
- * publish a cell's `status: idle` before its last output, so idle is not taken
- * as the end of a cell: after the `execute_reply`, a silent request prints a
- * unique marker, and the cell ends when that marker arrives on iopub (iopub is
- * one ordered stream, so every earlier output has arrived by then).
+ * Headless execution of a notebook on the Deno Jupyter kernel, cell by cell
+ * (`run_cell.ts`: outputs, the end-of-cell marker, the output limit).
  *
  * Timeouts: a cell's `metadata.emargin.timeout` (seconds) wins, then
  * `options.timeoutSeconds` (the CLI's `--timeout`), then the notebook's
@@ -14,36 +8,42 @@
  * runs past it is interrupted; a kernel that does not answer within the grace
  * period is killed. The run stops at the first failing, timed-out or fatal
  * cell; later cells are left unexecuted (no outputs, `execution_count: null`).
- * In every case the kernel process has exited when {@link runNotebook} returns.
+ *
+ * Output: each cell keeps at most `options.maxOutputBytes`
+ * ({@link DEFAULT_MAX_OUTPUT_BYTES}, 4 MiB) of output; the rest is dropped as
+ * it arrives, the cell ends with a note saying so, and the run goes on.
+ *
+ * The kernel's lifetime is the run's: in every case the kernel process has
+ * exited and its connection folder is gone when {@link runNotebook} returns.
+ * While it runs, SIGINT, SIGTERM or SIGHUP stop it (interrupt, shutdown request,
+ * SIGTERM, SIGKILL) and end the process (`lifetime.ts`), and its watchdog
+ * ends it if this process dies otherwise (`kernel_process.ts`).
+ *
+ * Cells are numbered from 1 wherever a person reads them — the progress line
+ * and every message; `RunResult.failedCell` and the notebook's
+ * `metadata.emargin.run.failed_cell` are indexes into `cells`, from 0.
  *
  * Output written by a timer or promise that outlives its cell is attributed by
- * the kernel to whichever request is running when it appears, so it is not
- * part of the cell that started it.
+ * the kernel to whichever request is running when it is sent: to the cell
+ * when it comes before the cell's end marker (see `run_cell.ts`), else to a
+ * later cell.
  *
  * @module
  */
 import { basename, dirname, resolve } from "node:path";
-import type { ICodeCell, IError, INotebookContent } from "@jupyterlab/nbformat";
+import type { ICodeCell, INotebookContent } from "@jupyterlab/nbformat";
 import { writeJsonAtomic } from "../io.ts";
+import { OptionError } from "../errors.ts";
 import { KernelError } from "./errors.ts";
-import {
-  connectKernel,
-  type ExecuteReply,
-  type InterruptMode,
-  type KernelClient,
-} from "./kernel_client.ts";
+import { connectKernel, type InterruptMode, type KernelClient } from "./kernel_client.ts";
 import { type KernelProcess, startKernelProcess } from "./kernel_process.ts";
 import { KERNELSPEC_METADATA } from "./kernelspec.ts";
-import {
-  assertNotebook,
-  cellSource,
-  createOutputCollector,
-  normaliseNotebook,
-  readNotebook,
-} from "./nbformat.ts";
+import { exitingOnSignal, holdKernel } from "./lifetime.ts";
+import { assertNotebook, cellSource, normaliseNotebook, readNotebook } from "./nbformat.ts";
+import { DEFAULT_MAX_OUTPUT_BYTES } from "./outputs.ts";
 import { injectParameters, type Parameters } from "./parameters.ts";
 import type { ProgressEvent, RunStatus } from "./progress.ts";
-import type { Message } from "./protocol.ts";
+import { describeExit, emarginMetadata, runCell, waitFor } from "./run_cell.ts";
 
 /** Per-cell timeout when neither the cell, the caller nor the notebook sets one. */
 export const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -71,6 +71,11 @@ export interface RunOptions {
    * on control) or `"signal"` (SIGINT, which ends the Deno kernel).
    */
   interruptMode?: InterruptMode;
+  /**
+   * Bytes of output kept per cell (default {@link DEFAULT_MAX_OUTPUT_BYTES});
+   * the rest is dropped as it arrives and the cell ends with a note.
+   */
+  maxOutputBytes?: number;
 }
 
 /** The result of {@link runNotebook}. */
@@ -94,187 +99,18 @@ export interface RunResult {
   kernelPid: number;
 }
 
-type Outcome<T> =
-  | { kind: "value"; value: T }
-  | { kind: "exit"; status: Deno.CommandStatus }
-  | { kind: "timeout" };
-
-/** Waits for `promise`, the kernel's exit, or `ms`, whichever comes first. */
-async function waitFor<T>(
-  promise: Promise<T>,
-  kernel: KernelProcess,
-  ms: number,
-): Promise<Outcome<T>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Outcome<T>>((r) =>
-    timer = setTimeout(() => r({ kind: "timeout" }), ms)
-  );
-  try {
-    return await Promise.race([
-      promise.then((value): Outcome<T> => ({ kind: "value", value })),
-      kernel.exited.then((status): Outcome<T> => ({ kind: "exit", status })),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function positiveNumber(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
-function emarginMetadata(metadata: unknown): Record<string, unknown> {
-  const m = (metadata as { emargin?: unknown } | undefined)?.emargin;
-  return m !== null && typeof m === "object" && !Array.isArray(m)
-    ? m as Record<string, unknown>
-    : {};
-}
-
-function errorOutput(ename: string, evalue: string, extra: string[] = []): IError {
-  return { output_type: "error", ename, evalue, traceback: [`${ename}: ${evalue}`, ...extra] };
-}
-
-function describeExit(status: Deno.CommandStatus): string {
-  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
-}
-
-interface CellOutcome {
-  status: RunStatus;
-  message?: string;
-}
-
-/** Runs one code cell and fills its outputs, `execution_count` and timing metadata. */
-async function runCell(
-  client: KernelClient,
-  kernel: KernelProcess,
-  cell: ICodeCell,
-  index: number,
-  timeoutSeconds: number,
-  graceMs: number,
-): Promise<CellOutcome> {
-  const collector = createOutputCollector();
-  const timing: Record<string, string> = {};
-  const marker = `emargin-cell-done-${crypto.randomUUID()}`;
-  let count: number | null | undefined;
-  let cellId = "";
-  let markerId = "";
-  let markerSeen: () => void = () => {};
-  const markerArrived = new Promise<void>((r) => markerSeen = r);
-  const unsubscribe = client.onIOPub((message: Message) => {
-    const parent = message.parent_header.msg_id;
-    const type = message.header.msg_type;
-    if (parent === cellId) {
-      // The kernel's own timestamps, as nbclient records them.
-      const now = message.header.date || new Date().toISOString();
-      if (type === "status") {
-        const state = message.content.execution_state;
-        if (state === "busy" || state === "idle") timing[`iopub.status.${state}`] ??= now;
-      } else if (type === "execute_input") {
-        timing["iopub.execute_input"] ??= now;
-        const n = message.content.execution_count;
-        if (typeof n === "number") count ??= n;
-      } else collector.add(message);
-    } else if (
-      parent === markerId && type === "stream" && String(message.content.text).includes(marker)
-    ) markerSeen();
-  });
-  const started = performance.now();
-  const finish = (count: number | null | undefined) => {
-    cell.outputs = collector.outputs();
-    cell.execution_count = typeof count === "number" ? count : null;
-    cell.metadata.execution = timing;
-    cell.metadata.emargin = {
-      ...emarginMetadata(cell.metadata),
-      seconds: (performance.now() - started) / 1000,
-    };
-  };
-  // Waits until every output of the cell has arrived (see the module doc).
-  const flush = async (ms: number): Promise<Outcome<unknown>> => {
-    const request = client.execute(`console.log(${JSON.stringify(marker)});`, {
-      silent: true,
-      storeHistory: false,
-    });
-    markerId = request.msgId;
-    return await waitFor(Promise.all([markerArrived, request.reply]), kernel, ms);
-  };
-  const died = (status: Deno.CommandStatus): CellOutcome => {
-    const message = `the kernel died (${describeExit(status)}) while running cell ${index}`;
-    const tail = kernel.outputTail().split("\n")
-      .filter((line) => line.trim() !== "" && !line.includes('"deno jupyter" is unstable'))
-      .slice(-20);
-    collector.add(errorMessage(errorOutput("KernelDiedError", message, tail)));
-    return { status: "dead", message };
-  };
-
-  try {
-    const execution = client.execute(cellSource(cell));
-    cellId = execution.msgId;
-    const outcome = await waitFor(execution.reply, kernel, timeoutSeconds * 1000);
-    if (outcome.kind === "exit") return died(outcome.status);
-    if (outcome.kind === "timeout") {
-      await client.interrupt();
-      const late = await waitFor(execution.reply, kernel, graceMs);
-      if (late.kind === "value") await flush(graceMs);
-      const message = `cell ${index} did not finish within ${timeoutSeconds} s`;
-      collector.add(errorMessage(errorOutput("CellTimeoutError", message)));
-      return { status: "timeout", message };
-    }
-    timing["shell.execute_reply"] = outcome.value.header.date || new Date().toISOString();
-    const reply: ExecuteReply = outcome.value.content;
-    const flushed = await flush(Math.max(10_000, graceMs));
-    if (flushed.kind === "exit") return died(flushed.status);
-    if (flushed.kind === "timeout") {
-      const message = `cell ${index}: the kernel stopped answering after the cell finished`;
-      collector.add(errorMessage(errorOutput("KernelError", message)));
-      return { status: "dead", message };
-    }
-    count = reply.execution_count ?? count;
-    if (reply.status !== "ok") {
-      if (!collector.outputs().some((o) => o.output_type === "error")) {
-        collector.add(errorMessage({
-          output_type: "error",
-          ename: reply.ename ?? (reply.status === "aborted" ? "Aborted" : "Error"),
-          evalue: reply.evalue ?? "",
-          traceback: reply.traceback ?? [],
-        }));
-      }
-      return { status: "error", message: `cell ${index}: ${reply.ename}: ${reply.evalue}` };
-    }
-    return { status: "ok" };
-  } finally {
-    unsubscribe();
-    finish(count);
+/** The notebook to execute (outputs cleared, parameters injected) and its settings. */
+async function prepare(input: string | INotebookContent, options: RunOptions) {
+  const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  if (!(maxOutputBytes > 0)) {
+    throw new OptionError(
+      `runNotebook: maxOutputBytes: expected a positive number of bytes, found ${maxOutputBytes}`,
+    );
   }
-}
-
-/** Wraps an error output as an iopub `error` message for the collector. */
-function errorMessage(output: IError): Message {
-  return {
-    identities: [],
-    header: { msg_id: "", session: "", username: "", date: "", msg_type: "error", version: "" },
-    parent_header: {},
-    metadata: {},
-    content: { ename: output.ename, evalue: output.evalue, traceback: output.traceback },
-    buffers: [],
-  };
-}
-
-/**
- * Executes a notebook (a path or its parsed JSON) on a fresh Deno kernel.
- *
- * @returns the executed notebook and `status`: `"ok"`, `"error"` (a cell raised),
- * `"timeout"` (a cell ran past its timeout) or `"dead"` (the kernel exited or
- * stopped answering).
- * @throws NotebookFormatError for an invalid notebook, ParameterError for
- * unknown or `const` parameters, KernelError when the kernel cannot be started.
- */
-export async function runNotebook(
-  input: string | INotebookContent,
-  options: RunOptions = {},
-): Promise<RunResult> {
-  const t0 = performance.now();
-  const startTime = new Date().toISOString();
   const label = options.label ?? (typeof input === "string" ? basename(input) : "notebook");
   const parsed = typeof input === "string"
     ? await readNotebook(input)
@@ -286,83 +122,163 @@ export async function runNotebook(
     cell.execution_count = null;
   }
   const notebookMeta = emarginMetadata(notebook.metadata);
-  const defaultTimeout = positiveNumber(options.timeoutSeconds) ??
-    positiveNumber(notebookMeta.timeout) ?? DEFAULT_TIMEOUT_SECONDS;
-  const graceMs = (options.graceSeconds ?? 3) * 1000;
-  const cwd = options.cwd ?? (typeof input === "string" ? dirname(resolve(input)) : Deno.cwd());
-  const emit = options.onProgress ?? (() => {});
+  return {
+    notebook,
+    label,
+    notebookMeta,
+    maxOutputBytes,
+    defaultTimeout: positiveNumber(options.timeoutSeconds) ??
+      positiveNumber(notebookMeta.timeout) ?? DEFAULT_TIMEOUT_SECONDS,
+    cwd: options.cwd ?? (typeof input === "string" ? dirname(resolve(input)) : Deno.cwd()),
+  };
+}
+
+/** Connects to the kernel and waits until it answers; copies its `language_info`. */
+async function connect(
+  kernel: KernelProcess,
+  notebook: INotebookContent,
+  options: RunOptions,
+): Promise<KernelClient> {
+  const client = await connectKernel(kernel.connection, {
+    interruptMode: options.interruptMode ?? "message",
+    sendInterruptSignal: () => kernel.signal("SIGINT"),
+  });
+  const startupMs = (options.startupTimeoutSeconds ?? 60) * 1000;
+  const info = await waitFor(client.ready(startupMs), kernel, startupMs + 1000);
+  if (info.kind !== "value") {
+    client.close();
+    throw new KernelError(
+      info.kind === "exit"
+        ? `the kernel exited during start-up (${describeExit(info.status)}): ${kernel.outputTail()}`
+        : "the kernel did not start in time",
+    );
+  }
+  const languageInfo = info.value.content.language_info;
+  if (languageInfo !== null && typeof languageInfo === "object") {
+    notebook.metadata.language_info = languageInfo as INotebookContent["metadata"]["language_info"];
+  }
+  return client;
+}
+
+/**
+ * The one way a run's kernel ends, whoever asks first (the run, or a signal
+ * through `lifetime.ts`): orderly — interrupt a running cell, `shutdown_request`,
+ * then SIGTERM and SIGKILL (`kernel.stop`) — or, for a kernel known to be
+ * hung, SIGKILL at once.
+ */
+function kernelStopper(kernel: KernelProcess, session: { client?: KernelClient; busy: boolean }) {
+  let stopping: Promise<void> | undefined;
+  return (orderly: boolean): Promise<void> =>
+    stopping ??= (async () => {
+      const { client } = session;
+      if (orderly && kernel.alive() && client) {
+        if (session.busy) await client.interrupt();
+        await client.shutdown(1000);
+      } else if (!orderly) kernel.signal("SIGKILL");
+      client?.close();
+      await kernel.stop(1000);
+    })();
+}
+
+interface CellsOutcome {
+  status: RunStatus;
+  failedCell?: number;
+  message?: string;
+}
+
+/** Runs the code cells in order, stopping at the first that does not end `ok`. */
+async function runCells(
+  notebook: INotebookContent,
+  session: { client?: KernelClient; busy: boolean },
+  kernel: KernelProcess,
+  settings: { label: string; defaultTimeout: number; graceMs: number; maxOutputBytes: number },
+  emit: (event: ProgressEvent) => void,
+): Promise<CellsOutcome> {
+  const { label } = settings;
   const cellCount = notebook.cells.length;
+  for (const [index, cell] of notebook.cells.entries()) {
+    if (cell.cell_type !== "code" || cellSource(cell).trim() === "" || !session.client) continue;
+    const code = cell as ICodeCell;
+    emit({ kind: "cell-start", notebook: label, cellIndex: index, cellCount });
+    const t = performance.now();
+    session.busy = true;
+    const outcome = await runCell({
+      client: session.client,
+      kernel,
+      cell: code,
+      number: index + 1,
+      timeoutSeconds: positiveNumber(emarginMetadata(code.metadata).timeout) ??
+        settings.defaultTimeout,
+      graceMs: settings.graceMs,
+      maxOutputBytes: settings.maxOutputBytes,
+    });
+    session.busy = false;
+    const seconds = (performance.now() - t) / 1000;
+    emit({ kind: "cell-end", notebook: label, cellIndex: index, cellCount, seconds, ...outcome });
+    if (outcome.status !== "ok") return { ...outcome, failedCell: index };
+  }
+  return { status: "ok" };
+}
+
+/**
+ * Executes a notebook (a path or its parsed JSON) on a fresh Deno kernel.
+ *
+ * @example
+ * ```ts
+ * const { status, message } = await runNotebook("notebooks/01-data.ipynb", {
+ *   outPath: "reports/01-data.ipynb",
+ *   maxOutputBytes: 8 * 1024 * 1024,
+ * });
+ * if (status !== "ok") console.error(message); // e.g. "cell 3: RangeError: …"
+ * ```
+ * @returns the executed notebook and `status`: `"ok"`, `"error"` (a cell raised),
+ * `"timeout"` (a cell ran past its timeout) or `"dead"` (the kernel exited or
+ * stopped answering).
+ * @throws NotebookFormatError for an invalid notebook, ParameterError for
+ * unknown or `const` parameters, OptionError for a `maxOutputBytes` that is not
+ * positive, KernelError when the kernel cannot be started.
+ */
+export async function runNotebook(
+  input: string | INotebookContent,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const t0 = performance.now();
+  const startTime = new Date().toISOString();
+  const settings = {
+    ...await prepare(input, options),
+    graceMs: (options.graceSeconds ?? 3) * 1000,
+  };
+  const { notebook, label } = settings;
+  // Nothing more is reported once a signal is ending the process.
+  const emit = (event: ProgressEvent) => exitingOnSignal() || options.onProgress?.(event);
 
   const phases = { start: 0, cells: 0, stop: 0 };
   const tStart = performance.now();
-  const kernel = await startKernelProcess({ cwd });
-  let client: KernelClient | undefined;
-  let status: RunStatus = "ok";
-  let failedCell: number | undefined;
-  let message: string | undefined;
+  const kernel = await startKernelProcess({ cwd: settings.cwd });
+  const session: { client?: KernelClient; busy: boolean } = { busy: false };
+  const stopKernel = kernelStopper(kernel, session);
+  const release = holdKernel({ stop: () => stopKernel(true), kill: kernel.kill });
+  let outcome: CellsOutcome = { status: "ok" };
   try {
-    client = await connectKernel(kernel.connection, {
-      interruptMode: options.interruptMode ?? "message",
-      sendInterruptSignal: () => kernel.signal("SIGINT"),
-    });
-    const info = await waitFor(
-      client.ready((options.startupTimeoutSeconds ?? 60) * 1000),
-      kernel,
-      (options.startupTimeoutSeconds ?? 60) * 1000 + 1000,
-    );
-    if (info.kind !== "value") {
-      throw new KernelError(
-        info.kind === "exit"
-          ? `the kernel exited during start-up (${
-            describeExit(info.status)
-          }): ${kernel.outputTail()}`
-          : "the kernel did not start in time",
-      );
-    }
-    const languageInfo = info.value.content.language_info;
-    if (languageInfo !== null && typeof languageInfo === "object") {
-      notebook.metadata.language_info =
-        languageInfo as INotebookContent["metadata"]["language_info"];
-    }
-    emit({ kind: "start", notebook: label, cellCount });
+    session.client = await connect(kernel, notebook, options);
+    emit({ kind: "start", notebook: label, cellCount: notebook.cells.length });
     const tCells = performance.now();
     phases.start = (tCells - tStart) / 1000;
-    for (const [index, cell] of notebook.cells.entries()) {
-      if (cell.cell_type !== "code" || cellSource(cell).trim() === "") continue;
-      const code = cell as ICodeCell;
-      const timeout = positiveNumber(emarginMetadata(code.metadata).timeout) ?? defaultTimeout;
-      emit({ kind: "cell-start", notebook: label, cellIndex: index, cellCount });
-      const t = performance.now();
-      const outcome = await runCell(client, kernel, code, index, timeout, graceMs);
-      emit({
-        kind: "cell-end",
-        notebook: label,
-        cellIndex: index,
-        cellCount,
-        seconds: (performance.now() - t) / 1000,
-        status: outcome.status,
-      });
-      if (outcome.status !== "ok") {
-        status = outcome.status;
-        failedCell = index;
-        message = outcome.message;
-        break;
-      }
-    }
+    outcome = await runCells(notebook, session, kernel, settings, emit);
     phases.cells = (performance.now() - tCells) / 1000;
   } finally {
     const tStop = performance.now();
-    const graceful = kernel.alive() && (status === "ok" || status === "error");
-    if (graceful) await client?.shutdown(1000);
-    else kernel.signal("SIGKILL");
-    client?.close();
-    await kernel.stop(1000);
+    await stopKernel(kernel.alive() && (outcome.status === "ok" || outcome.status === "error"));
+    release();
     phases.stop = (performance.now() - tStop) / 1000;
+    // The signal handler exits the process: write nothing half-way.
+    if (exitingOnSignal()) await new Promise<never>(() => {});
   }
+  const { status, failedCell, message } = outcome;
   const seconds = (performance.now() - t0) / 1000;
   notebook.metadata.kernelspec ??= KERNELSPEC_METADATA;
   notebook.metadata.emargin = {
-    ...notebookMeta,
+    ...settings.notebookMeta,
     run: {
       status,
       start_time: startTime,

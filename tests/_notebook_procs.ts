@@ -1,0 +1,90 @@
+/**
+ * Test helpers for the notebook runner's process tests: notebooks written to
+ * a temporary folder, a real `scripts/notebooks.ts` process, and a scan of
+ * `/proc` for processes whose command line mentions a folder.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { repoRoot } from "../lib/paths.ts";
+
+/** A code cell with a fixed id. */
+export function codeCell(id: string, source: string): Record<string, unknown> {
+  return { id, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null };
+}
+
+/** Writes an nbformat 4.5 notebook of `cells` to `path`. */
+export async function writeNotebook(
+  path: string,
+  cells: Record<string, unknown>[],
+): Promise<void> {
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }),
+  );
+}
+
+/** Process ids (other than this one) whose command line contains `needle`. */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      const state = (await Deno.readTextFile(`/proc/${entry.name}/stat`)).replace(/^.*\) /, "");
+      if (cmdline.replaceAll("\0", " ").includes(needle) && !state.startsWith("Z")) {
+        pids.push(Number(entry.name));
+      }
+    } catch {
+      // The process ended while it was being read.
+    }
+  }
+  return pids;
+}
+
+/** Polls `check` every 100 ms until it returns true or `ms` have passed; returns its last value. */
+export async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return await check();
+}
+
+/** Entries of a folder (empty when it does not exist). */
+export async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return names.sort();
+}
+
+/**
+ * Starts `deno run -A scripts/notebooks.ts ARGS…` with `TMPDIR=tmpDir`, so
+ * that the kernel's connection folder is created there.
+ */
+export function spawnRunner(args: string[], tmpDir: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(repoRoot, "scripts", "notebooks.ts"), ...args],
+    cwd: repoRoot,
+    env: { TMPDIR: tmpDir, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Sends SIGKILL to every process whose command line contains `needle` (test clean-up). */
+export async function killMentioning(needle: string): Promise<void> {
+  for (const pid of await processesMentioning(needle)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}

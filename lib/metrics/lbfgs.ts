@@ -167,8 +167,8 @@ function twoLoop(
  *
  * Stops when max |∇f| ≤ `gradientTolerance` (then `converged`), after
  * `maxIterations` accepted steps, or when the line search finds no point with
- * a sufficient decrease (the limit of float64 precision; `converged` then
- * reports the gradient test).
+ * a sufficient decrease or the step no longer moves x (the limits of float64
+ * precision; `converged` then reports the gradient test).
  *
  * @example
  * ```ts
@@ -207,6 +207,7 @@ export function minimizeLbfgs(
       sk[i] = next.x[i] - cur.x[i];
       yk[i] = next.grad[i] - cur.grad[i];
     }
+    if (maxAbs(sk) === 0) break; // the step vanished below float64 resolution of x
     const sy = dot(sk, yk);
     if (sy > 1e-16 * dot(yk, yk)) {
       if (s.length === memory) {

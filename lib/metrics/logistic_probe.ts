@@ -163,7 +163,7 @@ function score(evalY: Int32Array, pred: Int32Array, classes: number) {
  * 3. Fit the multinomial logistic regression over the k ≥ 2 classes present,
  *    minimising `C · Σ_i w_i · CE_i + ½‖W‖²_F` (intercept unpenalised;
  *    `w_i = 1`, or `n / (k · n_c)` for `classWeight: "balanced"`) by L-BFGS to
- *    max |∇| < `tolerance · max(1, C·n)`.
+ *    max |∇| ≤ `tolerance · max(1, C·n)`.
  * 4. Predict `argmax_c (W x + b)_c` for every evaluation row; score the
  *    labelled ones. An evaluation row whose true class was absent from
  *    training is scored like any other: it can only be a wrong prediction

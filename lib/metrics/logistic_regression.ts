@@ -33,7 +33,7 @@ export interface LogisticOptions {
   /** `"balanced"`: sample weight `n / (k · n_c)`; `null` (default): weight 1. */
   classWeight?: "balanced" | null;
   /**
-   * Relative gradient tolerance: stop when max |∇| < `tolerance · max(1, C·n)`.
+   * Relative gradient tolerance: stop when max |∇| ≤ `tolerance · max(1, C·n)`.
    * Default {@linkcode DEFAULT_LOGISTIC_TOLERANCE}.
    */
   tolerance?: number;
@@ -59,7 +59,7 @@ export interface LogisticFit {
   evaluations: number;
   /** max |∇| of the objective at the solution. */
   maxAbsGradient: number;
-  /** True when max |∇| < `tolerance · max(1, C·n)`. */
+  /** True when max |∇| ≤ `tolerance · max(1, C·n)`. */
   converged: boolean;
 }
 
@@ -68,11 +68,11 @@ export interface LogisticFit {
  * stopping scale `max(1, C·n)` is loose for a large C: at 1e-8 the C = 100
  * case of `../shared/golden/probe.json` (n = 400) ends 1.4× the test's
  * tolerance (rtol 1e-4) away from the optimum; at 1e-9 every case is within
- * a sixth of it, for ≈ 15 % more iterations.
+ * a sixth of it, for 15–25 % more iterations.
  */
 export const DEFAULT_LOGISTIC_TOLERANCE = 1e-9;
 
-/** Training data reduced to labelled rows, with class codes `0..k-1` and sample weights. */
+/** Training data reduced to labelled rows, with class codes `0..k-1`. */
 export interface LogisticData {
   /** Labelled rows `[n, d]`, float64. */
   x: Matrix;
@@ -198,7 +198,7 @@ export function fitLogisticData(data: LogisticData, options: LogisticOptions): L
  * minimises `C · Σ_i w_i · CE_i + ½‖W‖²_F` (intercept unpenalised), with
  * `CE_i = log Σ_c exp(z_ic) − z_{i,y_i}`, `z_i = W x_i + b`, `w_i = 1` or
  * `n / (k · n_c)` (`classWeight: "balanced"`), by L-BFGS to
- * max |∇| < `tolerance · max(1, C·n)`.
+ * max |∇| ≤ `tolerance · max(1, C·n)`.
  *
  * Shapes: `x` `[n, d]`, `y` `[n]` (class ids; −1 rows are ignored);
  * result `coef` `[k][d]`, `intercept` `[k]` for the k ≥ 2 classes present.

@@ -7,6 +7,7 @@ Deno.test("baselines registry: every spec is named, sectioned and lists its defe
     "tnc",
     "infots",
     "softclt",
+    "softclt-published",
     "cost",
     "timedrl",
     "simmtm",

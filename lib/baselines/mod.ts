@@ -26,6 +26,7 @@ export * from "./tnc.ts";
 export * from "./infots.ts";
 export * from "./infots_aug.ts";
 export * from "./softclt.ts";
+export * from "./softclt_published.ts";
 export * from "./cost.ts";
 export * from "./cost_net.ts";
 export * from "./timedrl.ts";

@@ -7,6 +7,7 @@ import { cpcBaseline } from "./cpc.ts";
 import { tncBaseline } from "./tnc.ts";
 import { infotsBaseline } from "./infots.ts";
 import { softcltBaseline } from "./softclt.ts";
+import { softcltPublishedBaseline } from "./softclt_published.ts";
 import { costBaseline } from "./cost_net.ts";
 import { timedrlBaseline } from "./timedrl.ts";
 import { simmtmBaseline } from "./simmtm.ts";
@@ -14,7 +15,8 @@ import { mfclrBaseline } from "./mf_clr.ts";
 import type { BaselineName, BaselineSpec } from "./types.ts";
 
 /**
- * The baselines as shipped with the eMargin reference.
+ * The baselines as shipped with the eMargin reference, and the published
+ * method where the spec marks a material discrepancy (`softclt-published`).
  *
  * @example
  * ```ts
@@ -34,6 +36,7 @@ export const BASELINES: Record<BaselineName, BaselineSpec> = {
   "tnc": tncBaseline,
   "infots": infotsBaseline,
   "softclt": softcltBaseline,
+  "softclt-published": softcltPublishedBaseline,
   "cost": costBaseline,
   "timedrl": timedrlBaseline,
   "simmtm": simmtmBaseline,

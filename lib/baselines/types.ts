@@ -6,12 +6,16 @@
 import type { Encoder } from "../encoders/mod.ts";
 import type { Objective } from "../train/mod.ts";
 
-/** The baselines of the eMargin reference (spec `baselines.md`). */
+/**
+ * The baselines of the eMargin reference (spec `baselines.md`), plus
+ * `softclt-published`: SoftCLT with the soft labels the shipped code discards.
+ */
 export type BaselineName =
   | "cpc"
   | "tnc"
   | "infots"
   | "softclt"
+  | "softclt-published"
   | "cost"
   | "timedrl"
   | "simmtm"

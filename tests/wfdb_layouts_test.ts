@@ -262,3 +262,45 @@ Deno.test("wfdb leniency: a skewed record whose file lacks the read-ahead frames
       /sk\.dat: byte length: expected 16 bytes for 4 to 6 frames/,
     );
   }));
+
+Deno.test("wfdb leniency: a null annotation (code 0) as WFDB's putann writes it is read", () => {
+  // putann writes a code-0 annotation at t as SKIP (t − 1) then the word 0x0001.
+  const bytes = Uint8Array.of(0x00, 0xec, 0x00, 0x00, 0x63, 0x00, 0x01, 0x00, 0x05, 0x04, 0, 0);
+  const a = decodeWfdbAnnotations(bytes, "null.atr");
+  assert.deepEqual(Array.from(a.sample), [100, 105]);
+  assert.deepEqual(Array.from(a.code), [0, 1]);
+  assert.deepEqual(a.symbol, [" ", "N"]);
+  // Codes 50–58 are not annotation codes and are still refused.
+  assert.throws(
+    () => decodeWfdbAnnotations(Uint8Array.of(0x05, 0xc8, 0, 0), "bad.atr"),
+    /bad\.atr: byte 0 annotation code: expected a code in 0–49 or 59–63, found 50/,
+  );
+});
+
+Deno.test("wfdb layouts: a length no file backs (gaps, null signals) is bounded, not allocated", () =>
+  withDir((dir) => {
+    writeMultiSegment(dir, "g", 100, [
+      { name: "g_1", nFrames: 2, signals: [{ name: "I", format: 16, values: [1, 2] }] },
+      { gap: 3 },
+    ]);
+    const master = Deno.readTextFileSync(join(dir, "g.hea"));
+    Deno.writeTextFileSync(
+      join(dir, "g.hea"),
+      master.replace("~ 3", "~ 9999999999").replace(" 5\n", " 10000000001\n"),
+    );
+    assert.throws(
+      () => readWfdbRecord(dir, "g"),
+      /g\.hea: record line number of samples: expected at most/,
+    );
+    Deno.writeTextFileSync(join(dir, "n.hea"), "n 1 100 9999999999\n~ 0 200 16 0 0 0 0 none\n");
+    assert.throws(
+      () => readWfdbRecord(dir, "n"),
+      /n\.hea: record line number of samples: expected at most/,
+    );
+    // A record of null signals with a sane length reads as all invalid.
+    Deno.writeTextFileSync(join(dir, "n.hea"), "n 1 100 3\n~ 0 200 16 0 0 0 0 none\n");
+    assert.deepEqual(
+      Array.from(readWfdbRecord(dir, "n").signals[0].adc),
+      Array(3).fill(WFDB_INVALID_SAMPLE),
+    );
+  }));

@@ -85,18 +85,46 @@ export function annotationSymbol(code: number): string {
 
 const SKIP = 59, NUM = 60, SUB = 61, CHN = 62, AUX = 63;
 
+/** Annotations decoded so far, and the state the next word applies to. */
+interface Decoding {
+  bytes: Uint8Array;
+  view: DataView;
+  file: string;
+  /** Next byte to read. */
+  pos: number;
+  /** Time of the last annotation (or SKIP). */
+  time: number;
+  /** CHN and NUM persist until changed. */
+  chan: number;
+  num: number;
+  out: {
+    sample: number[];
+    code: number[];
+    aux: string[];
+    subtype: number[];
+    chan: number[];
+    num: number[];
+  };
+}
+
 /**
- * Decodes an MIT-format annotation file from its bytes.
+ * Decodes an MIT-format annotation file from its bytes, as WFDB's `getann`.
  *
  * Each 16-bit little-endian word holds a code `A = word >> 10` and a value
- * `I = word & 0x3ff`. `A ∈ 1..49`: new annotation `I` samples after the previous;
- * SKIP (59): the next 4 bytes (PDP-11 order) are a 32-bit time increment;
- * NUM/SUB/CHN (60/61/62): set the field from `I`; AUX (63): `I` bytes of text
- * follow, padded to even length; `A = 0, I = 0`: end of file.
+ * `I = word & 0x3ff`. `A ∈ 0..49` (not both 0): an annotation `I` samples after
+ * the previous one (`A = 0` is WFDB's NOTQRS, written for null annotations);
+ * SKIP (59): the next 4 bytes are a signed 32-bit time increment in PDP-11
+ * order (high 16-bit word first); NUM/SUB/CHN (60/61/62): set the field from
+ * `I`; AUX (63): `I` bytes of text follow, padded to even length; `0x0000`:
+ * end of file.
  *
  * @param bytes file contents
  * @param file path used in error messages
  * @throws DataFormatError on a truncated or malformed file
+ * @example
+ * ```ts
+ * decodeWfdbAnnotations(Uint8Array.of(0x0a, 0x04, 0, 0), "x.atr").sample; // Float64Array [10]
+ * ```
  */
 export function decodeWfdbAnnotations(bytes: Uint8Array, file: string): WfdbAnnotations {
   if (bytes.length % 2 !== 0) {
@@ -107,90 +135,39 @@ export function decodeWfdbAnnotations(bytes: Uint8Array, file: string): WfdbAnno
       String(bytes.length),
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const sample: number[] = [], code: number[] = [], aux: string[] = [];
-  const subtype: number[] = [], chan: number[] = [], num: number[] = [];
-  let time = 0, currentChan = 0, currentNum = 0;
-  let pos = 0;
-  let ended = false;
-  const latin1 = new TextDecoder("latin1");
-  const needCurrent = (field: string) => {
-    if (code.length === 0) {
-      throw new DataFormatError(
-        file,
-        `byte ${pos} ${field}`,
-        "a preceding annotation to modify",
-        "none",
-      );
-    }
+  const d: Decoding = {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    file,
+    pos: 0,
+    time: 0,
+    chan: 0,
+    num: 0,
+    out: { sample: [], code: [], aux: [], subtype: [], chan: [], num: [] },
   };
-  while (pos < bytes.length) {
-    const word = view.getUint16(pos, true);
+  let ended = false;
+  while (d.pos < bytes.length && !ended) {
+    const at = d.pos;
+    const word = d.view.getUint16(at, true);
+    d.pos += 2;
     const a = word >> 10, value = word & 0x3ff;
-    const at = pos;
-    pos += 2;
-    if (a === 0 && value === 0) {
-      ended = true;
-      break;
-    }
-    if (a === SKIP) {
-      if (pos + 4 > bytes.length) {
-        throw new DataFormatError(
-          file,
-          `byte ${at} SKIP`,
-          "4 bytes of skip interval",
-          `${bytes.length - pos}`,
-        );
-      }
-      // PDP-11 order: the high 16-bit word first, each word little-endian; signed.
-      const skip = (view.getInt16(pos, true) * 65536) + view.getUint16(pos + 2, true);
-      time += skip;
-      pos += 4;
-    } else if (a === NUM) {
-      // NUM and CHN follow the annotation they modify and persist until changed.
-      currentNum = value > 127 ? value - 256 : value;
-      if (num.length > 0) num[num.length - 1] = currentNum;
-    } else if (a === SUB) {
-      needCurrent("SUB");
-      subtype[subtype.length - 1] = value > 127 ? value - 256 : value;
-    } else if (a === CHN) {
-      currentChan = value & 0xff;
-      if (chan.length > 0) chan[chan.length - 1] = currentChan;
-    } else if (a === AUX) {
-      needCurrent("AUX");
-      const end = pos + value;
-      if (end > bytes.length) {
-        throw new DataFormatError(
-          file,
-          `byte ${at} AUX`,
-          `${value} bytes of aux text`,
-          `${bytes.length - pos}`,
-        );
-      }
-      aux[aux.length - 1] = latin1.decode(bytes.subarray(pos, end)).replace(/\0+$/, "");
-      pos = end + (value % 2);
-    } else if (a >= 1 && a <= 49) {
-      time += value;
-      sample.push(time);
-      code.push(a);
-      aux.push("");
-      subtype.push(0);
-      chan.push(currentChan);
-      num.push(currentNum);
-    } else {
+    if (word === 0) ended = true;
+    else if (a >= SKIP) modify(d, a, value, at);
+    else if (a <= 49) annotate(d, a, value);
+    else {
       throw new DataFormatError(
         file,
         `byte ${at} annotation code`,
-        "a code in 1–49 or 59–63",
+        "a code in 0–49 or 59–63",
         String(a),
       );
     }
-    if (!Number.isSafeInteger(time)) {
+    if (!Number.isSafeInteger(d.time)) {
       throw new DataFormatError(
         file,
         `byte ${at} time`,
         "a sample index of magnitude ≤ 2^53",
-        String(time),
+        String(d.time),
       );
     }
   }
@@ -202,23 +179,88 @@ export function decodeWfdbAnnotations(bytes: Uint8Array, file: string): WfdbAnno
       "end of data",
     );
   }
-  if (pos < bytes.length) {
+  if (d.pos < bytes.length) {
     throw new DataFormatError(
       file,
-      `byte ${pos}`,
+      `byte ${d.pos}`,
       "nothing after the end-of-file word",
-      `${bytes.length - pos} more bytes`,
+      `${bytes.length - d.pos} more bytes`,
     );
   }
+  const { out } = d;
   return {
-    sample: Float64Array.from(sample),
-    code: Uint8Array.from(code),
-    symbol: code.map(annotationSymbol),
-    aux,
-    subtype: Int8Array.from(subtype),
-    chan: Uint8Array.from(chan),
-    num: Int8Array.from(num),
+    sample: Float64Array.from(out.sample),
+    code: Uint8Array.from(out.code),
+    symbol: out.code.map(annotationSymbol),
+    aux: out.aux,
+    subtype: Int8Array.from(out.subtype),
+    chan: Uint8Array.from(out.chan),
+    num: Int8Array.from(out.num),
   };
+}
+
+/** A new annotation `interval` samples after the previous one. */
+function annotate(d: Decoding, code: number, interval: number): void {
+  d.time += interval;
+  d.out.sample.push(d.time);
+  d.out.code.push(code);
+  d.out.aux.push("");
+  d.out.subtype.push(0);
+  d.out.chan.push(d.chan);
+  d.out.num.push(d.num);
+}
+
+const signed8 = (value: number): number =>
+  (value & 0xff) > 127 ? (value & 0xff) - 256 : value & 0xff;
+
+/** A pseudo-annotation word (SKIP, NUM, SUB, CHN, AUX) at byte `at`. */
+function modify(d: Decoding, a: number, value: number, at: number): void {
+  const { out, file, bytes } = d;
+  const last = out.code.length - 1;
+  if ((a === SUB || a === AUX) && last < 0) {
+    throw new DataFormatError(
+      file,
+      `byte ${at} ${a === SUB ? "SUB" : "AUX"}`,
+      "a preceding annotation to modify",
+      "none",
+    );
+  }
+  if (a === SKIP) {
+    if (d.pos + 4 > bytes.length) {
+      throw new DataFormatError(
+        file,
+        `byte ${at} SKIP`,
+        "4 bytes of skip interval",
+        `${bytes.length - d.pos}`,
+      );
+    }
+    // PDP-11 order: the high 16-bit word first, each word little-endian; signed.
+    d.time += d.view.getInt16(d.pos, true) * 65536 + d.view.getUint16(d.pos + 2, true);
+    d.pos += 4;
+  } else if (a === NUM) {
+    // NUM and CHN modify the annotation before them and persist until changed.
+    d.num = signed8(value);
+    if (last >= 0) out.num[last] = d.num;
+  } else if (a === SUB) out.subtype[last] = signed8(value);
+  else if (a === CHN) {
+    d.chan = value & 0xff;
+    if (last >= 0) out.chan[last] = d.chan;
+  } else {
+    const end = d.pos + value;
+    if (end > bytes.length) {
+      throw new DataFormatError(
+        file,
+        `byte ${at} AUX`,
+        `${value} bytes of aux text`,
+        `${bytes.length - d.pos}`,
+      );
+    }
+    out.aux[last] = new TextDecoder("latin1").decode(bytes.subarray(d.pos, end)).replace(
+      /\0+$/,
+      "",
+    );
+    d.pos = end + (value % 2);
+  }
 }
 
 /**

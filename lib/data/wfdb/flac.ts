@@ -72,7 +72,49 @@ export function decodeWfdbFlac(
       bytes.length < 4 ? "a shorter file" : "other bytes",
     );
   }
-  const api = flac;
+  const { blocks, info } = runDecoder(flac, bytes, file);
+  if (info.channels !== channels || info.bitsPerSample > bits) {
+    throw new DataFormatError(
+      file,
+      "FLAC STREAMINFO",
+      `${channels} channels of ≤ ${bits} bits`,
+      `${info.channels} channels of ${info.bitsPerSample} bits`,
+    );
+  }
+  const n = blocks.reduce((sum, block) => sum + block[0].length, 0);
+  if (info.total_samples !== 0 && info.total_samples !== n) {
+    throw new DataFormatError(
+      file,
+      "FLAC STREAMINFO total samples",
+      `${n} (samples decoded)`,
+      String(info.total_samples),
+    );
+  }
+  if (blocks.some((block) => block.length !== channels)) {
+    throw new DataFormatError(
+      file,
+      "FLAC frames",
+      `${channels} channels in every frame`,
+      "a frame with other channels",
+    );
+  }
+  return Array.from({ length: channels }, (_, c) => {
+    const out = new Int32Array(n);
+    let at = 0;
+    for (const block of blocks) {
+      out.set(block[c], at);
+      at += block[c].length;
+    }
+    return out;
+  });
+}
+
+/** Runs libFLAC over `bytes`: the decoded blocks (`[block][channel][sample]`) and STREAMINFO. */
+function runDecoder(
+  api: Flac,
+  bytes: Uint8Array,
+  file: string,
+): { blocks: Int32Array[][]; info: FlacApi.StreamMetadata } {
   const blocks: Int32Array[][] = [];
   const errors: string[] = [];
   let info: FlacApi.StreamMetadata | undefined;
@@ -96,45 +138,17 @@ export function decodeWfdbFlac(
     );
     const ok = status === 0 && api.FLAC__stream_decoder_process_until_end_of_stream(decoder);
     // finish() is false when the decoded samples fail the stream's MD5 signature.
-    const verified = api.FLAC__stream_decoder_finish(decoder);
-    if (!verified) errors.push("samples that fail the stream's MD5 signature");
-    if (!ok || errors.length > 0 || info === undefined) {
-      throw new DataFormatError(
-        file,
-        "FLAC stream",
-        "a stream libFLAC decodes",
-        errors[0] ?? (info === undefined ? "no STREAMINFO" : "a decoding failure"),
-      );
+    if (!api.FLAC__stream_decoder_finish(decoder)) {
+      errors.push("samples that fail the stream's MD5 signature");
     }
+    if (!ok || errors.length > 0 || info === undefined) {
+      const found = errors[0] ?? (info === undefined ? "no STREAMINFO" : "a decoding failure");
+      throw new DataFormatError(file, "FLAC stream", "a stream libFLAC decodes", found);
+    }
+    return { blocks, info };
   } finally {
     api.FLAC__stream_decoder_delete(decoder);
   }
-  if (info.channels !== channels || info.bitsPerSample > bits) {
-    throw new DataFormatError(
-      file,
-      "FLAC STREAMINFO",
-      `${channels} channels of ≤ ${bits} bits`,
-      `${info.channels} channels of ${info.bitsPerSample} bits`,
-    );
-  }
-  const n = blocks.reduce((sum, block) => sum + block[0].length, 0);
-  if (info.total_samples !== 0 && info.total_samples !== n) {
-    throw new DataFormatError(
-      file,
-      "FLAC STREAMINFO total samples",
-      `${n} (samples decoded)`,
-      String(info.total_samples),
-    );
-  }
-  return Array.from({ length: channels }, (_, c) => {
-    const out = new Int32Array(n);
-    let at = 0;
-    for (const block of blocks) {
-      out.set(block[c], at);
-      at += block[c].length;
-    }
-    return out;
-  });
 }
 
 /** libflacjs hands each channel's block as little-endian PCM of 2 or 4 bytes per sample. */

@@ -105,8 +105,11 @@ function framesHeld(
   nFrames: number,
   maxSkew: number,
 ): number {
-  for (let k = nFrames + maxSkew; k >= nFrames; k--) {
-    if (wfdbAcceptedLengths(format, k * frameSize).includes(length)) return k;
+  // Byte lengths grow with the frame count: only the frames the length holds can fit.
+  const held = Math.floor(wfdbSamplesHeld(format, length) / frameSize);
+  for (const k of [held, held - 1]) {
+    const fits = k >= nFrames && k <= nFrames + maxSkew;
+    if (fits && wfdbAcceptedLengths(format, k * frameSize).includes(length)) return k;
   }
   const bytes = wfdbByteLength(format, nFrames * frameSize);
   throw new DataFormatError(

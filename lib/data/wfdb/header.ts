@@ -64,6 +64,9 @@ export interface WfdbHeader {
 }
 
 const DEFAULT_GAIN = 200;
+/** Bounds that keep a damaged header from asking for absurd reads (WFDB's own are INT_MAX). */
+const MAX_SPF = 65536;
+const MAX_SKEW = 2 ** 24;
 const DEFAULT_FS = 250;
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -276,38 +279,7 @@ function parseSignalLine(file: string, n: number, line: string): WfdbSignalSpec 
       JSON.stringify(fileName),
     );
   }
-  const formatMatch = /^(\d+)(x\d+)?(:\d+)?(\+\d+)?$/.exec(fields[1]);
-  if (formatMatch === null) {
-    throw new DataFormatError(
-      file,
-      at("format"),
-      "`format[xsamples][:skew][+offset]`",
-      JSON.stringify(fields[1]),
-    );
-  }
-  const format = Number(formatMatch[1]);
-  if (!WFDB_FORMATS.includes(format)) {
-    throw new DataFormatError(
-      file,
-      at("format"),
-      `one of ${WFDB_FORMATS.join(", ")}`,
-      JSON.stringify(fields[1]),
-    );
-  }
-  const samplesPerFrame = formatMatch[2] === undefined ? 1 : Number(formatMatch[2].slice(1));
-  if (samplesPerFrame < 1 || samplesPerFrame > 65536) {
-    throw new DataFormatError(file, at("samples per frame"), "1 to 65536", formatMatch[2]);
-  }
-  const skew = formatMatch[3] === undefined ? 0 : Number(formatMatch[3].slice(1));
-  const byteOffset = formatMatch[4] === undefined ? 0 : Number(formatMatch[4].slice(1));
-  if (!Number.isSafeInteger(skew) || !Number.isSafeInteger(byteOffset)) {
-    throw new DataFormatError(
-      file,
-      at("format"),
-      "a skew and offset below 2^53",
-      JSON.stringify(fields[1]),
-    );
-  }
+  const { format, samplesPerFrame, skew, byteOffset } = parseFormat(file, at, fields[1]);
   const { gain, baseline, units } = parseGain(file, at, fields[2]);
   const optionalInteger = (i: number, field: string): number | undefined =>
     fields.length > i ? parseWfdbInteger(file, at(field), fields[i]) : undefined;
@@ -341,6 +313,45 @@ function parseSignalLine(file: string, n: number, line: string): WfdbSignalSpec 
     checksum,
     name: fields.slice(8).join(" "),
   };
+}
+
+/** `format[xspf][:skew][+offset]`, each part checked. */
+function parseFormat(
+  file: string,
+  at: (field: string) => string,
+  text: string,
+): { format: number; samplesPerFrame: number; skew: number; byteOffset: number } {
+  const match = /^(\d+)(x\d+)?(:\d+)?(\+\d+)?$/.exec(text);
+  if (match === null) {
+    throw new DataFormatError(
+      file,
+      at("format"),
+      "`format[xsamples][:skew][+offset]`",
+      JSON.stringify(text),
+    );
+  }
+  const format = Number(match[1]);
+  if (!WFDB_FORMATS.includes(format)) {
+    throw new DataFormatError(
+      file,
+      at("format"),
+      `one of ${WFDB_FORMATS.join(", ")}`,
+      JSON.stringify(text),
+    );
+  }
+  const samplesPerFrame = match[2] === undefined ? 1 : Number(match[2].slice(1));
+  if (samplesPerFrame < 1 || samplesPerFrame > MAX_SPF) {
+    throw new DataFormatError(file, at("samples per frame"), `1 to ${MAX_SPF}`, match[2]);
+  }
+  const skew = match[3] === undefined ? 0 : Number(match[3].slice(1));
+  if (skew > MAX_SKEW) {
+    throw new DataFormatError(file, at("skew"), `0 to ${MAX_SKEW} frames`, match[3]);
+  }
+  const byteOffset = match[4] === undefined ? 0 : Number(match[4].slice(1));
+  if (!Number.isSafeInteger(byteOffset)) {
+    throw new DataFormatError(file, at("byte offset"), "an offset below 2^53", match[4]);
+  }
+  return { format, samplesPerFrame, skew, byteOffset };
 }
 
 function parseGain(

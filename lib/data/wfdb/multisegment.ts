@@ -24,6 +24,7 @@ import { DataFormatError } from "../../errors.ts";
 import { WFDB_INVALID_SAMPLE } from "./formats.ts";
 import type { WfdbHeader } from "./header.ts";
 import {
+  checkWfdbLength,
   readWfdbHeader,
   readWfdbSignals,
   wfdbChecksum,
@@ -102,6 +103,7 @@ export function readWfdbMultiSegment(
     p.record === undefined ? [] : mapSignals(p.record, targets, variable, headerPath)
   );
   const signals = targets.map((target, i) => {
+    checkWfdbLength(headerPath, "record line number of samples", total, target.samplesPerFrame);
     const adc = new Int32Array(total * target.samplesPerFrame).fill(WFDB_INVALID_SAMPLE);
     const data = new Float32Array(adc.length).fill(NaN);
     let frame = 0;

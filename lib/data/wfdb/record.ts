@@ -64,6 +64,21 @@ export interface WfdbRecord {
   warnings: string[];
 }
 
+/** Most samples per signal a record may have: a header cannot make the readers allocate more. */
+export const WFDB_MAX_SAMPLES = 2 ** 28;
+
+/** Refuses a signal of more than `WFDB_MAX_SAMPLES` samples (a damaged length), naming `field`. */
+export function checkWfdbLength(file: string, field: string, frames: number, spf: number): void {
+  if (frames * spf > WFDB_MAX_SAMPLES) {
+    throw new DataFormatError(
+      file,
+      field,
+      `at most ${WFDB_MAX_SAMPLES} samples per signal`,
+      `${frames} frames × ${spf}`,
+    );
+  }
+}
+
 /** 16-bit signed sum of `samples` (the WFDB header checksum). */
 export function wfdbChecksum(samples: ArrayLike<number>): number {
   let sum = 0;
@@ -148,7 +163,7 @@ export function readWfdbSignals(
     const samples = stored[i];
     const label = `signal ${i} (${spec.name || spec.fileName})`;
     return samples === undefined
-      ? nullSignal(spec, header.fs, n)
+      ? nullSignal(spec, header.fs, n, headerPath)
       : toSignal(spec, samples, n, header.fs, { path: join(dir, spec.fileName), label, verify });
   });
   return { name: header.name, fs: header.fs, nSamples: n, signals, warnings };
@@ -243,7 +258,8 @@ function toSignal(
 }
 
 /** A signal with no stored data: every sample invalid. */
-function nullSignal(spec: WfdbSignalSpec, fs: number, nFrames: number): WfdbSignal {
+function nullSignal(spec: WfdbSignalSpec, fs: number, nFrames: number, file: string): WfdbSignal {
+  checkWfdbLength(file, "record line number of samples", nFrames, spec.samplesPerFrame);
   const n = nFrames * spec.samplesPerFrame;
   return {
     ...describe(spec, fs),

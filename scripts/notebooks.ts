@@ -1,5 +1,5 @@
 /**
- * `deno task notebooks <files…> [--out DIR] [--param k=v]… [--timeout S]`:
+ * `deno task notebooks <files…> [--out DIR] [--param k=v]… [--timeout S] [--max-output SIZE]`:
  * executes notebooks headlessly on the Deno Jupyter kernel.
  *
  * Each executed notebook is written to `DIR/<name>.ipynb` with `--out`, else
@@ -7,15 +7,21 @@
  * overwritten). `--param` values are typed (number, boolean, null, JSON, else
  * string) and injected after the cell tagged `parameters`. `--timeout` is the
  * per-cell timeout in seconds (a cell's `metadata.emargin.timeout` still wins).
+ * `--max-output` is the output kept per cell (`4MiB` by default; `512KiB`,
+ * `16M`, or bytes); the rest is dropped as it arrives and the cell says so.
+ * Progress lines and messages number cells from 1. SIGINT or SIGTERM stops
+ * the running kernel and removes its connection folder before exiting.
  * Exits 1 when any notebook fails, times out, kills its kernel, or is invalid;
  * exits 2, before running anything, on a missing notebook file, an `--out`
- * that is an existing file, a bad `--timeout` or `--param`, or an unknown option.
+ * that is an existing file, a bad `--timeout`, `--max-output` or `--param`, or an
+ * unknown option.
  *
  * @module
  */
 import { basename, extname, join, resolve } from "node:path";
 import {
   createProgressReporter,
+  parseByteSize,
   parseParameterArgs,
   runNotebook,
   type RunResult,
@@ -52,11 +58,20 @@ function parseNotebookArgs(args: string[]) {
       out: { type: "string" },
       param: { type: "string", multiple: true },
       timeout: { type: "string" },
+      "max-output": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   const { values, positionals } = parsed;
   if (values.help) return parsed;
+  const maxOutput = values["max-output"];
+  if (maxOutput !== undefined && Number.isNaN(parseByteSize(maxOutput))) {
+    throw new UsageError(
+      `--max-output ${
+        JSON.stringify(maxOutput)
+      }: expected a size such as 4MiB, 512KiB or a number of bytes`,
+    );
+  }
   for (const file of positionals) existingFile("notebook", file);
   if (values.out !== undefined) outputDirectory("--out", values.out);
   if (values.timeout !== undefined) secondsOption("--timeout", values.timeout);
@@ -82,11 +97,14 @@ export async function main(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
     console.error(
-      "usage: deno task notebooks <files…> [--out DIR] [--param key=value]… [--timeout SECONDS]",
+      "usage: deno task notebooks <files…> [--out DIR] [--param key=value]… [--timeout SECONDS] [--max-output SIZE]",
     );
     return values.help ? 0 : USAGE_EXIT_CODE;
   }
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+  const maxOutputBytes = values["max-output"] === undefined
+    ? undefined
+    : parseByteSize(values["max-output"]);
   const reporter = createProgressReporter();
   let failed = 0;
   try {
@@ -99,6 +117,7 @@ export async function main(args: string[]): Promise<number> {
           outPath,
           params,
           timeoutSeconds,
+          maxOutputBytes,
           onProgress: reporter.onProgress,
         });
       } catch (err) {

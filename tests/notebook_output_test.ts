@@ -9,6 +9,7 @@ import {
   createOutputCollector,
   DEFAULT_MAX_OUTPUT_BYTES,
   type Message,
+  parseByteSize,
   runNotebook,
   utf8Length,
 } from "../lib/notebook/mod.ts";
@@ -194,6 +195,47 @@ Deno.test("runNotebook: maxOutputBytes sets the limit; the kernel and its folder
     assert.ok(!(await processesMentioning("jupyter")).includes(result.kernelPid), "kernel alive");
     await assert.rejects(() => runNotebook(path, { maxOutputBytes: 0 }), /maxOutputBytes/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI: --max-output takes a size; a malformed one exits 2 before any kernel starts", async () => {
+  assert.deepEqual(
+    ["4MiB", "512 kib", "1.5M", "100", "2G", "0", "-1", "4 MB", "x"].map(parseByteSize),
+    [4 * 1024 ** 2, 512 * 1024, 1.5 * 1024 ** 2, 100, 2 * 1024 ** 3, NaN, NaN, NaN, NaN],
+  );
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "emargin-cli-" }));
+  const tmp = join(dir, "tmp");
+  await Deno.mkdir(tmp);
+  try {
+    const path = join(dir, "kib.ipynb");
+    await writeNotebook(path, [
+      codeCell("print", 'for (let i = 0; i < 400; i++) console.log("0123456789");'),
+    ]);
+    const run = async (...args: string[]) => {
+      const child = spawnRunner([path, "--out", join(dir, "out"), ...args], tmp);
+      const [status, , stderr] = await Promise.all([
+        child.status,
+        child.stdout.cancel(),
+        new Response(child.stderr).text(),
+      ]);
+      return { code: status.code, stderr };
+    };
+    const bad = await run("--max-output", "lots");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^--max-output "lots": expected a size such as 4MiB/);
+    assert.deepEqual(await entries(join(dir, "out")), []);
+
+    const ok = await run("--max-output", "1KiB");
+    assert.equal(ok.code, 0, ok.stderr);
+    const written = JSON.parse(await Deno.readTextFile(join(dir, "out", "kib.ipynb")));
+    const [kept, note] = written.cells[0].outputs as IStream[];
+    assert.equal(kept.text, "0123456789\n".repeat(93));
+    assert.match(String(note.text), /the limit is 1\.0 KiB per cell/);
+    assert.deepEqual(await processesMentioning(tmp), []);
+    assert.deepEqual(await entries(tmp), []);
+  } finally {
+    await killMentioning(tmp);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -53,6 +53,7 @@ export {
   type DroppedOutput,
   formatBytes,
   type OutputCollector,
+  parseByteSize,
   utf8Length,
 } from "./outputs.ts";
 export { exitingOnSignal, type HeldKernel, holdKernel, STOP_LIMIT_MS } from "./lifetime.ts";

@@ -101,6 +101,33 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+const UNITS = new Map<string, number>([
+  ["", 1],
+  ["b", 1],
+  ["k", 1024],
+  ["kib", 1024],
+  ["m", 1024 ** 2],
+  ["mib", 1024 ** 2],
+  ["g", 1024 ** 3],
+  ["gib", 1024 ** 3],
+]);
+
+/**
+ * A size such as `4MiB`, `512 KiB`, `1.5M` or `1048576` (bytes) in bytes;
+ * units are binary and case-insensitive. `NaN` when `text` is not a positive size.
+ *
+ * @example
+ * ```ts
+ * parseByteSize("4MiB"); // 4194304
+ * ```
+ */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? UNITS.get(match[2].toLowerCase()) : undefined;
+  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  return bytes > 0 ? bytes : NaN;
+}
+
 function bundleBytes(data: IMimeBundle): number {
   let bytes = 0;
   for (const value of Object.values(data)) {

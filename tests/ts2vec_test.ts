@@ -8,6 +8,7 @@ import {
   createTs2vecEncoder,
   cropViews,
   drawCrop,
+  gelu,
   hierarchicalContrastiveLoss,
   instanceContrastiveLoss,
   ts2vecObjective,
@@ -384,4 +385,16 @@ Deno.test("hierarchical loss: a tie in the max-pool sends the gradient to the fi
     }
   }
   tf.dispose([z1, z2, g]);
+});
+
+Deno.test("gelu: value and gradient equal autodiff of ½·x·(1 + erf(x/√2))", async () => {
+  await initBackend({ prefer: "wasm" });
+  const x = tf.tensor1d([-6, -2.5, -1, -0.3, 0, 1e-4, 0.7, 1.5, 4, 9]);
+  const plain = (v: tf.Tensor) =>
+    tf.mul(tf.mul(v, 0.5), tf.add(1, tf.erf(tf.mul(v, Math.SQRT1_2))));
+  assertClose(gelu(x).dataSync(), plain(x).dataSync(), { rtol: 1e-6, atol: 1e-7 });
+  const want = tf.grad((v) => tf.sum(tf.mul(plain(v), tf.range(1, 11))))(x).dataSync();
+  const got = tf.grad((v) => tf.sum(tf.mul(gelu(v), tf.range(1, 11))))(x).dataSync();
+  assertClose(got, want, { rtol: 1e-5, atol: 1e-6, label: "gradient" });
+  x.dispose();
 });

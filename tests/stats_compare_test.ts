@@ -13,6 +13,7 @@ import {
   pairedRunLevel,
   quantileSorted,
   runLevelInterval,
+  swapTestPValue,
 } from "../lib/stats/mod.ts";
 import { assertClose } from "./_util.ts";
 import { difficulties, nullRunPairs, simulateRuns } from "./_stats_sim.ts";
@@ -110,7 +111,11 @@ Deno.test("runLevelInterval and pairedRunLevel resample runs within folds", () =
   assert.deepEqual([cmp.estimate, cmp.lower, cmp.upper, cmp.pairs], [0.5, 0.5, 0.5, 3]);
   // 3 pairs of one sign: the sign-flip test cannot go below 2 / 2³; the bootstrap can
   assert.equal(cmp.pMethod, "permutation");
-  assert.ok(Math.abs(cmp.pValue - 0.25) < 0.04, `${cmp.pValue}`);
+  assert.equal(cmp.pValue, 2 / 8);
+  // 12 pairs of one sign, exactly enumerated: 2 of 4096 patterns are as extreme
+  const twelve = (shift: number) =>
+    Array.from({ length: 12 }, (_, i) => ({ fold: `${i % 4}`, seed: i, value: i + shift }));
+  assert.equal(pairedRunLevel(twelve(0.5), twelve(0)).pValue, 2 / 4096);
   const boot = pairedRunLevel(values, b.slice(1), { seed: 3, pMethod: "bootstrap" });
   assert.deepEqual([boot.pValue, boot.pMethod], [1 / 1001, "bootstrap"]);
   assert.deepEqual(cmp.unpaired, { a: [{ fold: "a", seed: 1 }], b: [] });
@@ -164,4 +169,20 @@ Deno.test("pairedDifference with pMethod permutation: at its level with 3 groups
     () => pairedDifference(a, b, accuracyFromConfusion, { pMethod: "exact" as "bootstrap" }),
     OptionError,
   );
+});
+
+Deno.test("swapTestPValue: exact enumeration by hand, Monte Carlo with the add-one rule", () => {
+  const d = [1, 2, 3];
+  const mean = (s: Uint8Array) => d.reduce((sum, x, i) => sum + (s[i] ? -x : x), 0) / d.length;
+  const options = { resamples: 1000, seed: 1, exactUpTo: 8 };
+  // |±1 ± 2 ± 3| ≥ 6 only for + + + and − − −
+  assert.equal(swapTestPValue(3, mean, options, "t"), 2 / 8);
+  // |T| ≥ 0 for every pattern
+  assert.equal(swapTestPValue(3, () => 0, options, "t"), 1);
+  const sampled = swapTestPValue(3, mean, { ...options, exactUpTo: 0 }, "t");
+  assert.ok(
+    Math.abs(sampled - 0.25) < 0.04 && Math.abs(sampled * 1001 - Math.round(sampled * 1001)) < 1e-9,
+    `${sampled}`,
+  );
+  assert.throws(() => swapTestPValue(2, (s) => (s[0] ? NaN : 1), options, "t"), NonFiniteError);
 });

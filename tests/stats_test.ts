@@ -25,6 +25,7 @@ import {
   macroF1FromConfusion,
   nmiFromContingency,
   perClassRecallFromConfusion,
+  resamplesForFamily,
   sumTables,
   verdict,
 } from "../lib/stats/mod.ts";
@@ -245,4 +246,18 @@ Deno.test("judgeFamily: Holm over the family, then a verdict per claim", () => {
     judgeFamily(claims, 0.035).map((c) => c.verdict),
     ["supported", "not resolved by this data", "not resolved by this data"],
   );
+});
+
+Deno.test("resamplesForFamily: enough resamples for Holm to resolve a claim of the family", () => {
+  assert.equal(resamplesForFamily(3), 1000);
+  assert.equal(resamplesForFamily(100), 20000);
+  assert.equal(resamplesForFamily(100, 0.05, 1), 2000);
+  // the smallest resampled p, Holm-adjusted over the family, falls below alpha
+  for (const m of [1, 10, 60, 100, 250]) {
+    const B = resamplesForFamily(m, 0.05, 1);
+    assert.ok(holm([1 / (B + 1), ...new Array(m - 1).fill(0.5)])[0] < 0.05, `m = ${m}`);
+  }
+  assert.ok(holm([1 / 1001, ...new Array(99).fill(0.5)])[0] >= 0.05);
+  assert.throws(() => resamplesForFamily(0), OptionError);
+  assert.throws(() => resamplesForFamily(5, 1), OptionError);
 });

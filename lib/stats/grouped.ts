@@ -151,11 +151,21 @@ function pack(entries: { run: GroupedRun; label: string }[]): Packed {
   return { strata, runs, groups };
 }
 
+/** A `rows × cols` table of zeros (packed arrays: faster to fill than `new Array(n)`). */
+function zeroTable(rows: number, cols: number): number[][] {
+  const table: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < cols; j++) row.push(0);
+    table.push(row);
+  }
+  return table;
+}
+
 /** `metric(Σ_g w_g T_g)` of one packed run under the resample counts `w`. */
 function scoreRun(run: PackedRun, counts: Int32Array, metric: TableMetric): number {
   const { rows, cols, data } = run;
-  const table: number[][] = new Array(rows);
-  for (let i = 0; i < rows; i++) table[i] = new Array<number>(cols).fill(0);
+  const table = zeroTable(rows, cols);
   for (let g = 0; g < run.size; g++) {
     const w = counts[run.offset + g];
     if (w === 0) continue;
@@ -179,8 +189,7 @@ function scoreSwapped(
   metric: TableMetric,
 ): number {
   const { rows, cols } = x;
-  const table: number[][] = new Array(rows);
-  for (let i = 0; i < rows; i++) table[i] = new Array<number>(cols).fill(0);
+  const table = zeroTable(rows, cols);
   for (let g = 0; g < x.size; g++) {
     const data = swapped[x.offset + g] === 1 ? y.data : x.data;
     let c = g * rows * cols;
@@ -261,7 +270,8 @@ export function meanMetricInterval(
  * with 8 and 5 % with 12.
  * `pMethod: "permutation"` swaps A and B within random sets of groups (each
  * group in every pair of its fold at once) instead, which holds its level for
- * any number of groups.
+ * any number of groups; every pattern is enumerated when `2^groups` does not
+ * exceed `resamples` (see `swapTestPValue`).
  *
  * @throws {DegenerateInputError} when no (fold, seed) is in both.
  * @throws {ShapeError} as {@linkcode meanMetricInterval}; also when a fold's
@@ -320,8 +330,9 @@ export function pairedDifference(
         );
       }
     });
+    // enumerate every swap pattern when that is no dearer than sampling
+    const exactUpTo = resolved.resamples;
     pValue = swapTestPValue(
-      estimate,
       packed.groups,
       (swapped) => {
         let s = 0;
@@ -331,7 +342,7 @@ export function pairedDifference(
         }
         return s / P;
       },
-      resolved,
+      { ...resolved, exactUpTo },
       fn,
     );
   }

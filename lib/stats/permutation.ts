@@ -8,7 +8,7 @@
  * Unlike the percentile bootstrap p-value, whose false-positive rate exceeds
  * its level when there are few units (measured in `tests/stats_compare_test.ts`),
  * this test holds its level for any number of units: with n units the smallest
- * attainable p is about `2 / 2ⁿ` (0.25 with 3 seeds), which is the honest answer.
+ * attainable p is `2 / 2ⁿ` (0.25 with 3 seeds), which is the honest answer.
  *
  * @module
  */
@@ -19,38 +19,52 @@ import { NonFiniteError, OptionError } from "../errors.ts";
 export type PMethod = "bootstrap" | "permutation";
 
 /**
- * Two-sided Monte Carlo p-value of a paired swap test:
- * `p = (1 + #{b : |T(s_b)| ≥ |T_obs|}) / (B + 1)` over `B` random swap
- * patterns `s_b ∈ {0, 1}^units` (each unit swapped with probability ½,
- * seeded), the add-one form that keeps the test valid for a finite `B`.
- * Ties within a relative 1e-12 of `|T_obs|` count as at least as extreme.
+ * Two-sided p-value of a paired swap test, `T_obs = T(nothing swapped)`:
+ * - exact, when `2^units ≤ exactUpTo`: the fraction of all `2^units` swap
+ *   patterns `s` with `|T(s)| ≥ |T_obs|` (at least `2 / 2^units` when
+ *   `T_obs ≠ 0`: no swap and all swapped);
+ * - else Monte Carlo: `p = (1 + #{b : |T(s_b)| ≥ |T_obs|}) / (B + 1)` over
+ *   `B = resamples` random patterns (each unit swapped with probability ½,
+ *   seeded), the add-one form that keeps the test valid for a finite `B`.
  *
- * @param observed `T` with nothing swapped
+ * Values within a relative 1e-12 of `|T_obs|` count as at least as extreme.
+ *
  * @param units number of exchangeable units
  * @param statistic `T(s)`; `swapped[u] === 1` when unit `u` has A and B swapped.
  *   The buffer is reused between calls.
+ * @param exactUpTo enumerate every pattern when there are at most this many
  * @throws {NonFiniteError} when the statistic is not finite.
  */
 export function swapTestPValue(
-  observed: number,
   units: number,
   statistic: (swapped: Uint8Array) => number,
-  { resamples, seed }: { resamples: number; seed: number },
+  { resamples, seed, exactUpTo }: { resamples: number; seed: number; exactUpTo: number },
   fn: string,
 ): number {
-  const rng = makeRng(deriveSeed("swapTest", seed));
   const swapped = new Uint8Array(units);
-  const threshold = Math.abs(observed) * (1 - 1e-12);
-  let extreme = 0;
-  for (let b = 0; b < resamples; b++) {
-    for (let u = 0; u < units; u++) swapped[u] = rng.next() < 0.5 ? 1 : 0;
+  const evaluate = (b: number): number => {
     const t = statistic(swapped);
     if (!Number.isFinite(t)) {
       throw new NonFiniteError(
         `${fn}: statistic: expected a finite number on swap ${b}, found ${t}`,
       );
     }
-    if (Math.abs(t) >= threshold) extreme++;
+    return Math.abs(t);
+  };
+  const threshold = evaluate(-1) * (1 - 1e-12);
+  let extreme = 0;
+  if (units < 31 && 2 ** units <= exactUpTo) {
+    const patterns = 2 ** units;
+    for (let mask = 0; mask < patterns; mask++) {
+      for (let u = 0; u < units; u++) swapped[u] = (mask >>> u) & 1;
+      if (evaluate(mask) >= threshold) extreme++;
+    }
+    return extreme / patterns;
+  }
+  const rng = makeRng(deriveSeed("swapTest", seed));
+  for (let b = 0; b < resamples; b++) {
+    for (let u = 0; u < units; u++) swapped[u] = rng.next() < 0.5 ? 1 : 0;
+    if (evaluate(b) >= threshold) extreme++;
   }
   return (1 + extreme) / (resamples + 1);
 }

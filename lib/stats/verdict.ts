@@ -6,6 +6,7 @@
  * @module
  */
 import { NonFiniteError, OptionError } from "../errors.ts";
+import { MIN_RESAMPLES } from "./bootstrap.ts";
 import { holm } from "./holm.ts";
 
 /** What the data say about a claim. */
@@ -154,6 +155,34 @@ export function formatEffect(effect: AdjustedEffect, options: FormatOptions = {}
   }], ${pLabel} ${p}`;
 }
 
+/**
+ * Resamples for the p-values of a family of `familySize` claims:
+ * `max(1000, ⌈margin · m / α⌉)`. The smallest resampled p is `1 / (B + 1)`
+ * and Holm's first step multiplies it by m, so B must exceed `m / α − 1` for
+ * any claim to be resolved; `margin` (default 10) makes p-values down to
+ * `α / (margin · m)` distinguishable.
+ *
+ * @throws {OptionError} familySize not a positive integer, alpha outside (0, 1), margin < 1.
+ * @example
+ * ```ts
+ * resamplesForFamily(100); // 20000
+ * resamplesForFamily(3); // 1000
+ * ```
+ */
+export function resamplesForFamily(familySize: number, alpha = 0.05, margin = 10): number {
+  const fn = "resamplesForFamily";
+  if (!Number.isInteger(familySize) || familySize < 1) {
+    throw new OptionError(`${fn}: familySize: expected a positive integer, found ${familySize}`);
+  }
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new OptionError(`${fn}: alpha: expected a number in (0, 1), found ${alpha}`);
+  }
+  if (!(margin >= 1)) {
+    throw new OptionError(`${fn}: margin: expected a number ≥ 1, found ${margin}`);
+  }
+  return Math.max(MIN_RESAMPLES, Math.ceil((margin * familySize) / alpha));
+}
+
 /** A claim of a family: a paired comparison and the direction it asserts. */
 export interface Claim extends Effect {
   /** The unadjusted p-value of the comparison. */
@@ -173,6 +202,11 @@ export type JudgedClaim<T extends Claim> = T & {
 /**
  * Judges a family of claims together: Holm-adjusts their p-values
  * ({@linkcode holm}), then gives each its {@linkcode verdict}.
+ *
+ * A resampled p-value is never below `1 / (B + 1)` and Holm multiplies the
+ * smallest by the family size m, so a family of `m ≥ α (B + 1)` claims can
+ * resolve none of them (m ≥ 50 at B = 1000, α = 0.05): size the resamples
+ * with {@linkcode resamplesForFamily}.
  *
  * @param claims each a paired comparison (e.g. from `pairedDifference`) with a direction
  * @param alpha family-wise significance level. Default 0.05.

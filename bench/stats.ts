@@ -2,7 +2,9 @@
  * Speed of the study's interval statistics (lib/stats): 1000 cluster-bootstrap
  * resamples over 12 runs (4 folds × 3 seeds) × 30 held-out groups × 6×6
  * confusion matrices, for a mean over runs and for a paired comparison of two
- * variants, and 1000 run-level resamples. Target: well under a second each.
+ * variants (bootstrap and permutation p), the same with the resamples a
+ * 100-claim family needs (`resamplesForFamily(100)`), and 1000 run-level
+ * resamples. Target: well under a second each at 1000 resamples.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import {
   macroF1FromConfusion,
   meanMetricInterval,
   pairedDifference,
+  resamplesForFamily,
   runLevelInterval,
 } from "../lib/stats/mod.ts";
 import { median } from "./timing.ts";
@@ -63,6 +66,27 @@ export function benchStats(): Promise<{ rows: Record<string, unknown>[]; notes: 
       shape,
       resamples: 1000,
       ms: time(() => pairedDifference(a, b, macroF1FromConfusion, { seed: 1 })),
+    },
+    {
+      statistic: "pairedDifference (macro-F1), permutation p",
+      shape,
+      resamples: 1000,
+      ms: time(() =>
+        pairedDifference(a, b, macroF1FromConfusion, { seed: 1, pMethod: "permutation" })
+      ),
+    },
+    {
+      statistic: "pairedDifference (macro-F1), a 100-claim family",
+      shape,
+      resamples: resamplesForFamily(100),
+      ms: time(
+        () =>
+          pairedDifference(a, b, macroF1FromConfusion, {
+            seed: 1,
+            resamples: resamplesForFamily(100),
+          }),
+        1,
+      ),
     },
     {
       statistic: "runLevelInterval",

@@ -8,12 +8,15 @@
  * Which to use:
  * - a metric that decomposes over held-out groups (balanced accuracy,
  *   macro-F1, accuracy, NMI from per-group tables): `meanMetricInterval`,
- *   `pairedDifference` (cluster bootstrap over groups, stratified by fold);
+ *   `pairedDifference` (cluster bootstrap over groups, stratified by fold;
+ *   `pMethod: "permutation"` for a p-value that holds its level with few
+ *   groups per fold);
  * - a run-level scalar (DBI, CHI, silhouette, effective rank):
  *   `runLevelInterval`, `pairedRunLevel` (bootstrap over runs within folds;
  *   sign-flip p-value by default, since the bootstrap p is far too liberal
  *   with 3 seeds);
- * - a family of claims: `judgeFamily` (Holm, then `verdict`), `formatEffect`.
+ * - a family of claims: `judgeFamily` (Holm, then `verdict`), `formatEffect`;
+ *   resample `resamplesForFamily(m)` times, or Holm can resolve nothing.
  *
  * ```ts
  * import {
@@ -38,7 +41,7 @@
  *   { ...pairedDifference(a, b, balancedAccuracyFromConfusion, { seed: 1 }), direction: "greater" },
  * ]);
  * console.log(ci.estimate, ci.lower, ci.upper, `${claim.verdict}: ${formatEffect(claim)}`);
- * // e.g. "supported: Δ = +0.043 [0.012, 0.071], p_Holm = 0.004"
+ * // 0.9 0.875 0.925 "supported: Δ = +0.15 [0.13, 0.17], p_Holm < 0.001"
  * ```
  *
  * Errors raised on bad input:

@@ -3,12 +3,12 @@
  * --conn FILE`) with a connection file of free loopback ports and a fresh HMAC
  * key. No Python and no installed kernelspec are needed.
  *
- * The kernel runs under a watchdog process (`kernel_watchdog.ts`): this process
- * holds the watchdog's standard input, and when it ends — normally, by a
- * signal or by SIGKILL — the pipe closes and the watchdog stops the kernel
- * (SIGTERM, then SIGKILL) and removes the connection folder. Orderly stops
- * (interrupt, `shutdown_request`, then signals) are the runner's; see
- * `lifetime.ts` for SIGINT, SIGTERM and SIGHUP.
+ * A watchdog process (`kernel_watchdog.ts`) starts beside the kernel: this
+ * process holds the watchdog's standard input, and when it ends — normally,
+ * by a signal or by SIGKILL — the pipe closes and the watchdog ends the kernel
+ * if it still runs (SIGTERM, then SIGKILL) and removes the connection folder.
+ * Orderly stops (interrupt, `shutdown_request`, then signals) are the
+ * runner's; see `lifetime.ts` for SIGINT, SIGTERM and SIGHUP.
  *
  * @module
  */
@@ -31,11 +31,11 @@ export interface ConnectionInfo {
   kernel_name: string;
 }
 
-/** A running kernel process, started under its watchdog (`kernel_watchdog.ts`). */
+/** A running kernel process, watched by its watchdog (`kernel_watchdog.ts`). */
 export interface KernelProcess {
   /** Operating-system process id of the kernel. */
   readonly pid: number;
-  /** Process id of the watchdog between this process and the kernel. */
+  /** Process id of the kernel's watchdog. */
   readonly watchdogPid: number;
   readonly connection: ConnectionInfo;
   /** The folder holding `connection.json` (mode 0700; the file is 0600). */
@@ -44,7 +44,7 @@ export interface KernelProcess {
   readonly exited: Promise<Deno.CommandStatus>;
   /** Whether the kernel has not exited yet. */
   alive(): boolean;
-  /** Sends a signal to the kernel (through the watchdog); does nothing once it has exited. */
+  /** Sends a signal to the kernel; does nothing once it has exited. */
   signal(signal: Deno.Signal): void;
   /** The last few kilobytes the kernel wrote to stdout and stderr. */
   outputTail(): string;
@@ -56,7 +56,7 @@ export interface KernelProcess {
   stop(graceMs?: number): Promise<Deno.CommandStatus>;
   /**
    * Synchronously sends SIGKILL to the kernel and removes the connection
-   * folder, for a process that exits now; the watchdog then exits by itself.
+   * folder, for a process that exits now; the watchdog exits with it.
    */
   kill(): void;
 }
@@ -69,8 +69,6 @@ export interface KernelProcessOptions {
   env?: Record<string, string>;
   /** The `deno` executable that runs the kernel; defaults to `Deno.execPath()`. */
   denoPath?: string;
-  /** Milliseconds to wait for the watchdog to report the kernel running (default 30 000). */
-  spawnTimeoutMs?: number;
 }
 
 const TAIL_BYTES = 8192;
@@ -118,31 +116,6 @@ async function drainInto(stream: ReadableStream<Uint8Array>, tail: { bytes: Uint
   }
 }
 
-/** What the watchdog reports on its standard output, one JSON object a line. */
-type WatchdogReport = { pid: number } | { exit: { code: number; signal: Deno.Signal | null } };
-
-async function readReports(
-  stream: ReadableStream<Uint8Array>,
-  onReport: (report: WatchdogReport) => void,
-): Promise<void> {
-  let pending = "";
-  try {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      const lines = (pending + text).split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          onReport(JSON.parse(line) as WatchdogReport);
-        } catch {
-          // Not a report; the watchdog writes nothing else here.
-        }
-      }
-    }
-  } catch {
-    // The pipe closes when the watchdog ends.
-  }
-}
-
 /** Writes the connection file through a temporary name, readable by its owner only. */
 async function writeConnectionFile(dir: string, connection: ConnectionInfo): Promise<string> {
   await Deno.chmod(dir, 0o700);
@@ -173,11 +146,45 @@ function removeDirSync(dir: string): void {
   }
 }
 
+/** Starts the watchdog of `kernel_watchdog.ts` for the kernel `pid`. */
+function startWatchdog(dir: string, pid: number): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-config",
+      "--no-lock",
+      "--no-prompt",
+      "--allow-run",
+      "--allow-read=/proc",
+      `--allow-write=${dir}`,
+      WATCHDOG,
+      dir,
+      String(pid),
+    ],
+    env: { NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+function spawnKernel(file: string, options: KernelProcessOptions): Deno.ChildProcess {
+  return new Deno.Command(options.denoPath ?? Deno.execPath(), {
+    args: ["jupyter", "--kernel", "--conn", file],
+    cwd: options.cwd,
+    env: { ...options.env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 /**
  * `deno jupyter --kernel --conn FILE` in `cwd`, with a new connection file in
- * a fresh `emargin-kernel-*` folder of the system temp directory, started
- * under the watchdog of `kernel_watchdog.ts` so that the kernel ends and the
- * folder goes when this process dies, however it dies.
+ * a fresh `emargin-kernel-*` folder of the system temp directory, and its
+ * watchdog, so that the kernel ends and the folder goes when this process
+ * dies, however it dies.
  *
  * @example
  * ```ts
@@ -185,98 +192,46 @@ function removeDirSync(dir: string): void {
  * // … connectKernel(kernel.connection) …
  * await kernel.stop();
  * ```
- * @throws KernelError when the watchdog or the kernel cannot be started.
+ * @throws KernelError when the kernel or its watchdog cannot be started.
  */
 export async function startKernelProcess(
   options: KernelProcessOptions = {},
 ): Promise<KernelProcess> {
   const connection = makeConnectionInfo();
   const dir = await Deno.makeTempDir({ prefix: "emargin-kernel-" });
-  let child: Deno.ChildProcess;
+  let child: Deno.ChildProcess | undefined;
+  let watchdog: Deno.ChildProcess;
   try {
-    const file = await writeConnectionFile(dir, connection);
-    child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--no-config",
-        "--no-lock",
-        "--no-prompt",
-        "--allow-run",
-        `--allow-write=${dir}`,
-        WATCHDOG,
-        dir,
-        options.denoPath ?? Deno.execPath(),
-        ...["jupyter", "--kernel", "--conn", file],
-      ],
-      cwd: options.cwd,
-      env: { ...options.env, NO_COLOR: "1" },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    child = spawnKernel(await writeConnectionFile(dir, connection), options);
+    watchdog = startWatchdog(dir, child.pid);
   } catch (err) {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (child) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    removeDirSync(dir);
     throw new KernelError(`could not start the Deno kernel: ${(err as Error).message}`);
   }
+  const guard = watchdog.stdin.getWriter();
   const tail = { bytes: new Uint8Array(0) };
-  const drained = drainInto(child.stderr, tail);
-  const stdin = child.stdin.getWriter();
-  let kernelPid: number | undefined;
-  let started: (pid: number) => void = () => {};
-  const pidReported = new Promise<number>((r) => started = r);
-  let reportExit: (status: Deno.CommandStatus) => void = () => {};
-  const reportedExit = new Promise<Deno.CommandStatus>((r) => reportExit = r);
-  const reports = readReports(child.stdout, (report) => {
-    if ("pid" in report && typeof report.pid === "number") started(kernelPid = report.pid);
-    else if ("exit" in report) {
-      const { code, signal } = report.exit;
-      reportExit({ success: code === 0 && signal === null, code, signal });
-    }
-  });
+  const drained = Promise.all([drainInto(child.stdout, tail), drainInto(child.stderr, tail)]);
   let running = true;
-  const exited = Promise.race([
-    reportedExit,
-    child.status.then(async (watchdog) => {
-      await reports;
-      return await within(reportedExit, 0) ?? watchdog;
-    }),
-  ]).then((status) => {
-    if (running && kernelPid !== undefined) {
-      // The watchdog died without reporting the kernel's end: end it here.
-      try {
-        Deno.kill(kernelPid, "SIGKILL");
-      } catch {
-        // Gone already.
-      }
-    }
+  const exited = child.status.then((status) => {
     running = false;
     return status;
   });
-
-  const pid = await within(Promise.race([pidReported, exited]), options.spawnTimeoutMs ?? 30_000);
-  if (typeof pid !== "number") {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Exited already.
-    }
-    await child.status;
-    await drained;
-    removeDirSync(dir);
-    throw new KernelError(
-      `could not start the Deno kernel (${
-        pid === null ? "no answer from its watchdog" : "the watchdog exited"
-      }): ${new TextDecoder().decode(tail.bytes)}`,
-    );
-  }
   const signal = (sig: Deno.Signal) => {
-    if (running) stdin.write(new TextEncoder().encode(`${sig}\n`)).catch(() => {});
+    if (!running) return;
+    try {
+      child.kill(sig);
+    } catch {
+      // Exited between the check and the kill.
+    }
   };
   let stopping: Promise<Deno.CommandStatus> | undefined;
   return {
-    pid,
-    watchdogPid: child.pid,
+    pid: child.pid,
+    watchdogPid: watchdog.pid,
     connection,
     connectionDir: dir,
     exited,
@@ -290,23 +245,18 @@ export async function startKernelProcess(
           if ((await within(exited, graceMs)) === null) signal("SIGKILL");
         }
         const status = await exited;
-        await stdin.close().catch(() => {});
-        if ((await within(child.status, graceMs)) === null) child.kill("SIGKILL");
-        await child.status;
         await drained;
         removeDirSync(dir);
+        // The kernel is reaped: the watchdog may go.
+        await guard.close().catch(() => {});
+        if ((await within(watchdog.status, graceMs)) === null) watchdog.kill("SIGKILL");
+        await watchdog.status;
         return status;
       })();
       return stopping;
     },
     kill() {
-      if (running) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch {
-          // Gone already.
-        }
-      }
+      signal("SIGKILL");
       removeDirSync(dir);
     },
   };

@@ -1,140 +1,115 @@
 /**
- * The kernel's parent-death watchdog, run as its own small process between
- * the runner and the kernel:
+ * The kernel's parent-death watchdog, run as its own small process beside
+ * the kernel:
  *
- *     deno run --allow-run --allow-write=DIR kernel_watchdog.ts DIR COMMAND ARGS…
+ *     deno run --allow-run --allow-read=/proc --allow-write=DIR kernel_watchdog.ts DIR PID
  *
- * It starts COMMAND (the Deno kernel) and writes one JSON line on standard
- * output when the kernel runs, `{"pid":N}`, and one when it has exited,
- * `{"exit":{"code":C,"signal":S}}`. The kernel's own standard output and error
- * are copied to the watchdog's standard error.
- *
- * Standard input carries the runner's requests, one signal name a line
- * (`SIGINT`, `SIGTERM`, `SIGKILL`), delivered to the kernel. The kernel is
- * stopped (SIGTERM, then SIGKILL after {@link KILL_AFTER_MS}) when
+ * PID is the kernel, DIR its connection folder (which holds the HMAC key).
+ * The runner keeps the watchdog's standard input open and closes it once the
+ * kernel has exited and been reaped. The watchdog acts when
  *
  * - standard input ends: the runner closed it, or died — even by SIGKILL, the
- *   kernel's pipe end closes with the process;
+ *   pipe's end closes with the process;
  * - the watchdog's parent process changes (polled every {@link POLL_MS}), in
  *   case the pipe's write end outlived the runner in another process;
  * - the watchdog receives SIGTERM or SIGHUP.
  *
- * SIGINT is ignored: a terminal's Ctrl-C reaches the whole process group, and
- * the runner, which also receives it, decides how the kernel ends. Once the
- * kernel has exited, the watchdog removes DIR (the connection folder, which
- * holds the HMAC key) and exits.
+ * It then ends the kernel if it still runs — SIGTERM, SIGKILL after
+ * {@link KILL_AFTER_MS} — removes DIR and exits. SIGINT is ignored: a
+ * terminal's Ctrl-C reaches the whole process group, and the runner, which also
+ * receives it, decides how the kernel ends.
+ *
+ * A process id can be reused once its process is reaped, so PID counts as the
+ * kernel only while `/proc/PID/cmdline` names DIR (where `/proc` exists).
  *
  * Linux's `PR_SET_PDEATHSIG` is not reachable from Deno and would not remove
- * the folder, and no npm package supervises a child this way under Deno, so
- * this is written by hand. It imports nothing, so it starts in milliseconds.
+ * the folder, and no npm package supervises a process this way under Deno, so
+ * this is written by hand. It imports nothing, so it starts quickly, and it
+ * starts beside the kernel, so the kernel's start does not wait for it.
  *
  * @module
  */
 
-/** Milliseconds between SIGTERM and SIGKILL when the watchdog stops the kernel. */
+/** Milliseconds between SIGTERM and SIGKILL when the watchdog ends the kernel. */
 const KILL_AFTER_MS = 2000;
-/** Milliseconds between two checks of the parent process id. */
-const POLL_MS = 250;
+/** Milliseconds between two checks of the parent process id or of the kernel. */
+const POLL_MS = 100;
 
-const encoder = new TextEncoder();
-
-/** Milliseconds to wait for the kernel's pipes to close after it exited (a grandchild may hold them). */
-const DRAIN_MS = 1000;
-
-async function writeAll(
-  writer: { write(bytes: Uint8Array): Promise<number> },
-  bytes: Uint8Array,
-): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await writer.write(bytes.subarray(at));
-}
-
-/** Copies a stream to standard error; keeps draining (so the kernel never blocks) once that fails. */
-async function forward(stream: ReadableStream<Uint8Array>): Promise<void> {
-  let open = true;
-  for await (const chunk of stream) {
-    if (!open) continue;
-    try {
-      await writeAll(Deno.stderr, chunk);
-    } catch {
-      open = false; // the runner is gone
-    }
-  }
-}
-
-async function report(value: unknown): Promise<void> {
+/** Whether `pid` is a live process whose command line names `dir`. */
+function isKernel(pid: number, dir: string): boolean {
   try {
-    await writeAll(Deno.stdout, encoder.encode(`${JSON.stringify(value)}\n`));
-  } catch {
-    // Nobody reads any more; the clean-up goes on.
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    if (/^\d+ \(.*\) Z/s.test(stat)) return false; // exited, not yet reaped
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    // No /proc here (or not readable): trust the pid while a signal reaches it.
+    try {
+      Deno.kill(pid, "SIGCONT");
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
-async function main(dir: string, command: string, args: string[]): Promise<number> {
-  const parent = Deno.ppid;
-  const kernel = new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const drained = Promise.all([forward(kernel.stdout), forward(kernel.stderr)]);
-  const send = (signal: Deno.Signal) => {
-    try {
-      kernel.kill(signal);
-    } catch {
-      // Already exited, or not a signal this platform knows.
-    }
-  };
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const stop = () => {
-    if (killTimer !== undefined) return;
-    send("SIGTERM");
-    killTimer = setTimeout(() => send("SIGKILL"), KILL_AFTER_MS);
-  };
-  const poll = setInterval(() => {
-    if (Deno.ppid !== parent) stop();
-  }, POLL_MS);
-  const ignore = () => {};
-  Deno.addSignalListener("SIGINT", ignore);
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGHUP", stop);
-  await report({ pid: kernel.pid });
+function send(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(pid, signal);
+  } catch {
+    // Exited meanwhile.
+  }
+}
 
-  (async () => {
-    const decoder = new TextDecoder();
-    let pending = "";
-    try {
-      for await (const chunk of Deno.stdin.readable) {
-        const lines = (pending + decoder.decode(chunk, { stream: true })).split("\n");
-        pending = lines.pop() ?? "";
-        for (const line of lines) {
-          if (/^SIG[A-Z0-9]+$/.test(line.trim())) send(line.trim() as Deno.Signal);
-        }
-      }
-    } catch {
-      // A broken pipe is an end of input.
+/** Ends the kernel if it still runs and removes its folder. */
+async function endKernel(pid: number, dir: string): Promise<void> {
+  if (isKernel(pid, dir)) {
+    send(pid, "SIGTERM");
+    const deadline = Date.now() + KILL_AFTER_MS;
+    while (isKernel(pid, dir) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
-    stop();
-  })();
-
-  const status = await kernel.status;
-  clearTimeout(killTimer);
-  clearInterval(poll);
-  await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS))]);
+    if (isKernel(pid, dir)) send(pid, "SIGKILL");
+  }
   try {
     Deno.removeSync(dir, { recursive: true });
   } catch {
     // Already removed by the runner.
   }
-  await report({ exit: { code: status.code, signal: status.signal } });
-  return 0;
+}
+
+async function main(dir: string, pid: number): Promise<void> {
+  const parent = Deno.ppid;
+  let wake: () => void = () => {};
+  const triggered = new Promise<void>((r) => wake = r);
+  const poll = setInterval(() => {
+    if (Deno.ppid !== parent) wake();
+  }, POLL_MS);
+  Deno.addSignalListener("SIGINT", () => {});
+  Deno.addSignalListener("SIGTERM", () => wake());
+  Deno.addSignalListener("SIGHUP", () => wake());
+  (async () => {
+    try {
+      for await (const _ of Deno.stdin.readable) {
+        // Nothing is sent; only the end of input matters.
+      }
+    } catch {
+      // A broken pipe is an end of input.
+    }
+    wake();
+  })();
+  await triggered;
+  clearInterval(poll);
+  await endKernel(pid, dir);
 }
 
 if (import.meta.main) {
-  const [dir, command, ...args] = Deno.args;
-  if (!dir || !command) {
-    console.error("usage: kernel_watchdog.ts DIR COMMAND [ARGS…]");
+  const [dir, pidText] = Deno.args;
+  const pid = Number(pidText);
+  if (!dir || !Number.isSafeInteger(pid) || pid <= 0) {
+    console.error("usage: kernel_watchdog.ts DIR PID");
     Deno.exit(2);
   }
-  Deno.exit(await main(dir, command, args));
+  await main(dir, pid);
+  Deno.exit(0);
 }

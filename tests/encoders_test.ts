@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import type { Tensor3D } from "../lib/tf.ts";
+import type { Tensor2D, Tensor3D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
-import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { batchNormTrain, createFeatureProjector } from "../lib/encoders/mod.ts";
 import type { StateDict } from "../lib/encoders/mod.ts";
 import { ShapeError } from "../lib/errors.ts";
 import { adamw } from "../lib/optim/mod.ts";
@@ -172,4 +172,43 @@ Deno.test("adamw over several parameters updates each exactly as alone, and free
   joint.dispose();
   single.forEach((opt) => opt.dispose());
   tf.dispose([...start, ...Object.values(together), ...alone]);
+});
+
+Deno.test("batchNormTrain: hand-written gradients equal autodiff of the plain formula; running stats as torch", async () => {
+  await initBackend({ prefer: "wasm" });
+  const h = tf.randomNormal([37, 6], 1, 2, "float32", 3) as Tensor2D;
+  const dy = tf.randomNormal([37, 6], 0, 1, "float32", 4);
+  const bn = {
+    weight: tf.variable(tf.randomNormal([6], 1, 0.3, "float32", 5)),
+    bias: tf.variable(tf.randomNormal([6], 0, 0.3, "float32", 6)),
+    runningMean: tf.variable(tf.zeros([6]), false),
+    runningVar: tf.variable(tf.ones([6]), false),
+  };
+  const plain = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const mean = tf.mean(x, 0);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), 0);
+    return tf.add(tf.mul(centered, tf.mul(g, tf.rsqrt(tf.add(variance, 1e-5)))), b);
+  };
+  const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, dy)) as tf.Scalar;
+  const want = tf.grads((x, g, b) => weigh(plain(x, g, b)))([h, bn.weight, bn.bias]);
+  const got = tf.grads((x, g, b) =>
+    weigh(batchNormTrain(x as Tensor2D, { ...bn, weight: g, bias: b } as typeof bn))
+  )([h, bn.weight, bn.bias]);
+  ["h", "γ", "β"].forEach((name, i) => {
+    assertClose(got[i].dataSync(), want[i].dataSync(), { rtol: 1e-4, atol: 1e-5, label: name });
+  });
+  const values = h.arraySync();
+  for (let c = 0; c < 6; c++) {
+    const column = values.map((row) => row[c]);
+    const mean = column.reduce((a, b) => a + b, 0) / 37;
+    const unbiased = column.reduce((a, b) => a + (b - mean) ** 2, 0) / 36;
+    // One momentum update from (0, 1).
+    assertClose(bn.runningMean.dataSync()[c], mean * 0.1, { rtol: 1e-5, label: "r_μ" });
+    assertClose(bn.runningVar.dataSync()[c], 0.9 + unbiased * 0.1, {
+      rtol: 1e-5,
+      label: "r_σ²",
+    });
+  }
+  tf.dispose([h, dy, ...want, ...got, ...Object.values(bn)]);
 });

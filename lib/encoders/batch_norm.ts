@@ -10,7 +10,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Tensor1D, Tensor2D, Variable } from "../tf.ts";
+import type { Tensor, Tensor1D, Tensor2D, Variable } from "../tf.ts";
 
 /** torch BatchNorm1d defaults. */
 export const BN_EPS = 1e-5;
@@ -25,28 +25,69 @@ export interface BatchNormState {
   runningVar: Variable;
 }
 
+type Saver = (tensors: Tensor[]) => void;
+
+/** Column sums `1ᵀ·x` as a plain product (tfjs' column reduction is several times slower on wasm). Shapes: `[N, C]` → `[C]`. */
+function columnSums(x: Tensor2D, ones: Tensor2D): Tensor1D {
+  return tf.reshape(tf.matMul(ones, x), [x.shape[1]]) as Tensor1D;
+}
+
+/**
+ * `y = x̂·γ + β` with `x̂ = (h − μ)/√(σ² + ε)`, forward and backward written
+ * out (the backward is torch's batch-norm formula): autodiff of the
+ * composition spends most of its time in column reductions and broadcasts.
+ * `onStats` receives `μ` and `σ²` (biased) for the running update.
+ */
+function normalise(
+  h: Tensor2D,
+  weight: Tensor1D,
+  bias: Tensor1D,
+  onStats: (mean: Tensor1D, variance: Tensor1D) => void,
+): Tensor2D {
+  const n = h.shape[0];
+  const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [x, gamma, beta, save] = args as [Tensor2D, Tensor1D, Tensor1D, Saver];
+    const ones = tf.ones([1, n]) as Tensor2D;
+    const mean = tf.div(columnSums(x, ones), n) as Tensor1D;
+    const centered = tf.sub(x, mean) as Tensor2D;
+    const variance = tf.div(columnSums(tf.square(centered) as Tensor2D, ones), n) as Tensor1D;
+    const inv = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.mul(centered, inv) as Tensor2D;
+    onStats(mean, variance);
+    save([xhat, inv, gamma, ones]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sXhat, sInv, sGamma, sOnes] = saved as [Tensor2D, Tensor1D, Tensor1D, Tensor2D];
+        const g = dy as Tensor2D;
+        const dBias = columnSums(g, sOnes);
+        const dWeight = columnSums(tf.mul(g, sXhat) as Tensor2D, sOnes);
+        // ∂h = γ/σ · (g − mean g − x̂·mean(g·x̂))
+        const inner = tf.sub(tf.sub(g, tf.div(dBias, n)), tf.mul(sXhat, tf.div(dWeight, n)));
+        return [tf.mul(inner, tf.mul(sGamma, sInv)), dWeight, dBias];
+      },
+    };
+  }) as (x: Tensor2D, gamma: Tensor1D, beta: Tensor1D) => Tensor2D;
+  return op(h, weight, bias);
+}
+
 /**
  * Train-mode BatchNorm: `y = (h − μ)·γ/√(σ² + ε) + β` with `μ, σ²` the
  * per-column mean and biased variance over all `N` rows of `h [N, C]`.
  * Updates the running statistics in place; the update does not feed the
  * returned tensor, so gradients ignore it: `r_μ ← 0.9 r_μ + 0.1 μ`, `r_σ² ← 0.9 r_σ² + 0.1 σ²·N/(N−1)`.
+ * Gradients: `∂β = Σ_n g`, `∂γ = Σ_n g·x̂`, `∂h = γ/σ·(g − mean g − x̂·mean(g·x̂))`.
  */
 export function batchNormTrain(h: Tensor2D, bn: BatchNormState): Tensor2D {
   const n = h.shape[0];
-  const mean = tf.mean(h, 0) as Tensor1D;
-  const centered = tf.sub(h, mean);
-  const variance = tf.mean(tf.square(centered), 0) as Tensor1D;
-  const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(variance, BN_EPS)));
-  const y = tf.add(tf.mul(centered, scale), bn.bias) as Tensor2D;
-  tf.tidy(() => {
-    const m = BN_MOMENTUM;
-    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-    bn.runningMean.assign(
-      tf.add(tf.mul(bn.runningMean, 1 - m), tf.mul(mean, m)),
-    );
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - m), tf.mul(unbiased, m)));
+  const m = BN_MOMENTUM;
+  return normalise(h, bn.weight as Tensor1D, bn.bias as Tensor1D, (mean, variance) => {
+    tf.tidy(() => {
+      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+      bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - m), tf.mul(mean, m)));
+      bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - m), tf.mul(unbiased, m)));
+    });
   });
-  return y;
 }
 
 /** Eval-mode BatchNorm: `y = (h − r_μ)·γ/√(r_σ² + ε) + β` on `h [N, C]`. */

@@ -5,7 +5,8 @@
  */
 export * from "./types.ts";
 export * from "./feature_projector.ts";
-export { BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
+export { batchNormEval, batchNormTrain, BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
+export type { BatchNormState } from "./batch_norm.ts";
 export {
   constantVariable,
   countParameters,

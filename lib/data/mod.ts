@@ -10,7 +10,7 @@ export * from "./npz.ts";
 export * from "./synthetic.ts";
 export * from "./cache.ts";
 export * from "./datasets.ts";
-export * from "./wfdb.ts";
+export * from "./wfdb/mod.ts";
 export * from "./edf.ts";
 export * from "./hypnogram.ts";
 export * from "./download.ts";

@@ -232,6 +232,10 @@ Deno.test("logisticProbe rejects bad input with typed errors", () => {
   const { x, y } = blobs(40, 3, 2, 6);
   const base = { trainX: x, trainY: y, evalX: x, evalY: y, classes: 2, C: 1 };
   assert.throws(() => logisticProbe({ ...base, trainY: y.map(() => 0) }), DegenerateInputError);
+  assert.throws(
+    () => logisticProbe({ ...base, C: undefined, trainGroups: y, trainY: y.map(() => -1) }),
+    DegenerateInputError,
+  );
   assert.throws(() => logisticProbe({ ...base, C: 0 }), OptionError);
   assert.throws(() => logisticProbe({ ...base, C: undefined }), OptionError); // no trainGroups
   assert.throws(

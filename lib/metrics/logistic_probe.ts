@@ -192,6 +192,12 @@ export function logisticProbe(options: LogisticProbeOptions): LogisticProbeResul
     tolerance: options.tolerance,
     maxIterations: options.maxIterations,
   };
+  const raw = labelledRows(trainX, trainY, "logisticProbe: trainY");
+  if (raw.classes.length < 2) {
+    throw new DegenerateInputError(
+      `logisticProbe: trainY: expected at least 2 classes among the labelled rows, found ${raw.classes.length}`,
+    );
+  }
   let C = options.C, cv: Omit<GroupedCvResult, "C"> | null = null;
   if (C === undefined) {
     if (options.trainGroups === undefined) {
@@ -207,10 +213,6 @@ export function logisticProbe(options: LogisticProbeOptions): LogisticProbeResul
     });
     C = chosen;
     cv = table;
-  }
-  const raw = labelledRows(trainX, trainY, "logisticProbe: trainY");
-  if (raw.x.rows === 0) {
-    throw new DegenerateInputError("logisticProbe: trainY: no labelled training row");
   }
   const standardisation = standardise(raw.x, "logisticProbe: trainX");
   const data = { ...raw, x: applyStandardisation(raw.x, standardisation) };

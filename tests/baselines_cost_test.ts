@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
-import { costBaseline, costLossParts } from "../lib/baselines/mod.ts";
+import { costBaseline, costLossParts, irfftTime, rfftTime } from "../lib/baselines/mod.ts";
+import { assertClose } from "./_util.ts";
 import { initBackend } from "../lib/backend.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { CostHead } from "../lib/baselines/mod.ts";
@@ -79,4 +80,15 @@ Deno.test("cost: the encoder stays at its random init, only head_q trains", asyn
 
 Deno.test("cost: pretrain runs two steps with finite loss and no leaked tensors", async () => {
   await smokePretrain(costBaseline, { T: 12, F: 3 });
+});
+
+eachBackend("cost irfft inverts rfft over time (even and odd T)", async () => {
+  for (const t of [8, 7]) {
+    const values = Array.from({ length: 2 * t * 3 }, (_, i) => Math.sin(i * 1.3) + (i % 5));
+    const x = tf.tensor3d(values, [2, t, 3]);
+    const [re, im] = rfftTime(x);
+    const back = irfftTime(re, im, t);
+    assertClose(await back.data(), values, { rtol: 1e-5, atol: 1e-5, label: `T = ${t}` });
+    tf.dispose([x, re, im, back]);
+  }
 });

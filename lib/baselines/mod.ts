@@ -28,6 +28,7 @@ export * from "./infots_aug.ts";
 export * from "./softclt.ts";
 export * from "./softclt_published.ts";
 export * from "./cost.ts";
+export * from "./cost_layers.ts";
 export * from "./cost_net.ts";
 export * from "./timedrl.ts";
 export * from "./simmtm.ts";

@@ -70,3 +70,21 @@ Deno.test("batchMatMul equals tf.matMul, looped (large entries) and batched (tin
     tf.dispose([a, b, got]);
   }
 });
+
+Deno.test("linear with inputGradient false: the same value and parameter gradients, zero input gradient", async () => {
+  await initBackend({ prefer: "wasm" });
+  const x = tf.randomNormal([9, 5], 0, 1, "float32", 1) as Tensor2D;
+  const w = tf.randomNormal([3, 5], 0, 1, "float32", 2) as Tensor2D;
+  const b = tf.randomNormal([3], 0, 1, "float32", 3);
+  const dy = tf.randomNormal([9, 3], 0, 1, "float32", 4);
+  const run = (inputGradient: boolean) =>
+    tf.grads((xx, ww, bb) =>
+      tf.sum(tf.mul(linear(xx as Tensor2D, ww as Tensor2D, bb, { inputGradient }), dy))
+    )([x, w, b]).map((g) => g.dataSync());
+  const [dx, dw, db] = run(true);
+  const [zero, dw2, db2] = run(false);
+  assert.deepEqual(dw2, dw);
+  assert.deepEqual(db2, db);
+  assert.ok(zero.every((v) => v === 0) && dx.some((v) => v !== 0));
+  tf.dispose([x, w, b, dy]);
+});

@@ -38,6 +38,12 @@ export interface FeatureProjectorOptions {
   outFeatures?: number;
   /** Seed of the initialisation. */
   seed: number;
+  /**
+   * Whether gradients flow back to the input `x` (default false: the input
+   * is data, and the first layer's `G·W` product is skipped). True where the
+   * projector is fed by trained layers (TS2Vec's shipped wrapper).
+   */
+  inputGradient?: boolean;
 }
 
 /** Hidden widths of conv1 and conv2 in the reference. */
@@ -54,7 +60,7 @@ const HIDDEN = [128, 64] as const;
  * For `F = 156, D = 320` there are 50 176 trainable scalars.
  */
 export function createFeatureProjector(options: FeatureProjectorOptions): Encoder {
-  const { inFeatures, outFeatures = 320, seed } = options;
+  const { inFeatures, outFeatures = 320, seed, inputGradient = false } = options;
   for (const [key, value] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new OptionError(
@@ -102,8 +108,10 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
     if (training) { for (let i = 0; i < 3; i++) batchesTracked[i]++; }
     return tf.tidy(() => {
       let h = tf.reshape(tf.cast(x, "float32"), [b * t, f]) as Tensor2D;
-      for (const layer of layers) {
-        h = linear(h, layer.weight as Tensor2D, layer.bias);
+      for (const [i, layer] of layers.entries()) {
+        h = linear(h, layer.weight as Tensor2D, layer.bias, {
+          inputGradient: i > 0 || inputGradient,
+        });
         h = training ? batchNormTrain(h, layer.bn) : batchNormEval(h, layer.bn);
         h = tf.relu(h);
       }

@@ -60,14 +60,53 @@ export function gram(u: Tensor2D): Tensor2D {
   return gramGrad(u);
 }
 
+function linearOp(inputGradient: boolean) {
+  return tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [x, w, b, save] = args as [Tensor2D, Tensor2D, Tensor, Saver];
+    save([x, w]);
+    return {
+      value: tf.add(nn(x, t(w)), b),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sw] = saved as Tensor2D[];
+        const g = dy as Tensor2D;
+        const ones = tf.ones([1, g.shape[0]]) as Tensor2D;
+        return [
+          inputGradient ? nn(g, sw) : tf.zerosLike(sx),
+          nn(t(g), sx),
+          tf.reshape(nn(ones, g), [g.shape[1]]),
+        ];
+      },
+    };
+  }) as (x: Tensor2D, w: Tensor2D, b: Tensor) => Tensor2D;
+}
+
+const linearWithInputGradient = linearOp(true);
+const linearOfData = linearOp(false);
+
+/** Options of {@linkcode linear}. */
+export interface LinearOptions {
+  /**
+   * Whether `∂X` is computed (default true). False for a layer whose input is
+   * data, never a function of trained parameters: it then gets a zero
+   * gradient and the `G·W` product (`n·in·out` multiply-adds) is skipped.
+   */
+  inputGradient?: boolean;
+}
+
 /**
  * Affine map with a torch-layout weight: `Y = X·Wᵀ + b`.
  *
- * Shapes: `x [n, in]`, `w [out, in]`, `b [out]` → `[n, out]`.
+ * Shapes: `x [n, in]`, `w [out, in]`, `b [out]` → `[n, out]`. Gradients, each
+ * one plain product: `∂X = G·W`, `∂W = Gᵀ·X`, `∂b = 1ᵀ·G`.
  */
-export function linear(x: Tensor2D, w: Tensor2D, b?: Tensor): Tensor2D {
-  const y = matMul(x, t(w));
-  return b ? tf.add(y, b) as Tensor2D : y;
+export function linear(
+  x: Tensor2D,
+  w: Tensor2D,
+  b?: Tensor,
+  { inputGradient = true }: LinearOptions = {},
+): Tensor2D {
+  if (!b) return matMul(x, t(w));
+  return (inputGradient ? linearWithInputGradient : linearOfData)(x, w, b);
 }
 
 /** Multiply-adds per batch entry from which {@linkcode batchMatMul} loops over 2-D products. */

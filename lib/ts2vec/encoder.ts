@@ -185,7 +185,12 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
   const blocks: Block[] = [];
   // The shipped wrapper's backbone: its own parameters and BatchNorm buffers, under BACKBONE_PREFIX.
   const frameProjector = backbone === "feature-projector"
-    ? createFeatureProjector({ inFeatures: hidden, outFeatures, seed: initRng.int(2 ** 31) })
+    ? createFeatureProjector({
+      inFeatures: hidden,
+      outFeatures,
+      seed: initRng.int(2 ** 31),
+      inputGradient: true,
+    })
     : null;
   for (let i = 0; i <= (frameProjector ? -1 : depth); i++) {
     const final = i === depth;
@@ -229,7 +234,12 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       const nanRow = tf.any(tf.isNaN(xf), 2, true); // [B,T,1]
       const clean = tf.where(tf.broadcastTo(nanRow, xf.shape), tf.zerosLike(xf), xf);
       let h = tf.reshape(
-        linear(tf.reshape(clean, [b * t, f]) as Tensor2D, inputFc.weight as Tensor2D, inputFc.bias),
+        linear(
+          tf.reshape(clean, [b * t, f]) as Tensor2D,
+          inputFc.weight as Tensor2D,
+          inputFc.bias,
+          { inputGradient: false },
+        ),
         [b, t, hidden],
       ) as Tensor3D;
       // Timestamp mask (train) and NaN rows (always) are zeroed after input_fc.

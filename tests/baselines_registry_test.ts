@@ -9,6 +9,7 @@ Deno.test("baselines registry: every spec is named, sectioned and lists its defe
     "softclt",
     "softclt-published",
     "cost",
+    "cost-unfrozen",
     "timedrl",
     "simmtm",
     "mf-clr",

@@ -30,6 +30,7 @@ export * from "./softclt_published.ts";
 export * from "./cost.ts";
 export * from "./cost_layers.ts";
 export * from "./cost_net.ts";
+export * from "./cost_unfrozen.ts";
 export * from "./timedrl.ts";
 export * from "./simmtm.ts";
 export * from "./mf_clr.ts";

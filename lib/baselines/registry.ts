@@ -9,6 +9,7 @@ import { infotsBaseline } from "./infots.ts";
 import { softcltBaseline } from "./softclt.ts";
 import { softcltPublishedBaseline } from "./softclt_published.ts";
 import { costBaseline } from "./cost_net.ts";
+import { costUnfrozenBaseline } from "./cost_unfrozen.ts";
 import { timedrlBaseline } from "./timedrl.ts";
 import { simmtmBaseline } from "./simmtm.ts";
 import { mfclrBaseline } from "./mf_clr.ts";
@@ -16,7 +17,8 @@ import type { BaselineName, BaselineSpec } from "./types.ts";
 
 /**
  * The baselines as shipped with the eMargin reference, and the published
- * method where the spec marks a material discrepancy (`softclt-published`).
+ * method where the spec marks a material discrepancy (`softclt-published`,
+ * `cost-unfrozen`).
  *
  * @example
  * ```ts
@@ -38,6 +40,7 @@ export const BASELINES: Record<BaselineName, BaselineSpec> = {
   "softclt": softcltBaseline,
   "softclt-published": softcltPublishedBaseline,
   "cost": costBaseline,
+  "cost-unfrozen": costUnfrozenBaseline,
   "timedrl": timedrlBaseline,
   "simmtm": simmtmBaseline,
   "mf-clr": mfclrBaseline,

@@ -8,7 +8,8 @@ import type { Objective } from "../train/mod.ts";
 
 /**
  * The baselines of the eMargin reference (spec `baselines.md`), plus
- * `softclt-published`: SoftCLT with the soft labels the shipped code discards.
+ * `softclt-published`: SoftCLT with the soft labels the shipped code discards,
+ * and `cost-unfrozen`: CoST with separate query and key encoders.
  */
 export type BaselineName =
   | "cpc"
@@ -17,6 +18,7 @@ export type BaselineName =
   | "softclt"
   | "softclt-published"
   | "cost"
+  | "cost-unfrozen"
   | "timedrl"
   | "simmtm"
   | "mf-clr";

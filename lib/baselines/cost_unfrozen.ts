@@ -1,0 +1,143 @@
+/**
+ * CoST with its freeze removed: the shipped CoST (spec §B5) with a separate
+ * key encoder, as MoCo and the CoST paper intend. The query encoder
+ * (`input_fc`, FP, trend and season layers) and `head_q` train; the key
+ * encoder and `head_k` follow them by momentum, `θ_k ← 0.999 θ_k + 0.001 θ_q`,
+ * before each key pass. Loss, augmentation, queue and `encode` (FP alone on
+ * raw frames, as shipped) are unchanged, so the variant isolates the effect
+ * of the one-object defect. The backbone stays the per-frame FP.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Tensor, Variable } from "../tf.ts";
+import { createFeatureProjector } from "../encoders/mod.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import { makeRng } from "../random.ts";
+import type { Objective } from "../train/mod.ts";
+import { auxPool, normalizeRows, trainableLinear } from "./common.ts";
+import { asComposite, compositeEncoder } from "./composite.ts";
+import { costHead, costLossParts } from "./cost.ts";
+import {
+  advanceQueue,
+  augmentKey,
+  COST_COMPONENT,
+  costEncode,
+  costLayerInits,
+  costLayersOf,
+  createMocoQueue,
+} from "./cost_layers.ts";
+import type { MocoQueue } from "./cost_layers.ts";
+import { costBaseline, costHeadOf } from "./cost_net.ts";
+import type { BaselineSpec } from "./types.ts";
+
+/** MoCo momentum `m`. */
+export const COST_MOMENTUM = 0.999;
+const LAYER_PREFIX = "encoder_q.";
+
+/** The query encoder with every CoST layer and `head_q` trainable; `apply` is the FP. */
+export function createCostUnfrozenEncoder(
+  o: { inFeatures: number; seed: number; T: number },
+): Encoder {
+  const rng = makeRng(o.seed);
+  const extras: Record<string, Variable> = {};
+  trainableLinear(extras, "head_q.0", COST_COMPONENT, COST_COMPONENT, rng);
+  trainableLinear(extras, "head_q.2", COST_COMPONENT, COST_COMPONENT, rng);
+  for (const [name, w] of Object.entries(costLayerInits(o.inFeatures, o.T, rng))) {
+    extras[LAYER_PREFIX + name] = tf.variable(tf.tensor(w.values, w.shape), true);
+  }
+  const core = createFeatureProjector({ inFeatures: o.inFeatures, seed: o.seed + 1 });
+  return compositeEncoder({
+    name: "cost-unfrozen",
+    core,
+    corePrefix: "encoder_q.feature_extractor.",
+    extras,
+    trainCore: true,
+  });
+}
+
+/** The key side: a momentum copy of every query weight, and the queue. */
+interface KeySide {
+  core: Encoder;
+  vars: Record<string, Variable>;
+  moco: MocoQueue;
+}
+
+const pool = auxPool();
+
+/** `θ_k ← m θ_k + (1 − m) θ_q` for every pair. */
+function momentumUpdate(pairs: Array<[Variable, Tensor]>): void {
+  tf.tidy(() => {
+    for (const [k, q] of pairs) {
+      k.assign(tf.add(tf.mul(k, COST_MOMENTUM), tf.mul(q, 1 - COST_MOMENTUM)));
+    }
+  });
+}
+
+/** The unfrozen CoST objective. */
+export function costUnfrozenObjective(options: { seed: number }): Objective {
+  const rng = makeRng(options.seed);
+  let key: KeySide | null = null;
+  return (encoder, x) => {
+    const query = asComposite(encoder, "cost-unfrozen");
+    const [, t, f] = x.shape;
+    if (!key) {
+      const core = createFeatureProjector({ inFeatures: f, seed: 0 });
+      const vars: Record<string, Variable> = {};
+      for (const [name, v] of Object.entries(query.extras)) {
+        vars[name.replace("head_q", "head_k")] = tf.variable(tf.clone(v), false);
+      }
+      for (const [name, v] of Object.entries(query.core.params)) core.params[name].assign(v);
+      key = pool.track({ core, vars, moco: createMocoQueue(rng.fork()) });
+    }
+    const k = key;
+    advanceQueue(k.moco);
+    momentumUpdate([
+      ...Object.entries(query.core.params).map(([n, v]) =>
+        [k.core.params[n], v] as [Variable, Tensor]
+      ),
+      ...Object.entries(query.extras).map(([n, v]) =>
+        [k.vars[n.replace("head_q", "head_k")], v] as [Variable, Tensor]
+      ),
+    ]);
+    const headQ = costHeadOf(query.extras, "head_q"), headK = costHeadOf(k.vars, "head_k");
+    const r = rng.int(t);
+    const keyOut = tf.tidy(() => {
+      const out = costEncode(
+        k.core,
+        costLayersOf(k.vars, LAYER_PREFIX),
+        augmentKey(x, rng),
+        r,
+        rng,
+      );
+      return { ...out, k: normalizeRows(costHead(out.trend, headK)) };
+    });
+    k.moco.pending = tf.keep(keyOut.k);
+    const loss = tf.tidy(() => {
+      const q = costEncode(query.core, costLayersOf(query.extras, LAYER_PREFIX), x, r, rng);
+      return costLossParts(
+        q.trend,
+        keyOut.trend,
+        q.season,
+        keyOut.season,
+        k.moco.queue,
+        headQ,
+        headK,
+      )
+        .loss;
+    });
+    tf.dispose([keyOut.trend, keyOut.season]);
+    return loss;
+  };
+}
+
+/** CoST with separate query and key encoders (the one-object defect fixed). */
+export const costUnfrozenBaseline: BaselineSpec = {
+  name: "cost-unfrozen",
+  label: "CoST (encoder trained)",
+  specSection: "§B5",
+  defects: costBaseline.defects.slice(2),
+  createEncoder: ({ inFeatures, seed, T }) => createCostUnfrozenEncoder({ inFeatures, seed, T }),
+  createObjective: ({ seed }) => costUnfrozenObjective({ seed }),
+  dispose: () => pool.disposeAll(),
+};

@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { repoRoot } from "../lib/paths.ts";
 
 /** A code cell with a fixed id. */
@@ -70,6 +71,32 @@ export async function entries(dir: string): Promise<string[]> {
 export function spawnRunner(args: string[], tmpDir: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(repoRoot, "scripts", "notebooks.ts"), ...args],
+    cwd: repoRoot,
+    env: { TMPDIR: tmpDir, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/**
+ * Starts a script of this repository's configuration that calls `runNotebook`
+ * on `notebook` itself, as `scripts/report.ts` does, with `TMPDIR=tmpDir`.
+ */
+export async function spawnLibraryCaller(
+  dir: string,
+  notebook: string,
+  tmpDir: string,
+): Promise<Deno.ChildProcess> {
+  const script = join(dir, "caller.ts");
+  const mod = pathToFileURL(join(repoRoot, "lib", "notebook", "mod.ts")).href;
+  await Deno.writeTextFile(
+    script,
+    `import { runNotebook } from ${JSON.stringify(mod)};\n` +
+      `await runNotebook(${JSON.stringify(notebook)});\n`,
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", join(repoRoot, "deno.json"), script],
     cwd: repoRoot,
     env: { TMPDIR: tmpDir, NO_COLOR: "1" },
     stdin: "null",

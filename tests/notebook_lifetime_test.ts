@@ -12,6 +12,7 @@ import {
   eventually,
   killMentioning,
   processesMentioning,
+  spawnLibraryCaller,
   spawnRunner,
   writeNotebook,
 } from "./_notebook_procs.ts";
@@ -36,16 +37,23 @@ async function connectionFile(kernelPid: number): Promise<string> {
   return argv[at + 1];
 }
 
+/** `scripts/notebooks.ts` on the notebook, or (`library`) a script calling `runNotebook`. */
+type Caller = "cli" | "library";
+
 async function signalMidCell(
   signal: Deno.Signal,
   body: string,
   expectedCode: number | null,
+  caller: Caller = "cli",
 ): Promise<void> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "emargin-life-" }));
   const tmp = join(dir, "tmp");
   await Deno.mkdir(tmp);
-  await writeNotebook(join(dir, "long.ipynb"), longCells(body));
-  const runner = spawnRunner([join(dir, "long.ipynb"), "--out", join(dir, "out")], tmp);
+  const notebook = join(dir, "long.ipynb");
+  await writeNotebook(notebook, longCells(body));
+  const runner = caller === "cli"
+    ? spawnRunner([notebook, "--out", join(dir, "out")], tmp)
+    : await spawnLibraryCaller(dir, notebook, tmp);
   const stderr = new Response(runner.stderr).text();
   runner.stdout.cancel();
   try {
@@ -93,4 +101,8 @@ Deno.test("lifetime: SIGTERM to the runner mid-cell (a cell spinning) stops the 
 
 Deno.test("lifetime: SIGKILL of the runner mid-cell leaves no kernel and no folder", async () => {
   await signalMidCell("SIGKILL", SLEEPING, null);
+});
+
+Deno.test("lifetime: a script calling runNotebook (as the report does) gets the same clean-up", async () => {
+  await signalMidCell("SIGTERM", SLEEPING, 143, "library");
 });

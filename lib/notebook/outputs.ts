@@ -197,92 +197,118 @@ function toOutput(message: Message): { output: IOutput; displayId?: string } | n
   return null;
 }
 
-/** A new, empty {@link OutputCollector}. */
+/** The mutable state behind one {@link OutputCollector}. */
+interface CollectorState {
+  limit: number;
+  outputs: IOutput[];
+  kept: number;
+  /** The limit was reached: every later output but errors is dropped. */
+  full: boolean;
+  clearPending: boolean;
+  dropped: DroppedOutput;
+  displayIds: Map<IOutput, string>;
+}
+
+function clearOutputs(s: CollectorState): void {
+  s.outputs = [];
+  s.kept = 0;
+  s.full = false;
+  s.displayIds.clear();
+}
+
+function drop(s: CollectorState, bytes: number): void {
+  s.dropped.bytes += bytes;
+  s.dropped.outputs++;
+}
+
+/** `output` cut to what still fits; `null` when nothing of it is kept. */
+function fit(s: CollectorState, output: IOutput, bytes: number): IOutput | null {
+  if (output.output_type === "error") return output;
+  if (!s.full && s.kept + bytes <= s.limit) return output;
+  s.full = true;
+  if (output.output_type !== "stream" || s.kept >= s.limit) {
+    drop(s, bytes);
+    return null;
+  }
+  let text = prefixWithin(String(output.text), s.limit - s.kept);
+  if (s.kept > 0 && !text.endsWith("\n")) text = ""; // no line is cut after others
+  drop(s, bytes - utf8Length(text));
+  return text === "" ? null : { ...output, text };
+}
+
+function push(s: CollectorState, incoming: IOutput, displayId?: string): void {
+  if (s.clearPending) {
+    clearOutputs(s);
+    s.clearPending = false;
+  }
+  const output = fit(s, incoming, outputBytes(incoming));
+  if (output === null) return;
+  s.kept += outputBytes(output);
+  const last = s.outputs.at(-1);
+  if (
+    output.output_type === "stream" && last?.output_type === "stream" && last.name === output.name
+  ) {
+    last.text = String(last.text) + String(output.text);
+    return;
+  }
+  s.outputs.push(output);
+  if (displayId !== undefined) s.displayIds.set(output, displayId);
+}
+
+function updateDisplay(s: CollectorState, content: Record<string, unknown>): void {
+  const transient = (content.transient ?? {}) as { display_id?: unknown };
+  const data = (content.data ?? {}) as IMimeBundle;
+  for (const [output, id] of s.displayIds) {
+    if (id !== transient.display_id) continue;
+    const delta = bundleBytes(data) - outputBytes(output);
+    if (s.kept + delta > s.limit) {
+      drop(s, bundleBytes(data));
+      continue;
+    }
+    s.kept += delta;
+    output.data = data;
+    output.metadata = (content.metadata ?? {}) as OutputMetadata;
+  }
+}
+
+/**
+ * A new, empty {@link OutputCollector}.
+ *
+ * @example
+ * ```ts
+ * const collector = createOutputCollector({ maxBytes: DEFAULT_MAX_OUTPUT_BYTES });
+ * client.onIOPub((message) => collector.add(message));
+ * // … later: cell.outputs = collector.outputs();
+ * ```
+ */
 export function createOutputCollector(options: CollectorOptions = {}): OutputCollector {
-  const limit = options.maxBytes ?? Infinity;
-  let outputs: IOutput[] = [];
-  let kept = 0;
-  let full = false;
-  let clearPending = false;
-  const dropped: DroppedOutput = { bytes: 0, outputs: 0 };
-  const displayIds = new Map<IOutput, string>();
-
-  const clear = () => {
-    outputs = [];
-    kept = 0;
-    full = false;
-    displayIds.clear();
+  const s: CollectorState = {
+    limit: options.maxBytes ?? Infinity,
+    outputs: [],
+    kept: 0,
+    full: false,
+    clearPending: false,
+    dropped: { bytes: 0, outputs: 0 },
+    displayIds: new Map(),
   };
-  const drop = (bytes: number) => {
-    dropped.bytes += bytes;
-    dropped.outputs++;
-  };
-  /** Cuts `output` to what still fits; `null` when nothing of it is kept. */
-  const fit = (output: IOutput, bytes: number): IOutput | null => {
-    if (output.output_type === "error") return output;
-    if (!full && kept + bytes <= limit) return output;
-    full = true;
-    if (output.output_type !== "stream" || kept >= limit) {
-      drop(bytes);
-      return null;
-    }
-    let text = prefixWithin(String(output.text), limit - kept);
-    if (kept > 0 && !text.endsWith("\n")) text = ""; // no line is cut after others
-    drop(bytes - utf8Length(text));
-    return text === "" ? null : { ...output, text };
-  };
-  const push = (incoming: IOutput, displayId?: string) => {
-    if (clearPending) {
-      clear();
-      clearPending = false;
-    }
-    const output = fit(incoming, outputBytes(incoming));
-    if (output === null) return;
-    kept += outputBytes(output);
-    const last = outputs.at(-1);
-    if (
-      output.output_type === "stream" && last?.output_type === "stream" &&
-      last.name === output.name
-    ) {
-      last.text = String(last.text) + String(output.text);
-      return;
-    }
-    outputs.push(output);
-    if (displayId !== undefined) displayIds.set(output, displayId);
-  };
-  const update = (data: IMimeBundle, metadata: OutputMetadata, displayId?: string) => {
-    for (const [output, id] of displayIds) {
-      if (id !== displayId) continue;
-      const delta = bundleBytes(data) - outputBytes(output);
-      if (kept + delta > limit) {
-        drop(bundleBytes(data));
-        continue;
-      }
-      kept += delta;
-      output.data = data;
-      output.metadata = metadata;
-    }
-  };
-
   return {
     add(message) {
-      const c = message.content as Record<string, unknown>;
+      const content = message.content as Record<string, unknown>;
       const type = message.header.msg_type;
-      if (type === "update_display_data") {
-        const transient = (c.transient ?? {}) as { display_id?: unknown };
-        const id = typeof transient.display_id === "string" ? transient.display_id : undefined;
-        update((c.data ?? {}) as IMimeBundle, (c.metadata ?? {}) as OutputMetadata, id);
-      } else if (type === "clear_output") {
-        if (c.wait === true) clearPending = true;
-        else clear();
+      if (type === "update_display_data") updateDisplay(s, content);
+      else if (type === "clear_output") {
+        if (content.wait === true) s.clearPending = true;
+        else clearOutputs(s);
       } else {
         const converted = toOutput(message);
-        if (converted) push(converted.output, converted.displayId);
+        if (converted) push(s, converted.output, converted.displayId);
       }
     },
     outputs: () =>
-      dropped.outputs === 0 ? outputs : [...outputs, truncationNote(kept, dropped, limit)],
-    keptBytes: () => kept,
-    dropped: () => ({ ...dropped }),
+      s.dropped.outputs === 0
+        ? s.outputs
+        : [...s.outputs, truncationNote(s.kept, s.dropped, s.limit)],
+    keptBytes: () => s.kept,
+    dropped: () => ({ ...s.dropped }),
   };
 }

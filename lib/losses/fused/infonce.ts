@@ -219,7 +219,9 @@ function negativeSumsOp(temperature: number, difficult: ResolvedDifficult | unde
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [su, g] = saved as [Tensor2D, Tensor2D];
         const w = tf.mul(tf.slice(dy, [0], [n]), scale);
-        const pairs = tf.add(tf.reshape(w, [n, 1]), tf.reshape(w, [1, n]));
+        // w_i + w_j as a rank-2 product: a broadcast add tiles both operands on wasm.
+        const ones = tf.onesLike(w);
+        const pairs = tf.matMul(tf.stack([w, ones], 1), tf.stack([ones, w], 0));
         const both = tf.matMul(tf.mul(g, pairs) as Tensor2D, su) as Tensor2D;
         const q = tf.mul(tf.slice(dy, [n], [n - 1]), 1 / temperature) as Tensor1D;
         return [tf.add(both, subDiagonalGradient(su, q))];

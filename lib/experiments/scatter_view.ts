@@ -83,7 +83,7 @@ function scatterPanel(rows: ScatterRow[], clusterMetric: Metric, caption: string
     ["no.", "variant", axisLabel(clusterMetric), "probe acc."],
     rows.map((r) => [r.n, r.variant, formatNumber(r.x), formatNumber(r.y)]),
   ).replace("<table>", '<table class="scatter-key">');
-  return `<figure class="panel"><figcaption>${
+  return `<figure class="panel scatter"><figcaption>${
     escapeHtml(caption)
   }</figcaption>${chart.svg}${key}</figure>`;
 }
@@ -119,5 +119,6 @@ export function clusteringVsProbe(study: Study, clusterMetric: Metric = "silhoue
     }
     return scatterPanel(rows, clusterMetric, datasetLabel(d));
   });
-  return html(`<div class="panels">${panels.join("")}</div>`);
+  // wide cells: each chart has its key table beside it where the page is wide enough
+  return html(`<div class="panels wide">${panels.join("")}</div>`);
 }

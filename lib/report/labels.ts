@@ -96,7 +96,9 @@ export function placeLabels(points: LabelPoint[], options: PlaceLabelsOptions): 
       if (cost < bestCost) (best = c), (bestCost = cost);
       if (cost === 0) break;
     }
-    placed.push(boxOf(best));
+    // a little clear space around each label, so that "4" and "1" never read as "41"
+    const [x0, y0, x1, y1] = boxOf(best);
+    placed.push([x0 - 3, y0 - 1, x1 + 3, y1 + 1]);
     return best;
   });
 }

@@ -38,6 +38,11 @@ figcaption { font-size: 0.9em; color: var(--muted); margin-bottom: 0.3em; }
 .panels > .panel { margin: 0; }
 .legend { margin: 0.4em 0; font-size: 0.9em; }
 figure.heatmap svg { display: block; }
+.panels.wide { grid-template-columns: repeat(auto-fill, minmax(min(100%, 34rem), 1fr)); }
+.scatter { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0.4rem 1.2rem; }
+.scatter > figcaption { flex: 1 0 100%; }
+.scatter > svg { flex: 0 1 20rem; }
+.scatter > .table-scroll { flex: 1 1 14rem; margin: 0; }
 .scatter-key { font-size: 0.85em; }
 .scatter-key td, .scatter-key th { padding: 0.1em 0.5em; }
 blockquote { margin: 1em 0; padding-left: 1em; border-left: 3px solid var(--rule); color: var(--muted); }

@@ -8,8 +8,11 @@
  * baseline: their measured seconds per run × the profile's runs.
  *
  * One process times every step (one grid worker); the committed records were
- * measured with two workers on two cores. The load average is printed: a
- * figure taken while other processes run is noise.
+ * measured with two workers on two cores. The estimate uses the process's CPU
+ * time per step (what a worker with a core to itself spends; tfjs' wasm
+ * backend computes on one thread), and the wall-time estimate is printed
+ * beside it with the load average: wall time taken while other processes run
+ * is noise.
  *
  * @module
  */
@@ -86,11 +89,15 @@ function recordMeans(): Map<string, { total: number; perStep: number; other: num
   return means;
 }
 
-/** Mean seconds per step of one variant on one shape over {@linkcode TIMED} steps. */
-async function secondsPerStep(shape: StudyShape, variant: StepVariant): Promise<number> {
+/** Mean CPU and wall seconds per step of one variant on one shape over {@linkcode TIMED} steps. */
+async function secondsPerStep(
+  shape: StudyShape,
+  variant: StepVariant,
+): Promise<{ cpu: number; wall: number }> {
   const { encoder, train } = variantStep(shape, variant);
-  const ms = await timeSteps(shape, encoder, train, WARMUP, TIMED);
-  return ms.reduce((s, x) => s + x, 0) / ms.length / 1000;
+  const { cpuMs, wallMs } = await timeSteps(shape, encoder, train, WARMUP, TIMED);
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length / 1000;
+  return { cpu: mean(cpuMs), wall: mean(wallMs) };
 }
 
 /** One row per dataset × variant and a total row: estimated and baseline worker-hours. */
@@ -98,18 +105,23 @@ export async function benchGrid(): Promise<{ rows: Record<string, unknown>[]; no
   const backend = (await initBackend()).name;
   const loadBefore = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
   const records = recordMeans();
-  const timed = new Map<string, number>();
+  const timed = new Map<string, { cpu: number; wall: number }>();
   const rows: Record<string, unknown>[] = [];
-  let estimate = 0, baseline = 0, baselineCovered = true;
+  let estimate = 0, wallEstimate = 0, baseline = 0, baselineCovered = true;
   for (const dataset of GRID) {
     const shape = STUDY_SHAPES.find((s) => s.dataset === dataset.shape)!;
     for (const [variant, step] of Object.entries(dataset.variants)) {
       const key = `${dataset.shape}/${step}`;
-      if (!timed.has(key)) timed.set(key, await secondsPerStep(shape, step));
-      const perStep = timed.get(key)!;
+      if (!timed.has(key)) {
+        timed.set(key, await secondsPerStep(shape, step));
+        const { cpu, wall } = timed.get(key)!;
+        console.error(`grid: ${key} ${cpu.toFixed(3)} s/step CPU, ${wall.toFixed(3)} wall`);
+      }
+      const { cpu: perStep, wall } = timed.get(key)!;
       const record = records.get(`${dataset.name}/${variant}`);
       const runSeconds = dataset.steps * perStep + (record?.other ?? 0);
       estimate += dataset.runs * runSeconds;
+      wallEstimate += dataset.runs * (dataset.steps * wall + (record?.other ?? 0));
       if (record) baseline += dataset.runs * record.total;
       else baselineCovered = false;
       rows.push({
@@ -118,6 +130,7 @@ export async function benchGrid(): Promise<{ rows: Record<string, unknown>[]; no
         timedAs: step === variant ? "" : step,
         runs: dataset.runs,
         sPerStep: perStep,
+        wallSPerStep: wall,
         recordSPerStep: record?.perStep ?? null,
         speedup: record ? record.perStep / perStep : null,
         estimatedRunSeconds: runSeconds,
@@ -130,6 +143,7 @@ export async function benchGrid(): Promise<{ rows: Record<string, unknown>[]; no
     variant: "all",
     runs: GRID.reduce((s, d) => s + d.runs * Object.keys(d.variants).length, 0),
     estimatedWorkerHours: estimate / 3600,
+    wallEstimateHours: wallEstimate / 3600,
     baselineWorkerHours: baselineCovered ? baseline / 3600 : null,
     ratio: baselineCovered ? estimate / baseline : null,
   });

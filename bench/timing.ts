@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { cpuUsage } from "node:process";
 import { availableBackends, initBackend } from "../lib/backend.ts";
 import type { BackendInfo, BackendName } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
@@ -41,20 +42,31 @@ function* repeat(x: Float32Array, shape: [number, number, number]): Generator<Se
  * AdamW) on one seeded `[B, T, F]` batch of |N(0, 1)| values; returns the
  * timed steps' durations (ms).
  */
-export function timeTrainSteps(
+export async function timeTrainSteps(
   shape: { B: number; T: number; F: number },
   loss: FrameLoss,
   warmup: number,
   timed: number,
 ): Promise<number[]> {
   const encoder = createFeatureProjector({ inFeatures: shape.F, seed: 1 });
-  return timeSteps(shape, encoder, { loss }, warmup, timed);
+  return (await timeSteps(shape, encoder, { loss }, warmup, timed)).wallMs;
+}
+
+/** Per-step durations: wall clock, and this process's CPU time (user + system). */
+export interface StepTimes {
+  wallMs: number[];
+  /**
+   * CPU time of the process per step: what a step costs a worker that has a
+   * core to itself, much less inflated than wall time when other processes
+   * compete for the cores (tfjs' wasm backend computes on one thread).
+   */
+  cpuMs: number[];
 }
 
 /**
  * Times `warmup + timed` `pretrain` steps of `encoder` (disposed afterwards)
  * with a per-frame `loss` or a full `objective` on one seeded `[B, T, F]`
- * batch of |N(0, 1)| values; returns the timed steps' durations (ms).
+ * batch of |N(0, 1)| values; returns the timed steps' durations.
  */
 export async function timeSteps(
   { B, T, F }: { B: number; T: number; F: number },
@@ -62,10 +74,15 @@ export async function timeSteps(
   train: { loss: FrameLoss } | { objective: Objective },
   warmup: number,
   timed: number,
-): Promise<number[]> {
+): Promise<StepTimes> {
   const rng = makeRng(1);
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
-  const stamps: number[] = [performance.now()];
+  const cpu = () => {
+    const { user, system } = cpuUsage();
+    return (user + system) / 1000;
+  };
+  const wall: number[] = [performance.now()];
+  const cpus: number[] = [cpu()];
   try {
     await pretrain({
       encoder,
@@ -73,10 +90,14 @@ export async function timeSteps(
       batches: repeat(x, [B, T, F]),
       steps: warmup + timed,
       mode: "reference",
-      onStep: () => stamps.push(performance.now()),
+      onStep: () => {
+        wall.push(performance.now());
+        cpus.push(cpu());
+      },
     });
   } finally {
     encoder.dispose();
   }
-  return stamps.slice(1).map((t, i) => t - stamps[i]).slice(warmup);
+  const steps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]).slice(warmup);
+  return { wallMs: steps(wall), cpuMs: steps(cpus) };
 }

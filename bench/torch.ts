@@ -5,7 +5,10 @@
  * grid worker); PyTorch (bench/torch_reference.py, `/usr/bin/python3`) runs
  * the same math on the same shapes with 1 thread and with every core.
  *
- * Per core = torch(1 thread) ms / ours ms (> 1: ours is faster on one core).
+ * Per core = torch(1 thread) ms / ours ms (> 1: ours is faster on one core),
+ * from wall time and from CPU time (each side's process CPU time per step,
+ * less inflated by other processes than wall time; both sides compute on one
+ * thread there).
  * Per machine = (cores / ours ms) / (1 / torch(all cores) ms): the grid's one
  * worker per core against one torch process using every core, assuming the
  * workers scale linearly (bench/grid.ts measures the grid itself).
@@ -29,7 +32,13 @@ interface TorchResult {
   cores: number;
   config: string;
   parallel: string;
-  rows: { dataset: string; variant: string; threads: number; msPerStep: number }[];
+  rows: {
+    dataset: string;
+    variant: string;
+    threads: number;
+    msPerStep: number;
+    cpuMsPerStep: number;
+  }[];
 }
 
 /** Runs bench/torch_reference.py; null when no python3 can import torch. */
@@ -57,16 +66,16 @@ async function runTorch(args: string[]): Promise<TorchResult | null> {
   return null;
 }
 
-/** Median ms per step of our side, per `dataset/variant`. */
-async function timeOurs(): Promise<Map<string, number>> {
-  const ours = new Map<string, number>();
+/** Median wall and CPU ms per step of our side, per `dataset/variant`. */
+async function timeOurs(): Promise<Map<string, { wall: number; cpu: number }>> {
+  const ours = new Map<string, { wall: number; cpu: number }>();
   for (const shape of STUDY_SHAPES) {
     for (const variant of STEP_VARIANTS) {
       const { encoder, train } = variantStep(shape, variant);
       // TS2Vec draws a random crop per step: more steps for a stable median.
       const timed = variant.startsWith("ts2vec") ? 9 : 5;
-      const ms = await timeSteps(shape, encoder, train, 2, timed);
-      ours.set(`${shape.dataset}/${variant}`, median(ms));
+      const { wallMs, cpuMs } = await timeSteps(shape, encoder, train, 2, timed);
+      ours.set(`${shape.dataset}/${variant}`, { wall: median(wallMs), cpu: median(cpuMs) });
     }
   }
   return ours;
@@ -87,25 +96,30 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
   ];
   if (!torch) {
     notes.push("PyTorch comparison skipped: no python3 with torch (apt-get install python3-torch)");
-    return { rows: [...ours].map(([key, ms]) => ({ run: key, oursMs: ms })), notes };
+    return {
+      rows: [...ours].map(([key, ms]) => ({ run: key, oursMs: ms.wall, oursCpuMs: ms.cpu })),
+      notes,
+    };
   }
   const cores = torch.cores || cpus().length;
-  const torchMs = (dataset: string, variant: string, threads: number) =>
-    torch.rows.find((r) => r.dataset === dataset && r.variant === variant && r.threads === threads)
-      ?.msPerStep;
+  const torchRow = (dataset: string, variant: string, threads: number) =>
+    torch.rows.find((r) => r.dataset === dataset && r.variant === variant && r.threads === threads);
   const rows: TorchRow[] = [];
-  for (const [key, oursMs] of ours) {
+  for (const [key, ours1] of ours) {
     const [dataset, variant] = key.split("/");
-    const one = torchMs(dataset, variant, 1);
-    const all = torchMs(dataset, variant, cores);
+    const one = torchRow(dataset, variant, 1);
+    const all = torchRow(dataset, variant, cores);
     rows.push({
       dataset,
       variant,
-      oursMs,
-      torch1ThreadMs: one ?? null,
-      [`torch${cores}ThreadsMs`]: all ?? null,
-      perCore: one ? one / oursMs : null,
-      perMachine: all ? (cores * all) / oursMs : null,
+      oursMs: ours1.wall,
+      oursCpuMs: ours1.cpu,
+      torch1ThreadMs: one?.msPerStep ?? null,
+      torch1ThreadCpuMs: one?.cpuMsPerStep ?? null,
+      [`torch${cores}ThreadsMs`]: all?.msPerStep ?? null,
+      perCore: one ? one.msPerStep / ours1.wall : null,
+      perCoreCpu: one ? one.cpuMsPerStep / ours1.cpu : null,
+      perMachine: all ? (cores * all.msPerStep) / ours1.wall : null,
     });
   }
   notes.push(

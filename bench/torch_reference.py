@@ -207,18 +207,21 @@ def ts2vec_step(net, x, rng):
 
 
 def median_seconds(fn, repeats, device, warmup=2):
+    """Median wall and process-CPU seconds of `fn` (CPU time: all threads together)."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
         sync()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         sync()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    wall.sort()
+    cpu.sort()
+    return wall[len(wall) // 2], cpu[len(cpu) // 2]
 
 
 def train_row(dataset, variant, device, repeats):
@@ -248,9 +251,9 @@ def train_row(dataset, variant, device, repeats):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    wall, cpu = median_seconds(step, repeats, device)
     return {"dataset": dataset, "shape": f"{b}x{t}x{f}", "variant": variant,
-            "threads": torch.get_num_threads(),
-            "msPerStep": 1000 * median_seconds(step, repeats, device)}
+            "threads": torch.get_num_threads(), "msPerStep": 1000 * wall, "cpuMsPerStep": 1000 * cpu}
 
 
 def main():

@@ -2,8 +2,9 @@
  * CoST's encoder layers after the FeatureProjector (src/models/costencoder.py)
  * and its MoCo queue, shared by the shipped objective and the unfrozen
  * variant. Weights are named as in a state dict under `encoder_q.`:
- * `input_fc`, `tfd.{i}` (causal conv with kernel `2^i`, stored `[160, k·320]`
- * tap-major), `sfd.0.weight_re|weight_im [⌊T/2⌋+1, 320, 160]`,
+ * `input_fc`, `tfd.{i}` (causal conv with kernel `2^i`, stored as the
+ * matrix `[k·320, 160]` that multiplies the tap-major window, so no large
+ * transpose is needed), `sfd.0.weight_re|weight_im [⌊T/2⌋+1, 320, 160]`,
  * `sfd.0.bias_re|bias_im [⌊T/2⌋+1, 160]` (the complex weight's parts).
  *
  * @module
@@ -39,7 +40,7 @@ export function costLayerInits(f: number, t: number, rng: Rng): Record<string, W
   add("input_fc.weight", [f, f], 1 / Math.sqrt(f));
   add("input_fc.bias", [f], 1 / Math.sqrt(f));
   COST_KERNELS.forEach((k, i) => {
-    add(`tfd.${i}.weight`, [COST_COMPONENT, k * HIDDEN], 1 / Math.sqrt(HIDDEN * k));
+    add(`tfd.${i}.weight`, [k * HIDDEN, COST_COMPONENT], 1 / Math.sqrt(HIDDEN * k));
     add(`tfd.${i}.bias`, [COST_COMPONENT], 1 / Math.sqrt(HIDDEN * k));
   });
   const nf = Math.floor(t / 2) + 1, bound = 1 / Math.sqrt(HIDDEN * COST_COMPONENT);
@@ -51,6 +52,7 @@ export function costLayerInits(f: number, t: number, rng: Rng): Record<string, W
 /** The layers as tensors. */
 export interface CostLayers {
   inputFc: LinearWeights;
+  /** Per kernel: `weight [k·320, 160]` (window · weight), `bias [160]`. */
   trend: LinearWeights[];
   season: { wRe: Tensor3D; wIm: Tensor3D; bRe: Tensor2D; bIm: Tensor2D };
 }
@@ -79,7 +81,8 @@ export function trendAt(h: Tensor3D, r: number, layers: CostLayers): Tensor2D {
   const padded = tf.pad(h, [[0, 0], [maxK - 1, 0], [0, 0]]);
   const outs = COST_KERNELS.map((k, i) => {
     const taps = tf.slice(padded, [0, r + maxK - k, 0], [b, k, HIDDEN]);
-    return applyLinear(tf.reshape(taps, [b, k * HIDDEN]) as Tensor2D, layers.trend[i]);
+    const { weight, bias } = layers.trend[i];
+    return tf.add(tf.matMul(tf.reshape(taps, [b, k * HIDDEN]) as Tensor2D, weight), bias);
   });
   return tf.div(tf.addN(outs), COST_KERNELS.length) as Tensor2D;
 }

@@ -153,7 +153,9 @@ export async function benchGrid(): Promise<{ rows: Record<string, unknown>[]; no
     notes: [
       `estimated paper-profile worker time: ${
         (estimate / 3600).toFixed(2)
-      } h (${backend}, one worker, ${WARMUP} + ${TIMED} steps per dataset × variant on synthetic batches of each dataset's shape)`,
+      } h from CPU time per step, ${
+        (wallEstimate / 3600).toFixed(2)
+      } h from wall time (${backend}, one worker, ${WARMUP} + ${TIMED} steps per dataset × variant on synthetic batches of each dataset's shape)`,
       baselineCovered
         ? `baseline from the committed records (reports/results.json, two workers on two cores): ${
           (baseline / 3600).toFixed(2)

@@ -28,8 +28,10 @@ const normalizeWithGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [su, sNorm, sDenom] = saved;
       const radial = tf.mul(su, tf.sum(tf.mul(su, dy), 1, true));
-      const inside = tf.greater(sNorm, NORMALIZE_EPS);
-      return [tf.div(tf.sub(dy, tf.where(inside, radial, tf.zerosLike(radial))), sDenom)];
+      // A 0/1 factor rather than tf.where: where broadcasts the [N, 1]
+      // condition by tiling it, the slowest step of the pass on wasm.
+      const inside = tf.cast(tf.greater(sNorm, NORMALIZE_EPS), "float32");
+      return [tf.div(tf.sub(dy, tf.mul(radial, inside)), sDenom)];
     },
   };
 }) as (z: Tensor2D) => Tensor2D;

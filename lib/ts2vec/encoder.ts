@@ -231,8 +231,11 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       : null;
     return tf.tidy(() => {
       const xf = tf.cast(x, "float32");
-      const nanRow = tf.any(tf.isNaN(xf), 2, true); // [B,T,1]
-      const clean = tf.where(tf.broadcastTo(nanRow, xf.shape), tf.zerosLike(xf), xf);
+      const isNan = tf.isNaN(xf);
+      const nanRow = tf.any(isNan, 2, true); // [B,T,1]
+      // Only the NaN entries are zeroed here (no [B,T,1] → [B,T,F] broadcast):
+      // the whole row is zeroed after input_fc, which is the same output.
+      const clean = tf.where(isNan, tf.zerosLike(xf), xf);
       let h = tf.reshape(
         linear(
           tf.reshape(clean, [b * t, f]) as Tensor2D,

@@ -44,7 +44,7 @@ export function createCostUnfrozenEncoder(
   trainableLinear(extras, "head_q.0", COST_COMPONENT, COST_COMPONENT, rng);
   trainableLinear(extras, "head_q.2", COST_COMPONENT, COST_COMPONENT, rng);
   for (const [name, w] of Object.entries(costLayerInits(o.inFeatures, o.T, rng))) {
-    extras[LAYER_PREFIX + name] = tf.variable(tf.tensor(w.values, w.shape), true);
+    extras[LAYER_PREFIX + name] = tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true));
   }
   const core = createFeatureProjector({ inFeatures: o.inFeatures, seed: o.seed + 1 });
   return compositeEncoder({
@@ -85,7 +85,7 @@ export function costUnfrozenObjective(options: { seed: number }): Objective {
       const core = createFeatureProjector({ inFeatures: f, seed: 0 });
       const vars: Record<string, Variable> = {};
       for (const [name, v] of Object.entries(query.extras)) {
-        vars[name.replace("head_q", "head_k")] = tf.variable(tf.clone(v), false);
+        vars[name.replace("head_q", "head_k")] = tf.tidy(() => tf.variable(tf.clone(v), false));
       }
       for (const [name, v] of Object.entries(query.core.params)) core.params[name].assign(v);
       key = pool.track({ core, vars, moco: createMocoQueue(rng.fork()) });

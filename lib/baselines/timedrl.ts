@@ -134,7 +134,8 @@ export function createTimedrlEncoder(o: { inFeatures: number; seed: number }): C
   const rng = makeRng(o.seed);
   const core = createFeatureProjector({ inFeatures: f, seed: o.seed + 1 });
   const extras: Record<string, Variable> = {};
-  extras["cls_token"] = tf.variable(tf.tensor3d(normalValues(width, 1, rng), [1, 1, width]));
+  const cls = normalValues(width, 1, rng);
+  extras["cls_token"] = tf.tidy(() => tf.variable(tf.tensor3d(cls, [1, 1, width])));
   trainableLinear(extras, "input_layer.token", width, f, rng);
   trainableLinear(extras, "predictive_linear.1", 320, width, rng);
   trainableLinear(extras, "contrastive_predictor.0", 320, half, rng);

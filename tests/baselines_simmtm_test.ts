@@ -3,11 +3,16 @@ import { tf } from "../lib/tf.ts";
 import type { Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
 import {
   geometricKeepMask,
+  similarityAggregate,
+  SIMMTM_BLOCK,
+  SIMMTM_TEMPERATURE,
   simmtmBaseline,
   simmtmLossParts,
   simmtmMaskedBatch,
+  simmtmSimilarity,
 } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
+import { assertClose } from "./_util.ts";
 import {
   baselinesGolden,
   eachBackend,
@@ -26,7 +31,8 @@ eachBackend("simmtm golden: similarity, L_cl, L_rb, L and dL/dz", async () => {
     };
     const sigma = c.awlParams as [number, number];
     const parts = simmtmLossParts(z, xOm, head, sigma);
-    await expectClose(parts.similarity, c.expected.similarity, `${c.name} similarity`);
+    const similarity = simmtmSimilarity(z);
+    await expectClose(similarity, c.expected.similarity, `${c.name} similarity`);
     await expectClose(parts.lossCl, c.expected.lossCl, `${c.name} lossCl`);
     await expectClose(parts.lossRb, c.expected.lossRb, `${c.name} lossRb`);
     await expectClose(parts.loss, c.expected.loss, `${c.name} loss`);
@@ -36,7 +42,7 @@ eachBackend("simmtm golden: similarity, L_cl, L_rb, L and dL/dz", async () => {
     await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
     await expectClose(grad, c.expected.gradZ, `${c.name} gradZ`);
     tf.dispose([z, xOm, head.weight, head.bias, value, grad]);
-    tf.dispose([parts.similarity, parts.lossCl, parts.lossRb, parts.loss]);
+    tf.dispose([similarity, parts.lossCl, parts.lossRb, parts.loss]);
   }
 });
 
@@ -59,3 +65,33 @@ Deno.test("simmtm masks: runs alternate, about half masked, copies 1..3 masked p
 Deno.test("simmtm: pretrain runs two steps with finite loss and no leaked tensors", async () => {
   await smokePretrain(simmtmBaseline, { T: 8, F: 3 });
 });
+
+eachBackend(
+  "simmtm blocked aggregation equals the dense one across blocks (R = 1100)",
+  async () => {
+    const r = 1100, d = 6, tau = SIMMTM_TEMPERATURE;
+    assert.ok(r > 2 * SIMMTM_BLOCK);
+    const z = tf.randomNormal([r, d], 0, 1, "float32", 7) as Tensor2D;
+    const probe = tf.randomNormal([r, d + 1], 0, 1, "float32", 8);
+    const dense = (zz: Tensor2D) => {
+      const u = tf.div(zz, tf.norm(zz, "euclidean", 1, true)) as Tensor2D;
+      const x = tf.sub(tf.div(tf.matMul(u, u, false, true), tau), tf.mul(tf.eye(r), 1e12));
+      const lse = tf.logSumExp(x, 1, true);
+      return tf.concat([tf.matMul(tf.softmax(x), zz), lse], 1);
+    };
+    const blocked = (zz: Tensor2D) => {
+      const u = tf.div(zz, tf.norm(zz, "euclidean", 1, true)) as Tensor2D;
+      const { lse, rebuilt } = similarityAggregate(u, zz, tau);
+      return tf.concat([rebuilt, tf.reshape(lse, [r, 1])], 1);
+    };
+    const score = (f: (zz: Tensor2D) => tf.Tensor) => (zz: tf.Tensor) =>
+      tf.sum(tf.mul(f(zz as Tensor2D), probe));
+    const [vd, vb] = [dense(z), blocked(z)];
+    const [gd, gb] = [tf.grad(score(dense))(z), tf.grad(score(blocked))(z)];
+    const scale = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const dVals = await vd.data() as Float32Array, dGrads = await gd.data() as Float32Array;
+    assertClose(await vb.data(), dVals, { rtol: 1e-4, atol: 1e-5 * scale(dVals), label: "value" });
+    assertClose(await gb.data(), dGrads, { rtol: 1e-4, atol: 1e-5 * scale(dGrads), label: "grad" });
+    tf.dispose([z, probe, vd, vb, gd, gb]);
+  },
+);

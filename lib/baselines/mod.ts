@@ -35,3 +35,4 @@ export * from "./timedrl.ts";
 export * from "./simmtm.ts";
 export * from "./mf_clr.ts";
 export * from "./mf_clr_aug.ts";
+export * from "./simmtm_blocked.ts";

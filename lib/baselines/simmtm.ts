@@ -5,7 +5,7 @@
  * ```
  * x_om = [x; x⊙m¹; x⊙m²; x⊙m³]          [4B, T, F]   (geometric masks, mean run 3, ratio 0.5)
  * z = FP(x_om) as rows                     [R = 4N, D]  (N = B·T, row (k·B + b)·T + t)
- * S = û ûᵀ (cosine)                        [R, R]
+ * S = û ûᵀ (cosine)                        [R, R]   (in row blocks, `simmtm_blocked.ts`)
  * L_cl = −(1/R) Σ_r Σ_{k=1..3} log softmax_{j≠r}(S_r·/τ)[r ± kN],  τ = 0.2
  * W = softmax(S/τ − 10¹²·I) rowwise;  x̂ = head(W z) (Linear D → F);  L_rb = MSE(x̂, x_om)
  * L = Σ_i [½ L_i / σ_i² + log(1 + σ_i²)],  σ = (1, 1) → ½ L_cl + ½ L_rb + 2 log 2
@@ -18,9 +18,10 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "../tf.ts";
+import type { Scalar, Tensor2D, Tensor3D } from "../tf.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
-import { gram, matMul } from "../ops/mod.ts";
+import { gram } from "../ops/mod.ts";
+import { similarityAggregate } from "./simmtm_blocked.ts";
 import { ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
@@ -35,45 +36,13 @@ export const SIMMTM_POSITIVES = 3;
 /** Temperature `τ`. */
 export const SIMMTM_TEMPERATURE = 0.2;
 
-type Saver = (ts: Tensor[]) => void;
-
-// Row log-sum-exp and softmax of one [R, R] matrix from one exponential, with
-// one backward pass: tfjs' own logSumExp and softmax gradients each re-read
-// the matrix several times, which dominated a step at R = 4·B·T ≈ 4000.
-// tfjs' customGrad returns one tensor: [softmax | lse] as [R, C + 1].
-const softmaxWithLseOp = tf.customGrad((...args: (Tensor | Saver)[]) => {
-  const [x, save] = args as [Tensor2D, Saver];
-  const m = tf.max(x, 1, true);
-  const e = tf.exp(tf.sub(x, m));
-  const total = tf.sum(e, 1, true);
-  const w = tf.div(e, total);
-  save([w]);
-  return {
-    value: tf.concat([w, tf.add(m, tf.log(total))], 1),
-    // dX = W ⊙ (dW − rowsum(dW ⊙ W) + dlse)
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const ws = saved[0] as Tensor2D, [r, c] = ws.shape;
-      const dW = tf.slice(dy, [0, 0], [r, c]), dLse = tf.slice(dy, [0, c], [r, 1]);
-      const inner = tf.sum(tf.mul(dW, ws), 1, true);
-      return [tf.mul(ws, tf.add(tf.sub(dW, inner), dLse))];
-    },
-  };
-}) as (x: Tensor2D) => Tensor2D;
-
-/** Row-wise `[logsumexp_j X_ij, softmax_j X_ij]` of `x [R, C]` from one exponential. */
-export function softmaxWithLse(x: Tensor2D): [Tensor1D, Tensor2D] {
-  const [r, c] = x.shape;
-  const both = softmaxWithLseOp(x);
-  return [
-    tf.reshape(tf.slice(both, [0, c], [r, 1]), [r]) as Tensor1D,
-    tf.slice(both, [0, 0], [r, c]) as Tensor2D,
-  ];
+/** The cosine similarities `S = û ûᵀ` `[R, R]` of the rows of `z [R, D]`. */
+export function simmtmSimilarity(z: Tensor2D): Tensor2D {
+  return tf.tidy(() => gram(normalizeRows(z)));
 }
 
 /** The parts of the SimMTM loss. */
 export interface SimmtmLossParts {
-  /** `S = û ûᵀ` `[R, R]`. */
-  similarity: Tensor2D;
   lossCl: Scalar;
   lossRb: Scalar;
   loss: Scalar;
@@ -97,9 +66,7 @@ export function simmtmLossParts(
   const n = rows / copies;
   return tf.tidy(() => {
     const u = normalizeRows(z);
-    const similarity = gram(u);
-    const logits = tf.div(similarity, SIMMTM_TEMPERATURE) as Tensor2D;
-    const [lse, weights] = softmaxWithLse(tf.sub(logits, tf.mul(tf.eye(rows), 1e12)) as Tensor2D);
+    const { lse, rebuilt: aggregated } = similarityAggregate(u, z, SIMMTM_TEMPERATURE);
     let positive = tf.zeros([rows]);
     for (let k = 1; k <= SIMMTM_POSITIVES; k++) {
       const shift = k * n;
@@ -110,11 +77,11 @@ export function simmtmLossParts(
       positive = tf.add(positive, tf.div(tf.sum(tf.mul(u, rolled), 1), SIMMTM_TEMPERATURE));
     }
     const lossCl = tf.div(tf.sum(tf.sub(tf.mul(lse, SIMMTM_POSITIVES), positive)), rows) as Scalar;
-    const rebuilt = applyLinear(matMul(weights as Tensor2D, z), head);
+    const rebuilt = applyLinear(aggregated, head);
     const lossRb = tf.mean(tf.square(tf.sub(tf.reshape(rebuilt, xOm.shape), xOm))) as Scalar;
     const term = (l: Scalar, s: number) => tf.add(tf.mul(l, 0.5 / (s * s)), Math.log(1 + s * s));
     const loss = tf.add(term(lossCl, sigma[0]), term(lossRb, sigma[1])) as Scalar;
-    return { similarity, lossCl, lossRb, loss };
+    return { lossCl, lossRb, loss };
   });
 }
 

@@ -2,11 +2,16 @@ import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor2D, Tensor3D } from "../lib/tf.ts";
 import {
+  padEnd,
+  patchEmbed,
+  patchMse,
   sinusoidalPositions,
+  TIMEDRL_PATCH,
   timedrlBaseline,
   timedrlLoss,
   timedrlPatch,
 } from "../lib/baselines/mod.ts";
+import { assertClose } from "./_util.ts";
 import {
   baselinesGolden,
   eachBackend,
@@ -78,4 +83,38 @@ Deno.test("timedrl: every net parameter is trained; encode is the FP on raw fram
 
 Deno.test("timedrl: pretrain runs two steps with finite loss and no leaked tensors", async () => {
   await smokePretrain(timedrlBaseline, { T: 16, F: 4 });
+});
+
+eachBackend("timedrl patched embedding and MSE equal the dense patch forms", async () => {
+  const [b, t, f, d] = [2, 13, 3, 5], width = f * TIMEDRL_PATCH;
+  const x = tf.randomNormal([b, t, f], 0, 1, "float32", 1) as Tensor3D;
+  const cls = tf.randomNormal([1, 1, width], 0, 1, "float32", 2);
+  const w = tf.randomNormal([f, width], 0, 0.3, "float32", 3) as Tensor2D;
+  const bias = tf.randomNormal([f], 0, 1, "float32", 4) as tf.Tensor1D;
+  const h = tf.randomNormal([b * (t - 1), d], 0, 1, "float32", 5) as Tensor2D;
+  const v = tf.randomNormal([width, d], 0, 0.3, "float32", 6) as Tensor2D;
+  const c = tf.randomNormal([width], 0, 1, "float32", 7) as tf.Tensor1D;
+  const denseEmbed = (ww: tf.Tensor) => {
+    const tokens = tf.concat([tf.tile(cls, [b, 1, 1]), timedrlPatch(x)], 1);
+    const rows = tf.add(tf.matMul(tf.reshape(tokens, [b * t, width]), ww, false, true), bias);
+    return tf.reshape(rows, [b, t, f]);
+  };
+  const denseMse = (hh: tf.Tensor) => {
+    const pred = tf.add(tf.matMul(hh as Tensor2D, v, false, true), c);
+    return tf.mean(tf.square(tf.sub(tf.reshape(pred, [b, t - 1, width]), timedrlPatch(x))));
+  };
+  const probe = tf.randomNormal([b, t, f], 0, 1, "float32", 8);
+  const embedScore = (f1: (ww: tf.Tensor) => tf.Tensor) => (ww: tf.Tensor) =>
+    tf.sum(tf.mul(f1(ww), probe));
+  const fast = (ww: tf.Tensor) => patchEmbed(padEnd(x), cls, ww as Tensor2D, bias);
+  const pairs: [tf.Tensor, tf.Tensor, string][] = [
+    [denseEmbed(w), fast(w), "embedding"],
+    [tf.grad(embedScore(denseEmbed))(w), tf.grad(embedScore(fast))(w), "embedding dW"],
+    [denseMse(h), patchMse(h, v, c, padEnd(x)), "mse"],
+    [tf.grad(denseMse)(h), tf.grad((hh) => patchMse(hh as Tensor2D, v, c, padEnd(x)))(h), "mse dh"],
+  ];
+  for (const [want, got, label] of pairs) {
+    assertClose(await got.data(), await want.data(), { rtol: 1e-4, atol: 1e-5, label });
+  }
+  tf.dispose([x, cls, w, bias, h, v, c, probe, ...pairs.flatMap(([a, g]) => [a, g])]);
 });

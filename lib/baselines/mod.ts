@@ -32,6 +32,7 @@ export * from "./cost_layers.ts";
 export * from "./cost_net.ts";
 export * from "./cost_unfrozen.ts";
 export * from "./timedrl.ts";
+export * from "./timedrl_patched.ts";
 export * from "./simmtm.ts";
 export * from "./mf_clr.ts";
 export * from "./mf_clr_aug.ts";

@@ -41,11 +41,9 @@ import {
 } from "./common.ts";
 import { asComposite, compositeEncoder } from "./composite.ts";
 import type { CompositeEncoder } from "./composite.ts";
+import { padEnd, patchEmbed, patchMse, TIMEDRL_PAD_END, TIMEDRL_PATCH } from "./timedrl_patched.ts";
 import type { BaselineSpec } from "./types.ts";
 
-/** Patch length `P` and the frames replicated at the end. */
-export const TIMEDRL_PATCH = 10;
-const PAD_END = 8;
 const DROPOUT = 0.2;
 
 /**
@@ -54,13 +52,12 @@ const DROPOUT = 0.2;
  */
 export function timedrlPatch(x: Tensor3D): Tensor3D {
   const [b, t, f] = x.shape;
-  const n = t + PAD_END - TIMEDRL_PATCH + 1;
+  const n = t + TIMEDRL_PAD_END - TIMEDRL_PATCH + 1;
   if (n < 1) {
     throw new OptionError(`timedrl: T = ${t} is too short for patches of ${TIMEDRL_PATCH}`);
   }
   return tf.tidy(() => {
-    const last = tf.slice(x, [0, t - 1, 0], [b, 1, f]);
-    const padded = tf.concat([x, tf.tile(last, [1, PAD_END, 1])], 1);
+    const padded = padEnd(x);
     const taps = Array.from(
       { length: TIMEDRL_PATCH },
       (_, p) => tf.slice(padded, [0, p, 0], [b, n, f]),
@@ -76,6 +73,21 @@ function meanCosine(a: Tensor2D, b: Tensor2D): Scalar {
     const norms = tf.mul(tf.norm(a, "euclidean", 1), tf.norm(b, "euclidean", 1));
     return tf.mean(tf.div(dot, tf.maximum(norms, 1e-8))) as Scalar;
   });
+}
+
+/** `L_con = −½ [mean cos(sg(i₁), î₂) + mean cos(sg(i₂), î₁)]`. */
+export function timedrlContrastive(
+  i1: Tensor2D,
+  i2: Tensor2D,
+  i1Pred: Tensor2D,
+  i2Pred: Tensor2D,
+): Scalar {
+  return tf.tidy(() =>
+    tf.mul(
+      -0.5,
+      tf.add(meanCosine(stopGradient(i1), i2Pred), meanCosine(stopGradient(i2), i1Pred)),
+    ) as Scalar
+  );
 }
 
 /** The parts of the TimeDRL loss. */
@@ -98,11 +110,7 @@ export function timedrlLoss(
   return tf.tidy(() => {
     const mse = (p: Tensor) => tf.mean(tf.square(tf.sub(p, target)));
     const predictive = tf.mul(0.5, tf.add(mse(xPred1), mse(xPred2))) as Scalar;
-    const sg = (t: Tensor2D) => stopGradient(t);
-    const contrastive = tf.mul(
-      -0.5,
-      tf.add(meanCosine(sg(i1), i2Pred), meanCosine(sg(i2), i1Pred)),
-    ) as Scalar;
+    const contrastive = timedrlContrastive(i1, i2, i1Pred, i2Pred);
     return {
       predictive,
       contrastive,
@@ -162,7 +170,7 @@ function revin(x: Tensor3D): Tensor3D {
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))) as Tensor3D;
 }
 
-/** The TimeDRL objective (two dropout-differing passes, {@linkcode timedrlLoss}). */
+/** The TimeDRL objective (two dropout-differing passes; see `timedrl_patched.ts`). */
 export function timedrlObjective(options: { seed: number }): Objective {
   const rng = makeRng(options.seed);
   return (encoder, x) => {
@@ -170,27 +178,21 @@ export function timedrlObjective(options: { seed: number }): Objective {
     const e = net.extras;
     return tf.tidy(() => {
       const [b, t, f] = x.shape;
-      const tokens = tf.concat([
-        tf.tile(e["cls_token"], [b, 1, 1]),
-        timedrlPatch(revin(x)),
-      ], 1);
-      const width = f * TIMEDRL_PATCH;
+      const token = linearOf(e, "input_layer.token"), head = linearOf(e, "predictive_linear.1");
+      const normalised = padEnd(revin(x)), raw = padEnd(x);
       const pe = tf.tensor2d(sinusoidalPositions(t, f), [t, f]);
       const pass = () => {
-        const embedded = applyLinear(
-          tf.reshape(tokens, [b * t, width]),
-          linearOf(e, "input_layer.token"),
-        );
-        const h = dropout(tf.add(tf.reshape(embedded, [b, t, f]), pe), DROPOUT, rng) as Tensor3D;
-        const z = net.core.apply(h, { training: true });
+        const embedded = patchEmbed(normalised, e["cls_token"], token.weight, token.bias);
+        const z = net.core.apply(dropout(tf.add(embedded, pe), DROPOUT, rng) as Tensor3D, {
+          training: true,
+        });
         const d = z.shape[2];
-        const frames = tf.reshape(tf.slice(z, [0, 1, 0], [b, t - 1, d]), [
-          b * (t - 1),
-          d,
-        ]) as Tensor2D;
-        const xPred = applyLinear(
-          dropout(frames, DROPOUT, rng),
-          linearOf(e, "predictive_linear.1"),
+        const frames = tf.reshape(tf.slice(z, [0, 1, 0], [b, t - 1, d]), [b * (t - 1), d]);
+        const mse = patchMse(
+          dropout(frames as Tensor2D, DROPOUT, rng),
+          head.weight,
+          head.bias,
+          raw,
         );
         const i = tf.reshape(tf.slice(z, [0, 0, 0], [b, 1, d]), [b, d]) as Tensor2D;
         let hidden = applyLinear(i, linearOf(e, "contrastive_predictor.0"));
@@ -201,12 +203,12 @@ export function timedrlObjective(options: { seed: number }): Objective {
           runningVar: e["contrastive_predictor.1.running_var"],
         }, true);
         hidden = dropout(tf.relu(hidden), DROPOUT, rng);
-        const iPred = applyLinear(hidden, linearOf(e, "contrastive_predictor.4"));
-        return { xPred: tf.reshape(xPred, [b, t - 1, width]) as Tensor3D, i, iPred };
+        return { mse, i, iPred: applyLinear(hidden, linearOf(e, "contrastive_predictor.4")) };
       };
       const one = pass(), two = pass();
-      return timedrlLoss(timedrlPatch(x), one.xPred, two.xPred, one.i, two.i, one.iPred, two.iPred)
-        .loss;
+      const predictive = tf.mul(0.5, tf.add(one.mse, two.mse));
+      const contrastive = timedrlContrastive(one.i, two.i, one.iPred, two.iPred);
+      return tf.add(predictive, tf.mul(0.1, contrastive)) as Scalar;
     });
   };
 }

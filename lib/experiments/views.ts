@@ -203,7 +203,10 @@ export function projectionMaps(study: Study, dataset: StudyDataset): Displayable
     }</figcaption>${chart.svg}</figure>`;
   });
   const names = recs[0]?.data.classNames ?? [];
-  const classes = legend({ color: { domain: names, scheme: "tableau10", label: "true class" } });
+  // no run, no classes: no legend rather than an empty one
+  const classes = names.length
+    ? legend({ color: { domain: names, scheme: "tableau10", label: "true class" } })
+    : "";
   return html(`${classes}<div class="panels">${panels.join("")}</div>`);
 }
 

@@ -87,34 +87,41 @@ Deno.test("timedrl: pretrain runs two steps with finite loss and no leaked tenso
 
 eachBackend("timedrl patched embedding and MSE equal the dense patch forms", async () => {
   const [b, t, f, d] = [2, 13, 3, 5], width = f * TIMEDRL_PATCH;
-  const x = tf.randomNormal([b, t, f], 0, 1, "float32", 1) as Tensor3D;
-  const cls = tf.randomNormal([1, 1, width], 0, 1, "float32", 2);
-  const w = tf.randomNormal([f, width], 0, 0.3, "float32", 3) as Tensor2D;
-  const bias = tf.randomNormal([f], 0, 1, "float32", 4) as tf.Tensor1D;
-  const h = tf.randomNormal([b * (t - 1), d], 0, 1, "float32", 5) as Tensor2D;
-  const v = tf.randomNormal([width, d], 0, 0.3, "float32", 6) as Tensor2D;
-  const c = tf.randomNormal([width], 0, 1, "float32", 7) as tf.Tensor1D;
-  const denseEmbed = (ww: tf.Tensor) => {
+  const normal = (shape: number[], seed: number, std = 1) =>
+    tf.randomNormal(shape, 0, std, "float32", seed);
+  const x = normal([b, t, f], 1) as Tensor3D;
+  const embedInputs = [normal([1, 1, width], 2), normal([f, width], 3, 0.3), normal([f], 4)];
+  const mseInputs = [normal([b * (t - 1), d], 5), normal([width, d], 6, 0.3), normal([width], 7)];
+  const probe = normal([b, t, f], 8);
+  const denseEmbed = (cls: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => {
     const tokens = tf.concat([tf.tile(cls, [b, 1, 1]), timedrlPatch(x)], 1);
-    const rows = tf.add(tf.matMul(tf.reshape(tokens, [b * t, width]), ww, false, true), bias);
-    return tf.reshape(rows, [b, t, f]);
+    const rows = tf.add(tf.matMul(tf.reshape(tokens, [b * t, width]), w, false, true), bias);
+    return tf.sum(tf.mul(tf.reshape(rows, [b, t, f]), probe));
   };
-  const denseMse = (hh: tf.Tensor) => {
-    const pred = tf.add(tf.matMul(hh as Tensor2D, v, false, true), c);
+  const fastEmbed = (cls: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) =>
+    tf.sum(tf.mul(patchEmbed(padEnd(x), cls, w as Tensor2D, bias as tf.Tensor1D), probe));
+  const denseMse = (h: tf.Tensor, v: tf.Tensor, c: tf.Tensor) => {
+    const pred = tf.add(tf.matMul(h, v, false, true), c);
     return tf.mean(tf.square(tf.sub(tf.reshape(pred, [b, t - 1, width]), timedrlPatch(x))));
   };
-  const probe = tf.randomNormal([b, t, f], 0, 1, "float32", 8);
-  const embedScore = (f1: (ww: tf.Tensor) => tf.Tensor) => (ww: tf.Tensor) =>
-    tf.sum(tf.mul(f1(ww), probe));
-  const fast = (ww: tf.Tensor) => patchEmbed(padEnd(x), cls, ww as Tensor2D, bias);
-  const pairs: [tf.Tensor, tf.Tensor, string][] = [
-    [denseEmbed(w), fast(w), "embedding"],
-    [tf.grad(embedScore(denseEmbed))(w), tf.grad(embedScore(fast))(w), "embedding dW"],
-    [denseMse(h), patchMse(h, v, c, padEnd(x)), "mse"],
-    [tf.grad(denseMse)(h), tf.grad((hh) => patchMse(hh as Tensor2D, v, c, padEnd(x)))(h), "mse dh"],
+  const fastMse = (h: tf.Tensor, v: tf.Tensor, c: tf.Tensor) =>
+    patchMse(h as Tensor2D, v as Tensor2D, c as tf.Tensor1D, padEnd(x));
+  const checks: [tf.Tensor[], typeof denseMse, typeof denseMse, string][] = [
+    [embedInputs, denseEmbed, fastEmbed, "embedding"],
+    [mseInputs, denseMse, fastMse, "mse"],
   ];
-  for (const [want, got, label] of pairs) {
-    assertClose(await got.data(), await want.data(), { rtol: 1e-4, atol: 1e-5, label });
+  for (const [inputs, dense, fast, label] of checks) {
+    const want = tf.valueAndGrads(dense as (...a: tf.Tensor[]) => tf.Scalar)(inputs);
+    const got = tf.valueAndGrads(fast as (...a: tf.Tensor[]) => tf.Scalar)(inputs);
+    assertClose((await got.value.data())[0], (await want.value.data())[0], {
+      rtol: 1e-5,
+      label,
+    });
+    for (let i = 0; i < inputs.length; i++) {
+      const [g, w] = [await got.grads[i].data(), await want.grads[i].data()];
+      assertClose(g, w, { rtol: 1e-4, atol: 1e-5, label: `${label} grad ${i}` });
+    }
+    tf.dispose([want.value, got.value, ...want.grads, ...got.grads]);
   }
-  tf.dispose([x, cls, w, bias, h, v, c, probe, ...pairs.flatMap(([a, g]) => [a, g])]);
+  tf.dispose([x, probe, ...embedInputs, ...mseInputs]);
 });

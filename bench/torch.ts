@@ -20,6 +20,7 @@
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
 import { tf } from "../lib/tf.ts";
+import type { Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { median, timeSteps } from "./timing.ts";
 import { STEP_VARIANTS, STUDY_SHAPES, variantStep } from "./variants.ts";
@@ -33,11 +34,14 @@ interface TorchResult {
   config: string;
   parallel: string;
   rows: {
-    dataset: string;
-    variant: string;
+    dataset?: string;
+    variant?: string;
+    gemm?: string;
     threads: number;
-    msPerStep: number;
-    cpuMsPerStep: number;
+    msPerStep?: number;
+    cpuMsPerStep?: number;
+    ms?: number;
+    gflops?: number;
   }[];
 }
 
@@ -81,12 +85,48 @@ async function timeOurs(): Promise<Map<string, { wall: number; cpu: number }>> {
   return ours;
 }
 
+/** The products that dominate a step, `[m, k] × [k, n]`, as torch_reference.py times them. */
+const GEMMS: [number, number, number][] = [[1600, 320, 1600], [1600, 1600, 320], [1600, 192, 64]];
+
+/** Our GFLOP/s of each product in {@linkcode GEMMS} (median of 15 after 2 warm-up runs). */
+async function timeGemms(): Promise<Map<string, { ms: number; gflops: number }>> {
+  const out = new Map<string, { ms: number; gflops: number }>();
+  for (const [m, k, n] of GEMMS) {
+    const a = tf.randomNormal([m, k]) as Tensor2D;
+    const b = tf.randomNormal([k, n]) as Tensor2D;
+    const times: number[] = [];
+    for (let i = 0; i < 17; i++) {
+      const start = performance.now();
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      if (i >= 2) times.push(performance.now() - start);
+    }
+    tf.dispose([a, b]);
+    const ms = median(times);
+    out.set(`${m}x${k}x${n}`, { ms, gflops: (2 * m * k * n) / ms / 1e6 });
+  }
+  return out;
+}
+
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+
+/** The BLAS / oneDNN / CPU-capability lines and flags of `torch.__config__.show()`. */
+function buildSummary(config: string): string {
+  const lines = config.split("\n").map((l) => l.trim().replace(/^- /, ""))
+    .filter((l) => /MKL-DNN|oneDNN|CPU capability|LAPACK is/.test(l));
+  const flags = [
+    ...config.matchAll(/\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP|USE_NNPACK)=([^,\s]+)/g),
+  ]
+    .map((m) => `${m[1]}=${m[2]}`);
+  return [...lines, ...flags].join("; ");
+}
 
 /** The comparison rows, or a skip note when torch is absent. */
 export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] }> {
   const backend = (await initBackend()).name;
   const loadBefore = load();
+  const gemms = await timeGemms();
   const ours = await timeOurs();
   const loadMid = load();
   const torch = await runTorch([]);
@@ -117,9 +157,21 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
       torch1ThreadMs: one?.msPerStep ?? null,
       torch1ThreadCpuMs: one?.cpuMsPerStep ?? null,
       [`torch${cores}ThreadsMs`]: all?.msPerStep ?? null,
-      perCore: one ? one.msPerStep / ours1.wall : null,
-      perCoreCpu: one ? one.cpuMsPerStep / ours1.cpu : null,
-      perMachine: all ? (cores * all.msPerStep) / ours1.wall : null,
+      perCore: one?.msPerStep ? one.msPerStep / ours1.wall : null,
+      perCoreCpu: one?.cpuMsPerStep ? one.cpuMsPerStep / ours1.cpu : null,
+      perMachine: all?.msPerStep ? (cores * all.msPerStep) / ours1.wall : null,
+    });
+  }
+  for (const [gemm, mine] of gemms) {
+    const one = torch.rows.find((r) => r.gemm === gemm && r.threads === 1);
+    rows.push({
+      dataset: `product ${gemm}`,
+      variant: "GFLOP/s (ours, torch 1 thread)",
+      oursMs: mine.ms,
+      torch1ThreadMs: one?.ms ?? null,
+      oursGflops: mine.gflops,
+      torch1ThreadGflops: one?.gflops ?? null,
+      perCore: one?.ms ? one.ms / mine.ms : null,
     });
   }
   notes.push(
@@ -127,10 +179,7 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
     `torch parallel info: ${
       torch.parallel.split("\n").filter((l) => /threads|backend/i.test(l)).join("; ")
     }`,
-    `torch build: ${
-      torch.config.split("\n").filter((l) => /BLAS|MKL|LAPACK|CPU capability|oneDNN|DNN/.test(l))
-        .map((l) => l.trim()).join("; ")
-    }`,
+    `torch build: ${buildSummary(torch.config)}`,
   );
   return { rows, notes };
 }

@@ -256,6 +256,20 @@ def train_row(dataset, variant, device, repeats):
             "threads": torch.get_num_threads(), "msPerStep": 1000 * wall, "cpuMsPerStep": 1000 * cpu}
 
 
+GEMMS = ((1600, 320, 1600), (1600, 1600, 320), (1600, 192, 64))
+
+
+def gemm_rows(device, repeats):
+    """GFLOP/s of the products that dominate the steps: S = U.U^T, (H + H^T).U, a conv tap stack."""
+    rows = []
+    for m, k, n in GEMMS:
+        a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
+        wall, cpu = median_seconds(lambda: a @ b, repeats, device)
+        rows.append({"gemm": f"{m}x{k}x{n}", "threads": torch.get_num_threads(),
+                     "ms": 1000 * wall, "gflops": 2 * m * k * n / wall / 1e9})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
@@ -271,6 +285,7 @@ def main():
     rows = []
     for n_threads in threads:
         torch.set_num_threads(n_threads)
+        rows.extend(gemm_rows(device, 15))
         for dataset in SHAPES:
             for variant in variants:
                 rows.append(train_row(dataset, variant, device, args.repeats))

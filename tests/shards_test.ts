@@ -26,9 +26,12 @@ async function report(cache: string, args: string[]): Promise<void> {
   assert.equal(code, 0, `deno task report ${args.join(" ")}\n${output}`);
 }
 
-/** Fields that differ between two computations of the same run: wall-clock times. */
+/**
+ * Fields that differ between two computations of the same run: wall-clock
+ * times, and the hash over the whole record, times included.
+ */
 function withoutTimes(record: Record<string, unknown>): Record<string, unknown> {
-  const { timings: _timings, createdAt: _createdAt, ...rest } = record;
+  const { timings: _timings, createdAt: _createdAt, contentHash: _hash, ...rest } = record;
   const { itPerSec: _itPerSec, ...training } = rest.training as Record<string, unknown>;
   return { ...rest, training };
 }

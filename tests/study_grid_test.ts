@@ -34,15 +34,19 @@ Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls 
   assert.ok(variantsFor("mitdb").includes("emargin-reference-m5"));
   assert.ok(!variantsFor("hapt").includes("emargin-reference-m5"));
   assert.ok(runs.filter((r) => r.variant.endsWith("-d5")).every((r) => r.fold === 0));
-  // the controls (no training) come first, then fold-major and seed-major
+  // fold-major, then seed-major; within a (fold, seed) the controls come first
   const nControls = runs.filter((r) => isControl(r.variant)).length;
   assert.equal(nControls, 3 * 3 * 3 * 4);
-  assert.ok(runs.slice(0, nControls).every((r) => isControl(r.variant)));
-  const trained = runs.slice(nControls);
-  const firstBlock = trained.slice(0, trained.findIndex((r) => r.seed !== 1));
+  const firstBlock = runs.slice(0, runs.findIndex((r) => r.seed !== 1));
   assert.deepEqual(new Set(firstBlock.map((r) => r.dataset)), new Set(["hapt", "mitdb", "dreams"]));
   assert.ok(firstBlock.every((r) => r.fold === 0));
-  const order = trained.map((r) => r.fold * 10 + r.seed);
+  assert.ok(firstBlock.slice(0, 9).every((r) => isControl(r.variant)));
+  assert.deepEqual(firstBlock.slice(9, 12).map((r) => r.variant), [
+    "infonce",
+    "infonce",
+    "infonce",
+  ]);
+  const order = runs.map((r) => r.fold * 10 + r.seed);
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
   const quick = studyGrid(["dreams"], "quick", "/data");
   assert.ok(quick.every((r) => r.seed === 1 && r.fold === 0));

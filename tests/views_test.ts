@@ -16,7 +16,10 @@ import { claimsTable, clearBest, d6Rows, frontPage, symbolHtml } from "../lib/vi
 import { fakeRecord } from "./_records.ts";
 
 const SEEDS = [1, 2, 3];
-const FOLDS = [0, 1];
+const FOLDS = [0, 1, 2, 3];
+
+/** 8 held-out groups per fold around `c` correct of 10 frames per class. */
+const spread = (c: number, by = 1) => [c, c + by, c, c - by, c, c + by, c, c - by];
 
 /** infonce recalls `good` of 10 frames per group, emargin-reference `bad`, over folds × seeds. */
 function records(good: number, bad: number, excludedEmargin = false): ResultRecord[] {
@@ -27,14 +30,14 @@ function records(good: number, bad: number, excludedEmargin = false): ResultReco
         fold,
         seed,
         dbi: 1,
-        correct: [good, good + 1, good, good - 1],
+        correct: spread(good),
       }),
       fakeRecord({
         variant: "emargin-reference",
         fold,
         seed,
         dbi: 0.5 + 0.01 * seed,
-        correct: [bad, bad + 1, bad, bad - 1],
+        correct: spread(bad),
         nonFinite: excludedEmargin ? 3 : 0,
       }),
       fakeRecord({
@@ -42,7 +45,7 @@ function records(good: number, bad: number, excludedEmargin = false): ResultReco
         fold,
         seed,
         dbi: 2,
-        correct: [good, good, good, good],
+        correct: spread(good, 0),
       }),
     ])
   );
@@ -65,7 +68,8 @@ Deno.test("judgeClaims: a clear probe loss is supported, a null difference is no
   const probe = judged.find((c) => c.id === "probe")!;
   assert.equal(probe.effect?.verdict, "supported");
   assert.ok(probe.effect!.estimate < 0 && probe.effect!.upper < 0);
-  assert.equal(probe.effect!.pairs, 6);
+  assert.equal(probe.effect!.pairs, 12);
+  assert.equal(probe.effect!.pMethod, "permutation");
   const dbi = judged.find((c) => c.id === "dbi")!;
   assert.equal(dbi.effect?.verdict, "supported");
   // the same probe: no difference, so not resolved
@@ -87,8 +91,8 @@ Deno.test("runs non-finite on most steps are left out of verdicts and marked", (
   assert.equal(typeof cmp, "string");
   assert.match(cmp as string, /every run of emargin-reference is excluded/);
   const ev = variantEvidence(recs, ["synthetic"]).find((e) => e.variant === "emargin-reference")!;
-  assert.equal(ev.excludedRuns, 6);
-  assert.equal(ev.nonFiniteRuns, 6);
+  assert.equal(ev.excludedRuns, 12);
+  assert.equal(ev.nonFiniteRuns, 12);
   assert.match(symbolHtml(claimsTable(study(recs))), /every run of emargin-reference is excluded/);
 });
 
@@ -98,7 +102,7 @@ Deno.test("variantEvidence: means with bootstrap intervals; clearBest only when 
   const ba = infonce.intervals.balancedAccuracy!;
   assert.ok(Math.abs(ba.estimate - 0.9) < 1e-12);
   assert.ok(ba.lower <= ba.estimate && ba.estimate <= ba.upper);
-  assert.equal(ba.runs, 6);
+  assert.equal(ba.runs, 12);
   assert.equal(clearBest(ev, "daviesBouldin")?.variant, "emargin-reference");
   // raw features recall 0.9 everywhere like infonce: no clear best probe
   assert.equal(clearBest(ev, "balancedAccuracy"), null);

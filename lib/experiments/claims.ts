@@ -13,6 +13,8 @@ import {
   type PairedComparison,
   pairedDifference,
   pairedRunLevel,
+  type PMethod,
+  resamplesForFamily,
   type Verdict,
 } from "../stats/mod.ts";
 import {
@@ -20,7 +22,7 @@ import {
   balancedAccuracyFromConfusion,
   macroF1FromConfusion,
 } from "../stats/mod.ts";
-import { DegenerateInputError } from "../errors.ts";
+import { DegenerateInputError, ShapeError } from "../errors.ts";
 import type { StudyDataset, Variant } from "./config.ts";
 import type { ResultRecord } from "./record.ts";
 import {
@@ -247,7 +249,9 @@ export const CLAIMS: readonly ClaimSpec[] = [
 export interface JudgedClaim extends ClaimSpec {
   dataset: StudyDataset;
   /** Null when the data cannot test the claim (see `reason`). */
-  effect: (AdjustedEffect & { pValue: number; pairs: number; verdict: Verdict }) | null;
+  effect:
+    | (AdjustedEffect & { pValue: number; pMethod: PMethod; pairs: number; verdict: Verdict })
+    | null;
   /** Why there is no effect: no runs, no pairs, all runs excluded. */
   reason: string | null;
 }
@@ -260,11 +264,18 @@ const TABLE_METRIC = {
   interiorBalancedAccuracy: balancedAccuracyFromConfusion,
 } as const;
 
-/** The paired comparison A − B of a claim, or the reason there is none. */
+/**
+ * The paired comparison A − B of a claim, or the reason there is none. The
+ * interval is a bootstrap percentile interval; the p-value is a swap test
+ * (A and B exchanged within held-out groups for the probe metrics, within
+ * (fold, seed) pairs for the run-level ones), which holds its level with few
+ * groups or runs where the bootstrap p-value does not.
+ */
 export function compareClaim(
   records: readonly ResultRecord[],
   dataset: StudyDataset,
   claim: ClaimSpec,
+  resamples = RESAMPLES,
 ): PairedComparison | string {
   const a = runsOf(records, dataset, claim.a, { forVerdicts: true });
   const b = runsOf(records, dataset, claim.b, { forVerdicts: true });
@@ -277,7 +288,7 @@ export function compareClaim(
       ? `every run of ${which} is excluded (non-finite loss on most steps)`
       : `no runs of ${which}`;
   }
-  const options = { resamples: RESAMPLES, seed: BOOTSTRAP_SEED };
+  const options = { resamples, seed: BOOTSTRAP_SEED, pMethod: "permutation" as const };
   try {
     if (isGroupedMetric(claim.metric)) {
       const ga = a.map((r) => groupedRun(r, claim.metric)).filter((g) => g !== null);
@@ -295,46 +306,55 @@ export function compareClaim(
     if (!va.length || !vb.length) return "no finite values (failed clustering or probe)";
     return pairedRunLevel(va, vb, options);
   } catch (err) {
-    if (err instanceof DegenerateInputError) return `not comparable: ${err.message}`;
+    if (err instanceof DegenerateInputError || err instanceof ShapeError) {
+      return `not comparable: ${err.message}`;
+    }
     throw err;
   }
 }
 
 /**
- * Every claim on every dataset, judged as one Holm-corrected family at
- * α = 0.05. Runs non-finite on more than half their steps are left out.
+ * Every claim on every dataset. Each dataset's claims are one family,
+ * Holm-corrected at α = 0.05 (each dataset replicates the paper's claims on
+ * its own data); its resamples are enough for the smallest p-value to survive
+ * the correction ({@linkcode resamplesForFamily}). Runs non-finite on more
+ * than half their steps are left out.
  */
 export function judgeClaims(
   records: readonly ResultRecord[],
   datasets: readonly StudyDataset[],
   claims: readonly ClaimSpec[] = CLAIMS,
 ): JudgedClaim[] {
-  const cells = datasets.flatMap((dataset) =>
-    claims.map((claim) => ({ dataset, claim, cmp: compareClaim(records, dataset, claim) }))
-  );
-  const tested = cells.filter((x) => typeof x.cmp !== "string");
-  const judged = judgeFamily(tested.map((x) => ({
-    ...(x.cmp as PairedComparison),
-    direction: x.claim.direction,
-  })));
-  let t = 0;
-  return cells.map(({ dataset, claim, cmp }) => {
-    if (typeof cmp === "string") return { ...claim, dataset, effect: null, reason: cmp };
-    const j = judged[t++];
-    return {
-      ...claim,
-      dataset,
-      effect: {
-        estimate: j.estimate,
-        lower: j.lower,
-        upper: j.upper,
-        level: j.level,
-        pValue: j.pValue,
-        pAdjusted: j.pAdjusted,
-        pairs: (cmp as PairedComparison).pairs,
-        verdict: j.verdict,
-      },
-      reason: null,
-    };
+  const resamples = resamplesForFamily(claims.length);
+  return datasets.flatMap((dataset) => {
+    const cells = claims.map((claim) => ({
+      claim,
+      cmp: compareClaim(records, dataset, claim, resamples),
+    }));
+    const tested = cells.filter((x) => typeof x.cmp !== "string");
+    const judged = judgeFamily(tested.map((x) => ({
+      ...(x.cmp as PairedComparison),
+      direction: x.claim.direction,
+    })));
+    let t = 0;
+    return cells.map(({ claim, cmp }): JudgedClaim => {
+      if (typeof cmp === "string") return { ...claim, dataset, effect: null, reason: cmp };
+      const j = judged[t++];
+      return {
+        ...claim,
+        dataset,
+        effect: {
+          estimate: j.estimate,
+          lower: j.lower,
+          upper: j.upper,
+          pValue: j.pValue,
+          pMethod: j.pMethod,
+          pAdjusted: j.pAdjusted,
+          pairs: j.pairs,
+          verdict: j.verdict,
+        },
+        reason: null,
+      };
+    });
   });
 }

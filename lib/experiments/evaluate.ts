@@ -23,6 +23,19 @@ import type {
 /** Most training frames the logistic probe fits on (seeded uniform subsample beyond it). */
 export const PROBE_MAX_TRAIN_FRAMES = 6000;
 
+/**
+ * The study's probe settings: the final fit to max |∇| ≤ 1e-6·max(1, C·n)
+ * (1000 L-BFGS iterations at most; the record says whether it converged), the
+ * C search over 4 grouped inner folds with looser fits (they only rank C).
+ */
+export const PROBE_SETTINGS = {
+  tolerance: 1e-6,
+  maxIterations: 1000,
+  cvTolerance: 1e-4,
+  cvMaxIterations: 300,
+  innerFolds: 4,
+} as const;
+
 /** Embeddings of both splits, `[frames, D]` row-major (`train` null when not needed). */
 export interface RunEmbeddings {
   train: Float32Array | null;
@@ -132,7 +145,11 @@ function convergedProbe(data: Dataset, emb: RunEmbeddings, options: EvaluateOpti
   const D = emb.D, k = data.classNames.length;
   const rows = probeRows(probeTrain.y, PROBE_MAX_TRAIN_FRAMES, seed);
   const trainGroupsAll = frameGroups(dataset, probeTrain, data.T);
-  const evalRows = probeRows(data.eval.y, Number.POSITIVE_INFINITY, seed);
+  const trainCounts = new Array<number>(k).fill(0);
+  for (const i of rows) trainCounts[probeTrain.y[i]]++;
+  // a class absent from training cannot be learned: its frames are not scored (listed instead)
+  const evalRows = probeRows(data.eval.y, Number.POSITIVE_INFINITY, seed)
+    .filter((i) => trainCounts[data.eval.y[i]] > 0);
   const evalGroupsAll = frameGroups(dataset, data.eval, data.T);
   const groupIds = [...new Set(trainGroupsAll)].sort();
   const groupIndex = new Map(groupIds.map((g, i) => [g, i]));
@@ -156,8 +173,6 @@ function convergedProbe(data: Dataset, emb: RunEmbeddings, options: EvaluateOpti
     (groups[g] ??= zero())[truth][pred]++;
     if (boundary[row]) (boundaryGroups[g] ??= zero())[truth][pred]++;
   });
-  const trainCounts = new Array<number>(k).fill(0);
-  for (const i of rows) trainCounts[probeTrain.y[i]]++;
   return {
     C: r.C,
     chosenBy: r.chosenBy,
@@ -167,6 +182,7 @@ function convergedProbe(data: Dataset, emb: RunEmbeddings, options: EvaluateOpti
     converged: r.converged,
     iterations: r.iterations,
     maxAbsGradient: r.maxAbsGradient,
+    tolerance: PROBE_SETTINGS.tolerance,
     accuracy: r.accuracy,
     balancedAccuracy: r.balancedAccuracy,
     f1Macro: r.f1Macro,
@@ -175,6 +191,10 @@ function convergedProbe(data: Dataset, emb: RunEmbeddings, options: EvaluateOpti
     support: r.support,
     confusionMatrix: r.confusionMatrix,
     absentFromTraining: data.classNames.filter((_, c) => trainCounts[c] === 0),
+    absentFramesNotScored: data.eval.y.reduce(
+      (a, y) => a + (y >= 0 && trainCounts[y] === 0 ? 1 : 0),
+      0,
+    ),
     groups,
     boundaryGroups,
   };

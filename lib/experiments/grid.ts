@@ -7,8 +7,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { OptionError } from "../errors.ts";
-import { foldsFor, isControl, PROFILES, variantsFor } from "./config.ts";
-import type { StudyDataset, StudyProfile } from "./config.ts";
+import { foldsFor, isControl, PROFILES, VARIANTS, variantsFor } from "./config.ts";
+import type { StudyDataset, StudyProfile, Variant } from "./config.ts";
 import type { RunConfig } from "./record.ts";
 
 /** Which study datasets have their files in `dataDir` (in report order). */
@@ -33,10 +33,11 @@ export function availableDatasets(dataDir: string | null): StudyDataset[] {
 }
 
 /**
- * Every run of a profile over the given datasets: the controls first (they
- * train nothing), then fold-major and seed-major — seed 1 of fold 0 on every
- * dataset and variant comes first, so any prefix of the grid (an interrupted
- * build) is a balanced sub-study.
+ * Every run of a profile over the given datasets, fold-major then seed-major
+ * (seed 1 of fold 0 on every dataset and variant comes first, so any prefix
+ * of the grid — an interrupted build — is a balanced sub-study); within a
+ * (fold, seed) the controls first (they train nothing), then the variants the
+ * headline claims rest on, then the rest.
  */
 export function studyGrid(
   datasets: StudyDataset[],
@@ -61,8 +62,18 @@ export function studyGrid(
       }
     }
   }
-  const cheap = (c: RunConfig) => (isControl(c.variant) ? 0 : 1);
-  return runs.sort((a, b) => cheap(a) - cheap(b) || a.fold - b.fold || a.seed - b.seed);
+  return runs.sort((a, b) =>
+    a.fold - b.fold || a.seed - b.seed || priority(a.variant) - priority(b.variant)
+  );
+}
+
+/** The variants the headline claims compare, computed right after the controls. */
+const HEADLINE: readonly Variant[] = ["infonce", "emargin-reference", "emargin-stable", "ts2vec"];
+
+function priority(v: Variant): number {
+  if (isControl(v)) return 0;
+  const i = HEADLINE.indexOf(v);
+  return i >= 0 ? 1 + i : 1 + HEADLINE.length + VARIANTS.indexOf(v);
 }
 
 /** Parses `"i/n"` (1-based shard i of n). */

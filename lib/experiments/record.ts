@@ -63,6 +63,8 @@ export interface ProbeResult {
   converged: boolean;
   iterations: number;
   maxAbsGradient: number;
+  /** Relative gradient tolerance of the final fit: max |∇| ≤ tolerance·max(1, C·n). */
+  tolerance: number;
   accuracy: number;
   balancedAccuracy: number;
   f1Macro: number;
@@ -72,8 +74,10 @@ export interface ProbeResult {
   /** Frames per class in the evaluation split. */
   support: number[];
   confusionMatrix: Confusion;
-  /** Class names absent from the training split (not learnable; scored as errors). */
+  /** Class names absent from the probe's training frames: their evaluation frames are not scored. */
   absentFromTraining: string[];
+  /** Evaluation frames left unscored because their class is absent from training. */
+  absentFramesNotScored: number;
   /** Confusion matrix per held-out group (subject / record / excerpt): the bootstrap's unit. */
   groups: Record<string, Confusion>;
   /** The same restricted to frames within ±2 frames of a label change (the margin's claim). */

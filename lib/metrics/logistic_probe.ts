@@ -54,6 +54,13 @@ export interface LogisticProbeOptions {
   tolerance?: number;
   /** Iteration cap of every fit. Default 1000. */
   maxIterations?: number;
+  /**
+   * Tolerance of the inner cross-validation's fits (default `tolerance`): they
+   * only rank the grid by held-out balanced accuracy, so a looser one is cheaper.
+   */
+  cvTolerance?: number;
+  /** Iteration cap of the inner cross-validation's fits (default `maxIterations`). */
+  cvMaxIterations?: number;
 }
 
 /** Result of {@linkcode logisticProbe}; scores are fractions in [0, 1]. */
@@ -210,6 +217,8 @@ export function logisticProbe(options: LogisticProbeOptions): LogisticProbeResul
       cGrid: options.cGrid,
       innerFolds: options.innerFolds,
       ...fitOptions,
+      tolerance: options.cvTolerance ?? options.tolerance,
+      maxIterations: options.cvMaxIterations ?? options.maxIterations,
     });
     C = chosen;
     cv = table;

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  CLAIMS,
   type ClaimTopic,
   datasetLabel,
   type Displayable,
@@ -14,7 +15,6 @@ import {
   judgeClaims,
   type JudgedClaim,
   MAX_NON_FINITE_FRACTION,
-  RESAMPLES,
   type Study,
   type StudyDataset,
 } from "../experiments/mod.ts";
@@ -24,9 +24,11 @@ import { formatNumber, formatSigned } from "./format.ts";
 /** The rule every verdict follows, in words (shown once above the verdicts). */
 export const VERDICT_RULE =
   `Each claim is a paired comparison A − B over the (fold, seed) runs both variants have. ` +
-  `The probe metrics are resampled by held-out subject/record/excerpt within each fold ` +
-  `(cluster bootstrap, ${RESAMPLES} resamples), the clustering indices and similarities by run. ` +
-  `The family of all claims on all datasets is Holm-corrected. "supported": adjusted p < 0.05 ` +
+  `Its 95 % interval resamples the held-out subjects/records/excerpts within each fold for the ` +
+  `probe metrics (cluster bootstrap) and the (fold, seed) runs for the clustering indices and ` +
+  `similarities; its p-value is a swap test (A and B exchanged within held-out groups, or within ` +
+  `runs), which keeps its level with few groups. Each dataset's ${CLAIMS.length} claims are one ` +
+  `family, Holm-corrected. "supported": adjusted p < 0.05 ` +
   `with the effect in the claimed direction; "contradicted": adjusted p < 0.05 in the opposite ` +
   `direction; otherwise "not resolved by this data". Runs whose loss was non-finite on more than ` +
   `${MAX_NON_FINITE_FRACTION * 100} % of their steps take no part.`;

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  coverageNotice,
-  NOT_COMPUTED,
-  studyCoverage,
-  studyGrid,
-} from "../lib/experiments/mod.ts";
+import { coverageNotice, NOT_COMPUTED, studyCoverage, studyGrid } from "../lib/experiments/mod.ts";
 import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
 
 /** A data directory with HAPT present and Sleep-EDF as hypnograms only (like ../shared/datasets). */
@@ -43,7 +38,7 @@ Deno.test("studyCoverage: present, absent and partial datasets; runs with result
     const hapt = rows.find((r) => r.dataset === "hapt")!;
     assert.deepEqual(
       [hapt.present, hapt.computed, hapt.planned, hapt.seeds, hapt.folds],
-      [true, 7, studyGrid(["hapt"], "paper", dir).length, [1, 2, 3], [0]],
+      [true, 7, studyGrid(["hapt"], "paper", dir).length, [1], [0]],
     );
     const sleep = rows.find((r) => r.dataset === "sleep-edf")!;
     assert.equal(sleep.present, false);
@@ -67,7 +62,17 @@ Deno.test("coverageNotice says plainly what is absent and what was not computed"
       partial,
       new RegExp(`HAPT \\(activity\\): 7 of the profile&#39;s ${planned} runs`),
     );
-    assert.match(partial, /\(seeds: 1, 2, 3; folds: 0\)/);
+    assert.match(partial, /\(seeds: 1; folds: 0\)/);
+    const edited = studyOf(dir, 7);
+    edited.rejected = [{
+      file: "k.json",
+      reason: 'field "contentHash": the record\'s content does not match its hash',
+      config: edited.records[0].config,
+    }];
+    assert.match(
+      displayed(coverageNotice(edited)),
+      /The cached record of hapt · raw-features · seed 1 · fold 0 was rejected \(field &quot;contentHash&quot;/,
+    );
     const full = displayed(coverageNotice(studyOf(dir, planned)));
     assert.doesNotMatch(full, /runs have results \(/);
     assert.match(full, new RegExp(`${planned} of ${planned}`));

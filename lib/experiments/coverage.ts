@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { escapeHtml } from "../report/html.ts";
 import type { StudyDataset } from "./config.ts";
 import { availableDatasets } from "./grid.ts";
-import type { Study } from "./study.ts";
+import { describeRun, type Study } from "./study.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./views.ts";
 
 /** The paper's three domains, each with its paper dataset and the stand-in the study accepts. */
@@ -130,11 +130,17 @@ export function coverageNotice(study: Study): Displayable {
             datasetLabel(c.dataset)
           }: ${c.computed} of the profile's ${c.planned} runs have results ` +
             `(seeds: ${c.seeds.join(", ") || "none"}; folds: ${c.folds.join(", ") || "none"}); ` +
-            "the others were not computed for this build, and its means and deviations are over " +
+            "the others were not computed for this build, and its means and intervals are over " +
             "the runs listed only.",
         );
       }
     }
+  }
+  for (const r of study.rejected) {
+    notes.push(
+      `The cached record of ${describeRun(r.config)} was rejected (${r.reason}): ` +
+        "it was recomputed, or is listed as not computed when the build reads the cache only.",
+    );
   }
   return html(
     table + notes.map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join(""),

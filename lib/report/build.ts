@@ -15,6 +15,7 @@ import { escapeHtml } from "./html.ts";
 import { notebookSeconds, validateNotebook } from "./input.ts";
 import type { Heading } from "./markdown.ts";
 import { formatSeconds, renderCell } from "./render_cell.ts";
+import { renderOutputs } from "./render_output.ts";
 import { findExternalReferences } from "./resources.ts";
 import { REPORT_CSS } from "./styles.ts";
 import { layoutTables } from "./tables.ts";
@@ -90,6 +91,35 @@ interface RenderedNotebook {
   html: string;
   headings: Heading[];
   summary: NotebookSummary;
+  /** Shown as the report's front page (outputs only, before the contents). */
+  front: boolean;
+}
+
+/**
+ * Whether a notebook is the report's front page: its metadata says
+ * `"emargin": { "front_page": true }`. A front page shows only its outputs,
+ * right under the header, so the first screen is the summary; its code stays
+ * in the `.ipynb` for those who open it in Jupyter.
+ */
+export function isFrontPage(notebook: INotebookContent): boolean {
+  const meta = notebook.metadata?.emargin as { front_page?: unknown } | undefined;
+  return meta?.front_page === true;
+}
+
+function renderFrontPage(id: string, notebook: INotebookContent, ctx: {
+  notebook: string;
+  trusted: boolean;
+}): string {
+  const outputs = notebook.cells.map((cell, i) =>
+    cell.cell_type === "code"
+      ? renderOutputs(cell.outputs as IOutput[], {
+        ...ctx,
+        where: `cells[${i}]`,
+        idPrefix: `${id}-c${i}`,
+      })
+      : ""
+  ).filter((html) => html !== "");
+  return `<section class="front-page" id="${id}">${layoutTables(outputs.join("\n"))}</section>`;
 }
 
 function renderNotebook(
@@ -117,6 +147,17 @@ function renderNotebook(
     return rendered.html;
   });
   const seconds = entry.seconds ?? notebookSeconds(notebook);
+  const summary = { path: entry.path, seconds, errors: errors.length };
+  if (ctx.trusted && isFrontPage(notebook)) {
+    return {
+      id,
+      path: entry.path,
+      html: renderFrontPage(id, notebook, ctx),
+      headings: [],
+      summary,
+      front: true,
+    };
+  }
   const time = seconds === null ? "" : ` · ${formatSeconds(seconds)}`;
   const html = `<article class="notebook" id="${id}">
 <h2 class="nb-title">${escapeHtml(entry.path)}</h2>
@@ -130,7 +171,8 @@ ${layoutTables(cells.join("\n"))}
     path: entry.path,
     html,
     headings,
-    summary: { path: entry.path, seconds, errors: errors.length },
+    summary,
+    front: false,
   };
 }
 
@@ -152,7 +194,7 @@ function renderTimings(notebooks: RenderedNotebook[]): string {
 }
 
 function renderToc(notebooks: RenderedNotebook[]): string {
-  const items = notebooks.map(({ id, path, headings }) => {
+  const items = notebooks.filter((n) => !n.front).map(({ id, path, headings }) => {
     const sub = headings.map((h) =>
       `<li class="toc-h${h.depth}"><a href="#${h.id}">${h.text}</a></li>`
     ).join("");
@@ -192,11 +234,12 @@ export function renderReport(
 <h1>${title}</h1>
 ${renderHeader(options.header)}
 </header>
+${notebooks.filter((n) => n.front).map((n) => n.html).join("\n")}
 <section class="summary"><h2 id="notebooks">Notebooks</h2>
 ${renderTimings(notebooks)}
 </section>
 ${renderToc(notebooks)}
-${notebooks.map((n) => n.html).join("\n")}
+${notebooks.filter((n) => !n.front).map((n) => n.html).join("\n")}
 </body>
 </html>
 `;

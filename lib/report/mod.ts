@@ -23,6 +23,7 @@ export {
   buildReport,
   type BuildReportOptions,
   type BuildReportResult,
+  isFrontPage,
   isOwnNotebook,
   type NotebookSummary,
   renderReport,

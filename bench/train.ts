@@ -87,7 +87,7 @@ export async function benchTrain(
     }
   }
   notes.push(
-    "Reference PyTorch 1.13 CPU on this machine: ~7–11 it/s at N=1600, ~14–29 it/s at N=952.",
+    "PyTorch on the same machine and shapes, with 1 thread and every core: the torch section (bench/torch.ts).",
   );
   return { rows, notes };
 }

@@ -1,6 +1,7 @@
 /**
  * `deno task report [--profile quick|reduced|paper] [--data DIR] [--out DIR] [--refresh]
- * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only] [--datasets NAME,…]`
+ * [--shard i/n] [--merge DIR…] [--workers N] [--cached-only] [--datasets NAME,…]
+ * [--variants NAME,…]`
  *
  * Runs (or reads from the cache) the study grid, executes the notebooks
  * headlessly on the Deno kernel with the profile and data directory as
@@ -11,9 +12,9 @@
  * With `--shard i/n` it only computes that shard's runs into the cache; a
  * later `--merge DIR…` run copies other machines' result folders in first.
  * `--cached-only` builds from the cache alone and lists the runs it lacks.
- * `--datasets` restricts the grid to some of the datasets found (e.g. to
- * compute them first). Every option is checked before any work; misuse
- * prints one line on stderr and exits 2. `--data` wins over `$EMARGIN_DATA`.
+ * `--datasets` and `--variants` restrict the grid to some of the datasets found
+ * and some of the variants (e.g. to compute them first). Every option is
+ * checked before any work; misuse prints one line on stderr and exits 2. `--data` wins over `$EMARGIN_DATA`.
  *
  * @module
  */
@@ -93,6 +94,7 @@ if (options.profile === undefined) {
 const outDir = usage(() => outputDirectory("--out", reportOutDir(profile, options.out)));
 console.error(`profile: ${profile}; report into ${relative(Deno.cwd(), outDir) || "."}`);
 let runs = studyGrid(datasets, profile, dataDir);
+if (options.variants) runs = runs.filter((r) => options.variants!.includes(r.variant));
 if (options.shard) runs = shardOf(runs, options.shard);
 
 let lastStep = 0;

@@ -9,8 +9,8 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { availableDatasets, parseShard, STUDY_PROFILES } from "../lib/experiments/mod.ts";
-import type { StudyDataset, StudyProfile } from "../lib/experiments/mod.ts";
+import { availableDatasets, parseShard, STUDY_PROFILES, VARIANTS } from "../lib/experiments/mod.ts";
+import type { StudyDataset, StudyProfile, Variant } from "../lib/experiments/mod.ts";
 import { OptionError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/paths.ts";
 import {
@@ -26,7 +26,7 @@ import {
 export const REPORT_USAGE =
   "usage: deno task report [--profile quick|reduced|paper] [--data DIR] " +
   "[--out DIR] [--refresh | --cached-only] [--shard i/n] [--merge DIR…] [--workers N] " +
-  "[--datasets NAME,…] [--timeout SECONDS]";
+  "[--datasets NAME,…] [--variants NAME,…] [--timeout SECONDS]";
 
 /** Dataset names `--datasets` accepts. */
 const DATASETS: readonly StudyDataset[] = [
@@ -55,6 +55,8 @@ export interface ReportArgs {
   merge: string[];
   workers?: number;
   datasets?: StudyDataset[];
+  /** `--variants`: restrict the grid to these variants (e.g. the controls, or the baselines). */
+  variants?: Variant[];
   /** Per-cell notebook timeout (s). */
   timeoutSeconds: number;
 }
@@ -84,6 +86,7 @@ export function parseReportArgs(args: string[]): ReportArgs {
       merge: { type: "boolean", default: false },
       workers: { type: "string" },
       datasets: { type: "string" },
+      variants: { type: "string" },
       timeout: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -108,6 +111,14 @@ export function parseReportArgs(args: string[]): ReportArgs {
       `--datasets ${values.datasets}: expected names among ${DATASETS.join(", ")}`,
     );
   }
+  const variants = values.variants?.split(",").map((v) => v.trim()).filter((v) => v);
+  const unknownVariants = variants?.filter((v) => !(VARIANTS as readonly string[]).includes(v)) ??
+    [];
+  if (variants?.length === 0 || unknownVariants.length > 0) {
+    throw new UsageError(
+      `--variants ${values.variants}: expected names among ${VARIANTS.join(", ")}`,
+    );
+  }
   if (values.data !== undefined) existingDirectory("--data", values.data);
   return {
     help: values.help,
@@ -122,6 +133,7 @@ export function parseReportArgs(args: string[]): ReportArgs {
       ? undefined
       : integerOption("--workers", values.workers, 1),
     datasets: datasets as StudyDataset[] | undefined,
+    variants: variants as Variant[] | undefined,
     timeoutSeconds: values.timeout === undefined
       ? 1800
       : secondsOption("--timeout", values.timeout),

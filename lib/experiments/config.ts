@@ -22,6 +22,8 @@ export function dataProfileOf(profile: StudyProfile): Profile {
   return profile === "quick" ? "quick" : "paper";
 }
 import type { LossSpec } from "../losses/mod.ts";
+import { BASELINE_NAMES, BASELINES } from "../baselines/mod.ts";
+import type { BaselineName } from "../baselines/mod.ts";
 
 /** Datasets the study runs on. */
 export type StudyDataset =
@@ -48,22 +50,24 @@ export type Variant =
   | "random-encoder"
   | "random-encoder-ts2vec"
   | "infonce-d5"
-  | "emargin-reference-d5";
+  | "emargin-reference-d5"
+  | BaselineName;
 
 /** The trained methods: variants whose encoder is pretrained with a contrastive objective. */
-export type MethodVariant = Exclude<Variant, ControlVariant | AblationVariant>;
+export type MethodVariant = Exclude<Variant, ControlVariant | AblationVariant | BaselineName>;
 /** The controls every method must beat: no encoder, or an encoder at its seeded initialisation. */
 export type ControlVariant = "raw-features" | "random-encoder" | "random-encoder-ts2vec";
 /** Defect ablations (spec D5: z-score statistics over all files instead of the training split). */
 export type AblationVariant = "infonce-d5" | "emargin-reference-d5";
 
 /** The frame encoder a variant uses (`none`: the z-scored input frames are the embedding). */
-export type EncoderKind = "feature-projector" | "ts2vec" | "ts2vec-shipped" | "none";
+export type EncoderKind = "feature-projector" | "ts2vec" | "ts2vec-shipped" | "baseline" | "none";
 
 /** How a variant's encoder is trained. */
 export type TrainingObjective =
   | { kind: "loss"; variant: LossVariant }
   | { kind: "ts2vec"; cropping: "overlap" | "padded-full" }
+  | { kind: "baseline"; name: BaselineName }
   | { kind: "none" };
 
 /** Variants trained with a per-frame contrastive loss (spec §2.2). */
@@ -80,8 +84,12 @@ export type LossVariant =
 export interface VariantSpec {
   /** What the variant is, in a few words (tables and the report). */
   label: string;
-  /** `method` (compared), `control` (the yardsticks) or `ablation` (a defect's effect). */
-  role: "method" | "control" | "ablation";
+  /**
+   * `method` (compared), `baseline` (the paper's baselines as the official code
+   * ships them, spec baselines.md), `control` (the yardsticks) or `ablation`
+   * (a defect's effect).
+   */
+  role: "method" | "baseline" | "control" | "ablation";
   encoder: EncoderKind;
   objective: TrainingObjective;
   /** "reference" records non-finite losses and keeps going (as the official code); "guarded" stops. */
@@ -170,7 +178,23 @@ export const VARIANT_TABLE: Readonly<Record<Variant, VariantSpec>> = {
     "emargin-reference",
     "emargin-reference with z-scores over all files (D5)",
   ),
+  ...Object.fromEntries(BASELINE_NAMES.map((name) => [name, baseline(name)])) as Record<
+    BaselineName,
+    VariantSpec
+  >,
 };
+
+function baseline(name: BaselineName): VariantSpec {
+  return {
+    label: `${BASELINES[name].label} (${BASELINES[name].specSection})`,
+    role: "baseline",
+    encoder: "baseline",
+    objective: { kind: "baseline", name },
+    mode: "reference",
+    normalisation: "train",
+    firstFoldOnly: false,
+  };
+}
 
 function control(label: string, encoder: EncoderKind): VariantSpec {
   return {

@@ -19,8 +19,10 @@ import type { Objective, StepProgress } from "../train/mod.ts";
 import { createTs2vecEncoder, ts2vecObjective } from "../ts2vec/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
 import { repoRoot } from "../paths.ts";
+import { BASELINES } from "../baselines/mod.ts";
 import {
   dataProfileOf,
+  HYPER,
   lossSpecFor,
   PROFILES,
   stepsFor,
@@ -109,7 +111,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
   const loss = spec.objective.kind === "loss"
     ? lossSpecFor(dataset, spec.objective.variant, data.train.nSequences * data.T)
     : null;
-  const encoder = buildEncoder(spec, data.F, seed);
+  const encoder = buildEncoder(spec, data.F, data.T, seed);
   try {
     const log = await trainOrLoad(encoder, spec, loss, data, {
       config,
@@ -168,15 +170,24 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Resu
     };
   } finally {
     encoder?.dispose();
+    if (spec.objective.kind === "baseline") BASELINES[spec.objective.name].dispose?.();
   }
 }
 
 /** The variant's encoder at its seeded initialisation (null: the input frames are the embedding). */
-function buildEncoder(spec: VariantSpec, inFeatures: number, seed: number): Encoder | null {
+function buildEncoder(
+  spec: VariantSpec,
+  inFeatures: number,
+  T: number,
+  seed: number,
+): Encoder | null {
   const init = deriveSeed("init", seed);
   switch (spec.encoder) {
     case "none":
       return null;
+    case "baseline":
+      if (spec.objective.kind !== "baseline") throw new Error("unreachable: baseline encoder");
+      return BASELINES[spec.objective.name].createEncoder({ inFeatures, seed: init, T });
     case "feature-projector":
       return createFeatureProjector({ inFeatures, outFeatures: 320, seed: init });
     case "ts2vec":
@@ -188,6 +199,7 @@ function buildEncoder(spec: VariantSpec, inFeatures: number, seed: number): Enco
 
 function objectiveLabel(spec: VariantSpec, loss: LossSpec | null): string {
   if (loss) return lossSpecLabel(loss);
+  if (spec.objective.kind === "baseline") return spec.label;
   if (spec.objective.kind === "ts2vec") {
     return spec.objective.cropping === "padded-full"
       ? "TS2Vec hierarchical loss on zero-padded full crops (shipped wrapper)"
@@ -196,9 +208,24 @@ function objectiveLabel(spec: VariantSpec, loss: LossSpec | null): string {
   return `none (${spec.label})`;
 }
 
-function buildObjective(spec: VariantSpec, seed: number): Objective | undefined {
-  if (spec.objective.kind !== "ts2vec") return undefined;
-  return ts2vecObjective({ seed: deriveSeed("crop", seed), cropping: spec.objective.cropping });
+function buildObjective(
+  spec: VariantSpec,
+  dataset: StudyDataset,
+  T: number,
+  seed: number,
+): Objective | undefined {
+  switch (spec.objective.kind) {
+    case "ts2vec":
+      return ts2vecObjective({ seed: deriveSeed("crop", seed), cropping: spec.objective.cropping });
+    case "baseline":
+      return BASELINES[spec.objective.name].createObjective({
+        seed: deriveSeed("baseline", seed),
+        T,
+        paperConfig: HYPER[dataset].paperConfig,
+      });
+    default:
+      return undefined;
+  }
 }
 
 interface TrainContext {
@@ -248,7 +275,7 @@ async function trainOrLoad(
   const result = await pretrain({
     encoder,
     loss: loss ? makeContrastiveLoss(loss) : undefined,
-    objective: buildObjective(spec, ctx.config.seed),
+    objective: buildObjective(spec, ctx.config.dataset, data.T, ctx.config.seed),
     batches: sequenceBatches({ ...data.train, T: data.T, F: data.F }, {
       batchSize: TRAINING.batchSize,
       seed: ctx.config.seed,

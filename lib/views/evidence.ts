@@ -83,7 +83,7 @@ export function evidenceTable(
   study: Study,
   dataset: StudyDataset,
   metrics: readonly EvidenceMetric[] = MAIN_METRICS,
-  { roles = ["method", "control"] as string[], caption = "" } = {},
+  { roles = ["method", "baseline", "control"] as string[], caption = "" } = {},
 ): Displayable {
   const rows = variantEvidence(study.records, [dataset])
     .filter((e) => roles.includes(VARIANT_TABLE[e.variant].role));

@@ -11,3 +11,4 @@ export * from "./evidence.ts";
 export * from "./claims.ts";
 export * from "./defects.ts";
 export * from "./front_page.ts";
+export * from "./baselines.ts";

@@ -72,6 +72,7 @@ Deno.test("cli: `deno task report` misuse exits 2 with one line, before any work
       [["--merge", join(dir, "nope")], /^--merge .*nope: no such directory$/],
       [["--timeout", "soon"], /^--timeout "soon": expected a positive number of seconds$/],
       [["--datasets", "hapt,nope"], /^--datasets hapt,nope: expected names among /],
+      [["--variants", "infonce,nope"], /^--variants infonce,nope: expected names among /],
     ];
     for (const [args, message] of cases) {
       assertMisuse(await runScript("report.ts", args, env), message, args.join(" "));
@@ -141,6 +142,10 @@ Deno.test("cli: parseReportArgs returns checked values", () => {
     [args.workers, args.shard, args.timeoutSeconds, args.datasets, args.merge],
     [3, { index: 2, count: 4 }, 90, ["hapt", "mitdb"], []],
   );
+  assert.deepEqual(parseReportArgs(["--variants", "raw-features, cpc"]).variants, [
+    "raw-features",
+    "cpc",
+  ]);
 });
 
 Deno.test("cli: `deno task data` misuse exits 2 with one line, before any download", async () => {

@@ -1,30 +1,22 @@
 /**
- * One number format for every table of the report: three significant digits
- * below 100, whole numbers above (CHI, effective rank), thin-space thousands.
+ * Signed differences for the verdict tables, in the report's one number
+ * format ({@linkcode formatNumber}: three significant digits).
  *
  * @module
  */
+import { formatNumber } from "../report/mod.ts";
+
+export { formatNumber };
 
 /**
- * Formats a number for a table cell.
+ * A signed difference with a true minus sign, e.g. "+0.0430" or "−1.20".
  *
  * @example
  * ```ts
- * import { formatNumber } from "./format.ts";
- * formatNumber(0.81234); // "0.812"
- * formatNumber(12427.3); // "12 427"
+ * import { formatSigned } from "./format.ts";
+ * formatSigned(-0.0123); // "−0.0123"
  * ```
  */
-export function formatNumber(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  if (a >= 100) return Math.round(v).toLocaleString("en").replaceAll(",", " ");
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toFixed(3);
-}
-
-/** A signed difference, e.g. "+0.043". */
 export function formatSigned(v: number): string {
   return `${v >= 0 ? "+" : "−"}${formatNumber(Math.abs(v))}`;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { coverageNotice, NOT_COMPUTED, studyCoverage, studyGrid } from "../lib/experiments/mod.ts";
+import { NOT_COMPUTED, studyGrid } from "../lib/experiments/mod.ts";
+import { coverageNotice, studyCoverage } from "../lib/views/mod.ts";
 import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
 
 /** A data directory with HAPT present and Sleep-EDF as hypnograms only (like ../shared/datasets). */

@@ -26,7 +26,7 @@ import {
   lossCurves,
   metricBars,
   projectionMaps,
-} from "../lib/experiments/mod.ts";
+} from "../lib/views/mod.ts";
 import type { ResultRecord, Study, SummaryRow } from "../lib/experiments/mod.ts";
 import { ignoreWithout } from "./_tools.ts";
 

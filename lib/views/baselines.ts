@@ -9,15 +9,12 @@ import { BASELINE_NAMES, BASELINES } from "../baselines/mod.ts";
 import {
   type ClaimSpec,
   compareClaim,
-  datasetLabel,
-  type Displayable,
-  html,
-  htmlTable,
   type ResultRecord,
   type Study,
   type StudyDataset,
   type Variant,
 } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import { holm, type PairedComparison } from "../stats/mod.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatNumber, formatSigned } from "./format.ts";

@@ -8,16 +8,13 @@
 import {
   CLAIMS,
   type ClaimTopic,
-  datasetLabel,
-  type Displayable,
-  html,
-  htmlTable,
   judgeClaims,
   type JudgedClaim,
   MAX_NON_FINITE_FRACTION,
   type Study,
   type StudyDataset,
 } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatNumber, formatSigned } from "./format.ts";
 

@@ -7,10 +7,6 @@
  * @module
  */
 import {
-  datasetLabel,
-  type Displayable,
-  html,
-  htmlTable,
   type ResultRecord,
   type Study,
   type StudyDataset,
@@ -18,6 +14,7 @@ import {
   VARIANT_TABLE,
   VARIANTS,
 } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import { formatNumber } from "./format.ts";
 import { claimsTable } from "./claims.ts";
 

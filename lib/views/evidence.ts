@@ -6,14 +6,10 @@
  * @module
  */
 import {
-  datasetLabel,
-  type Displayable,
   EVIDENCE_HIGHER_IS_BETTER,
   EVIDENCE_LABEL,
   type EvidenceMetric,
   hasNonFinite,
-  html,
-  htmlTable,
   isExcluded,
   MAX_NON_FINITE_FRACTION,
   RESAMPLES,
@@ -23,6 +19,7 @@ import {
   type VariantEvidence,
   variantEvidence,
 } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import type { MetricInterval } from "../stats/mod.ts";
 import { formatNumber } from "./format.ts";
 

@@ -5,14 +5,9 @@
  *
  * @module
  */
-import {
-  datasetLabel,
-  type Displayable,
-  html,
-  type JudgedClaim,
-  PAPER_DOMAINS,
-  type Study,
-} from "../experiments/mod.ts";
+import { type JudgedClaim, type Study } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html } from "./display.ts";
+import { PAPER_DOMAINS } from "./coverage.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatClaimEffect, studyClaims, VERDICT_RULE } from "./claims.ts";
 import { mainResults, symbolHtml } from "./evidence.ts";

@@ -7,6 +7,10 @@
  * @module
  */
 export * from "./format.ts";
+export * from "./display.ts";
+export * from "./data_views.ts";
+export * from "./scatter_view.ts";
+export * from "./coverage.ts";
 export * from "./evidence.ts";
 export * from "./claims.ts";
 export * from "./defects.ts";

@@ -10,24 +10,22 @@ import * as Plot from "@observablehq/plot";
 import { tf } from "../tf.ts";
 import type { Tensor2D } from "../tf.ts";
 import {
+  DREAMS_CLASS_NAMES,
+  DREAMS_RECIPE,
+  loadDreamsExcerpt,
   readDreamsExcerpt,
   readHaptRecording,
   readWfdbRecord,
   SYNTHETIC_FS,
   syntheticRecording,
 } from "../data/mod.ts";
-import { DREAMS_CLASS_NAMES, DREAMS_RECIPE, loadDreamsExcerpt } from "../data/dreams.ts";
-import type { Dataset, DatasetMeta } from "../data/types.ts";
+import type { Dataset, DatasetMeta } from "../data/mod.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
-import { escapeHtml } from "../report/html.ts";
-import { heatmapFigure } from "../report/mod.ts";
-import { plot } from "../report/plot.ts";
-import { HYPER } from "./config.ts";
-import type { StudyDataset, StudyProfile } from "./config.ts";
-import { availableDatasets } from "./grid.ts";
-import { loadStudyDataset } from "./run_experiment.ts";
-import { datasetLabel, html, htmlTable } from "./views.ts";
-import type { Displayable } from "./views.ts";
+import { escapeHtml, heatmapFigure, plot } from "../report/mod.ts";
+import { availableDatasets, HYPER, loadStudyDataset } from "../experiments/mod.ts";
+import type { StudyDataset, StudyProfile } from "../experiments/mod.ts";
+import { datasetLabel, html, htmlTable } from "./display.ts";
+import type { Displayable } from "./display.ts";
 
 /** A few seconds of raw signal, one array per channel. */
 interface Excerpt {

@@ -7,11 +7,11 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { escapeHtml } from "../report/html.ts";
-import type { StudyDataset } from "./config.ts";
-import { availableDatasets } from "./grid.ts";
-import { describeRun, type Study } from "./study.ts";
-import { datasetLabel, type Displayable, html, htmlTable } from "./views.ts";
+import { escapeHtml } from "../report/mod.ts";
+import type { StudyDataset } from "../experiments/mod.ts";
+import { availableDatasets } from "../experiments/mod.ts";
+import { describeRun, type Study } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 
 /** The paper's three domains, each with its paper dataset and the stand-in the study accepts. */
 export const PAPER_DOMAINS: readonly {

@@ -6,13 +6,12 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { escapeHtml } from "../report/html.ts";
-import { legend, plot } from "../report/plot.ts";
-import type { ResultRecord } from "./record.ts";
-import { isNotComputed, type Study } from "./study.ts";
-import { formatStat, HIGHER_IS_BETTER, METRIC_LABEL } from "./summary.ts";
-import type { Metric, SummaryRow } from "./summary.ts";
-import type { StudyDataset } from "./config.ts";
+import { escapeHtml, legend, plot } from "../report/mod.ts";
+import type { ResultRecord } from "../experiments/mod.ts";
+import { isNotComputed, type Study } from "../experiments/mod.ts";
+import { formatStat, HIGHER_IS_BETTER, METRIC_LABEL } from "../experiments/mod.ts";
+import type { Metric, SummaryRow } from "../experiments/mod.ts";
+import type { StudyDataset } from "../experiments/mod.ts";
 
 /** Something the Jupyter kernel can display. */
 export interface Displayable {

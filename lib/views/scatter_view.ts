@@ -7,10 +7,10 @@
  */
 import * as Plot from "@observablehq/plot";
 import { escapeHtml, formatNumber, placeLabels, plot } from "../report/mod.ts";
-import type { Study } from "./study.ts";
-import type { Metric } from "./summary.ts";
-import type { Variant } from "./config.ts";
-import { datasetLabel, type Displayable, html, htmlTable } from "./views.ts";
+import type { Study } from "../experiments/mod.ts";
+import type { Metric } from "../experiments/mod.ts";
+import type { Variant } from "../experiments/mod.ts";
+import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 
 /** Axis names of the clustering indices (arrow: which direction is better). */
 const AXIS_LABEL: Partial<Record<Metric, string>> = {

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { loadDataset } from "../lib/data/datasets.ts";
+import { loadDataset } from "../lib/data/mod.ts";
 import { dataDir, sharedDatasetsDir } from "../lib/paths.ts";
 
 const HAPT_COLD_TARGET_S = 10;

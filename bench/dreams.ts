@@ -16,9 +16,8 @@ import {
   parseDreamsExcerpt,
   parseDreamsHypnogram,
   resolveDreamsDir,
-} from "../lib/data/dreams.ts";
-import { gcd, resamplePoly } from "../lib/features/resample.ts";
-import { stftMagnitude } from "../lib/features/stft.ts";
+} from "../lib/data/mod.ts";
+import { gcd, resamplePoly, stftMagnitude } from "../lib/features/mod.ts";
 import { dataDir, sharedDatasetsDir } from "../lib/paths.ts";
 
 const COLD_TARGET_S = 5;

@@ -13,7 +13,7 @@ import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import type { BackendName } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector, stableMarginLoss } from "../lib/losses/mod.ts";
-import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
+import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/mod.ts";
 import { eachBackend, median } from "./timing.ts";
 
 const SIZES = [400, 800, 1600, 3200, 6400];

@@ -14,7 +14,7 @@ import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { lsHatclLoss, lsMarginLoss, simVector } from "../lib/losses/mod.ts";
-import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/fused/mod.ts";
+import { fusedLsHatclLoss, fusedLsMarginLoss } from "../lib/losses/mod.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
 import { median, timeTrainSteps } from "./timing.ts";
 

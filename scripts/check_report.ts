@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkReport } from "../lib/report/check.ts";
+import { checkReport } from "../lib/report/mod.ts";
 
 const TITLES = [
   "01 · Data",

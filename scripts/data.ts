@@ -23,7 +23,7 @@ import {
   type DownloadManifest,
   type DownloadProgress,
   readDownloadManifest,
-} from "../lib/data/download.ts";
+} from "../lib/data/mod.ts";
 import { DataFormatError, EmarginError } from "../lib/errors.ts";
 import {
   existingFile,

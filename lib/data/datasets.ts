@@ -22,10 +22,16 @@
 import { join } from "node:path";
 import { DataFormatError, MissingDataError, OptionError } from "../errors.ts";
 import { dataDir as defaultDataDir } from "../paths.ts";
-import { frameLabels, stackChannels, windowSequences } from "../features/frames.ts";
-import { applyZScore, splitZScoreStats } from "../features/normalise.ts";
-import { gcd, resamplePoly } from "../features/resample.ts";
-import { stftMagnitude } from "../features/stft.ts";
+import {
+  applyZScore,
+  frameLabels,
+  gcd,
+  resamplePoly,
+  splitZScoreStats,
+  stackChannels,
+  stftMagnitude,
+  windowSequences,
+} from "../features/mod.ts";
 import { datasetFingerprint, fileStamps, readCachedDataset, writeCachedDataset } from "./cache.ts";
 import { loadDreamsDataset } from "./dreams.ts";
 import { readEdf } from "./edf.ts";

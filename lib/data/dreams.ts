@@ -22,9 +22,13 @@ import { readRegularFile, writeFileAtomic } from "../io.ts";
 import { dataDir as defaultDataDir } from "../paths.ts";
 import { datasetCacheDir, datasetFingerprint, fileStamps } from "./cache.ts";
 import { makeRng, sampleWithoutReplacement } from "../random.ts";
-import { gcd, resamplePoly } from "../features/resample.ts";
-import { applyZScore, splitZScoreStats } from "../features/normalise.ts";
-import { stftMagnitude } from "../features/stft.ts";
+import {
+  applyZScore,
+  gcd,
+  resamplePoly,
+  splitZScoreStats,
+  stftMagnitude,
+} from "../features/mod.ts";
 import type { Dataset, Profile, SequenceSplit } from "./types.ts";
 
 /** Length of one hypnogram code (s). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Profile } from "../data/types.ts";
+import type { Profile } from "../data/mod.ts";
 
 /**
  * How much of the study to run: `quick` (CI-sized pipeline check), `reduced`

@@ -6,7 +6,7 @@
  * @module
  */
 import { subjectOfRecording } from "../data/mod.ts";
-import type { Dataset, SequenceSplit } from "../data/types.ts";
+import type { Dataset, SequenceSplit } from "../data/mod.ts";
 import { evaluateClustering, linearProbe, logisticProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
 import { adjacentSimilarity, boundaryMask } from "./adjacency.ts";

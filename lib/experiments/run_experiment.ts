@@ -9,7 +9,7 @@ import { tf } from "../tf.ts";
 import { initBackend } from "../backend.ts";
 import type { BackendInfo } from "../backend.ts";
 import { loadDataset } from "../data/mod.ts";
-import type { Dataset, SequenceSplit } from "../data/types.ts";
+import type { Dataset, SequenceSplit } from "../data/mod.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { lossSpecLabel, makeContrastiveLoss, simVector } from "../losses/mod.ts";

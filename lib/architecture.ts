@@ -1,0 +1,42 @@
+/**
+ * The direction of imports between the modules of `lib/`, written down once
+ * and checked by `tests/architecture_test.ts` against the import graph.
+ *
+ * A module is a folder of `lib/` (`data`, `losses`, …) or a file directly in
+ * `lib/` (`errors`, `tf`, …; `mod` is the package's entry point). A module
+ * imports another only through its entry point (`lib/<folder>/mod.ts`, or the
+ * file itself), and only from a layer below its own: modules of one layer do
+ * not import each other, so the modules form no cycle. Files in `scripts/` and
+ * `bench/` are above every layer and import folders through `mod.ts` as well;
+ * tests may import any file.
+ *
+ * @example Where a module sits
+ * ```ts
+ * import { LAYERS } from "./architecture.ts";
+ * const layerOf = (module: string) => LAYERS.findIndex((layer) => layer.includes(module));
+ * console.assert(layerOf("views") > layerOf("experiments"));
+ * ```
+ *
+ * @module
+ */
+
+/** Layers from the bottom up: a module may import modules of lower layers only. */
+export const LAYERS: readonly (readonly string[])[] = [
+  // foundations: typed errors (and this table), the TensorFlow.js handle, files, paths,
+  // seeded randomness
+  ["errors", "architecture"],
+  ["tf", "io", "paths", "random"],
+  ["backend"],
+  // building blocks, and the notebook runner (infrastructure)
+  ["features", "ops", "optim", "stats", "notebook"],
+  ["data", "encoders", "losses", "metrics"],
+  ["train"],
+  ["ts2vec"],
+  ["baselines"],
+  // the study (grid, runs, records, summaries, claims) and the HTML report (infrastructure)
+  ["experiments", "report"],
+  // study results as tables, charts and findings for the notebooks
+  ["views"],
+  // lib/mod.ts, the package's entry point
+  ["mod"],
+];

@@ -4,8 +4,9 @@
  *
  * A module is a folder of `lib/` (`data`, `losses`, …) or a file directly in
  * `lib/` (`errors`, `tf`, …; `mod` is the package's entry point). A module
- * imports another only through its entry point (`lib/<folder>/mod.ts`, or the
- * file itself), and only from a layer below its own: modules of one layer do
+ * imports another only through its entry point (`lib/<folder>/mod.ts`, the
+ * file itself, or one of {@linkcode ENTRY_POINTS}), and only from a layer
+ * below its own: modules of one layer do
  * not import each other, so the modules form no cycle. Files in `scripts/` and
  * `bench/` are above every layer and import folders through `mod.ts` as well;
  * tests may import any file.
@@ -19,6 +20,14 @@
  *
  * @module
  */
+
+/**
+ * Files besides `mod.ts` that other folders may import, each for a reason:
+ * `lib/notebook/nbformat.ts` is the notebook format without the kernel
+ * client, so that the report builder — and every notebook that imports the
+ * report's helpers — does not load the native ZeroMQ addon.
+ */
+export const ENTRY_POINTS: readonly string[] = ["lib/notebook/nbformat.ts"];
 
 /** Layers from the bottom up: a module may import modules of lower layers only. */
 export const LAYERS: readonly (readonly string[])[] = [

@@ -9,13 +9,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as Plot from "@observablehq/plot";
 import type { ICodeCell } from "@jupyterlab/nbformat";
 import { unzlibSync } from "fflate";
-import {
-  buildReport,
-  findChromium,
-  JUPYTER_DISPLAY,
-  plot,
-  readNotebook,
-} from "../lib/report/mod.ts";
+import { buildReport, findChromium, JUPYTER_DISPLAY, plot } from "../lib/report/mod.ts";
+import { readNotebook } from "../lib/notebook/mod.ts";
 import { ignoreWithout } from "./_tools.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/report/", import.meta.url));

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import * as Plot from "@observablehq/plot";
 import type { ICodeCell, INotebookContent } from "@jupyterlab/nbformat";
 import { parseHTML } from "linkedom";
-import { DataFormatError, OptionError } from "../lib/errors.ts";
+import { OptionError } from "../lib/errors.ts";
+import { NotebookFormatError, readNotebook, validateNotebook } from "../lib/notebook/mod.ts";
 import { repoRoot } from "../lib/paths.ts";
 import {
   buildReport,
@@ -16,11 +17,9 @@ import {
   JUPYTER_DISPLAY,
   NotebookFailedError,
   plot,
-  readNotebook,
   type ReportHeader,
   stripAnsi,
   UnsafeContentError,
-  validateNotebook,
 } from "../lib/report/mod.ts";
 import { renderMarkdown } from "../lib/report/markdown.ts";
 
@@ -300,8 +299,9 @@ Deno.test("buildReport: a failed build throws a typed error and leaves the previ
     await assert.rejects(
       () => attempt([{ path: "c.ipynb", notebook: badType }]),
       (e: unknown) =>
-        e instanceof DataFormatError && e.file === "c.ipynb" &&
-        e.field === "cells[1].outputs[0].output_type",
+        e instanceof NotebookFormatError && e.file === "c.ipynb" &&
+        e.problems[0] ===
+          "cells[1].outputs[0].output_type: expected stream, display_data, execute_result or error",
     );
     const external = structuredClone(good);
     (external.cells[6] as ICodeCell).outputs[0].data = {
@@ -317,7 +317,7 @@ Deno.test("buildReport: a failed build throws a typed error and leaves the previ
     await assert.rejects(
       () =>
         attempt([{ path: "e.ipynb", notebook: { nbformat: 3 } as unknown as INotebookContent }]),
-      DataFormatError,
+      NotebookFormatError,
     );
 
     assert.deepEqual(await Deno.readFile(outFile), before);
@@ -329,52 +329,63 @@ Deno.test("buildReport: a failed build throws a typed error and leaves the previ
   }
 });
 
-Deno.test("validateNotebook / readNotebook: name the offending field", async () => {
-  const ok = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] };
-  assert.equal(validateNotebook("x.ipynb", ok), ok);
+Deno.test("the report reads notebooks through lib/notebook: problems named by field", async () => {
+  const ok = { nbformat: 4, nbformat_minor: 4, metadata: {}, cells: [] };
+  assert.deepEqual(validateNotebook(ok), []);
+  const code = { cell_type: "code", metadata: {}, execution_count: null, source: "" };
   const cases: [unknown, string][] = [
-    [[], "(root)"],
-    [{ ...ok, nbformat: 3 }, "nbformat"],
-    [{ ...ok, cells: {} }, "cells"],
-    [{ ...ok, cells: [{ cell_type: "code", source: 1, outputs: [] }] }, "cells[0].source"],
-    [{ ...ok, cells: [{ cell_type: "code", source: "" }] }, "cells[0].outputs"],
-    [{ ...ok, cells: [{ cell_type: "heading", source: "" }] }, "cells[0].cell_type"],
+    [[], "notebook: expected a JSON object"],
+    [{ ...ok, nbformat: 3 }, "nbformat: expected 4"],
+    [{ ...ok, cells: {} }, "cells: expected a list"],
     [
-      { ...ok, cells: [{ cell_type: "code", source: "", outputs: [{ output_type: "stream" }] }] },
-      "cells[0].outputs[0].text",
+      { ...ok, cells: [{ ...code, source: 1, outputs: [] }] },
+      "cells[0].source: expected a string or list of strings",
+    ],
+    [{ ...ok, cells: [code] }, "cells[0].outputs: expected a list"],
+    [
+      { ...ok, cells: [{ ...code, cell_type: "heading" }] },
+      "cells[0].cell_type: expected code, markdown or raw",
+    ],
+    [
+      { ...ok, cells: [{ ...code, outputs: [{ output_type: "stream", name: "stdout" }] }] },
+      'cells[0].outputs[0]: missing "text"',
     ],
     [
       {
         ...ok,
         cells: [{
-          cell_type: "code",
-          source: "",
+          ...code,
           outputs: [{ output_type: "error", ename: "E", evalue: "v", traceback: "x" }],
         }],
       },
-      "cells[0].outputs[0].traceback",
+      "cells[0].outputs[0].traceback: expected a list of strings",
     ],
     [
-      {
-        ...ok,
-        cells: [{ cell_type: "code", source: "", outputs: [{ output_type: "display_data" }] }],
-      },
-      "cells[0].outputs[0].data",
+      { ...ok, cells: [{ ...code, outputs: [{ output_type: "display_data", metadata: {} }] }] },
+      'cells[0].outputs[0]: missing "data"',
     ],
   ];
-  for (const [value, field] of cases) {
-    assert.throws(
-      () => validateNotebook("x.ipynb", value),
-      (e: unknown) => e instanceof DataFormatError && e.file === "x.ipynb" && e.field === field,
-      field,
-    );
-  }
   const dir = await Deno.makeTempDir();
   try {
+    for (const [value, problem] of cases) {
+      assert.deepEqual(validateNotebook(value), [problem]);
+      await assert.rejects(
+        () =>
+          buildReport({
+            title: "t",
+            header: HEADER,
+            outFile: join(dir, "never.html"),
+            notebooks: [{ path: "x.ipynb", notebook: value as INotebookContent }],
+          }),
+        (e: unknown) =>
+          e instanceof NotebookFormatError && e.file === "x.ipynb" && e.problems[0] === problem,
+        problem,
+      );
+    }
     await Deno.writeTextFile(join(dir, "broken.ipynb"), "{ not json");
     await assert.rejects(
       () => readNotebook(join(dir, "broken.ipynb")),
-      (e: unknown) => e instanceof DataFormatError && e.field === "(file)",
+      (e: unknown) => e instanceof NotebookFormatError && e.problems[0].startsWith("not JSON"),
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -40,9 +40,12 @@ export {
 } from "./kernel_process.ts";
 export {
   assertNotebook,
+  cellSeconds,
   cellSource,
   cellTags,
+  joinText,
   normaliseNotebook,
+  notebookSeconds,
   readNotebook,
   validateNotebook,
 } from "./nbformat.ts";

@@ -1,7 +1,10 @@
 /**
- * nbformat 4.5 notebooks: reading, normalising (cell ids) and validating
- * the rules the runner and the report rely on. Cell outputs are built from
- * iopub messages in `outputs.ts`.
+ * nbformat 4.5 notebooks: reading, normalising (cell ids), validating the
+ * rules the runner and the report rely on, cell text and recorded cell times.
+ * The one notebook-format module of the project: the runner and the report
+ * builder both read notebooks here, and a bad one is always a
+ * {@linkcode NotebookFormatError}. Cell outputs are built from iopub messages
+ * in `outputs.ts`.
  *
  * {@link validateNotebook} checks the required keys and value types of the
  * nbformat 4 JSON schema for the notebook, each cell type and each output type,
@@ -11,7 +14,13 @@
  *
  * @module
  */
-import type { ICell, ICodeCell, INotebookContent, IOutput } from "@jupyterlab/nbformat";
+import type {
+  ICell,
+  ICodeCell,
+  INotebookContent,
+  IOutput,
+  MultilineString,
+} from "@jupyterlab/nbformat";
 import { readJsonFile } from "../io.ts";
 import { NotebookFormatError } from "./errors.ts";
 
@@ -24,9 +33,14 @@ export function newCellId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
 }
 
+/** Joins nbformat's multi-line string (a string or a list of lines with their `\n`). */
+export function joinText(text: MultilineString): string {
+  return Array.isArray(text) ? text.join("") : text;
+}
+
 /** A cell's source as one string (`source` may be a string or a list of lines). */
 export function cellSource(cell: ICell): string {
-  return Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+  return joinText(cell.source);
 }
 
 /** A cell's tags (empty when it has none). */
@@ -190,4 +204,35 @@ export function validateNotebook(
     }
   });
   return problems;
+}
+
+/**
+ * Seconds a cell took to run, or `null` when not recorded. Reads
+ * `metadata.emargin.seconds`, else Jupyter's `metadata.execution`
+ * timestamps: `shell.execute_reply − (shell.execute_reply.started | iopub.execute_input)`.
+ */
+export function cellSeconds(cell: ICell): number | null {
+  const meta = cell.metadata as Json | undefined;
+  if (!meta) return null;
+  const own = meta.emargin;
+  if (isObject(own) && typeof own.seconds === "number" && Number.isFinite(own.seconds)) {
+    return own.seconds;
+  }
+  const exec = meta.execution;
+  if (!isObject(exec)) return null;
+  const end = exec["shell.execute_reply"];
+  const start = exec["shell.execute_reply.started"] ?? exec["iopub.execute_input"];
+  if (typeof start !== "string" || typeof end !== "string") return null;
+  const seconds = (Date.parse(end) - Date.parse(start)) / 1000;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
+}
+
+/** Total seconds over the code cells with a recorded time, or `null` when none has one. */
+export function notebookSeconds(notebook: INotebookContent): number | null {
+  let total: number | null = null;
+  for (const cell of notebook.cells) {
+    const s = cell.cell_type === "code" ? cellSeconds(cell) : null;
+    if (s !== null) total = (total ?? 0) + s;
+  }
+  return total;
 }

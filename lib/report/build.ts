@@ -7,12 +7,12 @@
 import type { INotebookContent, IOutput } from "@jupyterlab/nbformat";
 import { join, relative, resolve } from "node:path";
 import { OptionError } from "../errors.ts";
+import { assertNotebook, notebookSeconds } from "../notebook/nbformat.ts";
 import { writeFileAtomic } from "../io.ts";
 import { repoRoot } from "../paths.ts";
 import { NotebookFailedError, UnsafeContentError } from "./errors.ts";
 import { renderHeader, type ReportHeader } from "./header.ts";
 import { escapeHtml } from "./html.ts";
-import { notebookSeconds, validateNotebook } from "./input.ts";
 import type { Heading } from "./markdown.ts";
 import { formatSeconds, renderCell } from "./render_cell.ts";
 import { renderOutputs } from "./render_output.ts";
@@ -127,7 +127,7 @@ function renderNotebook(
   index: number,
   failOnError: boolean,
 ): RenderedNotebook {
-  const notebook = validateNotebook(entry.path, entry.notebook);
+  const notebook = assertNotebook(entry.notebook, entry.path, { requireIds: false });
   const errors = errorOutputs(notebook);
   if (failOnError && errors.length > 0) {
     const { cell, output } = errors[0];

@@ -11,7 +11,8 @@
  * nothing; otherwise they appear as escaped text or the build fails.
  *
  * ```ts
- * import { buildReport, collectHeader, readNotebook } from "./lib/report/mod.ts";
+ * import { readNotebook } from "./lib/notebook/mod.ts";
+ * import { buildReport, collectHeader } from "./lib/report/mod.ts";
  * const header = await collectHeader({ backend: "wasm", profile: "quick" });
  * const path = "notebooks/01_data.ipynb";
  * await buildReport({ title: "eMargin study", header, notebooks: [{ path, notebook: await readNotebook(path) }] });
@@ -37,7 +38,6 @@ export {
   type ReportHeader,
 } from "./header.ts";
 export { escapeHtml, stripAnsi } from "./html.ts";
-export { cellSeconds, notebookSeconds, readNotebook, validateNotebook } from "./input.ts";
 export { findExternalReferences } from "./resources.ts";
 export { checkReport, type ReportCheck } from "./check.ts";
 export { JUPYTER_DISPLAY, legend, plot, type PlotFigure } from "./plot.ts";

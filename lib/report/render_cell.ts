@@ -5,9 +5,9 @@
  * @module
  */
 import type { IAttachments, ICell, IOutput } from "@jupyterlab/nbformat";
+import { cellSeconds, joinText } from "../notebook/nbformat.ts";
 import { UnsafeContentError } from "./errors.ts";
 import { escapeHtml } from "./html.ts";
-import { cellSeconds, joinText } from "./input.ts";
 import { type Heading, renderMarkdown } from "./markdown.ts";
 import { renderOutputs } from "./render_output.ts";
 import { findExternalReferences } from "./resources.ts";

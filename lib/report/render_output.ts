@@ -6,9 +6,9 @@
  */
 import type { IMimeBundle, IOutput, MultilineString, OutputMetadata } from "@jupyterlab/nbformat";
 import { DataFormatError } from "../errors.ts";
+import { joinText } from "../notebook/nbformat.ts";
 import { UnsafeContentError } from "./errors.ts";
 import { escapeHtml, terminalTextToHtml } from "./html.ts";
-import { joinText } from "./input.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { findExternalReferences } from "./resources.ts";
 

@@ -879,6 +879,14 @@ export const DATASET_LOADERS: Record<string, DatasetLoader> = {
 /**
  * Loads a featurised dataset by registry name.
  *
+ * @example The synthetic dataset, featurised without touching the cache
+ * ```ts
+ * import { loadDataset } from "./datasets.ts";
+ *
+ * const ds = await loadDataset("synthetic", { profile: "quick", seed: 1, cache: false });
+ * console.log(ds.name, ds.classNames, ds.train.nSequences, ds.T, ds.F); // [n, T, F] in train.x
+ * ```
+ *
  * @returns sequences `train.x [n, T, F]`, `train.y [n, T]` (same for eval)
  *   and metadata; `meta.extra.cacheHit` says whether it came from the cache.
  * @throws {OptionError} for an unknown name or option.

@@ -84,7 +84,7 @@ export function loadStudyDataset(
  * clustering protocol, the converged logistic probe (primary), the reference
  * probe (spec §2.5) and the adjacency measures ({@linkcode evaluateRun}).
  *
- * @example
+ * @example Trains for minutes: type-checked by `deno task test:doc`, not run
  * ```ts
  * import { runExperiment } from "./run_experiment.ts";
  * const record = await runExperiment({

@@ -79,6 +79,22 @@ export interface MakeLossOptions {
  * stable loss with `difficult` or `vrns` always uses the direct
  * implementation; the fused log-space InfoNCE falls back to it where its
  * documentation says.
+ *
+ * @example Log-space InfoNCE on 16 frames of 8-dimensional embeddings
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
+ * import { tf } from "../tf.ts";
+ * import { makeContrastiveLoss } from "./factory.ts";
+ *
+ * await initBackend({ prefer: "cpu" });
+ * const loss = makeContrastiveLoss({ kind: "infonce", temperature: 0.1, form: "ls" });
+ * const z = tf.randomNormal<tf.Rank.R2>([16, 8], 0, 1, "float32", 1);
+ * const x = tf.randomNormal<tf.Rank.R2>([16, 4], 0, 1, "float32", 2); // raw frames
+ * const value = loss(z, x);
+ * assert.ok(Number.isFinite(value.dataSync()[0]));
+ * tf.dispose([z, x, value]);
+ * ```
  */
 export function makeContrastiveLoss(
   spec: LossSpec,

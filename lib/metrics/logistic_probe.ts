@@ -178,12 +178,22 @@ function score(evalY: Int32Array, pred: Int32Array, classes: number) {
  *
  * Shapes: `trainX` `[nTrain, d]`, `evalX` `[nEval, d]`; `fit.coef` `[k][d]`.
  *
- * @example
+ * @example Two classes, four subjects: C chosen by grouped cross-validation
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { logisticProbe } from "./logistic_probe.ts";
+ *
+ * const rows = (n: number) => Array.from({ length: n }, (_, i) => [i % 2 ? 1 : -1, (i % 7) / 7]);
  * const r = logisticProbe({
- *   trainX, trainY, trainGroups: subjectOfRow, evalX, evalY, classes: 5, innerFolds: 4,
+ *   trainX: rows(40),
+ *   trainY: Array.from({ length: 40 }, (_, i) => i % 2),
+ *   trainGroups: Array.from({ length: 40 }, (_, i) => Math.floor(i / 10)), // subject of each row
+ *   evalX: rows(10),
+ *   evalY: Array.from({ length: 10 }, (_, i) => i % 2),
+ *   classes: 2,
+ *   innerFolds: 4,
  * });
- * console.log(r.C, r.balancedAccuracy, r.f1Macro, r.converged);
+ * assert.ok(r.chosenBy === "grouped-cv" && r.balancedAccuracy === 1 && r.converged);
  * ```
  * @throws {ShapeError} mismatched lengths or widths, labels outside `-1..classes-1`.
  * @throws {NonFiniteError} NaN / ±Inf in an embedding.

@@ -223,8 +223,10 @@ async function runCells(
 /**
  * Executes a notebook (a path or its parsed JSON) on a fresh Deno kernel.
  *
- * @example
+ * @example Needs a Deno Jupyter kernel: type-checked by `deno task test:doc`, not run
  * ```ts
+ * import { runNotebook } from "./run_notebook.ts";
+ *
  * const { status, message } = await runNotebook("notebooks/01-data.ipynb", {
  *   outPath: "reports/01-data.ipynb",
  *   maxOutputBytes: 8 * 1024 * 1024,

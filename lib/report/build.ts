@@ -252,6 +252,40 @@ ${notebooks.filter((n) => !n.front).map((n) => n.html).join("\n")}
  * Builds the report and writes it atomically to `outFile` (temp file in the
  * same folder, then rename): on any error nothing is written and a previous
  * report stays byte-identical.
+ *
+ * @example A report of one markdown cell, written to a temporary folder
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { join } from "node:path";
+ * import { buildReport } from "./build.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const { outFile, bytes } = await buildReport({
+ *   title: "A study",
+ *   outFile: join(dir, "index.html"),
+ *   header: {
+ *     date: new Date(0).toISOString(),
+ *     commit: "unknown",
+ *     denoVersion: Deno.version.deno,
+ *     tfjsVersion: "4.22.0",
+ *     backend: "cpu",
+ *     adapter: null,
+ *     dataDir: "data",
+ *     profile: "quick",
+ *   },
+ *   notebooks: [{
+ *     path: "notebooks/intro.ipynb",
+ *     notebook: {
+ *       nbformat: 4,
+ *       nbformat_minor: 5,
+ *       metadata: {},
+ *       cells: [{ id: "a1", cell_type: "markdown", metadata: {}, source: "# Results" }],
+ *     },
+ *   }],
+ * });
+ * assert.ok(outFile.endsWith("index.html") && bytes > 0);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function buildReport(options: BuildReportOptions): Promise<BuildReportResult> {
   const { html, notebooks } = renderReport(options);

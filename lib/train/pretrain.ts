@@ -97,6 +97,30 @@ export interface PretrainResult {
  * Trains `encoder` in place with AdamW (torch order, see `lib/optim`) for
  * `steps` steps. Per step: `(loss, ∇) = variableGrads(objective(encoder, x))`,
  * then `adamw.step(∇)`. Every tensor of a step is freed before the next one.
+ *
+ * @example Three steps of a small encoder on random sequences
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "../backend.ts";
+ * import { createFeatureProjector } from "../encoders/mod.ts";
+ * import { makeContrastiveLoss } from "../losses/mod.ts";
+ * import { sequenceBatches } from "./batches.ts";
+ * import { pretrain } from "./pretrain.ts";
+ *
+ * await initBackend({ prefer: "cpu" });
+ * const [nSequences, T, F] = [4, 6, 5];
+ * const x = Float32Array.from({ length: nSequences * T * F }, (_, i) => Math.sin(i));
+ * const encoder = createFeatureProjector({ inFeatures: F, outFeatures: 8, seed: 1 });
+ * const { losses, nonFinite } = await pretrain({
+ *   encoder,
+ *   loss: makeContrastiveLoss({ kind: "infonce", temperature: 0.5, form: "ls" }),
+ *   batches: sequenceBatches({ x, nSequences, T, F }, { batchSize: 2, seed: 1 }),
+ *   steps: 3,
+ *   mode: "guarded",
+ * });
+ * assert.ok(losses.length === 3 && nonFinite === 0);
+ * encoder.dispose();
+ * ```
  */
 export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
   const { encoder, batches, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;

@@ -82,7 +82,7 @@ export function evidenceTable(
   metrics: readonly EvidenceMetric[] = MAIN_METRICS,
   { roles = ["method", "baseline", "control"] as string[], caption = "" } = {},
 ): Displayable {
-  const rows = variantEvidence(study.records, [dataset])
+  const rows = studyEvidence(study, dataset)
     .filter((e) => roles.includes(VARIANT_TABLE[e.variant].role));
   const best = new Map(metrics.map((m) => [m, clearBest(rows, m)]));
   const body = rows.map((e) => [
@@ -97,6 +97,20 @@ export function evidenceTable(
     `runs [95 % interval; probe metrics: cluster bootstrap over held-out subjects/records/excerpts, ` +
     `others over runs; ${RESAMPLES} resamples]. ★ = the interval clears every other row's. ${MARKS_NOTE}`;
   return html(`<div class="table-scroll">${htmlTable(head, body, { caption: note })}</div>`);
+}
+
+const memo = new WeakMap<Study, Map<StudyDataset, VariantEvidence[]>>();
+
+/** {@linkcode variantEvidence} of one dataset, computed once per study object. */
+export function studyEvidence(study: Study, dataset: StudyDataset): VariantEvidence[] {
+  const byDataset = memo.get(study) ?? new Map<StudyDataset, VariantEvidence[]>();
+  memo.set(study, byDataset);
+  let rows = byDataset.get(dataset);
+  if (!rows) {
+    rows = variantEvidence(study.records, [dataset]);
+    byDataset.set(dataset, rows);
+  }
+  return rows;
 }
 
 /** The main results table of every dataset of the study. */

@@ -20,11 +20,12 @@ export interface Headline {
 
 function byVerdict(claims: JudgedClaim[]): string {
   const groups = new Map<string, string[]>();
+  const variants = new Set(claims.map((c) => c.a)).size > 1;
   for (const c of claims) {
     const v = c.effect ? c.effect.verdict : "no data";
     groups.set(v, [
       ...(groups.get(v) ?? []),
-      `${datasetLabel(c.dataset)} (${formatClaimEffect(c)})`,
+      `${variants ? `${c.a}, ` : ""}${datasetLabel(c.dataset)} (${formatClaimEffect(c)})`,
     ]);
   }
   return [...groups.entries()].map(([v, where]) => `${v} on ${where.join("; ")}`).join(". ");

@@ -34,19 +34,19 @@ Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls 
   assert.ok(variantsFor("mitdb").includes("emargin-reference-m5"));
   assert.ok(!variantsFor("hapt").includes("emargin-reference-m5"));
   assert.ok(runs.filter((r) => r.variant.endsWith("-d5")).every((r) => r.fold === 0));
-  // fold-major, then seed-major; within a (fold, seed) the controls come first
+  // seed-major, then fold-major; within a (seed, fold) the controls come first
   const nControls = runs.filter((r) => isControl(r.variant)).length;
   assert.equal(nControls, 3 * 3 * 3 * 4);
-  const firstBlock = runs.slice(0, runs.findIndex((r) => r.seed !== 1));
+  const firstBlock = runs.slice(0, runs.findIndex((r) => r.fold !== 0));
   assert.deepEqual(new Set(firstBlock.map((r) => r.dataset)), new Set(["hapt", "mitdb", "dreams"]));
-  assert.ok(firstBlock.every((r) => r.fold === 0));
+  assert.ok(firstBlock.every((r) => r.seed === 1));
   assert.ok(firstBlock.slice(0, 9).every((r) => isControl(r.variant)));
   assert.deepEqual(firstBlock.slice(9, 12).map((r) => r.variant), [
     "infonce",
     "infonce",
     "infonce",
   ]);
-  const order = runs.map((r) => r.fold * 10 + r.seed);
+  const order = runs.map((r) => r.seed * 10 + r.fold);
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
   const quick = studyGrid(["dreams"], "quick", "/data");
   assert.ok(quick.every((r) => r.seed === 1 && r.fold === 0));

@@ -33,11 +33,13 @@ export function availableDatasets(dataDir: string | null): StudyDataset[] {
 }
 
 /**
- * Every run of a profile over the given datasets, fold-major then seed-major
- * (seed 1 of fold 0 on every dataset and variant comes first, so any prefix
- * of the grid — an interrupted build — is a balanced sub-study); within a
- * (fold, seed) the controls first (they train nothing), then the variants the
- * headline claims rest on, then the rest.
+ * Every run of a profile over the given datasets, seed-major then fold-major:
+ * seed 1 of every fold comes first, because the held-out subjects carry most
+ * of a verdict's uncertainty, so the first complete pass over the folds
+ * already supports cross-validated intervals; any prefix of the grid (an
+ * interrupted build) is a balanced sub-study. Within a (seed, fold): the
+ * controls first (they train nothing), then the variants the headline claims
+ * rest on, then the rest.
  */
 export function studyGrid(
   datasets: StudyDataset[],
@@ -63,7 +65,7 @@ export function studyGrid(
     }
   }
   return runs.sort((a, b) =>
-    a.fold - b.fold || a.seed - b.seed || priority(a.variant) - priority(b.variant)
+    a.seed - b.seed || a.fold - b.fold || priority(a.variant) - priority(b.variant)
   );
 }
 

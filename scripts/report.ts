@@ -119,78 +119,85 @@ console.error(
     ((performance.now() - started) / 1000).toFixed(1)
   } s`,
 );
-if (options.shard) Deno.exit(failures.length ? 1 : 0);
+// A shard only fills the cache. The process ends on its own once the terminated
+// workers have wound down: Deno.exit() while a wasm worker is still being torn
+// down can crash the runtime (exit 139).
+if (options.shard) Deno.exitCode = failures.length ? 1 : 0;
+else await writeReport();
 
-// Loaded only now: a --shard run (or a misused command line) never starts the notebook runner.
-const { createProgressReporter, runNotebook } = await import("../lib/notebook/mod.ts");
-const { buildReport, collectHeader } = await import("../lib/report/mod.ts");
-const { initBackend } = await import("../lib/backend.ts");
-const notebookDir = join(repoRoot, "notebooks");
-const notebookFiles = [...Deno.readDirSync(notebookDir)]
-  .filter((e) => e.isFile && /^\d\d-.*\.ipynb$/.test(e.name))
-  .map((e) => join(notebookDir, e.name))
-  .sort();
-const executed = [];
-const reporter = createProgressReporter();
-for (const path of notebookFiles) {
-  const t = performance.now();
-  const result = await runNotebook(path, {
-    // the grid ran above: the notebooks read its records and compute nothing
-    // relative to the notebook's folder (the kernel's working directory): no machine path
-    params: { profile, dataDir: dataDir ? relative(notebookDir, dataDir) : "", cachedOnly: true },
-    timeoutSeconds: options.timeoutSeconds,
-    onProgress: reporter.onProgress,
-  });
-  const seconds = (performance.now() - t) / 1000;
-  if (result.status !== "ok") {
-    reporter.close();
-    console.error(
-      `notebook ${path} failed (${result.status}); the previous report is left untouched`,
-    );
-    Deno.exit(1);
+/** Executes the notebooks on the grid's records and writes `index.html` + `results.json`. */
+async function writeReport(): Promise<void> {
+  // Loaded only now: a --shard run (or a misused command line) never starts the notebook runner.
+  const { createProgressReporter, runNotebook } = await import("../lib/notebook/mod.ts");
+  const { buildReport, collectHeader } = await import("../lib/report/mod.ts");
+  const { initBackend } = await import("../lib/backend.ts");
+  const notebookDir = join(repoRoot, "notebooks");
+  const notebookFiles = [...Deno.readDirSync(notebookDir)]
+    .filter((e) => e.isFile && /^\d\d-.*\.ipynb$/.test(e.name))
+    .map((e) => join(notebookDir, e.name))
+    .sort();
+  const executed = [];
+  const reporter = createProgressReporter();
+  for (const path of notebookFiles) {
+    const t = performance.now();
+    const result = await runNotebook(path, {
+      // the grid ran above: the notebooks read its records and compute nothing
+      // relative to the notebook's folder (the kernel's working directory): no machine path
+      params: { profile, dataDir: dataDir ? relative(notebookDir, dataDir) : "", cachedOnly: true },
+      timeoutSeconds: options.timeoutSeconds,
+      onProgress: reporter.onProgress,
+    });
+    const seconds = (performance.now() - t) / 1000;
+    if (result.status !== "ok") {
+      reporter.close();
+      console.error(
+        `notebook ${path} failed (${result.status}); the previous report is left untouched`,
+      );
+      Deno.exit(1);
+    }
+    executed.push({
+      path: relative(repoRoot, path),
+      notebook: result.notebook,
+      seconds,
+      trusted: true,
+    });
   }
-  executed.push({
-    path: relative(repoRoot, path),
-    notebook: result.notebook,
-    seconds,
-    trusted: true,
-  });
-}
-reporter.close();
+  reporter.close();
 
-const backend = await initBackend();
-const header = await collectHeader({
-  backend: backend.name,
-  adapter: backend.adapter,
-  dataDir: dataDir ? dataDirLabel(dataDir, repoRoot)! : "none (synthetic dataset)",
-  profile,
-  notes: failures.length
-    ? [
-      `${records.length} of the ${profile} profile's ${
-        records.length + failures.length
-      } runs have results; the others are listed per dataset under "What this build covers" (01 · Data).`,
-    ]
-    : [],
-});
-await buildReport({
-  notebooks: executed,
-  outFile: join(outDir, "index.html"),
-  title: "eMargin revisited: margin-based contrastive learning on real time series",
-  header,
-});
-const all = await listCachedResults();
-const keys = new Set(records.map((r) => r.key));
-await writeJsonAtomic(join(outDir, "results.json"), {
-  profile,
-  dataDir: dataDirLabel(dataDir, repoRoot),
-  datasets,
-  // the 2-D maps are in the report's figures; no per-frame arrays leave the cache
-  records: all.filter((r) => keys.has(r.key)).map(({ projection: _maps, ...r }) => r),
-  failures: failures.map((f) => ({
-    ...f,
-    config: { ...f.config, dataDir: dataDirLabel(f.config.dataDir, repoRoot) },
-  })),
-});
-console.error(
-  `wrote ${join(outDir, "index.html")} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-);
+  const backend = await initBackend();
+  const header = await collectHeader({
+    backend: backend.name,
+    adapter: backend.adapter,
+    dataDir: dataDir ? dataDirLabel(dataDir, repoRoot)! : "none (synthetic dataset)",
+    profile,
+    notes: failures.length
+      ? [
+        `${records.length} of the ${profile} profile's ${
+          records.length + failures.length
+        } runs have results; the others are listed per dataset under "What this build covers" (01 · Data).`,
+      ]
+      : [],
+  });
+  await buildReport({
+    notebooks: executed,
+    outFile: join(outDir, "index.html"),
+    title: "eMargin revisited: margin-based contrastive learning on real time series",
+    header,
+  });
+  const all = await listCachedResults();
+  const keys = new Set(records.map((r) => r.key));
+  await writeJsonAtomic(join(outDir, "results.json"), {
+    profile,
+    dataDir: dataDirLabel(dataDir, repoRoot),
+    datasets,
+    // the 2-D maps are in the report's figures; no per-frame arrays leave the cache
+    records: all.filter((r) => keys.has(r.key)).map(({ projection: _maps, ...r }) => r),
+    failures: failures.map((f) => ({
+      ...f,
+      config: { ...f.config, dataDir: dataDirLabel(f.config.dataDir, repoRoot) },
+    })),
+  });
+  console.error(
+    `wrote ${join(outDir, "index.html")} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}

@@ -197,8 +197,13 @@ async function runInPool(
       const next = () => {
         const i = queue.shift();
         if (i === undefined) {
-          worker.terminate();
-          resolve();
+          // The worker closes itself and tells us once its backend is released:
+          // terminating a worker that holds a wasm heap while the process exits
+          // can crash the runtime (exit 139).
+          worker.onmessage = (e: MessageEvent) => {
+            if ((e.data as { closed?: boolean }).closed) resolve();
+          };
+          worker.postMessage({ close: true });
           return;
         }
         current = i;

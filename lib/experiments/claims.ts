@@ -17,11 +17,6 @@ import {
   resamplesForFamily,
   type Verdict,
 } from "../stats/mod.ts";
-import {
-  accuracyFromConfusion,
-  balancedAccuracyFromConfusion,
-  macroF1FromConfusion,
-} from "../stats/mod.ts";
 import { DegenerateInputError, ShapeError } from "../errors.ts";
 import type { StudyDataset, Variant } from "./config.ts";
 import type { ResultRecord } from "./record.ts";
@@ -33,6 +28,7 @@ import {
   RESAMPLES,
   runsOf,
   runValue,
+  TABLE_METRIC,
 } from "./evidence.ts";
 
 /** What a claim is about (tables group by it). */
@@ -255,14 +251,6 @@ export interface JudgedClaim extends ClaimSpec {
   /** Why there is no effect: no runs, no pairs, all runs excluded. */
   reason: string | null;
 }
-
-const TABLE_METRIC = {
-  balancedAccuracy: balancedAccuracyFromConfusion,
-  f1Macro: macroF1FromConfusion,
-  accuracy: accuracyFromConfusion,
-  boundaryBalancedAccuracy: balancedAccuracyFromConfusion,
-  interiorBalancedAccuracy: balancedAccuracyFromConfusion,
-} as const;
 
 /**
  * The paired comparison A − B of a claim, or the reason there is none. The

@@ -35,26 +35,18 @@ export type StudyDataset =
   | "afdb"
   | "synthetic";
 
-/** Variants compared by the study (spec §3 "Variants compared"), its controls and ablations. */
+/**
+ * Variants compared by the study (spec §3 "Variants compared"), the paper's
+ * baselines, the controls and the ablations.
+ */
 export type Variant =
-  | "infonce"
-  | "emargin-reference"
-  | "emargin-reference-m5"
-  | "emargin-intended"
-  | "emargin-stable"
-  | "infonce+vrns"
-  | "infonce+difficult"
-  | "ts2vec"
-  | "ts2vec-reference"
-  | "raw-features"
-  | "random-encoder"
-  | "random-encoder-ts2vec"
-  | "infonce-d5"
-  | "emargin-reference-d5"
-  | BaselineName;
+  | MethodVariant
+  | BaselineName
+  | ControlVariant
+  | AblationVariant;
 
-/** The trained methods: variants whose encoder is pretrained with a contrastive objective. */
-export type MethodVariant = Exclude<Variant, ControlVariant | AblationVariant | BaselineName>;
+/** The methods: the contrastive losses of spec §2.2 and the two TS2Vec variants. */
+export type MethodVariant = LossVariant | "ts2vec" | "ts2vec-reference";
 /** The controls every method must beat: no encoder, or an encoder at its seeded initialisation. */
 export type ControlVariant = "raw-features" | "random-encoder" | "random-encoder-ts2vec";
 /** Defect ablations (spec D5: z-score statistics over all files instead of the training split). */

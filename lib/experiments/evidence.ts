@@ -90,7 +90,8 @@ export function isGroupedMetric(m: EvidenceMetric): boolean {
     m === "boundaryBalancedAccuracy" || m === "interiorBalancedAccuracy";
 }
 
-const TABLE_METRIC = {
+/** The count-table metric behind each grouped quantity. */
+export const TABLE_METRIC = {
   balancedAccuracy: balancedAccuracyFromConfusion,
   f1Macro: macroF1FromConfusion,
   accuracy: accuracyFromConfusion,

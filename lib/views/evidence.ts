@@ -113,9 +113,14 @@ export function studyEvidence(study: Study, dataset: StudyDataset): VariantEvide
   return rows;
 }
 
-/** The main results table of every dataset of the study. */
-export function mainResults(study: Study): Displayable {
-  const parts = study.datasets.map((d) => symbolHtml(evidenceTable(study, d)));
+/** The main results table of every dataset of the study (methods, baselines, controls by default). */
+export function mainResults(
+  study: Study,
+  roles: string[] = ["method", "baseline", "control"],
+): Displayable {
+  const parts = study.datasets.map((d) =>
+    symbolHtml(evidenceTable(study, d, MAIN_METRICS, { roles }))
+  );
   return html(parts.join(""));
 }
 

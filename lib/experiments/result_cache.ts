@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { cacheDir } from "../paths.ts";
 import { writeJsonAtomic } from "../io.ts";
 import type { ResultRecord, RunConfig } from "./record.ts";
+import { PROBE_SETTINGS } from "./evaluate.ts";
 
 /**
  * Version of the training code. Bump it whenever a change alters trained
@@ -61,7 +62,12 @@ export function trainKey(config: RunConfig, fingerprint: string): string {
  * re-scored from its cached weights.
  */
 export function resultKey(config: RunConfig, fingerprint: string): Promise<string> {
-  const text = canonical({ trainKey: trainKey(config, fingerprint), evalVersion: EVAL_VERSION });
+  const text = canonical({
+    trainKey: trainKey(config, fingerprint),
+    evalVersion: EVAL_VERSION,
+    // the quick profile's cheaper probe is part of its key (the other profiles use the defaults)
+    probe: config.profile === "quick" ? PROBE_SETTINGS.quick : undefined,
+  });
   return Promise.resolve(sha256(text));
 }
 

@@ -35,9 +35,13 @@ export function formatClaimEffect(c: JudgedClaim): string {
   if (!c.effect) return c.reason ?? "no data";
   const e = c.effect;
   const p = e.pAdjusted < 0.001 ? "< 0.001" : `= ${e.pAdjusted.toFixed(3)}`;
-  return `Δ = ${formatSigned(e.estimate)} [${formatNumber(e.lower)}, ${
-    formatNumber(e.upper)
-  }], p_Holm ${p}, ${e.pairs} pair${e.pairs === 1 ? "" : "s"}`;
+  // a run-level effect with one run per fold resamples nothing: no interval
+  const interval = e.lower === e.upper
+    ? "(no interval: one run per fold)"
+    : `[${formatNumber(e.lower)}, ${formatNumber(e.upper)}]`;
+  return `Δ = ${formatSigned(e.estimate)} ${interval}, p_Holm ${p}, ${e.pairs} pair${
+    e.pairs === 1 ? "" : "s"
+  }`;
 }
 
 /** The verdict of a claim, "no data" when it could not be tested. */

@@ -23,9 +23,16 @@ import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import type { MetricInterval } from "../stats/mod.ts";
 import { formatNumber } from "./format.ts";
 
-/** "0.812 [0.790, 0.833]" — a mean and its 95 % interval, or "—". */
+/**
+ * "0.812 [0.790, 0.833]" — a mean and its 95 % interval, or "—"; a run-level
+ * mean over one run per fold has no interval and says so.
+ */
 export function formatInterval(ci: MetricInterval | undefined): string {
   if (!ci) return "—";
+  // resampling runs within folds says nothing when each fold has one run
+  if (ci.groups === 0 && ci.runs === ci.folds) {
+    return `${formatNumber(ci.estimate)} (${ci.runs === 1 ? "one run" : "one run per fold"})`;
+  }
   return `${formatNumber(ci.estimate)} [${formatNumber(ci.lower)}, ${formatNumber(ci.upper)}]`;
 }
 

@@ -15,7 +15,7 @@ import {
   type Variant,
 } from "../experiments/mod.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
-import { holm, type PairedComparison } from "../stats/mod.ts";
+import { formatEffect, holm, type PairedComparison } from "../stats/mod.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatNumber, formatSigned } from "./format.ts";
 
@@ -90,9 +90,7 @@ export function baselineClaimsTable(study: Study): Displayable {
     `emargin-reference beats every baseline on ${METRIC_NAME[c.metric]}`,
     c.verdict,
     c.compared.map((x) =>
-      `${x.baseline}: Δ ${formatSigned(x.cmp.estimate)} [${formatNumber(x.cmp.lower)}, ${
-        formatNumber(x.cmp.upper)
-      }], p_Holm ${x.pAdjusted < 0.001 ? "< 0.001" : x.pAdjusted.toFixed(3)}`
+      `${x.baseline}: ${formatEffect({ ...x.cmp, pAdjusted: x.pAdjusted }, { digits: 3 })}`
     ).join("; ") || "—",
     c.missing.length ? c.missing.join(", ") : "none",
   ]);

@@ -16,7 +16,8 @@ import {
 } from "../experiments/mod.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import { escapeHtml } from "../report/mod.ts";
-import { formatNumber, formatSigned } from "./format.ts";
+import { formatEffect } from "../stats/mod.ts";
+import { formatSigned } from "./format.ts";
 
 /** The rule every verdict follows, in words (shown once above the verdicts). */
 export const VERDICT_RULE =
@@ -34,14 +35,13 @@ export const VERDICT_RULE =
 export function formatClaimEffect(c: JudgedClaim): string {
   if (!c.effect) return c.reason ?? "no data";
   const e = c.effect;
-  const p = e.pAdjusted < 0.001 ? "< 0.001" : `= ${e.pAdjusted.toFixed(3)}`;
-  // a run-level effect with one run per fold resamples nothing: no interval
-  const interval = e.lower === e.upper
-    ? "(no interval: one run per fold)"
-    : `[${formatNumber(e.lower)}, ${formatNumber(e.upper)}]`;
-  return `Δ = ${formatSigned(e.estimate)} ${interval}, p_Holm ${p}, ${e.pairs} pair${
-    e.pairs === 1 ? "" : "s"
-  }`;
+  const pairs = `${e.pairs} pair${e.pairs === 1 ? "" : "s"}`;
+  // a run-level effect with one run per fold resamples nothing: no interval to show
+  if (e.lower === e.upper) {
+    const p = e.pAdjusted < 0.001 ? "< 0.001" : `= ${e.pAdjusted.toFixed(3)}`;
+    return `Δ = ${formatSigned(e.estimate)} (no interval: one run per fold), p_Holm ${p}, ${pairs}`;
+  }
+  return `${formatEffect(e, { digits: 3 })}, ${pairs}`;
 }
 
 /** The verdict of a claim, "no data" when it could not be tested. */

@@ -35,8 +35,12 @@ import { createOutputCollector, type OutputCollector } from "./outputs.ts";
 import type { RunStatus } from "./progress.ts";
 import type { Message } from "./protocol.ts";
 
-/** Milliseconds of iopub silence after which the marker is sent again. */
-export const FLUSH_IDLE_MS = 10_000;
+/**
+ * Milliseconds of iopub silence after which the marker is sent again. The
+ * kernel serialises one multi-MiB output (an 8 MiB string) in one go and says
+ * nothing meanwhile, which took over 3 × 10 s on a loaded 2-core machine.
+ */
+export const FLUSH_IDLE_MS = 30_000;
 /** How many markers are sent before the kernel counts as not answering. */
 export const FLUSH_TRIES = 3;
 

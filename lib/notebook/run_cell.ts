@@ -18,10 +18,13 @@
  *
  * The kernel sends a large output slowly (about 6 000 messages a second here),
  * long after the cell's reply, so the wait for the marker has no fixed end: it
- * goes on while iopub messages keep arriving, and only {@link FLUSH_IDLE_MS}
- * of silence counts against it. A marker not seen after such a silence is
- * sent again (a socket's wake-up can be missed until the next send), up to
- * {@link FLUSH_TRIES} times; then the kernel has stopped answering.
+ * goes on while iopub messages keep arriving, and only silence counts against
+ * it. The kernel's PUB socket (zmq.rs) can also leave a large message half
+ * written until its next send, and drops a message it cannot queue
+ * (zeromq/zmq.rs#237), so a marker not seen after {@link FLUSH_RESEND_MS} of
+ * silence is sent again: each send moves the stalled writer on. Only
+ * {@link FLUSH_SILENCE_MS} of silence in all means the kernel has stopped
+ * answering.
  *
  * Cells are numbered from 1 in every message, as in the progress line.
  *
@@ -35,14 +38,15 @@ import { createOutputCollector, type OutputCollector } from "./outputs.ts";
 import type { RunStatus } from "./progress.ts";
 import type { Message } from "./protocol.ts";
 
+/** Milliseconds of iopub silence after which the marker is sent again. */
+export const FLUSH_RESEND_MS = 2_000;
 /**
- * Milliseconds of iopub silence after which the marker is sent again. The
- * kernel serialises one multi-MiB output (an 8 MiB string) in one go and says
- * nothing meanwhile, which took over 3 × 10 s on a loaded 2-core machine.
+ * Milliseconds of iopub silence, markers resent all along, after which the
+ * kernel counts as not answering. The kernel serialises one multi-MiB output
+ * (an 8 MiB string) in one go and says nothing meanwhile, which took over
+ * 30 s on a loaded 2-core machine.
  */
-export const FLUSH_IDLE_MS = 30_000;
-/** How many markers are sent before the kernel counts as not answering. */
-export const FLUSH_TRIES = 3;
+export const FLUSH_SILENCE_MS = 120_000;
 
 /** What ended a wait. */
 export type Outcome<T> =
@@ -134,9 +138,33 @@ interface CellState {
   activity: number;
 }
 
+/** Prefix of every end-of-cell marker. */
+const MARKER_PREFIX = "emargin-cell-done-";
+/** A whole marker line: UUIDs keep it from matching anything a cell prints. */
+const MARKER_LINE = new RegExp(
+  `${MARKER_PREFIX}[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\\n`,
+  "g",
+);
+
+/**
+ * Removes the markers of earlier cells from a stream message: a marker sent
+ * again (see the module doc) can still be queued in the kernel when the next
+ * cell starts, which then stamps it with that cell's request.
+ */
+export function withoutStaleMarkers(message: Message, current: string): Message | null {
+  if (message.header.msg_type !== "stream") return message;
+  const text = String(message.content.text);
+  if (!text.includes(MARKER_PREFIX)) return message;
+  const kept = text.replace(MARKER_LINE, (line) => line.startsWith(current) ? line : "");
+  if (kept === text) return message;
+  return kept === "" ? null : { ...message, content: { ...message.content, text: kept } };
+}
+
 function listen(state: CellState, markerSeen: () => void) {
-  return (message: Message) => {
+  return (received: Message) => {
     state.activity++;
+    const message = withoutStaleMarkers(received, state.marker);
+    if (message === null) return;
     const parent = message.parent_header.msg_id ?? "";
     const type = message.header.msg_type;
     if (parent === state.cellId) {
@@ -167,28 +195,32 @@ function listen(state: CellState, markerSeen: () => void) {
   };
 }
 
-/** Waits until the marker has arrived: every output of the cell is in (see the module doc). */
+/**
+ * Waits until the marker has arrived: every output of the cell is in (see the
+ * module doc). The marker is sent, and sent again after each `resendMs` of
+ * iopub silence, until `silenceMs` pass with no iopub message at all.
+ */
 async function flush(
   run: CellRun,
   state: CellState,
-  idleMs: number,
-  tries: number,
+  silenceMs: number,
+  resendMs: number,
 ): Promise<Outcome<void>> {
-  for (let attempt = 0; attempt < tries; attempt++) {
+  let silentSince = performance.now();
+  for (;;) {
     const request = run.client.execute(`console.log(${JSON.stringify(state.marker)});`, {
       silent: true,
       storeHistory: false,
     });
     request.reply.catch(() => {});
     state.markerIds.add(request.msgId);
-    for (;;) {
-      const before = state.activity;
-      const outcome = await waitFor(state.markerArrived, run.kernel, idleMs);
-      if (outcome.kind !== "timeout") return outcome;
-      if (state.activity === before) break; // silence: send the marker again
-    }
+    const before = state.activity;
+    const wait = Math.max(1, Math.min(resendMs, silentSince + silenceMs - performance.now()));
+    const outcome = await waitFor(state.markerArrived, run.kernel, wait);
+    if (outcome.kind !== "timeout") return outcome;
+    if (state.activity !== before) silentSince = performance.now();
+    else if (performance.now() - silentSince >= silenceMs) return outcome;
   }
-  return { kind: "timeout" };
 }
 
 function died(run: CellRun, state: CellState, status: Deno.CommandStatus): CellOutcome {
@@ -226,13 +258,18 @@ async function execute(run: CellRun, state: CellState): Promise<CellOutcome> {
   if (outcome.kind === "timeout") {
     await run.client.interrupt();
     const late = await waitFor(execution.reply, run.kernel, run.graceMs);
-    if (late.kind === "value") await flush(run, state, run.graceMs, 1);
+    if (late.kind === "value") await flush(run, state, run.graceMs, FLUSH_RESEND_MS);
     const message = `cell ${run.number} did not finish within ${run.timeoutSeconds} s`;
     return failed(state, "CellTimeoutError", message, "timeout");
   }
   state.timing["shell.execute_reply"] = outcome.value.header.date || new Date().toISOString();
   const reply: ExecuteReply = outcome.value.content;
-  const flushed = await flush(run, state, Math.max(FLUSH_IDLE_MS, run.graceMs), FLUSH_TRIES);
+  const flushed = await flush(
+    run,
+    state,
+    Math.max(FLUSH_SILENCE_MS, run.graceMs),
+    FLUSH_RESEND_MS,
+  );
   if (flushed.kind === "exit") return died(run, state, flushed.status);
   if (flushed.kind === "timeout") {
     const message = `cell ${run.number}: the kernel stopped answering after the cell finished`;
@@ -254,7 +291,7 @@ export async function runCell(run: CellRun): Promise<CellOutcome> {
     collector: createOutputCollector({ maxBytes: run.maxOutputBytes }),
     timing: {},
     cellId: "",
-    marker: `emargin-cell-done-${crypto.randomUUID()}`,
+    marker: `${MARKER_PREFIX}${crypto.randomUUID()}`,
     markerIds: new Set(),
     markerArrived: new Promise<void>((r) => markerSeen = r),
     markerDone: false,

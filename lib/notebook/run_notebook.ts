@@ -38,6 +38,7 @@ import { KernelError } from "./errors.ts";
 import { connectKernel, type InterruptMode, type KernelClient } from "./kernel_client.ts";
 import { type KernelProcess, startKernelProcess } from "./kernel_process.ts";
 import { KERNELSPEC_METADATA } from "./kernelspec.ts";
+import { KERNEL_PRELUDE } from "./kernel_prelude.ts";
 import { exitingOnSignal, holdKernel } from "./lifetime.ts";
 import { assertNotebook, cellSource, normaliseNotebook, readNotebook } from "./nbformat.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "./outputs.ts";
@@ -133,7 +134,10 @@ async function prepare(input: string | INotebookContent, options: RunOptions) {
   };
 }
 
-/** Connects to the kernel and waits until it answers; copies its `language_info`. */
+/**
+ * Connects to the kernel, waits until it answers, runs the prelude
+ * (`kernel_prelude.ts`) and copies the kernel's `language_info`.
+ */
 async function connect(
   kernel: KernelProcess,
   notebook: INotebookContent,
@@ -151,6 +155,18 @@ async function connect(
       info.kind === "exit"
         ? `the kernel exited during start-up (${describeExit(info.status)}): ${kernel.outputTail()}`
         : "the kernel did not start in time",
+    );
+  }
+  const prelude = client.execute(KERNEL_PRELUDE, { silent: true, storeHistory: false });
+  const prepared = await waitFor(prelude.reply, kernel, startupMs);
+  if (prepared.kind !== "value" || prepared.value.content.status !== "ok") {
+    client.close();
+    throw new KernelError(
+      prepared.kind === "exit"
+        ? `the kernel exited while running the prelude (${describeExit(prepared.status)})`
+        : prepared.kind === "timeout"
+        ? "the kernel did not run the prelude in time"
+        : `the kernel's prelude failed: ${prepared.value.content.evalue ?? ""}`,
     );
   }
   const languageInfo = info.value.content.language_info;

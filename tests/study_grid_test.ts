@@ -24,7 +24,7 @@ Deno.test("stat: mean and sample std of finite values; none → null", () => {
   assert.deepEqual(stat([5]), { mean: 5, std: 0, n: 1 });
 });
 
-Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls first, ablations on fold 0", () => {
+Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere; fold 0 and the controls first; ablations on fold 0", () => {
   const runs = studyGrid(["hapt", "mitdb", "dreams"], "paper", "/data");
   const count = (d: string) => runs.filter((r) => r.dataset === d).length;
   const ablations = 2;
@@ -34,7 +34,7 @@ Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls 
   assert.ok(variantsFor("mitdb").includes("emargin-reference-m5"));
   assert.ok(!variantsFor("hapt").includes("emargin-reference-m5"));
   assert.ok(runs.filter((r) => r.variant.endsWith("-d5")).every((r) => r.fold === 0));
-  // seed-major, then fold-major; within a (seed, fold) the controls come first
+  // within a (seed, fold) the controls come first
   const nControls = runs.filter((r) => isControl(r.variant)).length;
   assert.equal(nControls, 3 * 3 * 3 * 4);
   const firstBlock = runs.slice(0, runs.findIndex((r) => r.fold !== 0));
@@ -46,8 +46,13 @@ Deno.test("studyGrid: paper profile has 3 seeds × 4 folds everywhere, controls 
     "infonce",
     "infonce",
   ]);
-  const order = runs.map((r) => r.seed * 10 + r.fold);
+  // stage 1: fold 0 of everything and the controls of every fold; stage 2: the rest
+  const stage = (r: RunConfig) => r.fold === 0 || isControl(r.variant) ? 0 : 1;
+  const order = runs.map((r) => stage(r) * 100 + r.seed * 10 + r.fold);
   assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  const firstStage = runs.filter((r) => stage(r) === 0).length;
+  assert.ok(runs.slice(0, firstStage).every((r) => stage(r) === 0));
+  assert.equal(firstStage, nControls + (runs.filter((r) => r.fold === 0).length - nControls / 4));
   const quick = studyGrid(["dreams"], "quick", "/data");
   assert.ok(quick.every((r) => r.seed === 1 && r.fold === 0));
 });

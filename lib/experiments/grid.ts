@@ -33,13 +33,12 @@ export function availableDatasets(dataDir: string | null): StudyDataset[] {
 }
 
 /**
- * Every run of a profile over the given datasets, seed-major then fold-major:
- * seed 1 of every fold comes first, because the held-out subjects carry most
- * of a verdict's uncertainty, so the first complete pass over the folds
- * already supports cross-validated intervals; any prefix of the grid (an
- * interrupted build) is a balanced sub-study. Within a (seed, fold): the
- * controls first (they train nothing), then the variants the headline claims
- * rest on, then the rest.
+ * Every run of a profile over the given datasets, in two stages. First what
+ * every verdict needs: fold 0 of every variant and the controls of every fold
+ * (they train nothing), seed-major then fold-major, so any prefix is a
+ * balanced sub-study; within a (seed, fold) the controls come first, then the
+ * variants the headline claims rest on, then the rest. Then the other folds
+ * of the trained variants, in the same order.
  */
 export function studyGrid(
   datasets: StudyDataset[],
@@ -64,8 +63,10 @@ export function studyGrid(
       }
     }
   }
+  const stage = (r: RunConfig) => r.fold === 0 || isControl(r.variant) ? 0 : 1;
   return runs.sort((a, b) =>
-    a.seed - b.seed || a.fold - b.fold || priority(a.variant) - priority(b.variant)
+    stage(a) - stage(b) || a.seed - b.seed || a.fold - b.fold ||
+    priority(a.variant) - priority(b.variant)
   );
 }
 

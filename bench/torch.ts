@@ -25,6 +25,7 @@ import type { Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { median, timeSteps } from "./timing.ts";
 import { STEP_VARIANTS, STUDY_SHAPES, variantStep } from "./variants.ts";
+import { wasmSimdPeak } from "./wasm_peak.ts";
 
 /** One row of the torch section. */
 export type TorchRow = Record<string, unknown>;
@@ -141,6 +142,7 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
   const backend = (await initBackend()).name;
   const loadBefore = load();
   const gemms = await timeGemms();
+  const peak = backend === "wasm" ? await wasmSimdPeak() : null;
   const ours = await timeOurs();
   const loadMid = load();
   const one = await runTorch(["--threads", "1"], ONE_THREAD_ENV);
@@ -197,6 +199,19 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
       torch1ThreadGflops: one?.gflops ?? null,
       perCore: one?.ms ? one.ms / mine.ms : null,
     });
+  }
+  if (peak) {
+    rows.push({
+      dataset: "wasm SIMD limit",
+      variant: `GFLOP/s of ${peak.chains} f32x4.mul + ${peak.chains} f32x4.add chains`,
+      oursGflops: peak.gflops,
+    });
+    const best = Math.max(...[...gemms.values()].map((g) => g.gflops));
+    notes.push(
+      `wasm SIMD limit (bench/wasm_peak.ts, best of chain counts 4–8): ${
+        peak.gflops.toFixed(1)
+      } GFLOP/s; the products reach ${(100 * best / peak.gflops).toFixed(0)} % of it`,
+    );
   }
   notes.push(
     `PyTorch ${torch.torch}, ${cores} cores, median of 7 steps after 2 warm-up steps; ts2vec-reference has no torch row`,

@@ -33,6 +33,7 @@ const SECTIONS: Record<string, string> = {
   backend_overhead: "benchBackendOverhead",
   stats: "benchStats",
   probe: "benchProbe",
+  baselines: "benchBaselines",
 };
 
 function formatCell(v: unknown): string {

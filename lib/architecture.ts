@@ -39,6 +39,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // building blocks, and the notebook runner (infrastructure)
   ["features", "ops", "optim", "stats", "notebook"],
   ["data", "encoders", "losses", "metrics"],
+  // the WebGPU step's counters and fused programs (over the encoders and losses)
+  ["webgpu"],
   ["train"],
   ["ts2vec"],
   ["baselines"],

@@ -34,6 +34,7 @@ const SECTIONS: Record<string, string> = {
   stats: "benchStats",
   probe: "benchProbe",
   baselines: "benchBaselines",
+  webgpu_counts: "benchWebgpuCounts",
 };
 
 function formatCell(v: unknown): string {

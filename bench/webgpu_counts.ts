@@ -1,0 +1,143 @@
+/**
+ * What one training step asks of the WebGPU device, counted (not timed): per
+ * step of `pretrain`, compute dispatches, buffer and bind-group creations,
+ * queue submissions, uploads and read-backs (see lib/webgpu/counters.ts).
+ * The counts are the same on a real GPU and on Mesa's llvmpipe software
+ * adapter, so this section runs wherever a WebGPU adapter exists; it prints
+ * no timings (a software adapter's timings are not GPU figures).
+ *
+ * Steps: the SleepEEG-shaped (8 × 200 × 90 → 320) FeatureProjector + LS_MARGIN
+ * (emargin-reference) + AdamW step and the SleepEEG-shaped TS2Vec step, each
+ * under tfjs' default WebGPU flags and under the flags that change the
+ * counts: `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` (dispatches per submitted
+ * command buffer, default 15) and `WEBGPU_CPU_FORWARD` (small ops on host
+ * values run on the cpu backend, default on).
+ *
+ * @module
+ */
+import { tf } from "../lib/tf.ts";
+import { initBackend, probeWebGpu } from "../lib/backend.ts";
+import { countWebGpu, divideCounts, recordSteps, zeroCounts } from "../lib/webgpu/mod.ts";
+import type { GpuCounts } from "../lib/webgpu/mod.ts";
+import { makeRng } from "../lib/random.ts";
+import { pretrain } from "../lib/train/mod.ts";
+import type { SequenceBatch } from "../lib/train/mod.ts";
+import { STUDY_SHAPES, variantStep } from "./variants.ts";
+import type { StepVariant } from "./variants.ts";
+
+/** A tfjs WebGPU flag setting the counts are taken under. */
+export interface FlagSetting {
+  label: string;
+  flags: Record<string, number | boolean>;
+}
+
+/** tfjs' defaults, then each flag that changes what a step submits. */
+export const FLAG_SETTINGS: readonly FlagSetting[] = [
+  { label: "tfjs defaults", flags: {} },
+  { label: "DEFERRED_SUBMIT_BATCH_SIZE=1000", flags: { WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 1000 } },
+  { label: "CPU_FORWARD=false", flags: { WEBGPU_CPU_FORWARD: false } },
+];
+
+function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
+  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
+  while (true) yield { indices, epoch: 0, x, shape };
+}
+
+/** Counts of `warmup + counted` steps: the warm-up steps' total and each counted step. */
+export interface StepCounts {
+  warmup: GpuCounts;
+  steps: GpuCounts[];
+}
+
+/**
+ * Runs `warmup + counted` `pretrain` steps of `variant` on one seeded
+ * SleepEEG-shaped batch (or `shape`) on the active webgpu backend, counting
+ * per step. The `flags` are set for the run and restored afterwards.
+ */
+export async function countVariantSteps(
+  variant: StepVariant,
+  options: {
+    warmup: number;
+    counted: number;
+    flags?: Record<string, number | boolean>;
+    shape?: { B: number; T: number; F: number };
+  },
+): Promise<StepCounts> {
+  const base = STUDY_SHAPES[0];
+  const { B, T, F } = { ...base, ...options.shape };
+  const rng = makeRng(1);
+  const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
+  const { encoder, train } = variantStep({ ...base, B, T, F }, variant);
+  const env = tf.env();
+  const previous = Object.keys(options.flags ?? {}).map((k) => [k, env.get(k)] as const);
+  for (const [k, v] of Object.entries(options.flags ?? {})) env.set(k, v);
+  const counter = countWebGpu();
+  const recorder = recordSteps(counter);
+  try {
+    await pretrain({
+      encoder,
+      ...train,
+      batches: repeat(x, [B, T, F]),
+      steps: options.warmup + options.counted,
+      mode: "reference",
+      onStep: () => recorder.mark(),
+    });
+  } finally {
+    counter.uninstall();
+    encoder.dispose();
+    for (const [k, v] of previous) env.set(k, v);
+  }
+  const warm = recorder.steps.slice(0, options.warmup);
+  const warmup = warm.reduce((acc, c) => {
+    for (const key of Object.keys(acc) as (keyof GpuCounts)[]) acc[key] += c[key];
+    return acc;
+  }, zeroCounts());
+  return { warmup, steps: recorder.steps.slice(options.warmup) };
+}
+
+/** Per-step mean of the counted steps. */
+export function meanStep(counts: StepCounts): GpuCounts {
+  const total = zeroCounts();
+  for (const c of counts.steps) {
+    for (const key of Object.keys(total) as (keyof GpuCounts)[]) total[key] += c[key];
+  }
+  return divideCounts(total, counts.steps.length);
+}
+
+const VARIANTS: readonly StepVariant[] = ["emargin-reference", "ts2vec"];
+
+/** One row per step × flag setting: the per-step counts after one warm-up step. */
+export async function benchWebgpuCounts(): Promise<
+  { rows: Record<string, unknown>[]; notes: string[] }
+> {
+  const gpu = await probeWebGpu();
+  if (!gpu) return { rows: [], notes: ["no WebGPU adapter on this machine: nothing counted"] };
+  await initBackend({ prefer: "webgpu" });
+  const rows: Record<string, unknown>[] = [];
+  const [warmup, counted] = [1, 2];
+  for (const variant of VARIANTS) {
+    for (const { label, flags } of FLAG_SETTINGS) {
+      const counts = await countVariantSteps(variant, { warmup, counted, flags });
+      rows.push({
+        step: `${variant} (SleepEEG 8×200×90)`,
+        path: "tfjs ops",
+        flags: label,
+        ...meanStep(counts),
+        warmupBuffers: counts.warmup.buffers,
+      });
+    }
+  }
+  return {
+    rows,
+    notes: [
+      `adapter: ${gpu.adapter}; counts per step, mean of ${counted} steps after ${warmup} warm-up step(s); counts do not depend on the adapter, timings would`,
+      "mapReads = GPU read-backs (mapAsync); tensorReads = tfjs data() calls, host-held values included",
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { rows, notes } = await benchWebgpuCounts();
+  console.table(rows);
+  for (const note of notes) console.log(note);
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets.ts";
+import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets/mod.ts";
 import type { Dataset } from "../lib/data/types.ts";
 import { MissingDataError, OptionError } from "../lib/errors.ts";
 import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";

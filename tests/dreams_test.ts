@@ -2,16 +2,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   DREAMS_CLASS_NAMES,
-  dreamsClusteringSubset,
   dreamsEpochCodes,
-  dreamsFoldExcerpts,
   dreamsStages,
-  loadDreamsDataset,
-  loadDreamsExcerpt,
-  loadDreamsFeatures,
   readDreamsExcerpt,
   readDreamsHypnogram,
 } from "../lib/data/dreams.ts";
+import {
+  dreamsClusteringSubset,
+  dreamsFoldExcerpts,
+  loadDataset,
+  loadDreamsDataset,
+  loadDreamsExcerpt,
+} from "../lib/data/datasets/mod.ts";
+import { datasetCacheDir } from "../lib/data/cache.ts";
 import { DataFormatError, MissingDataError, OptionError } from "../lib/errors.ts";
 import { zScoreStats } from "../lib/features/normalise.ts";
 import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
@@ -211,28 +214,34 @@ globalThis.addEventListener("unload", () => Deno.removeSync(cache, { recursive: 
 const loadFold = (fold: number, normalisation: "train" | "none" | "all" = "train") =>
   loadDreamsDataset({ dataDir: DIR, fold, normalisation, cache });
 
-Deno.test("the featurised cache returns identical arrays and survives a damaged file", async () => {
-  const cold = await loadDreamsFeatures(DIR, { cache });
-  const warm = await loadDreamsFeatures(DIR, { cache });
-  assert.equal(warm.fromCache, true);
-  assert.ok(warm.cacheFile?.startsWith(cache));
-  for (let i = 0; i < 8; i++) {
-    assertSameValues(warm.excerpts[i].features, cold.excerpts[i].features, `features ${i}`);
-    assertSameValues(warm.excerpts[i].frameLabels, cold.excerpts[i].frameLabels, `labels ${i}`);
-    assert.equal(warm.excerpts[i].sha256, cold.excerpts[i].sha256);
+Deno.test("the dataset cache returns identical arrays and survives a damaged entry", async () => {
+  const cold = await loadFold(0);
+  const warm = await loadFold(0);
+  assert.equal(cold.meta.extra?.cacheHit, false);
+  assert.equal(warm.meta.extra?.cacheHit, true);
+  assert.deepEqual({ ...warm.meta, extra: { ...warm.meta.extra, cacheHit: false } }, cold.meta);
+  for (const split of ["train", "eval"] as const) {
+    assertSameValues(warm[split].x, cold[split].x, `${split}.x`);
+    assertSameValues(warm[split].y, cold[split].y, `${split}.y`);
+    assert.deepEqual(warm[split].recording, cold[split].recording);
   }
+  const registry = await loadDataset("dreams", { dataDir: DIR, fold: 0, cache });
+  assert.equal(registry.meta.extra?.cacheHit, true, "the registry shares the cache entry");
   const damaged = await Deno.makeTempDir({ prefix: "emargin-dreams-cache-" });
-  const first = await loadDreamsFeatures(DIR, { cache: damaged });
-  await Deno.writeFile(first.cacheFile!, new Uint8Array([1, 2, 3]));
-  const rebuilt = await loadDreamsFeatures(DIR, { cache: damaged });
-  assert.equal(rebuilt.fromCache, false);
-  assertSameValues(rebuilt.excerpts[5].features, cold.excerpts[5].features, "rebuilt");
+  await loadDreamsDataset({ dataDir: DIR, fold: 0, cache: damaged });
+  const root = datasetCacheDir(damaged);
+  const entries = [...Deno.readDirSync(root)].filter((e) => e.isDirectory);
+  assert.equal(entries.length, 1, "one cache entry per (fold, normalisation, profile)");
+  await Deno.writeFile(join(root, entries[0].name, "train_x.f32"), new Uint8Array([1, 2, 3]));
+  const rebuilt = await loadDreamsDataset({ dataDir: DIR, fold: 0, cache: damaged });
+  assert.equal(rebuilt.meta.extra?.cacheHit, false);
+  assertSameValues(rebuilt.train.x, cold.train.x, "rebuilt");
   await Deno.remove(damaged, { recursive: true });
 });
 
 Deno.test("the cache refuses a folder inside the repository (derived arrays never enter git)", async () => {
   await assert.rejects(
-    () => loadDreamsFeatures(DIR, { cache: join(repoRoot, "lib") }),
+    () => loadDreamsDataset({ dataDir: DIR, cache: join(repoRoot, "lib") }),
     OptionError,
   );
 });

@@ -9,7 +9,7 @@ import {
   zScoreStats,
 } from "../lib/features/normalise.ts";
 import { OptionError, ShapeError } from "../lib/errors.ts";
-import { readWfdbRecord } from "../lib/data/wfdb.ts";
+import { readWfdbRecord } from "../lib/data/wfdb/mod.ts";
 import { sharedDatasetsDir } from "../lib/paths.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { parseNpy, readNpz, toFloat64, toInt32 } from "../lib/data/npz.ts";
 import { HARTH_LABEL_MAP, parseHarthCsv, readHarthCsv } from "../lib/data/harth.ts";
-import { loadDataset } from "../lib/data/datasets.ts";
+import { loadDataset } from "../lib/data/datasets/mod.ts";
 import { DataFormatError, MissingDataError } from "../lib/errors.ts";
 
 /** Minimal `.npy` writer (format 1.0, header padded to 64 bytes) for the tests. */

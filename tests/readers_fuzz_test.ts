@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readEdf } from "../lib/data/edf.ts";
 import { readSleepEdfHypnogram, sleepStagesFromHypnogram } from "../lib/data/hypnogram.ts";
-import { readWfdbAnnotations, readWfdbRecord, wfdbChecksum } from "../lib/data/wfdb.ts";
+import { readWfdbAnnotations, readWfdbRecord, wfdbChecksum } from "../lib/data/wfdb/mod.ts";
 import { DataFormatError } from "../lib/errors.ts";
 import { sharedDatasetsDir } from "../lib/paths.ts";
 import { makeRng, type Rng } from "../lib/random.ts";

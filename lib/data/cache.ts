@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import { OptionError } from "../errors.ts";
 import { cacheDir as defaultCacheDir, repoRoot } from "../paths.ts";
+import { sha256, sha256Hex } from "./hash.ts";
 import type { Dataset, SequenceSplit } from "./types.ts";
 
 /** Bump when the featurisation code changes in a way that changes its output. */
@@ -37,7 +37,7 @@ export function fileStamps(paths: readonly string[]): FileStamp[] {
     } catch {
       return { path, size: -1, sha256: "" };
     }
-    return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+    return { path, size: bytes.length, sha256: sha256Hex(bytes) };
   });
 }
 
@@ -46,7 +46,7 @@ export function fileStamps(paths: readonly string[]): FileStamp[] {
  * and the code version: the dataset fingerprint and cache key.
  */
 export function datasetFingerprint(stamps: readonly FileStamp[], recipe: unknown): string {
-  const hash = createHash("sha256");
+  const hash = sha256();
   hash.update(JSON.stringify({ version: FEATURE_CODE_VERSION, recipe }));
   for (const s of stamps) hash.update(`\n${s.path.split(/[\\/]/).pop()}\t${s.size}\t${s.sha256}`);
   return hash.digest("hex");

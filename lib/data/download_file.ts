@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
 import { dirname } from "node:path";
 import {
   ChecksumError,
@@ -30,6 +29,7 @@ import {
   UnverifiedDownloadError,
   within,
 } from "./transfer.ts";
+import { hashFileInto, sha256, sha256File } from "./hash.ts";
 import { SHA256_HEX } from "./manifest.ts";
 
 /** Progress of one download. */
@@ -72,24 +72,6 @@ export interface DownloadResult {
   downloaded: boolean;
   /** Bytes fetched over the network in this call. */
   transferred: number;
-}
-
-/** SHA-256 (hex) of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  await hashInto(hash, path);
-  return hash.digest("hex");
-}
-
-async function hashInto(hash: Hash, path: string): Promise<number> {
-  using file = await Deno.open(path, { read: true });
-  const buffer = new Uint8Array(1 << 16);
-  let bytes = 0;
-  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
-    hash.update(buffer.subarray(0, n));
-    bytes += n;
-  }
-  return bytes;
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -278,8 +260,8 @@ async function receive(
     /\bbytes\b/i.test(response.headers.get("Accept-Ranges") ?? "");
   const length = response.headers.get("Content-Length");
   const total = length === null ? undefined : offset + Number(length);
-  const hash = createHash("sha256");
-  if (offset > 0) await hashInto(hash, part);
+  const hash = sha256();
+  if (offset > 0) await hashFileInto(hash, part);
   const started = performance.now();
   const onChunk = (chunk: Uint8Array, received: number) => {
     hash.update(chunk);

@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { DataFormatError, MissingDataError } from "../errors.ts";
+import { DECIMAL, UNSIGNED_INTEGER } from "./parse.ts";
 
 /** HAPT sampling rate (Hz). */
 export const HAPT_FS = 50;
@@ -67,9 +68,6 @@ export interface HaptLabelSegment {
   /** 1-based line of `labels.txt`. */
   line: number;
 }
-
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INTEGER = /^\d+$/;
 
 function pad2(n: number): string {
   return String(n).padStart(2, "0");
@@ -248,7 +246,7 @@ export function parseHaptLabels(text: string, file: string): HaptLabelSegment[] 
     }
     const v = tokens.map((token, c) => {
       const value = Number(token);
-      if (!INTEGER.test(token) || !Number.isSafeInteger(value)) {
+      if (!UNSIGNED_INTEGER.test(token) || !Number.isSafeInteger(value)) {
         throw new DataFormatError(
           file,
           `line ${r + 1} ${fields[c]}`,

@@ -12,6 +12,7 @@
  */
 import { csvParseRows } from "d3-dsv";
 import { DataFormatError, MissingDataError } from "../errors.ts";
+import { DECIMAL } from "./parse.ts";
 
 /** HARTH sampling rate (Hz). */
 export const HARTH_FS = 50;
@@ -69,7 +70,6 @@ export interface HarthRecording {
   droppedRows: number;
 }
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MISSING = new Set(["", "nan", "NaN", "NAN"]);
 
 /**

@@ -11,6 +11,7 @@
  */
 import { DataFormatError } from "../../errors.ts";
 import { defaultAdcResolution, WFDB_FORMATS } from "./formats.ts";
+import { DECIMAL, SIGNED_INTEGER } from "../parse.ts";
 
 /** One signal line of a WFDB header, before the data are read. */
 export interface WfdbSignalSpec {
@@ -68,13 +69,11 @@ const DEFAULT_GAIN = 200;
 const MAX_SPF = 65536;
 const MAX_SKEW = 2 ** 24;
 const DEFAULT_FS = 250;
-const INTEGER = /^[+-]?\d+$/;
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses `text` as a safe integer, or throws naming `file` and `field`. */
 export function parseWfdbInteger(file: string, field: string, text: string): number {
   const value = Number(text);
-  if (!INTEGER.test(text) || !Number.isSafeInteger(value)) {
+  if (!SIGNED_INTEGER.test(text) || !Number.isSafeInteger(value)) {
     throw new DataFormatError(file, field, "an integer", JSON.stringify(text));
   }
   return value;

@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./config.ts";
+export * from "./hyper.ts";
 export * from "./record.ts";
 export * from "./grid.ts";
 export * from "./result_cache.ts";

@@ -2,7 +2,11 @@
  * The layering of `lib/` holds: imports between its modules go through the
  * module's `mod.ts` (in `lib/`, `scripts/` and `bench/`; tests may import any
  * file), follow the layers of `lib/architecture.ts` and form no cycle — and
- * the checks catch a forbidden import when one is added.
+ * the checks catch a forbidden import when one is added. And the sources stay
+ * readable: no file in `lib/` over {@linkcode MAX_FILE_LINES} lines, no
+ * function over {@linkcode MAX_FUNCTION_LINES} (measured with the TypeScript
+ * parser, `_code_size.ts`) except those listed in
+ * {@linkcode KNOWN_LONG_FUNCTIONS}.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -14,6 +18,7 @@ import {
   importGraph,
   importSpecifiers,
 } from "./_import_graph.ts";
+import { lineCount, type LongFunction, longFunctions, sourceFiles } from "./_code_size.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -47,8 +52,8 @@ Deno.test("a forbidden import is reported", () => {
     { from: "lib/experiments/grid.ts", to: "lib/data/mod.ts" }, // allowed
     { from: "lib/experiments/views.ts", to: "lib/report/mod.ts" }, // same layer
     { from: "lib/train/pretrain.ts", to: "lib/experiments/mod.ts" }, // upwards
-    { from: "lib/data/datasets.ts", to: "lib/features/stft.ts" }, // bypasses mod.ts
-    { from: "bench/data.ts", to: "lib/data/datasets.ts" }, // bypasses mod.ts
+    { from: "lib/data/datasets/build.ts", to: "lib/features/stft.ts" }, // bypasses mod.ts
+    { from: "bench/data.ts", to: "lib/data/datasets/mod.ts" }, // bypasses lib/data/mod.ts
     { from: "lib/extra/x.ts", to: "lib/errors.ts" }, // module in no layer
     { from: "lib/io.ts", to: "scripts/_cli.ts" }, // out of lib/
     { from: "lib/report/build.ts", to: "lib/notebook/nbformat.ts" }, // a listed entry point
@@ -58,7 +63,7 @@ Deno.test("a forbidden import is reported", () => {
   assert.deepEqual(found, [
     ["direction", "lib/experiments/views.ts"],
     ["direction", "lib/train/pretrain.ts"],
-    ["through-mod", "lib/data/datasets.ts"],
+    ["through-mod", "lib/data/datasets/build.ts"],
     ["through-mod", "bench/data.ts"],
     ["unknown-module", "lib/extra/x.ts"],
     ["direction", "lib/io.ts"],
@@ -119,4 +124,116 @@ Deno.test("import specifiers: static, type-only, re-exports, dynamic; not commen
     "./side_effect.ts",
     "./e.ts",
   ]);
+});
+
+// ---------------------------------------------------------------------------
+// Size limits
+// ---------------------------------------------------------------------------
+
+/** Largest file in `lib/` (lines). */
+const MAX_FILE_LINES = 400;
+/** Largest function in `lib/` (lines, JSDoc and literal tables excluded). */
+const MAX_FUNCTION_LINES = 80;
+
+/**
+ * KNOWN_LONG_FUNCTIONS: the functions of `lib/` over {@linkcode MAX_FUNCTION_LINES}
+ * lines today, each with what makes it long. The list is exact: a function
+ * that grows past the limit fails the test until it is split or listed, and an
+ * entry whose function is gone or back under the limit fails it until removed.
+ */
+const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: string }[] = [
+  {
+    file: "lib/encoders/feature_projector.ts",
+    name: "createFeatureProjector",
+    reason: "the encoder object: parameters, BatchNorm buffers and the forward pass in one closure",
+  },
+  {
+    file: "lib/experiments/study.ts",
+    name: "runStudy",
+    reason: "the worker pool: dispatch, cache reads, progress and failure handling of the grid",
+  },
+  {
+    file: "lib/losses/fused/column_sums.ts",
+    name: "columnSumsOp",
+    reason: "the fused column-sum op: forward tiles and the custom gradient in one tf.customGrad",
+  },
+  {
+    file: "lib/losses/fused/column_sums.ts",
+    name: "columnSumsOp > <callback of tf.customGrad>",
+    reason: "the forward pass and its backward closure over the saved tensors",
+  },
+  {
+    file: "lib/metrics/linear_probe.ts",
+    name: "linearProbe",
+    reason: "option checks, the training loop and the scoring of the reference probe",
+  },
+  {
+    file: "lib/notebook/kernel_client.ts",
+    name: "connectKernel",
+    reason:
+      "the kernel client: sockets, message signing, the reply router and the client's methods",
+  },
+  {
+    file: "lib/ts2vec/encoder.ts",
+    name: "createTs2vecEncoder",
+    reason:
+      "the encoder object: parameters of every dilated block and the forward pass in one closure",
+  },
+];
+
+async function lib(): Promise<{ file: string; source: string }[]> {
+  const files = await sourceFiles(ROOT, "lib");
+  return await Promise.all(
+    files.map(async (file) => ({ file, source: await Deno.readTextFile(`${ROOT}/${file}`) })),
+  );
+}
+
+Deno.test(`no file in lib/ is over ${MAX_FILE_LINES} lines`, async () => {
+  const sources = await lib();
+  assert.ok(sources.length > 100, `only ${sources.length} files found`);
+  const long = sources
+    .map(({ file, source }) => ({ file, lines: lineCount(source) }))
+    .filter((f) => f.lines > MAX_FILE_LINES);
+  assert.deepEqual(long, []);
+});
+
+Deno.test(`no function in lib/ is over ${MAX_FUNCTION_LINES} lines but the known ones`, async () => {
+  const found: LongFunction[] = (await lib())
+    .flatMap(({ file, source }) => longFunctions(source, file, MAX_FUNCTION_LINES));
+  const key = (f: { file: string; name: string }) => `${f.file}: ${f.name}`;
+  const known = new Set(KNOWN_LONG_FUNCTIONS.map(key));
+  const unlisted = found.filter((f) => !known.has(key(f)))
+    .map((f) => `${key(f)} (line ${f.line}, ${f.lines} lines)`);
+  assert.deepEqual(unlisted, [], "split these functions (or, if owned elsewhere, list them)");
+  const present = new Set(found.map(key));
+  const stale = KNOWN_LONG_FUNCTIONS.map(key).filter((k) => !present.has(k));
+  assert.deepEqual(stale, [], "KNOWN_LONG_FUNCTIONS entries that are gone or now short");
+});
+
+Deno.test("the size check measures declarations, arrows, methods and callbacks, not tables", () => {
+  const body = (n: number) => Array.from({ length: n }, (_, i) => `  x += ${i};`).join("\n");
+  const table = Array.from({ length: 30 }, (_, i) => `    k${i}: ${i},`).join("\n");
+  const source = [
+    `export function declared(): number {\n  let x = 0;\n${body(77)}\n  return x;\n}`, // 81 lines
+    `export function fits(): number {\n  let x = 0;\n${body(76)}\n  return x;\n}`, // 80 lines
+    `const arrow = () => {\n  let x = 0;\n${body(80)}\n  return x;\n};`,
+    `class C {\n  method(): number {\n    let x = 0;\n${body(80)}\n    return x;\n  }\n}`,
+    `run("x", async () => {\n  let x = 0;\n${body(80)}\n});`,
+    `export function tabled(): Record<string, number> {\n  const t = {\n${table}\n  };\n` +
+    `  let x = 0;\n${body(60)}\n  return t;\n}`, // 96 lines, 33 of them a table
+    `function outer(): void {\n  const inner = function (): number {\n    let x = 0;\n` +
+    `${body(80)}\n    return x;\n  };\n  inner();\n}`,
+  ].join("\n\n");
+  const found = longFunctions(source, "lib/x.ts", MAX_FUNCTION_LINES);
+  assert.deepEqual(found.map((f) => [f.name, f.lines]), [
+    ["declared", 81],
+    ["arrow", 84],
+    ["C > method", 84],
+    ["<callback of run>", 83],
+    ["outer", 87],
+    ["outer > inner", 84],
+  ]);
+  assert.equal(lineCount("a\nb\n"), 2);
+  assert.equal(lineCount("a\nb"), 2);
+  assert.equal(lineCount(`${"x\n".repeat(MAX_FILE_LINES + 1)}`), MAX_FILE_LINES + 1);
 });

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { BackendError, initBackend, probeWebGpu } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import type { Encoder, StateDict } from "../lib/encoders/mod.ts";
+import { countWebGpu, createFusedProjectorStep } from "../lib/webgpu/mod.ts";
+import { assertClose, flat, readGolden } from "./_util.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
 import { linearProbe } from "../lib/metrics/mod.ts";
 import { encode, frameObjective, pretrain, sequenceBatches } from "../lib/train/mod.ts";
+import type { SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 
 const gpu = await probeWebGpu();
@@ -58,6 +62,128 @@ Deno.test({
       assert.throws(() => encoder.stateDict(), BackendError);
     } finally {
       encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
+
+interface GoldenEntry {
+  shape: number[];
+  values: unknown;
+}
+interface ModelGolden {
+  about: { config: { temperature: number; margin: number; margin_thresh: number } };
+  init_state: Record<string, GoldenEntry>;
+  x: number[][][];
+  loss: number[];
+  paramsAfterStep: Record<string, GoldenEntry>[];
+}
+
+function toState(entries: Record<string, GoldenEntry>): StateDict {
+  const out: StateDict = {};
+  for (const [name, e] of Object.entries(entries)) {
+    out[name] = { shape: e.shape, values: Float32Array.from(flat(e.values)) };
+  }
+  return out;
+}
+
+function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
+  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
+  while (true) yield { indices, epoch: 0, x, shape };
+}
+
+const CONV_BIAS = /^conv\d\.bias$/;
+
+/** tests/train_test.ts' tolerances for the state after step `s` (0-based). */
+async function assertGoldenState(
+  encoder: Encoder,
+  expected: Record<string, GoldenEntry>,
+  s: number,
+) {
+  for (const [key, entry] of Object.entries(expected)) {
+    if (key.endsWith("num_batches_tracked")) continue; // not advanced by the fused step
+    const variable = encoder.params[key] ?? encoder.buffers[key];
+    const actual = await variable.data();
+    const want = flat(entry.values);
+    const label = `step ${s + 1} ${key}`;
+    if (CONV_BIAS.test(key)) {
+      assertClose(actual, want, { rtol: 0, atol: 2e-3 * (s + 1) + 1e-6, label });
+    } else if (key.endsWith("running_mean")) {
+      assertClose(actual, want, { rtol: 1e-5, atol: 2e-4 * (s + 1), label });
+    } else {
+      assertClose(actual, want, { rtol: 1e-5, atol: 1e-6, label });
+    }
+  }
+}
+
+Deno.test({
+  name: "the fused webgpu step matches the three-step torch training golden",
+  ignore: !gpu && !inCi,
+  async fn() {
+    assert.ok(gpu, "CI must provide a WebGPU adapter (Mesa llvmpipe)");
+    await initBackend({ prefer: "webgpu" });
+    const golden = readGolden<ModelGolden>("model.json");
+    const { temperature, margin, margin_thresh: threshold } = golden.about.config;
+    const spec = {
+      kind: "ls-margin" as const,
+      temperature,
+      margin,
+      threshold,
+      simVariant: "reference" as const,
+    };
+    const x = Float32Array.from(flat(golden.x));
+    const shape: [number, number, number] = [8, 10, 12];
+    const fresh = () => {
+      const e = createFeatureProjector({ inFeatures: 12, seed: 0 });
+      e.loadStateDict(toState(golden.init_state));
+      return e;
+    };
+
+    // Step by step, the state written back after each step.
+    const stepped = fresh();
+    const fused = await createFusedProjectorStep({
+      encoder: stepped,
+      shape,
+      loss: spec,
+      lr: 1e-3,
+      weightDecay: 0.01,
+      mode: "reference",
+    });
+    try {
+      assert.ok(fused.dispatchesPerStep <= 40, `${fused.dispatchesPerStep} dispatches`);
+      for (let s = 0; s < 3; s++) {
+        fused.step(x);
+        const { losses, flags } = await fused.read();
+        assertClose(losses, [golden.loss[s]], { rtol: 1e-5, label: `loss step ${s + 1}` });
+        assert.deepEqual([...flags], [0]);
+        await fused.writeBack();
+        await assertGoldenState(stepped, golden.paramsAfterStep[s], s);
+      }
+    } finally {
+      fused.destroy();
+      stepped.dispose();
+    }
+
+    // Through pretrain: the webgpu branch takes the fused step on its own.
+    const trained = fresh();
+    const counter = countWebGpu();
+    try {
+      const result = await pretrain({
+        encoder: trained,
+        loss: makeContrastiveLoss(spec),
+        batches: repeat(x, shape),
+        steps: 3,
+        mode: "reference",
+      });
+      const counts = counter.snapshot();
+      assert.ok(counts.dispatches <= 3 * 40, `${counts.dispatches} dispatches for 3 steps`);
+      assert.equal(counts.mapReads, 2, "one read of the 3 losses, one of the trained values");
+      assertClose(result.losses, golden.loss, { rtol: 1e-5, label: "losses" });
+      assert.equal(result.nonFinite, 0);
+      await assertGoldenState(trained, golden.paramsAfterStep[2], 2);
+    } finally {
+      counter.uninstall();
+      trained.dispose();
       await initBackend({ prefer: "wasm" });
     }
   },

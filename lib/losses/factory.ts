@@ -99,7 +99,17 @@ export interface MakeLossOptions {
 export function makeContrastiveLoss(
   spec: LossSpec,
   options: MakeLossOptions = {},
-): ContrastiveLoss {
+): SpecifiedLoss {
+  return Object.assign(buildLoss(spec, options), { spec });
+}
+
+/**
+ * A loss built from a spec, carrying the spec, so that a training loop can
+ * run it another way where it has one (the fused webgpu step of lib/webgpu).
+ */
+export type SpecifiedLoss = ContrastiveLoss & { readonly spec: LossSpec };
+
+function buildLoss(spec: LossSpec, options: MakeLossOptions): ContrastiveLoss {
   const fused = (options.implementation ?? "fused") === "fused";
   switch (spec.kind) {
     case "hatcl":

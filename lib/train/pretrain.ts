@@ -11,6 +11,8 @@ import type { Encoder } from "../encoders/mod.ts";
 import { OptionError } from "../errors.ts";
 import { adamw } from "../optim/mod.ts";
 import type { SequenceBatch } from "./batches.ts";
+import { fusedStepUnsupported, trainFused } from "../webgpu/mod.ts";
+import type { LsMarginStepLoss } from "../webgpu/mod.ts";
 
 /**
  * A per-frame loss: `z [N, D]` (encoder output, sequence-major rows
@@ -123,7 +125,8 @@ export interface PretrainResult {
  * ```
  */
 export async function pretrain(options: PretrainOptions): Promise<PretrainResult> {
-  const { encoder, batches, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
+  const { encoder, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
+  let { batches } = options;
   if ((options.loss === undefined) === (options.objective === undefined)) {
     throw new OptionError("pretrain: pass exactly one of `loss` and `objective`");
   }
@@ -132,6 +135,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   }
   if (mode !== "reference" && mode !== "guarded") {
     throw new OptionError(`pretrain: mode must be "reference" or "guarded", got "${mode}"`);
+  }
+  if (tf.getBackend() === "webgpu" && options.loss) {
+    const fused = await pretrainWebGpu(options, options.loss);
+    if ("result" in fused) return fused.result;
+    batches = fused.batches;
   }
   const objective = options.objective ?? frameObjective(options.loss!);
   const optimizer = adamw(encoder.params, { lr, weightDecay });
@@ -188,6 +196,53 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     seconds,
     itPerSec: seconds > 0 ? done / seconds : 0,
   };
+}
+
+/**
+ * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN loss
+ * (`makeContrastiveLoss`) trains through lib/webgpu's fused step (30
+ * dispatches a step, the losses read every 50 steps; see `trainFused` for
+ * the guarded mode). When the step is not covered, returns the batch source
+ * to use instead (the same batches, the first one possibly looked at): the
+ * tfjs loop then runs unchanged.
+ */
+async function pretrainWebGpu(
+  options: PretrainOptions,
+  loss: FrameLoss,
+): Promise<{ result: PretrainResult } | { batches: Iterator<SequenceBatch> }> {
+  const spec = (loss as { spec?: { kind: string } }).spec;
+  const { encoder, steps } = options;
+  if (steps === 0 || fusedStepUnsupported(encoder, spec, Infinity) !== null) {
+    return { batches: options.batches };
+  }
+  // The batch size decides too (N ≥ 3): look at the first batch, then hand
+  // it on with the rest to whichever loop runs.
+  const first = options.batches.next();
+  const rest = options.batches;
+  let consumed = false;
+  const batches: Iterator<SequenceBatch> = {
+    next: (): IteratorResult<SequenceBatch> => {
+      if (!consumed) {
+        consumed = true;
+        return first;
+      }
+      return rest.next();
+    },
+  };
+  const n = first.done ? 0 : first.value.shape[0] * first.value.shape[1];
+  if (first.done || fusedStepUnsupported(encoder, spec, n) !== null) return { batches };
+  const { mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
+  const result = await trainFused({
+    encoder,
+    loss: spec as LsMarginStepLoss,
+    batches,
+    steps,
+    mode,
+    lr,
+    weightDecay,
+    onStep,
+  });
+  return { result };
 }
 
 /** True when every entry of every tensor is finite (one reduction, one read). */

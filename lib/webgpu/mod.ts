@@ -1,7 +1,11 @@
 /**
- * WebGPU-specific tooling: counters of what a training step asks of the GPU
- * device (dispatches, allocations, submissions, read-backs).
+ * WebGPU-specific training: counters of what a step asks of the GPU device
+ * (dispatches, allocations, submissions, read-backs), and the fused
+ * FeatureProjector + LS_MARGIN + AdamW step with its loop (30 dispatches a
+ * step on preallocated buffers, losses read every 50 steps).
  *
  * @module
  */
 export * from "./counters.ts";
+export * from "./projector_step.ts";
+export * from "./train_fused.ts";

@@ -1,0 +1,323 @@
+/**
+ * The FeatureProjector + LS_MARGIN + AdamW training step as one fixed
+ * sequence of WGSL programs on buffers allocated once per run.
+ *
+ * Design: tfjs runs a step as several hundred small kernels, each with a new
+ * bind group and pooled buffers, and reads the loss back every step. Here the
+ * whole step is 30 compute dispatches in one compute pass and one submission,
+ * on the tfjs backend's own `GPUDevice` (so the counters of counters.ts see
+ * it). At creation the parameters, BatchNorm running statistics and AdamW
+ * moments are copied into flat storage buffers, every intermediate buffer is
+ * allocated for the batch shape, and every pipeline and bind group is built;
+ * a step then only uploads the batch and a 16-byte step uniform
+ * (`queue.writeBuffer`) and records the dispatches. Losses go to a slot of a
+ * loss buffer on the GPU and are read with {@linkcode FusedProjectorStep.read}
+ * (one `mapAsync` per read), at most every `readEvery` steps.
+ * {@linkcode FusedProjectorStep.writeBack} copies the trained values into the
+ * encoder's tfjs variables.
+ *
+ * The sequence (`N = B·T` frames, widths `F → 128 → 64 → D`):
+ * ```
+ * sim vector v [N]                                             1
+ * 3 × (conv: H = X·Wᵀ + b; BN statistics (+ running update);
+ *      A = ReLU(BN(H)))                                        9
+ * U = normalize(A₃); S = U·Uᵀ; column sums c, positives ℓ;
+ * loss, w = ∂L/∂c, g = ∂L/∂ℓ; coefficient matrix; ∂U = A·U;
+ * ∂A₃ = normalize backward                                     7
+ * 3 × (BN+ReLU backward sums ∂γ, ∂β; ∂H; ∂W, ∂b; ∂X (layers 3, 2)) 11
+ * finiteness guard; AdamW over all parameters                  2
+ * ```
+ * The arithmetic is the one of lib/encoders, lib/losses (lsMarginLoss) and
+ * lib/optim (AdamW in torch's order), with sums in a different order (float32
+ * rounding differs at the 1e−6 level). Non-finite values propagate as in the
+ * reference; guarded mode is kept on the GPU (shaders.ts `GUARD`): the first
+ * non-finite step stops every later update, so the weights are those before
+ * that step, exactly as the tfjs path leaves them.
+ *
+ * Not advanced by this path: BatchNorm's `num_batches_tracked` counter (torch
+ * reads it only when momentum is None, which this project never uses).
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Variable } from "../tf.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import { OptionError, ShapeError } from "../errors.ts";
+import { webGpuDevice } from "./counters.ts";
+import {
+  allocateStepBuffers,
+  HIDDEN,
+  LAYERS,
+  readEncoderValues,
+  stepLayout,
+  USAGE_READ,
+} from "./step_buffers.ts";
+import type { StepBuffers, StepLayout } from "./step_buffers.ts";
+import { buildSequence } from "./step_sequence.ts";
+import type { Dispatch } from "./step_sequence.ts";
+
+/** The LS_MARGIN loss of the fused step (lib/losses `MarginSpec` with kind "ls-margin"). */
+export interface LsMarginStepLoss {
+  kind: "ls-margin";
+  temperature: number;
+  margin: number;
+  /** θ of the sim vector. */
+  threshold: number;
+  simVariant: "reference" | "intended";
+  /** γ (default 0.05, the reference's). */
+  gamma?: number;
+}
+
+/** Options of {@linkcode createFusedProjectorStep}. */
+export interface FusedProjectorStepOptions {
+  /** A FeatureProjector (`createFeatureProjector`, input gradient off). */
+  encoder: Encoder;
+  /** Batch shape `[B, T, F]`; every step's batch must have it. */
+  shape: [number, number, number];
+  loss: LsMarginStepLoss;
+  /** AdamW learning rate. */
+  lr: number;
+  /** AdamW decoupled weight decay. */
+  weightDecay: number;
+  mode: "reference" | "guarded";
+  /** Steps between reads (size of the on-GPU loss record), default 50. */
+  readEvery?: number;
+}
+
+/** Losses and flags of the steps queued since the previous read. */
+export interface StepRead {
+  /** Loss of each step, in order. */
+  losses: Float32Array;
+  /** Per step: 0 finite, 1 non-finite, 2 not taken (guarded mode had stopped). */
+  flags: Uint32Array;
+}
+
+/** A prepared fused step; see the module doc. */
+export interface FusedProjectorStep {
+  /** Compute dispatches of one step. */
+  readonly dispatchesPerStep: number;
+  /** Steps queued and not read yet. */
+  readonly pending: number;
+  /** Queues one step on `x` (`B·T·F` values, row-major `[B, T, F]`); reads nothing back. */
+  step(x: Float32Array): void;
+  /** Reads the losses and flags of the pending steps (one read-back). */
+  read(): Promise<StepRead>;
+  /** Copies the parameters and running statistics into the encoder's variables. */
+  writeBack(): Promise<void>;
+  /** Frees every GPU buffer of the step. */
+  destroy(): void;
+}
+
+/**
+ * Why the fused step cannot train `encoder` with `loss`, or null when it can.
+ * It covers FeatureProjectors (three conv+BN+ReLU layers, input gradient off)
+ * with LS_MARGIN on batches of N ≥ 3 frames.
+ */
+export function fusedStepUnsupported(
+  encoder: Encoder,
+  loss: { kind: string } | undefined,
+  n: number,
+): string | null {
+  if (encoder.name !== "feature-projector") return `encoder "${encoder.name}"`;
+  if (!loss || loss.kind !== "ls-margin") return `loss "${loss?.kind ?? "custom"}"`;
+  if (n < 3) return `N = ${n} < 3 frames`;
+  const expected = LAYERS.flatMap((l) => [
+    `conv${l}.weight`,
+    `conv${l}.bias`,
+    `bn${l}.weight`,
+    `bn${l}.bias`,
+  ]);
+  const names = Object.keys(encoder.params);
+  if (names.join() !== expected.join()) return `parameters [${names.join(", ")}]`;
+  const w1 = encoder.params["conv1.weight"];
+  if (w1.shape[0] !== HIDDEN[0] || w1.shape[1] !== encoder.inFeatures) {
+    return `conv1.weight shape [${w1.shape}]`;
+  }
+  return null;
+}
+
+function validate(options: FusedProjectorStepOptions, readEvery: number): void {
+  const { encoder, shape, loss } = options;
+  const why = fusedStepUnsupported(encoder, loss, shape[0] * shape[1]);
+  if (why !== null) throw new OptionError(`createFusedProjectorStep: not covered: ${why}`);
+  if (shape[2] !== encoder.inFeatures) {
+    throw new ShapeError(
+      `createFusedProjectorStep: shape has F = ${
+        shape[2]
+      }, the encoder expects ${encoder.inFeatures}`,
+    );
+  }
+  if (!Number.isInteger(readEvery) || readEvery < 1) {
+    throw new OptionError(`createFusedProjectorStep: readEvery must be ≥ 1, got ${readEvery}`);
+  }
+}
+
+/**
+ * Builds the fused step for `options.encoder` (its current parameters and
+ * running statistics, read once) on the active webgpu backend.
+ *
+ * @example Ten steps and one read
+ * ```ts ignore
+ * const step = await createFusedProjectorStep({ encoder, shape: [8, 200, 90],
+ *   loss: { kind: "ls-margin", temperature: 0.1, margin: 5, threshold: 0.4, simVariant: "reference" },
+ *   lr: 1e-3, weightDecay: 0.01, mode: "reference" });
+ * for (let i = 0; i < 10; i++) step.step(x);
+ * const { losses } = await step.read(); // 10 losses, one read-back
+ * await step.writeBack();
+ * step.destroy();
+ * ```
+ *
+ * @throws {OptionError} when the encoder or loss is not covered (see
+ * {@linkcode fusedStepUnsupported}) or webgpu is not the active backend.
+ */
+export async function createFusedProjectorStep(
+  options: FusedProjectorStepOptions,
+): Promise<FusedProjectorStep> {
+  const readEvery = options.readEvery ?? 50;
+  validate(options, readEvery);
+  const { encoder, shape, loss, lr, weightDecay, mode } = options;
+  const device = webGpuDevice();
+  const layout = stepLayout(encoder, shape[0] * shape[1]);
+  const values = await readEncoderValues(encoder, layout);
+  const buffers = allocateStepBuffers(device, layout, values, readEvery);
+  const sequence = buildSequence(device, layout, buffers, {
+    temperature: loss.temperature,
+    margin: loss.margin,
+    gamma: loss.gamma ?? 0.05,
+    threshold: loss.threshold,
+    simVariant: loss.simVariant,
+    lr,
+    weightDecay,
+    guarded: mode === "guarded",
+  });
+  return stepRunner({ device, encoder, layout, buffers, sequence, readEvery, lr });
+}
+
+/** Copies `sources` (buffer, bytes) one after the other into `target` and reads them (one mapAsync). */
+async function readBack(
+  device: GPUDevice,
+  sources: [GPUBuffer, number][],
+  target: GPUBuffer,
+): Promise<ArrayBuffer> {
+  const commands = device.createCommandEncoder();
+  let at = 0;
+  for (const [source, bytes] of sources) {
+    commands.copyBufferToBuffer(source, 0, target, at, bytes);
+    at += bytes;
+  }
+  device.queue.submit([commands.finish()]);
+  await target.mapAsync(GPUMapMode.READ, 0, at);
+  const copy = target.getMappedRange(0, at).slice(0);
+  target.unmap();
+  return copy;
+}
+
+/** Records the whole sequence in one compute pass and submits it. */
+function submitSequence(device: GPUDevice, sequence: Dispatch[]): void {
+  const commands = device.createCommandEncoder();
+  const pass = commands.beginComputePass();
+  for (const { pipeline, bindGroup, groups } of sequence) {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+  }
+  pass.end();
+  device.queue.submit([commands.finish()]);
+}
+
+/** Copies the trained parameters and running statistics into the encoder's variables. */
+async function writeBackValues(
+  device: GPUDevice,
+  encoder: Encoder,
+  layout: StepLayout,
+  buffers: StepBuffers,
+): Promise<void> {
+  const { count, runCount, names, offsets, runOffsets, widths } = layout;
+  const target = device.createBuffer({ size: (count + runCount) * 4, usage: USAGE_READ });
+  try {
+    const bytes = await readBack(
+      device,
+      [[buffers.params, count * 4], [buffers.running, runCount * 4]],
+      target,
+    );
+    const values = new Float32Array(bytes);
+    const assign = (v: Variable, start: number) =>
+      tf.tidy(() => v.assign(tf.tensor(values.slice(start, start + v.size), v.shape)));
+    for (const name of names) assign(encoder.params[name], offsets[name]);
+    for (const [i, l] of LAYERS.entries()) {
+      assign(encoder.buffers[`bn${l}.running_mean`], count + runOffsets[i]);
+      assign(encoder.buffers[`bn${l}.running_var`], count + runOffsets[i] + widths[l]);
+    }
+  } finally {
+    target.destroy();
+  }
+}
+
+interface RunnerParts {
+  device: GPUDevice;
+  encoder: Encoder;
+  layout: StepLayout;
+  buffers: StepBuffers;
+  sequence: Dispatch[];
+  readEvery: number;
+  lr: number;
+}
+
+function stepRunner(parts: RunnerParts): FusedProjectorStep {
+  const { device, encoder, layout, buffers, sequence, readEvery, lr } = parts;
+  const size = layout.N * layout.F;
+  let t = 0, pending = 0, destroyed = false;
+  const stepBytes = new ArrayBuffer(16);
+  const stepView = new DataView(stepBytes);
+  const alive = (what: string) => {
+    if (destroyed) throw new OptionError(`FusedProjectorStep.${what}: the step was destroyed`);
+  };
+  return {
+    dispatchesPerStep: sequence.length,
+    get pending() {
+      return pending;
+    },
+    step(x: Float32Array): void {
+      alive("step");
+      if (x.length !== size) {
+        throw new ShapeError(
+          `FusedProjectorStep.step: x has ${x.length} values, expected B·T·F = ${size}`,
+        );
+      }
+      if (pending >= readEvery) {
+        throw new OptionError(
+          `FusedProjectorStep.step: ${pending} steps unread; call read() every ≤ ${readEvery} steps`,
+        );
+      }
+      t++;
+      stepView.setUint32(0, pending, true);
+      stepView.setFloat32(4, lr / (1 - 0.9 ** t), true);
+      stepView.setFloat32(8, Math.sqrt(1 - 0.999 ** t), true);
+      device.queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
+      device.queue.writeBuffer(buffers.step, 0, stepBytes);
+      submitSequence(device, sequence);
+      pending++;
+    },
+    async read(): Promise<StepRead> {
+      alive("read");
+      const k = pending;
+      if (k === 0) return { losses: new Float32Array(0), flags: new Uint32Array(0) };
+      const sources: [GPUBuffer, number][] = [[buffers.losses, k * 4], [buffers.flags, k * 4]];
+      const bytes = await readBack(device, sources, buffers.staging);
+      pending = 0;
+      return {
+        losses: new Float32Array(bytes, 0, k).slice(),
+        flags: new Uint32Array(bytes, k * 4, k).slice(),
+      };
+    },
+    writeBack(): Promise<void> {
+      alive("writeBack");
+      return writeBackValues(device, encoder, layout, buffers);
+    },
+    destroy(): void {
+      if (destroyed) return;
+      destroyed = true;
+      for (const buffer of buffers.all) buffer.destroy();
+    },
+  };
+}

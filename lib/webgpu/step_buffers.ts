@@ -1,0 +1,168 @@
+/**
+ * The fused step's memory: where each parameter sits in the flat parameter
+ * vector, the encoder's values read once, and every GPU buffer of the step,
+ * allocated once for the batch shape.
+ *
+ * @module
+ */
+import type { Encoder } from "../encoders/mod.ts";
+
+/** The FeatureProjector's layers (1-based, as in its parameter names). */
+export const LAYERS = [1, 2, 3] as const;
+/** Hidden widths of conv1 and conv2. */
+export const HIDDEN = [128, 64] as const;
+
+const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+/** UNIFORM | COPY_DST. */
+export const USAGE_UNIFORM = 0x40 | 0x08;
+/** MAP_READ | COPY_DST. */
+export const USAGE_READ = 0x01 | 0x08;
+
+/**
+ * Where things sit: `offsets[name]` in the flat parameter vector (`count`
+ * scalars, the encoder's parameter order); the running statistics as
+ * `[mean₁; var₁; mean₂; var₂; mean₃; var₃]` (`runOffsets[i]` = layer i's
+ * mean); `widths = [F, 128, 64, D]`; `N = B·T` frames.
+ */
+export interface StepLayout {
+  names: string[];
+  offsets: Record<string, number>;
+  count: number;
+  runOffsets: number[];
+  runCount: number;
+  widths: number[];
+  N: number;
+  F: number;
+  D: number;
+}
+
+/** The layout of `encoder` for `N` frames. */
+export function stepLayout(encoder: Encoder, N: number): StepLayout {
+  const F = encoder.inFeatures, D = encoder.outFeatures;
+  const widths = [F, HIDDEN[0], HIDDEN[1], D];
+  const names = Object.keys(encoder.params);
+  const offsets: Record<string, number> = {};
+  let count = 0;
+  for (const name of names) {
+    offsets[name] = count;
+    count += encoder.params[name].size;
+  }
+  const runOffsets: number[] = [];
+  let runCount = 0;
+  for (const l of LAYERS) {
+    runOffsets.push(runCount);
+    runCount += 2 * widths[l];
+  }
+  return { names, offsets, count, runOffsets, runCount, widths, N, F, D };
+}
+
+/** The encoder's parameters and running statistics, flat as the layout says (one read each). */
+export async function readEncoderValues(
+  encoder: Encoder,
+  layout: StepLayout,
+): Promise<{ params: Float32Array<ArrayBuffer>; running: Float32Array<ArrayBuffer> }> {
+  const params = new Float32Array(layout.count);
+  for (const name of layout.names) {
+    params.set(await encoder.params[name].data(), layout.offsets[name]);
+  }
+  const running = new Float32Array(layout.runCount);
+  for (const [i, l] of LAYERS.entries()) {
+    const at = layout.runOffsets[i];
+    running.set(await encoder.buffers[`bn${l}.running_mean`].data(), at);
+    running.set(await encoder.buffers[`bn${l}.running_var`].data(), at + layout.widths[l]);
+  }
+  return { params, running };
+}
+
+/** Every storage buffer of the step (per-layer ones indexed 0..2). */
+export interface StepBuffers {
+  /** The batch `[N, F]`. */
+  x: GPUBuffer;
+  params: GPUBuffer;
+  grads: GPUBuffer;
+  /** AdamW's moments. */
+  m: GPUBuffer;
+  v: GPUBuffer;
+  running: GPUBuffer;
+  /** Pre-BatchNorm values, post-ReLU activations and `[μ; invStd]` per layer. */
+  h: GPUBuffer[];
+  a: GPUBuffer[];
+  stats: GPUBuffer[];
+  /** Sim vector `[N]`, unit rows `[N, D]`, row norms `[N]`. */
+  sim: GPUBuffer;
+  u: GPUBuffer;
+  norms: GPUBuffer;
+  /** `S = U·Uᵀ` and the coefficient matrix, `[N, N]`. */
+  s: GPUBuffer;
+  coefficients: GPUBuffer;
+  /** `[c; ℓ]` and `[w; g]`, `2N`. */
+  cs: GPUBuffer;
+  wg: GPUBuffer;
+  dU: GPUBuffer;
+  /** Gradient scratch `[N, max width]`: to the activations and to the pre-norm values. */
+  gradA: GPUBuffer;
+  gradH: GPUBuffer;
+  /** Per-step loss and flag slots (`readEvery` each) and the run state (`state[0]`: stopped). */
+  losses: GPUBuffer;
+  flags: GPUBuffer;
+  state: GPUBuffer;
+  /** The 16-byte per-step uniform (slot, lr/(1−β₁ᵗ), √(1−β₂ᵗ)). */
+  step: GPUBuffer;
+  /** Read-back staging for the loss and flag slots. */
+  staging: GPUBuffer;
+  /** Every buffer above, for destruction. */
+  all: GPUBuffer[];
+}
+
+/** Allocates (and initialises) every buffer of the step. */
+export function allocateStepBuffers(
+  device: GPUDevice,
+  layout: StepLayout,
+  values: { params: Float32Array<ArrayBuffer>; running: Float32Array<ArrayBuffer> },
+  readEvery: number,
+): StepBuffers {
+  const { N, F, D, count, runCount, widths } = layout;
+  const all: GPUBuffer[] = [];
+  const storage = (
+    floats: number,
+    init?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+  ): GPUBuffer => {
+    const buffer = device.createBuffer({
+      size: Math.max(16, Math.ceil((floats * 4) / 16) * 16),
+      usage: USAGE_STORAGE,
+    });
+    if (init) device.queue.writeBuffer(buffer, 0, init);
+    all.push(buffer);
+    return buffer;
+  };
+  const maxWidth = Math.max(...widths.slice(1));
+  const perLayer = (size: (width: number) => number) => LAYERS.map((l) => storage(size(widths[l])));
+  const buffers = {
+    x: storage(N * F),
+    params: storage(count, values.params),
+    grads: storage(count),
+    m: storage(count, new Float32Array(count)),
+    v: storage(count, new Float32Array(count)),
+    running: storage(runCount, values.running),
+    h: perLayer((w) => N * w),
+    a: perLayer((w) => N * w),
+    stats: perLayer((w) => 2 * w),
+    sim: storage(N),
+    u: storage(N * D),
+    norms: storage(N),
+    s: storage(N * N),
+    coefficients: storage(N * N),
+    cs: storage(2 * N),
+    wg: storage(2 * N),
+    dU: storage(N * D),
+    gradA: storage(N * maxWidth),
+    gradH: storage(N * maxWidth),
+    losses: storage(readEvery),
+    flags: storage(readEvery),
+    state: storage(4, new Uint32Array(4)),
+    step: device.createBuffer({ size: 16, usage: USAGE_UNIFORM }),
+    staging: device.createBuffer({ size: readEvery * 8, usage: USAGE_READ }),
+  };
+  all.push(buffers.step, buffers.staging);
+  return { ...buffers, all };
+}

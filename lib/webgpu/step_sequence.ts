@@ -1,0 +1,229 @@
+/**
+ * The fused step's program sequence: each WGSL program of shaders.ts with
+ * its uniform block (written once), its bind group and its workgroup count,
+ * built once per run. A step replays the list in one compute pass.
+ *
+ * @module
+ */
+import * as shaders from "./shaders.ts";
+import { LAYERS, USAGE_UNIFORM } from "./step_buffers.ts";
+import type { StepBuffers, StepLayout } from "./step_buffers.ts";
+
+/** One dispatch of the sequence. */
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  groups: [number, number];
+}
+
+/** What the sequence computes besides the shapes. */
+export interface SequenceConfig {
+  temperature: number;
+  margin: number;
+  gamma: number;
+  threshold: number;
+  simVariant: "reference" | "intended";
+  lr: number;
+  weightDecay: number;
+  guarded: boolean;
+}
+
+/** One field of a uniform block: an integer (u32) or a float (f32). */
+type Field = { u: number } | { f: number };
+
+function uniformBytes(fields: Field[]): ArrayBuffer {
+  const bytes = new ArrayBuffer(Math.ceil((fields.length * 4) / 16) * 16);
+  const view = new DataView(bytes);
+  fields.forEach((field, i) => {
+    if ("u" in field) view.setUint32(i * 4, field.u, true);
+    else view.setFloat32(i * 4, field.f, true);
+  });
+  return bytes;
+}
+
+/** Workgroup counts covering `threads` one-per-index, folded into 2-D past the 65 535 limit. */
+function flatGroups(threads: number): [number, number] {
+  const groups = Math.ceil(threads / shaders.WG);
+  if (groups <= 32768) return [Math.max(groups, 1), 1];
+  return [32768, Math.ceil(groups / 32768)];
+}
+
+/** Appends programs to a sequence; bindings: uniform block, [step uniform], storage buffers. */
+type Add = (
+  code: string,
+  fields: Field[],
+  buffers: GPUBuffer[],
+  groups: [number, number],
+  withStep?: boolean,
+) => void;
+
+function sequenceBuilder(
+  device: GPUDevice,
+  buffers: StepBuffers,
+): { add: Add; sequence: Dispatch[] } {
+  const sequence: Dispatch[] = [];
+  const pipelines = new Map<string, GPUComputePipeline>();
+  const add: Add = (code, fields, bound, groups, withStep = false) => {
+    let pipeline = pipelines.get(code);
+    if (!pipeline) {
+      pipeline = device.createComputePipeline({
+        layout: "auto",
+        compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
+      });
+      pipelines.set(code, pipeline);
+    }
+    const bytes = uniformBytes(fields);
+    const uniform = device.createBuffer({ size: bytes.byteLength, usage: USAGE_UNIFORM });
+    buffers.all.push(uniform);
+    device.queue.writeBuffer(uniform, 0, bytes);
+    const entries = [uniform, ...(withStep ? [buffers.step] : []), ...bound];
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    sequence.push({ pipeline, bindGroup, groups });
+  };
+  return { add, sequence };
+}
+
+function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
+  const { N, F, widths, offsets } = layout;
+  const variant = c.simVariant === "reference" ? 0 : 1;
+  add(shaders.SIM_VECTOR, [{ u: N }, { u: F }, { f: c.threshold }, { u: variant }], [
+    b.x,
+    b.sim,
+  ], flatGroups(N));
+  for (const [i, l] of LAYERS.entries()) {
+    const [inDim, outDim] = [widths[l - 1], widths[l]];
+    const input = i === 0 ? b.x : b.a[i - 1];
+    const conv: Field[] = [
+      { u: N },
+      { u: inDim },
+      { u: outDim },
+      { u: offsets[`conv${l}.weight`] },
+      { u: offsets[`conv${l}.bias`] },
+    ];
+    add(shaders.LINEAR, conv, [input, b.params, b.h[i]], flatGroups(N * outDim));
+    const momentum = 0.1;
+    const stats: Field[] = [
+      { u: N },
+      { u: outDim },
+      { u: layout.runOffsets[i] },
+      { f: 1e-5 },
+      { f: momentum },
+      { f: 1 - momentum },
+      { f: N / Math.max(N - 1, 1) },
+    ];
+    add(shaders.BN_STATS, stats, [b.h[i], b.stats[i], b.running, b.state], [outDim, 1]);
+    const bn: Field[] = [
+      { u: N },
+      { u: outDim },
+      { u: offsets[`bn${l}.weight`] },
+      { u: offsets[`bn${l}.bias`] },
+    ];
+    add(shaders.BN_RELU, bn, [b.h[i], b.stats[i], b.params, b.a[i]], flatGroups(N * outDim));
+  }
+}
+
+function addLoss(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
+  const { N, D } = layout;
+  const fields: Field[] = [
+    { u: N },
+    { f: c.margin },
+    { f: c.gamma / c.temperature },
+    { f: 1 / c.temperature },
+  ];
+  const z = b.a[2];
+  add(shaders.NORMALIZE, [{ u: N }, { u: D }], [z, b.u, b.norms], flatGroups(N));
+  add(shaders.GRAM, [{ u: N }, { u: D }], [b.u, b.s], flatGroups(N * N));
+  add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
+  add(shaders.LOSS_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
+  add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
+  add(
+    shaders.MATMUL,
+    [{ u: N }, { u: N }, { u: D }],
+    [b.coefficients, b.u, b.dU],
+    flatGroups(N * D),
+  );
+  add(shaders.NORMALIZE_BACK, [{ u: N }, { u: D }], [b.u, b.norms, b.dU, b.gradA], flatGroups(N));
+}
+
+function addBackward(add: Add, layout: StepLayout, b: StepBuffers): void {
+  const { N, widths, offsets } = layout;
+  // ∂A of layer i is in gradA, ∂H in gradH.
+  for (let i = 2; i >= 0; i--) {
+    const l = LAYERS[i];
+    const [inDim, outDim] = [widths[l - 1], widths[l]];
+    const bn: Field[] = [
+      { u: N },
+      { u: outDim },
+      { u: offsets[`bn${l}.weight`] },
+      { u: offsets[`bn${l}.bias`] },
+    ];
+    add(shaders.BN_BACK_SUMS, bn, [b.gradA, b.a[i], b.h[i], b.stats[i], b.grads], [outDim, 1]);
+    add(
+      shaders.BN_BACK_INPUT,
+      bn,
+      [b.gradA, b.a[i], b.h[i], b.stats[i], b.params, b.grads, b.gradH],
+      flatGroups(N * outDim),
+    );
+    const conv: Field[] = [
+      { u: N },
+      { u: inDim },
+      { u: outDim },
+      { u: offsets[`conv${l}.weight`] },
+      { u: offsets[`conv${l}.bias`] },
+    ];
+    const input = i === 0 ? b.x : b.a[i - 1];
+    add(shaders.WEIGHT_GRAD, conv, [b.gradH, input, b.grads], flatGroups(outDim * (inDim + 1)));
+    if (i > 0) {
+      add(shaders.INPUT_GRAD, conv, [b.gradH, b.params, b.gradA], flatGroups(N * inDim));
+    }
+  }
+}
+
+function addUpdate(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
+  const { count } = layout;
+  const [beta1, beta2] = [0.9, 0.999];
+  add(
+    shaders.GUARD,
+    [{ u: count }, { u: c.guarded ? 1 : 0 }],
+    [b.grads, b.losses, b.state, b.flags],
+    [1, 1],
+    true,
+  );
+  add(
+    shaders.ADAMW,
+    [
+      { u: count },
+      { f: 1 - c.lr * c.weightDecay },
+      { f: beta1 },
+      { f: beta2 },
+      { f: 1 - beta1 },
+      { f: 1 - beta2 },
+      { f: 1e-8 },
+    ],
+    [b.grads, b.params, b.m, b.v, b.state],
+    flatGroups(count),
+    true,
+  );
+}
+
+/**
+ * Builds the whole step (30 dispatches): forward (sim vector, 3 × conv, BN
+ * statistics, BN + ReLU), LS_MARGIN and its gradient, backward through the
+ * layers, the finiteness guard and AdamW.
+ */
+export function buildSequence(
+  device: GPUDevice,
+  layout: StepLayout,
+  buffers: StepBuffers,
+  config: SequenceConfig,
+): Dispatch[] {
+  const { add, sequence } = sequenceBuilder(device, buffers);
+  addForward(add, layout, buffers, config);
+  addLoss(add, layout, buffers, config);
+  addBackward(add, layout, buffers);
+  addUpdate(add, layout, buffers, config);
+  return sequence;
+}

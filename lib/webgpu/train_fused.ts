@@ -1,0 +1,176 @@
+/**
+ * The training loop around {@linkcode createFusedProjectorStep}: steps are
+ * queued without reading anything back; every `readEvery` steps (default 50)
+ * and at the end the losses of those steps are read in one read-back, the
+ * record gets every step's loss, and the progress callback is called for each
+ * of them.
+ *
+ * Non-finite losses: "reference" mode keeps going and counts them.
+ * "guarded" mode stops updating on the GPU at the first non-finite loss (or
+ * gradient), before that step's update, so the weights are exactly those the
+ * per-step check leaves; the host learns it at the next read, up to
+ * `readEvery − 1` steps later. Those later steps were queued but not taken
+ * (no update, no running-statistics change): they are left out of the record,
+ * which ends at the non-finite step as with the per-step check; their batches
+ * were drawn from the batch source.
+ *
+ * @module
+ */
+import { OptionError, ShapeError } from "../errors.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import { createFusedProjectorStep } from "./projector_step.ts";
+import type { LsMarginStepLoss } from "./projector_step.ts";
+
+/** A batch as lib/train's batch sources yield it. */
+export interface FusedBatch {
+  x: Float32Array;
+  shape: [number, number, number];
+}
+
+/** Progress of one step (as lib/train's `StepProgress`). */
+export interface FusedStepProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  itPerSec: number;
+  etaSeconds: number;
+}
+
+/** Options of {@linkcode trainFused}. */
+export interface TrainFusedOptions {
+  encoder: Encoder;
+  loss: LsMarginStepLoss;
+  batches: Iterator<FusedBatch>;
+  steps: number;
+  mode: "reference" | "guarded";
+  lr: number;
+  weightDecay: number;
+  /** Steps between read-backs (default 50). */
+  readEvery?: number;
+  onStep?: (progress: FusedStepProgress) => void;
+}
+
+/** Outcome of {@linkcode trainFused} (as lib/train's `PretrainResult`). */
+export interface TrainFusedResult {
+  losses: Float32Array;
+  nonFinite: number;
+  diverged: boolean;
+  divergedStep: number | null;
+  stoppedEarly: boolean;
+  seconds: number;
+  itPerSec: number;
+}
+
+/** The record being filled: every taken step's loss and the non-finite count. */
+interface StepRecord {
+  losses: Float32Array;
+  nonFinite: number;
+  divergedStep: number | null;
+  done: number;
+}
+
+/**
+ * Appends one read's steps to `record` (calling `onStep` for each); true when
+ * the run stopped (guarded mode's non-finite step, or steps not taken).
+ */
+function recordRead(
+  record: StepRecord,
+  read: { losses: Float32Array; flags: Uint32Array },
+  options: TrainFusedOptions,
+  start: number,
+): boolean {
+  const { steps, mode, onStep } = options;
+  for (let i = 0; i < read.losses.length; i++) {
+    if (read.flags[i] === 2) return true;
+    const step = record.done + 1;
+    const loss = read.losses[i];
+    record.losses[step - 1] = loss;
+    record.done = step;
+    if (read.flags[i] === 1) {
+      record.nonFinite++;
+      record.divergedStep ??= step;
+    }
+    if (onStep) {
+      const itPerSec = step / ((performance.now() - start) / 1000);
+      onStep({ step, steps, loss, itPerSec, etaSeconds: (steps - step) / itPerSec });
+    }
+    if (read.flags[i] === 1 && mode === "guarded") return true;
+  }
+  return false;
+}
+
+/**
+ * Trains a FeatureProjector with LS_MARGIN and AdamW on the webgpu backend
+ * through the fused step, and writes the trained values back into
+ * `encoder`'s variables. The first batch fixes the shape.
+ *
+ * @example Through pretrain (lib/train), which calls it on webgpu
+ * ```ts ignore
+ * const result = await pretrain({ encoder, loss: makeContrastiveLoss(lsMarginSpec),
+ *   batches, steps: 200, mode: "guarded" }); // 4 read-backs of 50 losses each
+ * ```
+ *
+ * @throws {OptionError} when the batch source ends early or the step is not covered.
+ * @throws {ShapeError} when a batch's shape differs from the first one's.
+ */
+export async function trainFused(options: TrainFusedOptions): Promise<TrainFusedResult> {
+  const { encoder, loss, batches, steps, mode, lr, weightDecay } = options;
+  const readEvery = options.readEvery ?? 50;
+  const record: StepRecord = {
+    losses: new Float32Array(steps),
+    nonFinite: 0,
+    divergedStep: null,
+    done: 0,
+  };
+  let stoppedEarly = false;
+  const start = performance.now();
+  const draw = (step: number): FusedBatch => {
+    const next = batches.next();
+    if (next.done) throw new OptionError(`pretrain: batch source ended after ${step - 1} steps`);
+    return next.value;
+  };
+  const first = steps > 0 ? draw(1) : null;
+  if (first) {
+    const fused = await createFusedProjectorStep({
+      encoder,
+      shape: first.shape,
+      loss,
+      lr,
+      weightDecay,
+      mode,
+      readEvery,
+    });
+    try {
+      for (let step = 1; step <= steps; step++) {
+        const batch = step === 1 ? first : draw(step);
+        if (batch.shape.some((d, i) => d !== first.shape[i])) {
+          throw new ShapeError(
+            `pretrain (fused webgpu step): batch ${step} has shape [${batch.shape}], ` +
+              `expected [${first.shape}] like the first`,
+          );
+        }
+        fused.step(batch.x);
+        if (fused.pending === readEvery || step === steps) {
+          if (recordRead(record, await fused.read(), options, start)) {
+            stoppedEarly = mode === "guarded";
+            break;
+          }
+        }
+      }
+      await fused.writeBack();
+    } finally {
+      fused.destroy();
+    }
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const { done, nonFinite, divergedStep } = record;
+  return {
+    losses: record.losses.slice(0, done),
+    nonFinite,
+    diverged: divergedStep !== null,
+    divergedStep,
+    stoppedEarly,
+    seconds,
+    itPerSec: seconds > 0 ? done / seconds : 0,
+  };
+}

@@ -9,6 +9,11 @@
  * not modification times: a copied, re-cloned or re-mounted data folder keeps
  * its key, and with it every cached result record computed on it.
  *
+ * Every dataset, DREAMS included, goes through this one format (written by
+ * `buildDataset`). The per-excerpt feature files `datasets/dreams/features-*.bin`
+ * of earlier versions are neither read nor written: a new entry's name is a
+ * 64-digit key, so code of either age never reads a file of the other.
+ *
  * @module
  */
 import { join, relative, resolve } from "node:path";

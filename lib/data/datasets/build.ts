@@ -166,6 +166,14 @@ export function framedRecording(
   return { frames: stacked.data, labels: frameLabels(sampleLabels, { frameLength: nFft, hop }) };
 }
 
+/**
+ * The STFT part of a recipe as the metadata records it: periodic Hann window
+ * of length `nFft`, step `hop`, no centring.
+ */
+export function stftRecipe(nFft: number, hop: number): Record<string, unknown> {
+  return { nFft, hop, winLength: nFft, window: "hann (periodic)", center: false };
+}
+
 /** Labelled frames per class: `counts[c] = #{i : y[i] = c}` for `c < k` (−1 skipped). */
 export function classCounts(y: Int32Array, k: number): number[] {
   const counts = new Array<number>(k).fill(0);

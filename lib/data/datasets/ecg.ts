@@ -19,6 +19,7 @@ import {
   type LoadDatasetOptions,
   type RecordingEntry,
   type RecordingFeatures,
+  stftRecipe,
 } from "./build.ts";
 import { SAME_SUBJECT, sortIds } from "./split.ts";
 
@@ -118,25 +119,59 @@ function ecgFeatures(
   return { id: entry.id, ...framedRecording(leads, labels, nFft, hop), excluded };
 }
 
-function ecgPlan(
-  name: "mitdb" | "afdb",
-  dir: string,
-  records: string[],
-  source: NonNullable<DatasetMeta["source"]>,
-  quickStride: number,
-  nativeFs: number,
-  notes: string[],
-): DatasetPlan {
+/** What distinguishes the ECG databases: folder marker, source, quick stride, native rate, notes. */
+interface EcgDatabase {
+  name: "mitdb" | "afdb";
+  /** A file that marks the database folder itself. */
+  marker: string;
+  source: NonNullable<DatasetMeta["source"]>;
+  /** Every k-th subject in the quick profile. */
+  quickStride: number;
+  /** Native sampling rate (Hz). */
+  nativeFs: number;
+  notes: string[];
+}
+
+const MITDB: EcgDatabase = {
+  name: "mitdb",
+  marker: "100.hea",
+  source: {
+    name: "MIT-BIH Arrhythmia Database v1.0.0 (PhysioNet)",
+    citation:
+      "Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. IEEE Eng in Med and " +
+      "Biol 20(3):45-50 (2001); Goldberger AL et al. PhysioBank, PhysioToolkit, and PhysioNet. " +
+      "Circulation 101(23):e215-e220 (2000).",
+    licence: "ODC-By 1.0",
+  },
+  quickStride: 3,
+  nativeFs: 360,
+  notes: ["substitute for the MIT-BIH AFDB: few AFL/J frames; many records hold only N"],
+};
+
+const AFDB: EcgDatabase = {
+  name: "afdb",
+  marker: "04015.hea",
+  source: {
+    name: "MIT-BIH Atrial Fibrillation Database v1.0.0 (PhysioNet)",
+    citation:
+      "Moody GB, Mark RG. A new method for detecting atrial fibrillation using R-R intervals. " +
+      "Computers in Cardiology 10:227-230 (1983); Goldberger AL et al., Circulation 101(23):e215-e220 (2000).",
+    licence: "ODC-By 1.0",
+  },
+  quickStride: 4,
+  nativeFs: 250,
+  notes: [],
+};
+
+/** The plan of an ECG database in `dir`: every complete record, the paper's ECG recipe. */
+function ecgPlan(db: EcgDatabase, dir: string): DatasetPlan {
+  const { name } = db;
   const nFft = 1500, hop = 750;
   return {
     name,
     fs: ECG_FS,
     recipe: {
-      nFft,
-      hop,
-      winLength: nFft,
-      window: "hann (periodic)",
-      center: false,
+      ...stftRecipe(nFft, hop),
       resampleTo: ECG_FS,
       resample: "scipy.signal.resample_poly (Kaiser β 5); labels by nearest earlier native sample",
       leads: 2,
@@ -144,13 +179,13 @@ function ecgPlan(
     classNames: ECG_CLASS_NAMES,
     T: 200,
     shift: 200,
-    recordings: records.map((r) => ({
+    recordings: wfdbRecords(dir, name).map((r) => ({
       id: r,
       subject: SAME_SUBJECT[r] && name === "mitdb" ? SAME_SUBJECT[r] : r,
       files: [join(dir, `${r}.hea`), join(dir, `${r}.dat`), join(dir, `${r}.atr`)],
     })),
     sharedFiles: [],
-    quickStride,
+    quickStride: db.quickStride,
     featurise: (entry) => ecgFeatures(dir, entry, nFft, hop),
     notes: [
       `both leads resampled from the native rate to ${ECG_FS} Hz so the paper's recipe applies unchanged ` +
@@ -160,10 +195,10 @@ function ecgPlan(
       "T = 200 non-overlapping frames per record (never across records, unlike the reference's " +
       "concatenated stream, D5); split by record/subject instead of the first 80 % / last 20 % of the stream",
       'the reference uses raw STFT magnitudes; normalisation "none" reproduces that',
-      ...notes,
+      ...db.notes,
     ],
-    source,
-    extra: { nativeFs, leads: "the first two signals of each record" },
+    source: db.source,
+    extra: { nativeFs: db.nativeFs, leads: "the first two signals of each record" },
   };
 }
 
@@ -175,28 +210,8 @@ function ecgPlan(
  * each split (so the evaluation records still hold AFIB, AFL and J frames).
  */
 export async function loadMitdb(options: LoadDatasetOptions = {}): Promise<Dataset> {
-  const dir = datasetFolder(options.dataDir, "mitdb", "100.hea");
-  return await buildDataset(
-    ecgPlan(
-      "mitdb",
-      dir,
-      wfdbRecords(dir, "mitdb"),
-      {
-        name: "MIT-BIH Arrhythmia Database v1.0.0 (PhysioNet)",
-        citation:
-          "Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. IEEE Eng in Med and " +
-          "Biol 20(3):45-50 (2001); Goldberger AL et al. PhysioBank, PhysioToolkit, and PhysioNet. " +
-          "Circulation 101(23):e215-e220 (2000).",
-        licence: "ODC-By 1.0",
-      },
-      3,
-      360,
-      [
-        "substitute for the MIT-BIH AFDB: few AFL/J frames; many records hold only N",
-      ],
-    ),
-    options,
-  );
+  const dir = datasetFolder(options.dataDir, MITDB.name, MITDB.marker);
+  return await buildDataset(ecgPlan(MITDB, dir), options);
 }
 
 /**
@@ -205,23 +220,6 @@ export async function loadMitdb(options: LoadDatasetOptions = {}): Promise<Datas
  * `.dat` file (00735, 03665) are skipped. Quick: every 4th record.
  */
 export async function loadAfdb(options: LoadDatasetOptions = {}): Promise<Dataset> {
-  const dir = datasetFolder(options.dataDir, "afdb", "04015.hea");
-  return await buildDataset(
-    ecgPlan(
-      "afdb",
-      dir,
-      wfdbRecords(dir, "afdb"),
-      {
-        name: "MIT-BIH Atrial Fibrillation Database v1.0.0 (PhysioNet)",
-        citation:
-          "Moody GB, Mark RG. A new method for detecting atrial fibrillation using R-R intervals. " +
-          "Computers in Cardiology 10:227-230 (1983); Goldberger AL et al., Circulation 101(23):e215-e220 (2000).",
-        licence: "ODC-By 1.0",
-      },
-      4,
-      250,
-      [],
-    ),
-    options,
-  );
+  const dir = datasetFolder(options.dataDir, AFDB.name, AFDB.marker);
+  return await buildDataset(ecgPlan(AFDB, dir), options);
 }

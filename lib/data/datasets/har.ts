@@ -32,6 +32,7 @@ import {
   exists,
   framedRecording,
   type LoadDatasetOptions,
+  stftRecipe,
 } from "./build.ts";
 
 const HAPT_SOURCE = {
@@ -50,7 +51,7 @@ const HAR_RECIPE = { nFft: 50, hop: 25, T: 119, shift: 24 } as const;
 function harRecipe(channels: readonly string[]): Pick<DatasetPlan, "recipe" | "T" | "shift"> {
   const { nFft, hop, T, shift } = HAR_RECIPE;
   return {
-    recipe: { nFft, hop, winLength: nFft, window: "hann (periodic)", center: false, channels },
+    recipe: { ...stftRecipe(nFft, hop), channels },
     T,
     shift,
   };

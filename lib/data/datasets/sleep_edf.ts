@@ -18,6 +18,7 @@ import {
   type LoadDatasetOptions,
   type RecordingEntry,
   type RecordingFeatures,
+  stftRecipe,
 } from "./build.ts";
 import { sortIds } from "./split.ts";
 
@@ -58,7 +59,6 @@ function sleepEdfPairs(dir: string): Array<{ psg: string; hyp: string }> {
  * each sample labelled with its epoch's stage, STFT `nFft = hop`.
  */
 function sleepEdfFeatures(entry: RecordingEntry, nFft: number): RecordingFeatures {
-  const epochSamples = EPOCH_SAMPLES;
   const [psgPath, hypPath] = entry.files;
   const edf = readEdf(psgPath, { label: SLEEP_EDF_CHANNEL });
   const eeg = edf.signals[0];
@@ -70,7 +70,7 @@ function sleepEdfFeatures(entry: RecordingEntry, nFft: number): RecordingFeature
       eeg ? `${eeg.fs} Hz` : "absent",
     );
   }
-  const nEpochs = Math.floor(eeg.data.length / epochSamples);
+  const nEpochs = Math.floor(eeg.data.length / EPOCH_SAMPLES);
   const stages = readSleepEdfHypnogram(hypPath, { nEpochs });
   let first = -1, last = -1;
   for (let e = 0; e < nEpochs; e++) {
@@ -89,12 +89,12 @@ function sleepEdfFeatures(entry: RecordingEntry, nFft: number): RecordingFeature
   }
   const from = Math.max(0, first - SLEEP_EDF_WAKE_MARGIN_EPOCHS);
   const to = Math.min(nEpochs, last + 1 + SLEEP_EDF_WAKE_MARGIN_EPOCHS);
-  const signal = eeg.data.subarray(from * epochSamples, to * epochSamples);
+  const signal = eeg.data.subarray(from * EPOCH_SAMPLES, to * EPOCH_SAMPLES);
   const labels = new Int32Array(signal.length);
   let excluded = 0;
   for (let e = from; e < to; e++) {
-    labels.fill(stages[e], (e - from) * epochSamples, (e - from + 1) * epochSamples);
-    if (stages[e] < 0) excluded += epochSamples;
+    labels.fill(stages[e], (e - from) * EPOCH_SAMPLES, (e - from + 1) * EPOCH_SAMPLES);
+    if (stages[e] < 0) excluded += EPOCH_SAMPLES;
   }
   return {
     id: entry.id,
@@ -119,14 +119,7 @@ export async function loadSleepEdf(options: LoadDatasetOptions = {}): Promise<Da
   return await buildDataset({
     name: "sleep-edf",
     fs: 100,
-    recipe: {
-      nFft,
-      hop: nFft,
-      winLength: nFft,
-      window: "hann (periodic)",
-      center: false,
-      channel: SLEEP_EDF_CHANNEL,
-    },
+    recipe: { ...stftRecipe(nFft, nFft), channel: SLEEP_EDF_CHANNEL },
     classNames: SLEEP_STAGE_NAMES,
     T: 200,
     shift: 200,

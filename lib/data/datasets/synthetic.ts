@@ -5,7 +5,7 @@
  */
 import { SYNTHETIC_CLASS_NAMES, SYNTHETIC_FS, syntheticRecording } from "../synthetic.ts";
 import type { Dataset } from "../types.ts";
-import { buildDataset, framedRecording, type LoadDatasetOptions } from "./build.ts";
+import { buildDataset, framedRecording, type LoadDatasetOptions, stftRecipe } from "./build.ts";
 
 /**
  * "synthetic": seeded two-channel signals at 50 Hz switching between four
@@ -20,15 +20,7 @@ export async function loadSynthetic(options: LoadDatasetOptions = {}): Promise<D
   return await buildDataset({
     name: "synthetic",
     fs: SYNTHETIC_FS,
-    recipe: {
-      nFft,
-      hop,
-      winLength: nFft,
-      window: "hann (periodic)",
-      center: false,
-      seed,
-      nRecordings: n,
-    },
+    recipe: { ...stftRecipe(nFft, hop), seed, nRecordings: n },
     classNames: SYNTHETIC_CLASS_NAMES,
     T: 100,
     shift: 50,

@@ -5,6 +5,7 @@
  * @module
  */
 import { DataFormatError } from "../errors.ts";
+import { FIXED_POINT, SIGNED_FIXED_POINT } from "./parse.ts";
 
 /** One EDF+ annotation. */
 export interface EdfAnnotation {
@@ -14,9 +15,6 @@ export interface EdfAnnotation {
   duration: number;
   text: string;
 }
-
-const ONSET = /^[+-](\d+\.?\d*|\.\d+)$/;
-const DURATION = /^(\d+\.?\d*|\.\d+)$/;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("latin1");
@@ -37,7 +35,7 @@ function parseTal(tal: Uint8Array, pos: number, file: string, where: string): Ed
   }
   const timing = latin1.decode(tal.subarray(0, sep));
   const [onsetText, durationText, extra] = timing.split("\x15");
-  if (!ONSET.test(onsetText) || extra !== undefined) {
+  if (!SIGNED_FIXED_POINT.test(onsetText) || extra !== undefined) {
     throw new DataFormatError(
       file,
       `${where} byte ${pos} onset`,
@@ -45,7 +43,7 @@ function parseTal(tal: Uint8Array, pos: number, file: string, where: string): Ed
       JSON.stringify(timing),
     );
   }
-  if (durationText !== undefined && !DURATION.test(durationText)) {
+  if (durationText !== undefined && !FIXED_POINT.test(durationText)) {
     throw new DataFormatError(
       file,
       `${where} byte ${pos} duration`,

@@ -13,6 +13,12 @@
  */
 export const DECIMAL: RegExp = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** A fixed-point number without sign or exponent: `"30"`, `"0.5"`, `".5"`, `"7."`. */
+export const FIXED_POINT: RegExp = /^(?:\d+\.?\d*|\.\d+)$/;
+
+/** A fixed-point number with a mandatory sign (EDF+ onsets): `"+30"`, `"-0.5"`. */
+export const SIGNED_FIXED_POINT: RegExp = /^[+-](?:\d+\.?\d*|\.\d+)$/;
+
 /** A decimal integer with an optional sign: `"-12"`, `"+3"`, `"0"`. */
 export const SIGNED_INTEGER: RegExp = /^[+-]?\d+$/;
 

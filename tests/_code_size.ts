@@ -116,6 +116,30 @@ export function longFunctions(source: string, file: string, maxLines: number): L
   return found;
 }
 
+/** A function named in an allow-list of long functions. */
+export interface KnownLongFunction {
+  file: string;
+  name: string;
+}
+
+/**
+ * Compares the long functions found with an allow-list: `unlisted` are long
+ * and not listed, `stale` are listed but gone or no longer long.
+ */
+export function againstKnown(
+  found: readonly LongFunction[],
+  known: readonly KnownLongFunction[],
+): { unlisted: string[]; stale: string[] } {
+  const key = (f: KnownLongFunction) => `${f.file}: ${f.name}`;
+  const listed = new Set(known.map(key));
+  const present = new Set(found.map(key));
+  return {
+    unlisted: found.filter((f) => !listed.has(key(f)))
+      .map((f) => `${key(f)} (line ${f.line}, ${f.lines} lines)`),
+    stale: known.map(key).filter((k) => !present.has(k)),
+  };
+}
+
 /** Lines of a source text (a final newline ends the last line). */
 export function lineCount(source: string): number {
   if (source === "") return 0;

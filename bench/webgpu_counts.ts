@@ -7,23 +7,33 @@
  * no timings (a software adapter's timings are not GPU figures).
  *
  * Steps: the SleepEEG-shaped (8 × 200 × 90 → 320) FeatureProjector + LS_MARGIN
- * (emargin-reference) + AdamW step and the SleepEEG-shaped TS2Vec step, each
- * under tfjs' default WebGPU flags and under the flags that change the
- * counts: `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` (dispatches per submitted
- * command buffer, default 15) and `WEBGPU_CPU_FORWARD` (small ops on host
- * values run on the cpu backend, default on).
+ * (emargin-reference) + AdamW step and the SleepEEG-shaped TS2Vec step as
+ * tfjs ops ("tfjs ops": the per-step loop of lib/train), each under tfjs'
+ * default WebGPU flags and under the flags that change the counts:
+ * `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` (dispatches per submitted command
+ * buffer, default 15) and `WEBGPU_CPU_FORWARD` (small ops on host values run
+ * on the cpu backend, default on); then the emargin-reference step through
+ * lib/webgpu's fused step ("fused", what `pretrain` runs on webgpu), whose
+ * losses are read once per 50 steps (the read is its own row).
  *
  * @module
  */
 import { tf } from "../lib/tf.ts";
 import { initBackend, probeWebGpu } from "../lib/backend.ts";
-import { countWebGpu, divideCounts, recordSteps, zeroCounts } from "../lib/webgpu/mod.ts";
+import {
+  countWebGpu,
+  createFusedProjectorStep,
+  divideCounts,
+  recordSteps,
+  zeroCounts,
+} from "../lib/webgpu/mod.ts";
 import type { GpuCounts } from "../lib/webgpu/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { SequenceBatch } from "../lib/train/mod.ts";
 import { STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant } from "./variants.ts";
+import type { FrameLoss } from "../lib/train/mod.ts";
 
 /** A tfjs WebGPU flag setting the counts are taken under. */
 export interface FlagSetting {
@@ -50,7 +60,8 @@ export interface StepCounts {
 }
 
 /**
- * Runs `warmup + counted` `pretrain` steps of `variant` on one seeded
+ * Runs `warmup + counted` `pretrain` steps of `variant` as tfjs ops (the
+ * per-step loop, also for a loss the fused step covers) on one seeded
  * SleepEEG-shaped batch (or `shape`) on the active webgpu backend, counting
  * per step. The `flags` are set for the run and restored afterwards.
  */
@@ -67,7 +78,12 @@ export async function countVariantSteps(
   const { B, T, F } = { ...base, ...options.shape };
   const rng = makeRng(1);
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
-  const { encoder, train } = variantStep({ ...base, B, T, F }, variant);
+  const step = variantStep({ ...base, B, T, F }, variant);
+  const { encoder } = step;
+  // A plain function hides the loss's spec: pretrain keeps the tfjs loop.
+  const train = "loss" in step.train
+    ? { loss: ((loss: FrameLoss): FrameLoss => (z, x) => loss(z, x))(step.train.loss) }
+    : step.train;
   const env = tf.env();
   const previous = Object.keys(options.flags ?? {}).map((k) => [k, env.get(k)] as const);
   for (const [k, v] of Object.entries(options.flags ?? {})) env.set(k, v);
@@ -96,7 +112,7 @@ export async function countVariantSteps(
 }
 
 /** Per-step mean of the counted steps. */
-export function meanStep(counts: StepCounts): GpuCounts {
+export function meanStep(counts: { steps: GpuCounts[] }): GpuCounts {
   const total = zeroCounts();
   for (const c of counts.steps) {
     for (const key of Object.keys(total) as (keyof GpuCounts)[]) total[key] += c[key];
@@ -105,6 +121,56 @@ export function meanStep(counts: StepCounts): GpuCounts {
 }
 
 const VARIANTS: readonly StepVariant[] = ["emargin-reference", "ts2vec"];
+
+/**
+ * Counts of the fused emargin-reference step on one seeded SleepEEG-shaped
+ * batch: its setup (reading the encoder, allocating, building the
+ * pipelines), `warmup + counted` steps queued without a read (the counted
+ * ones per step), and the one read of their losses.
+ */
+export async function countFusedSteps(
+  warmup: number,
+  counted: number,
+): Promise<{ setup: GpuCounts; steps: GpuCounts[]; read: GpuCounts; dispatchesPerStep: number }> {
+  const shape = STUDY_SHAPES[0];
+  const { B, T, F, temperature, margin } = shape;
+  const rng = makeRng(1);
+  const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
+  const { encoder } = variantStep(shape, "emargin-reference");
+  const counter = countWebGpu();
+  const marks = recordSteps(counter);
+  try {
+    const step = await createFusedProjectorStep({
+      encoder,
+      shape: [B, T, F],
+      loss: { kind: "ls-margin", temperature, margin, threshold: 0.4, simVariant: "reference" },
+      lr: 1e-3,
+      weightDecay: 0.01,
+      mode: "reference",
+    });
+    marks.mark();
+    try {
+      for (let i = 0; i < warmup + counted; i++) {
+        step.step(x);
+        marks.mark();
+      }
+      await step.read();
+      marks.mark();
+    } finally {
+      step.destroy();
+    }
+    const [setup, ...rest] = marks.steps;
+    return {
+      setup,
+      steps: rest.slice(warmup, warmup + counted),
+      read: rest[warmup + counted],
+      dispatchesPerStep: step.dispatchesPerStep,
+    };
+  } finally {
+    counter.uninstall();
+    encoder.dispose();
+  }
+}
 
 /** One row per step × flag setting: the per-step counts after one warm-up step. */
 export async function benchWebgpuCounts(): Promise<
@@ -127,6 +193,18 @@ export async function benchWebgpuCounts(): Promise<
       });
     }
   }
+  const fused = await countFusedSteps(warmup, counted);
+  const fusedRow = (path: string, counts: GpuCounts) => ({
+    step: "emargin-reference (SleepEEG 8×200×90)",
+    path,
+    flags: "(none used)",
+    ...counts,
+  });
+  rows.push(
+    fusedRow("fused: setup, once per run", fused.setup),
+    fusedRow("fused: per step", meanStep(fused)),
+    fusedRow(`fused: one read of ${warmup + counted} losses (every 50 steps)`, fused.read),
+  );
   return {
     rows,
     notes: [

@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import { initBackend, probeWebGpu } from "../lib/backend.ts";
-import { countWebGpu, recordSteps } from "../lib/webgpu/mod.ts";
+import {
+  countWebGpu,
+  createFusedProjectorStep,
+  recordSteps,
+  trainFused,
+} from "../lib/webgpu/mod.ts";
+import type { LsMarginStepLoss } from "../lib/webgpu/mod.ts";
+import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { makeContrastiveLoss } from "../lib/losses/mod.ts";
+import { pretrain } from "../lib/train/mod.ts";
+import type { SequenceBatch } from "../lib/train/mod.ts";
+import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
 
 const webgpu = await probeWebGpu();
@@ -53,4 +64,166 @@ Deno.test("countWebGpu names the active backend when it is not webgpu", async ()
     () => countWebGpu(),
     (err) => err instanceof OptionError && /"cpu"/.test(String(err)),
   );
+});
+
+const LS_MARGIN: LsMarginStepLoss = {
+  kind: "ls-margin",
+  temperature: 0.1,
+  margin: 5,
+  threshold: 0.4,
+  simVariant: "reference",
+};
+
+function batchOf(shape: [number, number, number], seed: number): Float32Array {
+  const rng = makeRng(seed);
+  return Float32Array.from(
+    { length: shape[0] * shape[1] * shape[2] },
+    () => Math.abs(rng.normal()),
+  );
+}
+
+function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
+  const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
+  while (true) yield { indices, epoch: 0, x, shape };
+}
+
+Deno.test({
+  name: "the fused SleepEEG-shaped step: ≤ 40 dispatches, no creations after warm-up, no read-back",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [8, 200, 90];
+    const x = batchOf(shape, 1);
+    const encoder = createFeatureProjector({ inFeatures: 90, outFeatures: 320, seed: 1 });
+    const step = await createFusedProjectorStep({
+      encoder,
+      shape,
+      loss: LS_MARGIN,
+      lr: 1e-3,
+      weightDecay: 0.01,
+      mode: "reference",
+    });
+    const counter = countWebGpu();
+    try {
+      step.step(x); // warm-up
+      await step.read();
+      const steps = recordSteps(counter);
+      for (let i = 0; i < 2; i++) {
+        step.step(x);
+        steps.mark();
+      }
+      for (const counts of steps.steps) {
+        assert.ok(counts.dispatches <= 40, `${counts.dispatches} dispatches per step`);
+        assert.equal(counts.dispatches, step.dispatchesPerStep);
+        assert.equal(counts.buffers, 0, "buffers created after warm-up");
+        assert.equal(counts.bindGroups, 0, "bind groups created after warm-up");
+        assert.equal(counts.mapReads, 0, "read-backs inside the loop");
+        assert.equal(counts.tensorReads, 0, "tfjs reads inside the loop");
+        assert.equal(counts.submits, 1);
+      }
+      const { losses, flags } = await step.read();
+      assert.equal(losses.length, 2);
+      assert.ok(losses.every(Number.isFinite) && losses[1] < losses[0], `losses ${losses}`);
+      assert.deepEqual([...flags], [0, 0]);
+    } finally {
+      counter.uninstall();
+      step.destroy();
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
+
+Deno.test({
+  name: "pretrain on webgpu reads the losses back once per 50 steps and keeps every step's loss",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [2, 6, 5];
+    const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 2 });
+    const tensors = Object.keys(encoder.params).length + Object.keys(encoder.buffers).length;
+    const counter = countWebGpu();
+    const seen: number[] = [];
+    try {
+      const result = await pretrain({
+        encoder,
+        // τ = 0.5 keeps exp(ℓ/τ) ≤ e² below the column sums: finite throughout
+        loss: makeContrastiveLoss({ ...LS_MARGIN, temperature: 0.5 }),
+        batches: repeat(batchOf(shape, 3), shape),
+        steps: 120,
+        mode: "reference",
+        onStep: ({ step }) => seen.push(step),
+      });
+      const counts = counter.snapshot();
+      assert.equal(result.losses.length, 120);
+      assert.ok(result.losses.every(Number.isFinite));
+      assert.deepEqual(seen, Array.from({ length: 120 }, (_, i) => i + 1));
+      assert.ok(counts.dispatches <= 120 * 40, `${counts.dispatches} dispatches`);
+      // The loop reads 3 times (steps 50, 100, 120); the rest is the one-off
+      // reading of the initial values and the write-back of the trained ones.
+      assert.ok(
+        counts.mapReads <= 3 + 1 + tensors,
+        `${counts.mapReads} read-backs for 120 steps (${tensors} initial values)`,
+      );
+      assert.ok(counts.buffers <= 100, `${counts.buffers} buffers created for 120 steps`);
+    } finally {
+      counter.uninstall();
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
+
+Deno.test({
+  name: "fused guarded mode stops at the first non-finite loss, found at the next read",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [2, 6, 5];
+    const x = batchOf(shape, 4);
+    // τ = 0.5, m = 100: every term overflows float32 (D3), the loss is NaN from step 1.
+    const overflow: LsMarginStepLoss = { ...LS_MARGIN, temperature: 0.5, margin: 100 };
+    const run = async (mode: "reference" | "guarded", steps: number) => {
+      const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 5 });
+      const before = await encoder.params["conv1.weight"].data();
+      const result = await trainFused({
+        encoder,
+        loss: overflow,
+        batches: repeat(x, shape),
+        steps,
+        mode,
+        lr: 1e-3,
+        weightDecay: 0.01,
+        readEvery: 3,
+      });
+      const after = await encoder.params["conv1.weight"].data();
+      const runningVar = await encoder.buffers["bn1.running_var"].data();
+      encoder.dispose();
+      return { result, before, after, runningVar };
+    };
+    const reference = await run("reference", 5);
+    assert.equal(reference.result.losses.length, 5);
+    assert.equal(reference.result.nonFinite, 5);
+    assert.equal(reference.result.divergedStep, 1);
+    assert.equal(reference.result.stoppedEarly, false);
+    assert.ok(reference.after.some(Number.isNaN), "NaN flows into the weights");
+
+    const guarded = await run("guarded", 5);
+    assert.equal(guarded.result.losses.length, 1);
+    assert.ok(Number.isNaN(guarded.result.losses[0]));
+    assert.equal(guarded.result.nonFinite, 1);
+    assert.equal(guarded.result.divergedStep, 1);
+    assert.equal(guarded.result.stoppedEarly, true);
+    assert.deepEqual(guarded.after, guarded.before, "no update after the non-finite step");
+    // The non-finite step's forward pass moved the running statistics once
+    // (as the per-step loop does); the two steps queued after it did not.
+    const oneStep = await run("reference", 1);
+    assert.ok(oneStep.runningVar.every(Number.isFinite));
+    assert.notDeepEqual(oneStep.runningVar, Float32Array.from(oneStep.runningVar, () => 1));
+    assert.deepEqual(guarded.runningVar, oneStep.runningVar);
+    await initBackend({ prefer: "wasm" });
+  },
 });

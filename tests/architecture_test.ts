@@ -149,11 +149,6 @@ const MAX_FUNCTION_LINES = 80;
  */
 const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: string }[] = [
   {
-    file: "lib/encoders/feature_projector.ts",
-    name: "createFeatureProjector",
-    reason: "the encoder object: parameters, BatchNorm buffers and the forward pass in one closure",
-  },
-  {
     file: "lib/experiments/study.ts",
     name: "runStudy",
     reason: "the worker pool: dispatch, cache reads, progress and failure handling of the grid",

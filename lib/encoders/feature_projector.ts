@@ -19,6 +19,7 @@ import type { Tensor2D, Tensor3D, Variable } from "../tf.ts";
 import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
+import type { Rng } from "../random.ts";
 import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
 import type { BatchNormState } from "./batch_norm.ts";
 import {
@@ -49,18 +50,23 @@ export interface FeatureProjectorOptions {
 /** Hidden widths of conv1 and conv2 in the reference. */
 const HIDDEN = [128, 64] as const;
 
-/**
- * Creates a FeatureProjector with torch's default initialisation:
- * conv weight and bias `~ U(−1/√fan_in, 1/√fan_in)` (fan_in = input channels),
- * BatchNorm weight 1, bias 0, running mean 0, running variance 1.
- *
- * Parameters (torch state-dict names): `conv{1,2,3}.weight [out, in]`
- * (`[out, in, 1]` in `stateDict()`), `conv{1,2,3}.bias [out]`,
- * `bn{1,2,3}.weight|bias [out]`; buffers `bn{1,2,3}.running_mean|running_var`.
- * For `F = 156, D = 320` there are 50 176 trainable scalars.
- */
-export function createFeatureProjector(options: FeatureProjectorOptions): Encoder {
-  const { inFeatures, outFeatures = 320, seed, inputGradient = false } = options;
+/** One conv layer of the projector and the BatchNorm that follows it. */
+interface ProjectorLayer {
+  weight: Variable;
+  bias: Variable;
+  bn: BatchNormState;
+}
+
+/** The variables of a projector, by torch state-dict name, and its layers in order. */
+interface ProjectorLayers {
+  params: Record<string, Variable>;
+  buffers: Record<string, Variable>;
+  /** Torch shapes where they differ from ours (`conv{i}.weight` is `[out, in, 1]`). */
+  torchShapes: Record<string, number[]>;
+  layers: ProjectorLayer[];
+}
+
+function checkWidths(inFeatures: number, outFeatures: number): void {
   for (const [key, value] of [["inFeatures", inFeatures], ["outFeatures", outFeatures]] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new OptionError(
@@ -68,13 +74,18 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
       );
     }
   }
-  const rng = makeRng(seed);
-  const widths = [inFeatures, HIDDEN[0], HIDDEN[1], outFeatures];
+}
+
+/**
+ * The three conv + BatchNorm layers for widths `[F, 128, 64, D]`, created in
+ * the order conv weight, conv bias, bn weight, bn bias, running mean, running
+ * variance per layer (the order of the seeded draws from `rng`).
+ */
+function createLayers(widths: readonly number[], rng: Rng): ProjectorLayers {
   const params: Record<string, Variable> = {};
   const buffers: Record<string, Variable> = {};
   const torchShapes: Record<string, number[]> = {};
-  const layers: { weight: Variable; bias: Variable; bn: BatchNormState }[] = [];
-  const batchesTracked = [0, 0, 0];
+  const layers: ProjectorLayer[] = [];
   for (let i = 0; i < 3; i++) {
     const fanIn = widths[i], out = widths[i + 1];
     const bound = 1 / Math.sqrt(fanIn);
@@ -97,6 +108,73 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
       },
     });
   }
+  return { params, buffers, torchShapes, layers };
+}
+
+/**
+ * The forward pass on frames flattened sequence-major: `[N, F] → [N, D]`
+ * through conv → BatchNorm (batch statistics in training, running ones
+ * otherwise) → ReLU per layer. Gradients reach the input only if `inputGradient`.
+ */
+function forwardFrames(
+  frames: Tensor2D,
+  layers: readonly ProjectorLayer[],
+  training: boolean,
+  inputGradient: boolean,
+): Tensor2D {
+  let h = frames;
+  for (const [i, layer] of layers.entries()) {
+    h = linear(h, layer.weight as Tensor2D, layer.bias, {
+      inputGradient: i > 0 || inputGradient,
+    });
+    h = training ? batchNormTrain(h, layer.bn) : batchNormEval(h, layer.bn);
+    h = tf.relu(h);
+  }
+  return h;
+}
+
+/** State dict of the projector: parameters, buffers and `bn{i}.num_batches_tracked`. */
+function projectorState(net: ProjectorLayers, batchesTracked: readonly number[]): StateDict {
+  const state = { ...readState(net.params, net.torchShapes), ...readState(net.buffers) };
+  for (let i = 0; i < 3; i++) {
+    state[`bn${i + 1}.num_batches_tracked`] = {
+      shape: [],
+      values: Float32Array.of(batchesTracked[i]),
+    };
+  }
+  return state;
+}
+
+/** Writes `state` into the projector's variables and `batchesTracked` (missing counts: 0). */
+function loadProjectorState(
+  net: ProjectorLayers,
+  batchesTracked: number[],
+  state: StateDict,
+): void {
+  writeState(net.params, state);
+  writeState(net.buffers, state);
+  for (let i = 0; i < 3; i++) {
+    const tracked = state[`bn${i + 1}.num_batches_tracked`];
+    batchesTracked[i] = tracked ? tracked.values[0] : 0;
+  }
+}
+
+/**
+ * Creates a FeatureProjector with torch's default initialisation:
+ * conv weight and bias `~ U(−1/√fan_in, 1/√fan_in)` (fan_in = input channels),
+ * BatchNorm weight 1, bias 0, running mean 0, running variance 1.
+ *
+ * Parameters (torch state-dict names): `conv{1,2,3}.weight [out, in]`
+ * (`[out, in, 1]` in `stateDict()`), `conv{1,2,3}.bias [out]`,
+ * `bn{1,2,3}.weight|bias [out]`; buffers `bn{1,2,3}.running_mean|running_var`.
+ * For `F = 156, D = 320` there are 50 176 trainable scalars.
+ */
+export function createFeatureProjector(options: FeatureProjectorOptions): Encoder {
+  const { inFeatures, outFeatures = 320, seed, inputGradient = false } = options;
+  checkWidths(inFeatures, outFeatures);
+  const net = createLayers([inFeatures, HIDDEN[0], HIDDEN[1], outFeatures], makeRng(seed));
+  const { params, buffers } = net;
+  const batchesTracked = [0, 0, 0];
 
   function apply(x: Tensor3D, { training }: ApplyOptions): Tensor3D {
     const [b, t, f] = x.shape;
@@ -107,14 +185,8 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
     }
     if (training) { for (let i = 0; i < 3; i++) batchesTracked[i]++; }
     return tf.tidy(() => {
-      let h = tf.reshape(tf.cast(x, "float32"), [b * t, f]) as Tensor2D;
-      for (const [i, layer] of layers.entries()) {
-        h = linear(h, layer.weight as Tensor2D, layer.bias, {
-          inputGradient: i > 0 || inputGradient,
-        });
-        h = training ? batchNormTrain(h, layer.bn) : batchNormEval(h, layer.bn);
-        h = tf.relu(h);
-      }
+      const frames = tf.reshape(tf.cast(x, "float32"), [b * t, f]) as Tensor2D;
+      const h = forwardFrames(frames, net.layers, training, inputGradient);
       return tf.reshape(h, [b, t, outFeatures]) as Tensor3D;
     });
   }
@@ -127,24 +199,8 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
     buffers,
     apply,
     parameterCount: () => countParameters(params),
-    stateDict(): StateDict {
-      const state = { ...readState(params, torchShapes), ...readState(buffers) };
-      for (let i = 0; i < 3; i++) {
-        state[`bn${i + 1}.num_batches_tracked`] = {
-          shape: [],
-          values: Float32Array.of(batchesTracked[i]),
-        };
-      }
-      return state;
-    },
-    loadStateDict(state: StateDict): void {
-      writeState(params, state);
-      writeState(buffers, state);
-      for (let i = 0; i < 3; i++) {
-        const tracked = state[`bn${i + 1}.num_batches_tracked`];
-        batchesTracked[i] = tracked ? tracked.values[0] : 0;
-      }
-    },
+    stateDict: (): StateDict => projectorState(net, batchesTracked),
+    loadStateDict: (state: StateDict): void => loadProjectorState(net, batchesTracked, state),
     dispose(): void {
       for (const v of [...Object.values(params), ...Object.values(buffers)]) v.dispose();
     },

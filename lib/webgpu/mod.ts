@@ -9,3 +9,4 @@
 export * from "./counters.ts";
 export * from "./projector_step.ts";
 export * from "./train_fused.ts";
+export * from "./loss_program.ts";

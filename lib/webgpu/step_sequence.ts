@@ -29,7 +29,7 @@ export interface SequenceConfig {
 }
 
 /** One field of a uniform block: an integer (u32) or a float (f32). */
-type Field = { u: number } | { f: number };
+export type Field = { u: number } | { f: number };
 
 function uniformBytes(fields: Field[]): ArrayBuffer {
   const bytes = new ArrayBuffer(Math.ceil((fields.length * 4) / 16) * 16);
@@ -42,14 +42,14 @@ function uniformBytes(fields: Field[]): ArrayBuffer {
 }
 
 /** Workgroup counts covering `threads` one-per-index, folded into 2-D past the 65 535 limit. */
-function flatGroups(threads: number): [number, number] {
+export function flatGroups(threads: number): [number, number] {
   const groups = Math.ceil(threads / shaders.WG);
   if (groups <= 32768) return [Math.max(groups, 1), 1];
   return [32768, Math.ceil(groups / 32768)];
 }
 
 /** Appends programs to a sequence; bindings: uniform block, [step uniform], storage buffers. */
-type Add = (
+export type Add = (
   code: string,
   fields: Field[],
   buffers: GPUBuffer[],
@@ -57,9 +57,10 @@ type Add = (
   withStep?: boolean,
 ) => void;
 
-function sequenceBuilder(
+/** Builds a sequence program by program (see {@linkcode Add}); uniforms join `buffers.all`. */
+export function sequenceBuilder(
   device: GPUDevice,
-  buffers: StepBuffers,
+  buffers: Pick<StepBuffers, "all" | "step">,
 ): { add: Add; sequence: Dispatch[] } {
   const sequence: Dispatch[] = [];
   const pipelines = new Map<string, GPUComputePipeline>();
@@ -125,7 +126,23 @@ function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceCon
   }
 }
 
-function addLoss(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
+/** The buffers LS_MARGIN's programs use. */
+export type LossBuffers = Pick<
+  StepBuffers,
+  "sim" | "u" | "norms" | "s" | "coefficients" | "cs" | "wg" | "dU" | "gradA" | "losses"
+>;
+
+/**
+ * Appends LS_MARGIN's 7 programs: from the embeddings `z [N, D]` and the sim
+ * vector to the loss (in the step's loss slot) and `∂L/∂z` (in `gradA`).
+ */
+export function addLoss(
+  add: Add,
+  layout: Pick<StepLayout, "N" | "D">,
+  b: LossBuffers,
+  c: Pick<SequenceConfig, "temperature" | "margin" | "gamma">,
+  z: GPUBuffer,
+): void {
   const { N, D } = layout;
   const fields: Field[] = [
     { u: N },
@@ -133,7 +150,6 @@ function addLoss(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig
     { f: c.gamma / c.temperature },
     { f: 1 / c.temperature },
   ];
-  const z = b.a[2];
   add(shaders.NORMALIZE, [{ u: N }, { u: D }], [z, b.u, b.norms], flatGroups(N));
   add(shaders.GRAM, [{ u: N }, { u: D }], [b.u, b.s], flatGroups(N * N));
   add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
@@ -222,7 +238,7 @@ export function buildSequence(
 ): Dispatch[] {
   const { add, sequence } = sequenceBuilder(device, buffers);
   addForward(add, layout, buffers, config);
-  addLoss(add, layout, buffers, config);
+  addLoss(add, layout, buffers, config, buffers.a[2]);
   addBackward(add, layout, buffers);
   addUpdate(add, layout, buffers, config);
   return sequence;

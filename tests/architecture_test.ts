@@ -154,16 +154,6 @@ const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: strin
     reason: "the worker pool: dispatch, cache reads, progress and failure handling of the grid",
   },
   {
-    file: "lib/losses/fused/column_sums.ts",
-    name: "columnSumsOp",
-    reason: "the fused column-sum op: forward tiles and the custom gradient in one tf.customGrad",
-  },
-  {
-    file: "lib/losses/fused/column_sums.ts",
-    name: "columnSumsOp > <callback of tf.customGrad>",
-    reason: "the forward pass and its backward closure over the saved tensors",
-  },
-  {
     file: "lib/metrics/linear_probe.ts",
     name: "linearProbe",
     reason: "option checks, the training loop and the scoring of the reference probe",

@@ -43,9 +43,12 @@
  */
 import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
-import { columnGradients, columnValues } from "./column_terms.ts";
-import type { ColumnTermOptions, ColumnValues } from "./column_terms.ts";
-import { columnGradientsKernel, columnSumsKernel, usesColumnKernels } from "./webgpu_kernels.ts";
+import { columnGradients } from "./column_terms.ts";
+import type { ColumnTermOptions } from "./column_terms.ts";
+import { blockGradient, computeBlock } from "./column_blocks.ts";
+import type { Block } from "./column_blocks.ts";
+
+export { bandOffsets } from "./column_blocks.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
@@ -59,192 +62,6 @@ export const UNTILED_MAX_ROWS = 2048;
 export function resolveTileRows(n: number, tileRows?: number): number {
   if (tileRows === undefined) return n <= UNTILED_MAX_ROWS ? n : DEFAULT_TILE_ROWS;
   return Math.max(1, Math.min(n, Math.floor(tileRows)));
-}
-
-/** Flat offsets `r·N + r0 + r + shift` of block row `r`, for the rows where the column exists. */
-function blockOffsets(r0: number, rows: number, n: number, shift: number): Tensor2D {
-  const first = Math.max(0, -shift - r0);
-  const end = Math.max(first, Math.min(rows, n - r0 - shift));
-  const index = new Int32Array(end - first);
-  for (let r = first; r < end; r++) index[r - first] = r * n + r0 + r + shift;
-  return tf.tensor2d(index, [end - first, 1], "int32");
-}
-
-/**
- * Flat offsets `i·N + j` of the entries of an `[N, N]` matrix with
- * `i − j ∈ shifts` (default: the band `|i − j| ≤ 1`), as `[count, 1]` int32
- * indices for `gatherND` / `tensorScatterUpdate`.
- */
-export function bandOffsets(n: number, shifts: number[] = [-1, 0, 1]): Tensor2D {
-  const index: number[] = [];
-  for (const shift of shifts) {
-    for (let j = Math.max(0, -shift); j < Math.min(n, n - shift); j++) {
-      index.push((j + shift) * n + j);
-    }
-  }
-  return tf.tensor2d(Int32Array.from(index), [index.length, 1], "int32");
-}
-
-/** `x` with the entries at `at` replaced by `x·0` (0, or NaN where `x` is not finite). */
-function clearEntries(x: Tensor2D, at: Tensor2D[]): Tensor2D {
-  const [rows, n] = x.shape;
-  let flat = tf.reshape(x, [rows * n]);
-  for (const index of at) {
-    flat = tf.tensorScatterUpdate(flat, index, tf.mul(tf.gatherND(flat, index), 0));
-  }
-  return tf.reshape(flat, [rows, n]);
-}
-
-/** One row block `S_R` and what the loss needs from it. */
-interface Block {
-  /** `S_R = U_R·Uᵀ`, `[B, N]`. */
-  s: Tensor2D;
-  /** `f` on the block, diagonal already handled for "exp". */
-  values: ColumnValues;
-  /** Row sums with the diagonal rule applied, `[B]`. */
-  sums: Tensor1D;
-  /** Positives of the block's columns, `[min(B, N − 1 − r0)]`. */
-  positives: Tensor1D;
-  /** "stable": `f_j(S_{j−1,j})`, the term left out of `c_j` that column j's LS set N₁ keeps. */
-  neighbours: Tensor1D | null;
-  /** "margin", "lsMargin": `S_jj` of the block's columns, `[B, 1]`. */
-  diagonal: Tensor2D | null;
-}
-
-function computeBlock(
-  u: Tensor2D,
-  uT: Tensor2D,
-  v: Tensor2D,
-  r0: number,
-  rows: number,
-  o: ColumnTermOptions,
-): Block {
-  const n = u.shape[0];
-  const s = tf.matMul(tf.slice(u, [r0, 0], [rows, -1]), uT) as Tensor2D;
-  const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
-  const diagonalAt = blockOffsets(r0, rows, n, 0);
-  const positiveAt = blockOffsets(r0, rows, n, 1);
-  if (o.kind === "stable") {
-    // c_j leaves out i ∈ {j−1, j, j+1}; the i = j−1 term is returned separately.
-    const values = columnValues(s, vBlock, o);
-    const neighbourAt = blockOffsets(r0, rows, n, -1);
-    const neighbours = tf.gatherND(tf.reshape(values.value, [rows * n]), neighbourAt) as Tensor1D;
-    const cleared = clearEntries(values.value as Tensor2D, [neighbourAt, diagonalAt, positiveAt]);
-    return {
-      s,
-      values: { value: cleared, hinge: values.hinge },
-      sums: tf.sum(cleared, 1) as Tensor1D,
-      positives: tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D,
-      neighbours,
-      diagonal: null,
-    };
-  }
-  if (usesColumnKernels()) {
-    // One WGSL dispatch does f, the diagonal rule and the row sum.
-    const atPositives = tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D;
-    return {
-      s,
-      values: { value: tf.zeros([0]), hinge: null },
-      sums: columnSumsKernel(s, vBlock, o, r0),
-      positives: o.kind === "exp" ? tf.exp(tf.mul(atPositives, 1 / o.temperature)) : atPositives,
-      neighbours: null,
-      diagonal: null,
-    };
-  }
-  let values = columnValues(s, vBlock, o);
-  let sums: Tensor1D;
-  let positives: Tensor1D;
-  let diagonal: Tensor2D | null = null;
-  if (o.kind === "exp") {
-    // E_jj ← E_jj·0: 0, or NaN where exp overflowed, as the reference's E − diag(diag(E)).
-    const flat = tf.reshape(values.value, [rows * n]);
-    const onDiagonal = tf.gatherND(flat, diagonalAt) as Tensor1D;
-    const cleared = tf.reshape(
-      tf.tensorScatterUpdate(flat, diagonalAt, tf.mul(onDiagonal, 0)),
-      [rows, n],
-    );
-    values = { value: cleared, hinge: null };
-    sums = tf.sum(cleared, 1) as Tensor1D;
-    positives = tf.gatherND(tf.reshape(cleared, [rows * n]), positiveAt) as Tensor1D;
-  } else {
-    const flat = tf.reshape(s, [rows * n]);
-    diagonal = tf.reshape(tf.gatherND(flat, diagonalAt), [rows, 1]) as Tensor2D;
-    positives = tf.gatherND(flat, positiveAt) as Tensor1D;
-    const onDiagonal = columnValues(diagonal, vBlock, o).value;
-    const rowSums = tf.sum(values.value, 1, true);
-    if (o.kind === "lsMargin") {
-      sums = tf.reshape(tf.sub(rowSums, onDiagonal), [rows]) as Tensor1D;
-    } else {
-      // MARGIN_LOSS zeroes S_jj first, so the diagonal term is f_j(0). Where both
-      // overflow the reference's column sum is Inf (not NaN): keep it.
-      const atZero = columnValues(tf.zerosLike(diagonal), vBlock, o).value;
-      const change = tf.sub(atZero, onDiagonal);
-      const finiteChange = tf.where(tf.isFinite(change), change, tf.zerosLike(change));
-      sums = tf.reshape(tf.add(rowSums, finiteChange), [rows]) as Tensor1D;
-    }
-  }
-  return { s, values, sums, positives, neighbours: null, diagonal };
-}
-
-/**
- * ∂L/∂U contribution of one block: `H_R·U` to rows R and `H_Rᵀ·U_R` to all
- * rows (returned as a pair), or `(H + Hᵀ)·U` when the block is the whole
- * matrix. Hinge kinds subtract the diagonal's `2·h_jj·u_j` afterwards.
- */
-function blockGradient(
-  u: Tensor2D,
-  block: Block,
-  v: Tensor2D,
-  w: Tensor2D,
-  r0: number,
-  o: ColumnTermOptions,
-): { rows: Tensor2D; all: Tensor2D | null } {
-  const rows = block.s.shape[0];
-  const n = u.shape[0];
-  const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
-  const wBlock = tf.slice(w, [r0, 0], [rows, 1]);
-  const h = usesColumnKernels() && o.kind !== "stable"
-    ? columnGradientsKernel(block.s, vBlock, wBlock, o, r0)
-    : columnGradients(block.s, block.values, vBlock, wBlock, o);
-  let diagonalTerm: Tensor2D | null = null;
-  if (block.diagonal) {
-    const onDiagonal = columnValues(block.diagonal, vBlock, o);
-    const hjj = columnGradients(block.diagonal, onDiagonal, vBlock, wBlock, o);
-    diagonalTerm = tf.mul(tf.mul(hjj, 2), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
-  }
-  if (rows === n) {
-    const both = tf.matMul(tf.add(h, tf.transpose(h)) as Tensor2D, u) as Tensor2D;
-    return { rows: diagonalTerm ? tf.sub(both, diagonalTerm) as Tensor2D : both, all: null };
-  }
-  if (usesColumnKernels() && o.kind !== "stable") {
-    const own = tf.matMul(h, u) as Tensor2D;
-    const spread = tf.matMul(tf.transpose(h), tf.slice(u, [r0, 0], [rows, -1])) as Tensor2D;
-    return { rows: diagonalTerm ? tf.sub(own, diagonalTerm) as Tensor2D : own, all: spread };
-  }
-  // Rows R of G + Gᵀ from the same block: (Gᵀ)_R = H (row parameters) and
-  // G_R = w_i·f'_i(S_ri) (column parameters), so one product gives ∂L/∂U_R.
-  const both = tf.matMul(tf.add(h, rowsOfColumnGradient(block, v, w, r0, o)) as Tensor2D, u);
-  return { rows: (diagonalTerm ? tf.sub(both, diagonalTerm) : both) as Tensor2D, all: null };
-}
-
-/** `G_R`, rows R of `G_ri = w_i·f'_i(S_ri)` with each column's own parameters. Shapes: → `[B, N]`. */
-function rowsOfColumnGradient(
-  block: Block,
-  v: Tensor2D,
-  w: Tensor2D,
-  r0: number,
-  o: ColumnTermOptions,
-): Tensor2D {
-  const [rows, n] = block.s.shape;
-  const vColumns = tf.reshape(v, [1, n]);
-  const wColumns = tf.reshape(w, [1, n]);
-  if (o.kind === "exp") return columnGradients(block.s, block.values, vColumns, wColumns, o);
-  let values = columnValues(block.s, vColumns, o);
-  if (o.kind === "stable") {
-    const band = [-1, 0, 1].map((shift) => blockOffsets(r0, rows, n, shift));
-    values = { value: clearEntries(values.value as Tensor2D, band), hinge: values.hinge };
-  }
-  return columnGradients(block.s, values, vColumns, wColumns, o);
 }
 
 /** `q_k·u_k` added to row k+1 and `q_k·u_{k+1}` to row k. Shapes: `q [N−1]`, `u [N, D]`. */
@@ -262,97 +79,162 @@ function blockStarts(n: number, tileRows: number): number[] {
   return starts;
 }
 
+/** The first `n` entries of a concatenation of per-block parts (one part: itself). */
+function joined(parts: Tensor1D[]): Tensor1D {
+  return parts.length === 1 ? parts[0] : tf.concat(parts) as Tensor1D;
+}
+
+/**
+ * The forward pass: `[c; p]` (and `x` for "stable") block by block, and the
+ * tensors the backward pass keeps, `[u, v, p, x]` followed, when there is a
+ * single block, by its `S`, `f`, hinge and diagonal (empty tensors where absent).
+ */
+function columnSumsForward(
+  u: Tensor2D,
+  v: Tensor2D,
+  o: ColumnTermOptions,
+  tileRows: number,
+): { value: Tensor1D; saved: Tensor[] } {
+  const n = u.shape[0];
+  const uT = tf.transpose(u);
+  const sums: Tensor1D[] = [];
+  const positives: Tensor1D[] = [];
+  const neighbours: Tensor1D[] = [];
+  // A single block is kept for the backward pass; smaller blocks are recomputed there.
+  let whole: Tensor[] = [];
+  for (const r0 of blockStarts(n, tileRows)) {
+    const rows = Math.min(tileRows, n - r0);
+    const [blockSums, blockPositives, blockNeighbours, ...rest] = tf.tidy(() => {
+      const b = computeBlock(u, uT, v, r0, rows, o);
+      const none = tf.zeros([0]);
+      if (rows < n) return [b.sums, b.positives, b.neighbours ?? none];
+      return [
+        b.sums,
+        b.positives,
+        b.neighbours ?? none,
+        b.s,
+        b.values.value,
+        b.values.hinge ?? none,
+        b.diagonal ?? none,
+      ];
+    });
+    sums.push(blockSums as Tensor1D);
+    positives.push(blockPositives as Tensor1D);
+    neighbours.push(blockNeighbours as Tensor1D);
+    whole = rest;
+  }
+  const c = joined(sums);
+  const p = joined(positives);
+  const x = joined(neighbours);
+  const value = tf.concat(o.kind === "stable" ? [c, p, x] : [c, p]) as Tensor1D;
+  return { value, saved: [u, v, p, x, ...whole] };
+}
+
+/**
+ * `q [N−1]`, the upstream gradient of each pair similarity `S_{k+1,k}`: from
+ * `p` (`g_k·f'_k`, "exp"; `g_k`, other kinds) plus, for "stable", from `x`.
+ */
+function pairGradient(
+  dy: Tensor,
+  sp: Tensor1D,
+  sx: Tensor1D,
+  sv: Tensor2D,
+  o: ColumnTermOptions,
+): Tensor1D {
+  const n = sv.shape[0];
+  const g = tf.slice(dy, [n], [n - 1]) as Tensor1D;
+  // "exp": p_k = f_k(S_{k+1,k}) and f' = f/τ; other kinds: p_k = S_{k+1,k}.
+  const q = o.kind === "exp" ? tf.mul(g, tf.mul(sp, 1 / o.temperature)) as Tensor1D : g;
+  if (o.kind !== "stable") return q;
+  // x_k = f_{k+1}(S_{k+1,k}), a function of the same pair similarity.
+  const h = tf.reshape(tf.slice(dy, [2 * n - 1], [n - 1]), [n - 1, 1]);
+  const pairs = tf.reshape(sp, [n - 1, 1]);
+  const slopes = columnGradients(
+    pairs,
+    { value: tf.reshape(sx, [n - 1, 1]), hinge: tf.relu(tf.add(pairs, o.margin - 1)) },
+    tf.slice(sv, [1, 0], [n - 1, 1]),
+    h,
+    o,
+  );
+  return tf.add(q, tf.reshape(slopes, [n - 1])) as Tensor1D;
+}
+
+/** `∂L/∂U` from the single block kept by the forward pass (`kept[4..7]`), added to `grad`. */
+function keptBlockGradient(
+  grad: Tensor2D,
+  kept: Tensor[],
+  w: Tensor2D,
+  o: ColumnTermOptions,
+): Tensor {
+  const [su, sv, sp] = kept as [Tensor2D, Tensor2D, Tensor1D];
+  const n = su.shape[0];
+  const [s, value, hinge, diagonal] = kept.slice(4) as Tensor2D[];
+  const block: Block = {
+    s,
+    values: { value, hinge: hinge.size > 0 ? hinge : null },
+    sums: tf.zeros([n]),
+    positives: sp,
+    neighbours: null,
+    diagonal: diagonal.size > 0 ? diagonal : null,
+  };
+  return tf.add(grad, blockGradient(su, block, sv, w, 0, o).rows);
+}
+
+/** `∂L/∂U` with every block recomputed, added to `grad` (which it disposes as it goes). */
+function tiledGradient(
+  grad: Tensor2D,
+  su: Tensor2D,
+  sv: Tensor2D,
+  w: Tensor2D,
+  o: ColumnTermOptions,
+  tileRows: number,
+): Tensor {
+  const n = su.shape[0];
+  const uT = tf.transpose(su);
+  const ownRows: Tensor2D[] = [];
+  for (const r0 of blockStarts(n, tileRows)) {
+    const rows = Math.min(tileRows, n - r0);
+    const [own, spread] = tf.tidy(() => {
+      const block = computeBlock(su, uT, sv, r0, rows, o);
+      const part = blockGradient(su, block, sv, w, r0, o);
+      return part.all ? [part.rows, part.all] : [part.rows];
+    });
+    ownRows.push(own);
+    if (spread) {
+      const next = tf.add(grad, spread) as Tensor2D;
+      tf.dispose([grad, spread]);
+      grad = next;
+    }
+  }
+  const own = tf.concat(ownRows, 0);
+  return tf.add(grad, own);
+}
+
+/** The backward pass: `[∂L/∂U, 0]` from `dy [2N − 1]` (`[3N − 2]`, "stable") and the kept tensors. */
+function columnSumsBackward(
+  dy: Tensor,
+  kept: Tensor[],
+  o: ColumnTermOptions,
+  tileRows: number,
+): Tensor[] {
+  const [su, sv, sp, sx] = kept as [Tensor2D, Tensor2D, Tensor1D, Tensor1D];
+  const n = su.shape[0];
+  const w = tf.reshape(tf.slice(dy, [0], [n]), [n, 1]) as Tensor2D;
+  const grad = subDiagonalGradient(su, pairGradient(dy, sp, sx, sv, o));
+  const du = kept.length > 4
+    ? keptBlockGradient(grad, kept, w, o)
+    : tiledGradient(grad, su, sv, w, o, tileRows);
+  return [du, tf.zerosLike(sv)];
+}
+
 function columnSumsOp(o: ColumnTermOptions, tileRows: number) {
   return tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [u, v, save] = args as [Tensor2D, Tensor2D, Saver];
-    const n = u.shape[0];
-    const uT = tf.transpose(u);
-    const starts = blockStarts(n, tileRows);
-    const sums: Tensor1D[] = [];
-    const positives: Tensor1D[] = [];
-    const neighbours: Tensor1D[] = [];
-    // A single block is kept for the backward pass; smaller blocks are recomputed there.
-    let whole: Tensor[] = [];
-    for (const r0 of starts) {
-      const rows = Math.min(tileRows, n - r0);
-      const [blockSums, blockPositives, blockNeighbours, ...rest] = tf.tidy(() => {
-        const b = computeBlock(u, uT, v, r0, rows, o);
-        const none = tf.zeros([0]);
-        if (rows < n) return [b.sums, b.positives, b.neighbours ?? none];
-        return [
-          b.sums,
-          b.positives,
-          b.neighbours ?? none,
-          b.s,
-          b.values.value,
-          b.values.hinge ?? none,
-          b.diagonal ?? none,
-        ];
-      });
-      sums.push(blockSums as Tensor1D);
-      positives.push(blockPositives as Tensor1D);
-      neighbours.push(blockNeighbours as Tensor1D);
-      whole = rest;
-    }
-    const c = sums.length === 1 ? sums[0] : tf.concat(sums);
-    const p = positives.length === 1 ? positives[0] : tf.concat(positives);
-    const x = neighbours.length === 1 ? neighbours[0] : tf.concat(neighbours);
-    const value = tf.concat(o.kind === "stable" ? [c, p, x] : [c, p]) as Tensor1D;
-    const saved: Tensor[] = [u, v, p, x, ...whole];
+    const { value, saved } = columnSumsForward(u, v, o, tileRows);
     save(saved);
     return {
       value,
-      gradFunc: (dy: Tensor, kept: Tensor[]) => {
-        const [su, sv, sp, sx] = kept as [Tensor2D, Tensor2D, Tensor1D, Tensor1D];
-        const w = tf.reshape(tf.slice(dy, [0], [n]), [n, 1]) as Tensor2D;
-        const g = tf.slice(dy, [n], [n - 1]) as Tensor1D;
-        // "exp": p_k = f_k(S_{k+1,k}) and f' = f/τ; other kinds: p_k = S_{k+1,k}.
-        let q = o.kind === "exp" ? tf.mul(g, tf.mul(sp, 1 / o.temperature)) as Tensor1D : g;
-        if (o.kind === "stable") {
-          // x_k = f_{k+1}(S_{k+1,k}), a function of the same pair similarity.
-          const h = tf.reshape(tf.slice(dy, [2 * n - 1], [n - 1]), [n - 1, 1]);
-          const pairs = tf.reshape(sp, [n - 1, 1]);
-          const slopes = columnGradients(
-            pairs,
-            { value: tf.reshape(sx, [n - 1, 1]), hinge: tf.relu(tf.add(pairs, o.margin - 1)) },
-            tf.slice(sv, [1, 0], [n - 1, 1]),
-            h,
-            o,
-          );
-          q = tf.add(q, tf.reshape(slopes, [n - 1])) as Tensor1D;
-        }
-        let grad = subDiagonalGradient(su, q);
-        if (kept.length > 4) {
-          const [s, value, hinge, diagonal] = kept.slice(4) as Tensor2D[];
-          const block: Block = {
-            s,
-            values: { value, hinge: hinge.size > 0 ? hinge : null },
-            sums: tf.zeros([n]),
-            positives: sp,
-            neighbours: null,
-            diagonal: diagonal.size > 0 ? diagonal : null,
-          };
-          return [tf.add(grad, blockGradient(su, block, sv, w, 0, o).rows), tf.zerosLike(sv)];
-        }
-        const uT = tf.transpose(su);
-        const ownRows: Tensor2D[] = [];
-        for (const r0 of blockStarts(n, tileRows)) {
-          const rows = Math.min(tileRows, n - r0);
-          const [own, spread] = tf.tidy(() => {
-            const block = computeBlock(su, uT, sv, r0, rows, o);
-            const part = blockGradient(su, block, sv, w, r0, o);
-            return part.all ? [part.rows, part.all] : [part.rows];
-          });
-          ownRows.push(own);
-          if (spread) {
-            const next = tf.add(grad, spread) as Tensor2D;
-            tf.dispose([grad, spread]);
-            grad = next;
-          }
-        }
-        const own = tf.concat(ownRows, 0);
-        return [tf.add(grad, own), tf.zerosLike(sv)];
-      },
+      gradFunc: (dy: Tensor, kept: Tensor[]) => columnSumsBackward(dy, kept, o, tileRows),
     };
   }) as (u: Tensor2D, v: Tensor2D) => Tensor1D;
 }

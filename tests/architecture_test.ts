@@ -154,11 +154,6 @@ const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: strin
     reason: "the worker pool: dispatch, cache reads, progress and failure handling of the grid",
   },
   {
-    file: "lib/metrics/linear_probe.ts",
-    name: "linearProbe",
-    reason: "option checks, the training loop and the scoring of the reference probe",
-  },
-  {
     file: "lib/notebook/kernel_client.ts",
     name: "connectKernel",
     reason:

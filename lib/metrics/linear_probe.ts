@@ -7,8 +7,8 @@
  * @module
  */
 import { DegenerateInputError, OptionError, ShapeError } from "../errors.ts";
-import { makeRng, permutation } from "../random.ts";
-import { type Tensor, type Tensor2D, tf } from "../tf.ts";
+import { makeRng, permutation, type Rng } from "../random.ts";
+import { type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from "../tf.ts";
 import {
   accuracy,
   confusionMatrix,
@@ -65,10 +65,14 @@ export interface LinearProbeResult {
   trainLossCurve: number[];
 }
 
-function toFrames(
-  x: EmbeddingInput,
-  name: string,
-): { data: Float32Array; rows: number; cols: number } {
+/** Embeddings as a row-major buffer. */
+interface Frames {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+function toFrames(x: EmbeddingInput, name: string): Frames {
   if ("data" in x && "rows" in x && "cols" in x) {
     if (x.data.length !== x.rows * x.cols) {
       throw new ShapeError(
@@ -129,6 +133,28 @@ function checkLabels(y: Int32Array, classes: number, name: string): void {
  */
 export async function linearProbe(options: LinearProbeOptions): Promise<LinearProbeResult> {
   const { classes, epochs = 10, lr = 1e-3, batchSize, seed } = options;
+  checkProbeOptions(classes, epochs, batchSize, lr);
+  const { train, evalFrames, trainY, evalY } = probeData(options);
+  const probe = createProbe(train.cols, classes, seed, lr);
+  const xTrain = tf.tensor2d(train.data, [train.rows, train.cols]);
+  const yTrain = tf.tensor1d(trainY, "int32");
+  try {
+    const trainLossCurve: number[] = [];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      trainLossCurve.push(await trainEpoch(probe, xTrain, yTrain, trainY, batchSize));
+    }
+    const allPred = await predict(probe, evalFrames);
+    return { ...score(evalY, allPred, classes), trainLossCurve };
+  } finally {
+    probe.weight.dispose();
+    probe.bias.dispose();
+    probe.optimizer.dispose();
+    xTrain.dispose();
+    yTrain.dispose();
+  }
+}
+
+function checkProbeOptions(classes: number, epochs: number, batchSize: number, lr: number): void {
   const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!positiveInt(classes)) {
     throw new OptionError(`linearProbe: classes must be > 0, got ${classes}`);
@@ -138,6 +164,16 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
     throw new OptionError(`linearProbe: batchSize must be a positive integer, got ${batchSize}`);
   }
   if (!(lr > 0)) throw new OptionError(`linearProbe: lr must be > 0, got ${lr}`);
+}
+
+/** Embeddings as buffers and labels as `Int32Array`s, checked against each other and `classes`. */
+function probeData(options: LinearProbeOptions): {
+  train: Frames;
+  evalFrames: Frames;
+  trainY: Int32Array;
+  evalY: Int32Array;
+} {
+  const { classes } = options;
   const train = toFrames(options.trainX, "linearProbe: trainX");
   const evalFrames = toFrames(options.evalX, "linearProbe: evalX");
   if (evalFrames.cols !== train.cols) {
@@ -153,8 +189,26 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
   if (!evalY.some((y) => y >= 0)) {
     throw new DegenerateInputError("linearProbe: no labelled evaluation frame");
   }
+  return { train, evalFrames, trainY, evalY };
+}
 
-  const D = train.cols, n = train.rows;
+/** tfjs' Adam optimiser. */
+type Adam = ReturnType<typeof tf.train.adam>;
+
+/** The probe being trained: `W [D, C]`, `b [C]`, its Adam optimiser and the shuffle stream. */
+interface Probe {
+  weight: Variable;
+  bias: Variable;
+  optimizer: Adam;
+  shuffleRng: Rng;
+  classes: number;
+}
+
+/**
+ * `W` then `b` drawn from `U(−1/√D, 1/√D)` with the first fork of `seed`'s
+ * stream; the second fork shuffles the epochs.
+ */
+function createProbe(D: number, classes: number, seed: number, lr: number): Probe {
   const rng = makeRng(seed);
   const initRng = rng.fork(), shuffleRng = rng.fork();
   const bound = 1 / Math.sqrt(D);
@@ -164,69 +218,89 @@ export async function linearProbe(options: LinearProbeOptions): Promise<LinearPr
   const weight = tf.tidy(() => tf.variable(tf.tensor2d(uniform(D * classes), [D, classes])));
   const bias = tf.tidy(() => tf.variable(tf.tensor1d(uniform(classes))));
   const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
-  const xTrain = tf.tensor2d(train.data, [n, D]);
-  const yTrain = tf.tensor1d(trainY, "int32");
-  const trainLossCurve: number[] = [];
-  try {
-    const nBatches = Math.floor(n / batchSize);
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = permutation(n, shuffleRng);
-      let lossSum: Tensor = tf.scalar(0);
-      let trained = 0;
-      for (let b = 0; b < nBatches; b++) {
-        const idx = order.subarray(b * batchSize, (b + 1) * batchSize);
-        if (!idx.some((i) => trainY[i] >= 0)) continue;
-        const loss = tf.tidy(() => {
-          const rows = tf.tensor1d(idx, "int32");
-          const x = tf.gather(xTrain, rows);
-          const y = tf.gather(yTrain, rows);
-          const mask = tf.cast(tf.greaterEqual(y, 0), "float32");
-          const target = tf.oneHot(y, classes);
-          return optimizer.minimize(
-            () => {
-              const logits = tf.add(tf.matMul(x, weight), bias);
-              return tf.losses.softmaxCrossEntropy(target, logits, mask);
-            },
-            true,
-            [weight, bias],
-          )!;
-        });
-        const next = tf.add(lossSum, loss);
-        lossSum.dispose();
-        loss.dispose();
-        lossSum = next;
-        trained++;
-      }
-      trainLossCurve.push(trained === 0 ? NaN : (await lossSum.data())[0] / trained);
-      lossSum.dispose();
-    }
+  return { weight, bias, optimizer, shuffleRng, classes };
+}
 
-    const predicted = tf.tidy(() => {
-      const x = tf.tensor2d(evalFrames.data, [evalFrames.rows, D]);
-      return tf.argMax(tf.add(tf.matMul(x, weight), bias), 1);
-    });
-    const allPred = (await predicted.data()) as Int32Array;
-    predicted.dispose();
-    const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
-    const yTrue = scored.map((i) => evalY[i]);
-    const yPred = scored.map((i) => allPred[i]);
-    const classIds = Array.from({ length: classes }, (_, c) => c);
-    const matrix = confusionMatrix(yTrue, yPred, { labels: classIds });
-    return {
-      accuracy: accuracy(yTrue, yPred),
-      f1Weighted: f1Weighted(yTrue, yPred),
-      f1Macro: f1Macro(yTrue, yPred),
-      precisionMacro: precisionMacro(yTrue, yPred),
-      recallMacro: recallMacro(yTrue, yPred),
-      confusionMatrix: matrix,
-      support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
-      trainLossCurve,
-    };
-  } finally {
-    weight.dispose();
-    bias.dispose();
-    optimizer.dispose();
-    xTrain.dispose();
-    yTrain.dispose();
+/**
+ * One epoch over a fresh permutation, drop-last, skipping batches without a
+ * labelled frame; returns the mean loss of the trained batches (NaN if none).
+ */
+async function trainEpoch(
+  probe: Probe,
+  xTrain: Tensor2D,
+  yTrain: Tensor1D,
+  trainY: Int32Array,
+  batchSize: number,
+): Promise<number> {
+  const n = xTrain.shape[0];
+  const nBatches = Math.floor(n / batchSize);
+  const order = permutation(n, probe.shuffleRng);
+  let lossSum: Tensor = tf.scalar(0);
+  let trained = 0;
+  for (let b = 0; b < nBatches; b++) {
+    const idx = order.subarray(b * batchSize, (b + 1) * batchSize);
+    if (!idx.some((i) => trainY[i] >= 0)) continue;
+    const loss = trainBatch(probe, xTrain, yTrain, idx);
+    const next = tf.add(lossSum, loss);
+    lossSum.dispose();
+    loss.dispose();
+    lossSum = next;
+    trained++;
   }
+  const mean = trained === 0 ? NaN : (await lossSum.data())[0] / trained;
+  lossSum.dispose();
+  return mean;
+}
+
+/** One Adam step on the frames `idx`: masked mean softmax cross-entropy; returns the loss. */
+function trainBatch(probe: Probe, xTrain: Tensor2D, yTrain: Tensor1D, idx: Int32Array): Tensor {
+  const { weight, bias, optimizer, classes } = probe;
+  return tf.tidy(() => {
+    const rows = tf.tensor1d(idx, "int32");
+    const x = tf.gather(xTrain, rows);
+    const y = tf.gather(yTrain, rows);
+    const mask = tf.cast(tf.greaterEqual(y, 0), "float32");
+    const target = tf.oneHot(y, classes);
+    return optimizer.minimize(
+      () => {
+        const logits = tf.add(tf.matMul(x, weight), bias);
+        return tf.losses.softmaxCrossEntropy(target, logits, mask);
+      },
+      true,
+      [weight, bias],
+    )!;
+  });
+}
+
+/** `argmax (x W + b)` of every evaluation frame. */
+async function predict(probe: Probe, evalFrames: Frames): Promise<Int32Array> {
+  const predicted = tf.tidy(() => {
+    const x = tf.tensor2d(evalFrames.data, [evalFrames.rows, evalFrames.cols]);
+    return tf.argMax(tf.add(tf.matMul(x, probe.weight), probe.bias), 1);
+  });
+  const allPred = (await predicted.data()) as Int32Array;
+  predicted.dispose();
+  return allPred;
+}
+
+/** The scores of the predictions on the labelled evaluation frames. */
+function score(
+  evalY: Int32Array,
+  allPred: Int32Array,
+  classes: number,
+): Omit<LinearProbeResult, "trainLossCurve"> {
+  const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
+  const yTrue = scored.map((i) => evalY[i]);
+  const yPred = scored.map((i) => allPred[i]);
+  const classIds = Array.from({ length: classes }, (_, c) => c);
+  const matrix = confusionMatrix(yTrue, yPred, { labels: classIds });
+  return {
+    accuracy: accuracy(yTrue, yPred),
+    f1Weighted: f1Weighted(yTrue, yPred),
+    f1Macro: f1Macro(yTrue, yPred),
+    precisionMacro: precisionMacro(yTrue, yPred),
+    recallMacro: recallMacro(yTrue, yPred),
+    confusionMatrix: matrix,
+    support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
+  };
 }

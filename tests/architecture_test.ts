@@ -159,12 +159,6 @@ const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: strin
     reason:
       "the kernel client: sockets, message signing, the reply router and the client's methods",
   },
-  {
-    file: "lib/ts2vec/encoder.ts",
-    name: "createTs2vecEncoder",
-    reason:
-      "the encoder object: parameters of every dilated block and the forward pass in one closure",
-  },
 ];
 
 async function lib(): Promise<{ file: string; source: string }[]> {

@@ -35,6 +35,10 @@ import {
   writeState,
 } from "../encoders/mod.ts";
 import type { ApplyOptions, Encoder, StateDict } from "../encoders/mod.ts";
+import { convBlock, createConvBlocks, KERNEL } from "./conv_blocks.ts";
+import type { AddParameter, Block } from "./conv_blocks.ts";
+
+export { gelu } from "./conv_blocks.ts";
 
 /** Options of {@linkcode createTs2vecEncoder}; defaults are TS2Vec's. */
 export interface Ts2vecEncoderOptions {
@@ -64,74 +68,10 @@ export interface Ts2vecEncoderOptions {
 /** State-dict prefix of the layers after `input_fc`. */
 const BACKBONE_PREFIX = "feature_extractor.";
 
-interface Conv {
-  /** `[out, in·k]` with taps k-major: column `k·in + c` holds torch `weight[o, c, k]`. */
-  weight: Variable;
-  bias: Variable;
-}
+/** {@linkcode Ts2vecEncoderOptions} with every default filled in. */
+type ResolvedOptions = Required<Ts2vecEncoderOptions>;
 
-interface Block {
-  conv1: Conv;
-  conv2: Conv;
-  dilation: number;
-  projector: { weight: Variable; bias: Variable } | null;
-}
-
-const KERNEL = 3;
-
-type Saver = (tensors: Tensor[]) => void;
-
-// The derivative is written out (`Φ(x) + x·φ(x)`): autodiff of the
-// composition costs about twice the element-wise passes.
-const geluWithGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
-  const [x, save] = args as [Tensor, Saver];
-  const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
-  save([x, cdf]);
-  return {
-    value: tf.mul(x, cdf),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [sx, sCdf] = saved;
-      const density = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-      return [tf.mul(dy, tf.add(sCdf, tf.mul(sx, density)))];
-    },
-  };
-}) as (x: Tensor) => Tensor;
-
-/**
- * Exact GELU (torch default): `x·Φ(x) = ½·x·(1 + erf(x/√2))`, with the
- * gradient `Φ(x) + x·φ(x)`, `φ(x) = exp(−x²/2)/√(2π)`.
- */
-export function gelu(x: Tensor): Tensor {
-  return geluWithGrad(x);
-}
-
-/**
- * `SamePadConv` with kernel 3 and dilation `d` on `x [B, T, C]`:
- * `y[t] = W₀·x[t−d] + W₁·x[t] + W₂·x[t+d] + b` (zero outside `0..T−1`).
- */
-function samePadConv(x: Tensor3D, conv: Conv, dilation: number): Tensor3D {
-  const [b, t, c] = x.shape;
-  const out = conv.weight.shape[0];
-  if (dilation >= t) {
-    // The outer taps only see padding: the centre tap alone is exact.
-    const centre = tf.slice(conv.weight, [0, c], [out, c]) as Tensor2D;
-    const y = linear(tf.reshape(x, [b * t, c]) as Tensor2D, centre, conv.bias);
-    return tf.reshape(y, [b, t, out]) as Tensor3D;
-  }
-  const padded = tf.pad(x, [[0, 0], [dilation, dilation], [0, 0]]);
-  const taps = [0, 1, 2].map((k) => tf.slice(padded, [0, k * dilation, 0], [b, t, c]));
-  const stacked = tf.reshape(tf.concat(taps, 2), [b * t, KERNEL * c]) as Tensor2D;
-  return tf.reshape(linear(stacked, conv.weight as Tensor2D, conv.bias), [b, t, out]) as Tensor3D;
-}
-
-/**
- * Creates a TS2Vec encoder with torch's default initialisation
- * (`U(−1/√fan_in, 1/√fan_in)`, fan_in = in_channels·kernel). Parameters use the
- * original state-dict names: `input_fc.{weight,bias}`,
- * `feature_extractor.net.{i}.conv{1,2}.conv.{weight,bias}` (`[out, in, 3]`)
- * and `feature_extractor.net.{depth}.projector.{weight,bias}` (`[out, in, 1]`).
- */
-export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
+function resolveOptions(options: Ts2vecEncoderOptions): ResolvedOptions {
   const {
     inFeatures,
     outFeatures = 320,
@@ -167,13 +107,35 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       `createTs2vecEncoder: backbone must be "dilated-cnn" or "feature-projector", got "${backbone}"`,
     );
   }
+  return { inFeatures, outFeatures, hidden, depth, maskKeep, dropout, backbone, seed };
+}
+
+/** Everything an encoder closes over: its options, layers and noise stream. */
+interface Ts2vecNet {
+  options: ResolvedOptions;
+  /** Parameters of input_fc and the ConvBlocks (the frame projector keeps its own). */
+  own: Record<string, Variable>;
+  torchShapes: Record<string, number[]>;
+  inputFc: { weight: Variable; bias: Variable };
+  blocks: Block[];
+  /** The shipped wrapper's backbone: its own parameters and BatchNorm buffers, under BACKBONE_PREFIX. */
+  frameProjector: Encoder | null;
+  /** Stream of the timestamp masks and dropout. */
+  noiseRng: Rng;
+}
+
+/**
+ * The layers in creation order: input_fc, then the frame projector (seeded
+ * from the init stream) or the ConvBlocks; the noise stream is the init
+ * stream's first fork.
+ */
+function createNet(options: ResolvedOptions): Ts2vecNet {
+  const { inFeatures, outFeatures, hidden, depth, backbone, seed } = options;
   const initRng = makeRng(seed);
   const noiseRng = initRng.fork();
-  /** Parameters of input_fc and the ConvBlocks (the frame projector keeps its own). */
   const own: Record<string, Variable> = {};
   const torchShapes: Record<string, number[]> = {};
-
-  const add = (name: string, shape: number[], fanIn: number, torchShape?: number[]) => {
+  const add: AddParameter = (name, shape, fanIn, torchShape) => {
     own[name] = uniformVariable(shape, 1 / Math.sqrt(fanIn), initRng, name);
     if (torchShape) torchShapes[name] = torchShape;
     return own[name];
@@ -182,8 +144,6 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
     weight: add("input_fc.weight", [hidden, inFeatures], inFeatures),
     bias: add("input_fc.bias", [hidden], inFeatures),
   };
-  const blocks: Block[] = [];
-  // The shipped wrapper's backbone: its own parameters and BatchNorm buffers, under BACKBONE_PREFIX.
   const frameProjector = backbone === "feature-projector"
     ? createFeatureProjector({
       inFeatures: hidden,
@@ -192,137 +152,129 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
       inputGradient: true,
     })
     : null;
-  for (let i = 0; i <= (frameProjector ? -1 : depth); i++) {
-    const final = i === depth;
-    const cin = hidden, cout = final ? outFeatures : hidden;
-    const prefix = `feature_extractor.net.${i}`;
-    const conv = (name: string, cIn: number): Conv => ({
-      weight: add(`${prefix}.${name}.conv.weight`, [cout, KERNEL * cIn], cIn * KERNEL, [
-        cout,
-        cIn,
-        KERNEL,
-      ]),
-      bias: add(`${prefix}.${name}.conv.bias`, [cout], cIn * KERNEL),
-    });
-    const conv1 = conv("conv1", cin);
-    const conv2 = conv("conv2", cout);
-    const projector = cin !== cout || final
-      ? {
-        weight: add(`${prefix}.projector.weight`, [cout, cin], cin, [cout, cin, 1]),
-        bias: add(`${prefix}.projector.bias`, [cout], cin),
-      }
-      : null;
-    blocks.push({ conv1, conv2, dilation: 2 ** i, projector });
-  }
+  const blocks = frameProjector ? [] : createConvBlocks(add, hidden, outFeatures, depth);
+  return { options, own, torchShapes, inputFc, blocks, frameProjector, noiseRng };
+}
 
+/**
+ * input_fc on `x [B, T, F]` with NaN entries zeroed, then the rows that held
+ * a NaN and, in training, the timestamps not kept (`keep [B·T]`) zeroed → `[B, T, hidden]`.
+ */
+function inputLayer(net: Ts2vecNet, x: Tensor3D, keep: Float32Array | null): Tensor3D {
+  const [b, t, f] = x.shape;
+  const xf = tf.cast(x, "float32");
+  const isNan = tf.isNaN(xf);
+  const nanRow = tf.any(isNan, 2, true); // [B,T,1]
+  // Only the NaN entries are zeroed here (no [B,T,1] → [B,T,F] broadcast):
+  // the whole row is zeroed after input_fc, which is the same output.
+  const clean = tf.where(isNan, tf.zerosLike(xf), xf);
+  const h = tf.reshape(
+    linear(
+      tf.reshape(clean, [b * t, f]) as Tensor2D,
+      net.inputFc.weight as Tensor2D,
+      net.inputFc.bias,
+      { inputGradient: false },
+    ),
+    [b, t, net.options.hidden],
+  ) as Tensor3D;
+  // Timestamp mask (train) and NaN rows (always) are zeroed after input_fc.
+  let rowMask: Tensor = tf.logicalNot(nanRow);
+  if (keep) {
+    rowMask = tf.logicalAnd(rowMask, tf.cast(tf.tensor3d(keep, [b, t, 1]), "bool"));
+  }
+  return tf.mul(h, tf.cast(rowMask, "float32"));
+}
+
+/** The forward pass `[B, T, F] → [B, T, D]`; in training the mask and dropout draw from the noise stream. */
+function forward(net: Ts2vecNet, x: Tensor3D, training: boolean): Tensor3D {
+  const { inFeatures, outFeatures, maskKeep, dropout } = net.options;
+  const [b, t, f] = x.shape;
+  if (f !== inFeatures) {
+    throw new ShapeError(`TS2Vec encoder: x has ${f} features per frame, expected ${inFeatures}`);
+  }
+  const keep = training ? bernoulli(net.noiseRng, b * t, maskKeep) : null;
+  const drop = training && dropout > 0
+    ? bernoulli(net.noiseRng, b * t * outFeatures, 1 - dropout)
+    : null;
+  return tf.tidy(() => {
+    let h = inputLayer(net, x, keep);
+    if (net.frameProjector) h = net.frameProjector.apply(h, { training });
+    for (const block of net.blocks) h = convBlock(h, block);
+    if (drop) {
+      h = tf.mul(h, tf.mul(tf.tensor3d(drop, [b, t, outFeatures], "float32"), 1 / (1 - dropout)));
+    }
+    return h;
+  });
+}
+
+/** Torch's state dict: conv weights `[out, in, k]`, the frame projector's entries prefixed. */
+function ts2vecState(net: Ts2vecNet): StateDict {
+  const state = readState(net.own, net.torchShapes);
+  if (net.frameProjector) {
+    for (const [name, entry] of Object.entries(net.frameProjector.stateDict())) {
+      state[BACKBONE_PREFIX + name] = entry;
+    }
+  }
+  // Our conv weights are tap-major ([out, k, in]); torch's are [out, in, k].
+  for (const [name, shape] of Object.entries(net.torchShapes)) {
+    if (shape.length === 3 && shape[2] === KERNEL) {
+      state[name].values = permuteTaps(state[name].values, shape[0], KERNEL, shape[1]);
+    }
+  }
+  return state;
+}
+
+/** Loads a torch state dict (the inverse of {@linkcode ts2vecState}). */
+function loadTs2vecState(net: Ts2vecNet, state: StateDict): void {
+  const ours: StateDict = { ...state };
+  for (const [name, shape] of Object.entries(net.torchShapes)) {
+    const entry = state[name];
+    if (entry && shape.length === 3 && shape[2] === KERNEL) {
+      if (entry.values.length !== shape[0] * shape[1] * KERNEL) {
+        throw new ShapeError(
+          `state dict: "${name}" has ${entry.values.length} values, expected shape [${shape}]`,
+        );
+      }
+      ours[name] = { shape, values: permuteTaps(entry.values, shape[0], shape[1], KERNEL) };
+    }
+  }
+  if (net.frameProjector) {
+    const inner: StateDict = {};
+    for (const [name, entry] of Object.entries(ours)) {
+      if (name.startsWith(BACKBONE_PREFIX)) {
+        inner[name.slice(BACKBONE_PREFIX.length)] = entry;
+        delete ours[name];
+      }
+    }
+    net.frameProjector.loadStateDict(inner);
+  }
+  writeState(net.own, ours);
+}
+
+/**
+ * Creates a TS2Vec encoder with torch's default initialisation
+ * (`U(−1/√fan_in, 1/√fan_in)`, fan_in = in_channels·kernel). Parameters use the
+ * original state-dict names: `input_fc.{weight,bias}`,
+ * `feature_extractor.net.{i}.conv{1,2}.conv.{weight,bias}` (`[out, in, 3]`)
+ * and `feature_extractor.net.{depth}.projector.{weight,bias}` (`[out, in, 1]`).
+ */
+export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
+  const net = createNet(resolveOptions(options));
+  const { own, frameProjector } = net;
   const prefixed = (vars: Record<string, Variable> = {}) =>
     Object.fromEntries(Object.entries(vars).map(([name, v]) => [BACKBONE_PREFIX + name, v]));
   const params: Record<string, Variable> = { ...own, ...prefixed(frameProjector?.params) };
   const buffers: Record<string, Variable> = prefixed(frameProjector?.buffers);
-
-  function apply(x: Tensor3D, { training }: ApplyOptions): Tensor3D {
-    const [b, t, f] = x.shape;
-    if (f !== inFeatures) {
-      throw new ShapeError(`TS2Vec encoder: x has ${f} features per frame, expected ${inFeatures}`);
-    }
-    const keep = training ? bernoulli(noiseRng, b * t, maskKeep) : null;
-    const drop = training && dropout > 0
-      ? bernoulli(noiseRng, b * t * outFeatures, 1 - dropout)
-      : null;
-    return tf.tidy(() => {
-      const xf = tf.cast(x, "float32");
-      const isNan = tf.isNaN(xf);
-      const nanRow = tf.any(isNan, 2, true); // [B,T,1]
-      // Only the NaN entries are zeroed here (no [B,T,1] → [B,T,F] broadcast):
-      // the whole row is zeroed after input_fc, which is the same output.
-      const clean = tf.where(isNan, tf.zerosLike(xf), xf);
-      let h = tf.reshape(
-        linear(
-          tf.reshape(clean, [b * t, f]) as Tensor2D,
-          inputFc.weight as Tensor2D,
-          inputFc.bias,
-          { inputGradient: false },
-        ),
-        [b, t, hidden],
-      ) as Tensor3D;
-      // Timestamp mask (train) and NaN rows (always) are zeroed after input_fc.
-      let rowMask: Tensor = tf.logicalNot(nanRow);
-      if (keep) {
-        rowMask = tf.logicalAnd(rowMask, tf.cast(tf.tensor3d(keep, [b, t, 1]), "bool"));
-      }
-      h = tf.mul(h, tf.cast(rowMask, "float32"));
-      if (frameProjector) h = frameProjector.apply(h, { training });
-      for (const block of blocks) {
-        const [bb, tt, c] = h.shape;
-        const residual = block.projector
-          ? tf.reshape(
-            linear(
-              tf.reshape(h, [bb * tt, c]) as Tensor2D,
-              block.projector.weight as Tensor2D,
-              block.projector.bias,
-            ),
-            [bb, tt, block.projector.weight.shape[0]],
-          )
-          : h;
-        let y = samePadConv(gelu(h) as Tensor3D, block.conv1, block.dilation);
-        y = samePadConv(gelu(y) as Tensor3D, block.conv2, block.dilation);
-        h = tf.add(y, residual) as Tensor3D;
-      }
-      if (drop) {
-        h = tf.mul(h, tf.mul(tf.tensor3d(drop, [b, t, outFeatures], "float32"), 1 / (1 - dropout)));
-      }
-      return h;
-    });
-  }
-
   return {
     name: frameProjector ? "ts2vec-feature-projector" : "ts2vec",
-    inFeatures,
-    outFeatures,
+    inFeatures: net.options.inFeatures,
+    outFeatures: net.options.outFeatures,
     params,
     buffers,
-    apply,
+    apply: (x: Tensor3D, { training }: ApplyOptions): Tensor3D => forward(net, x, training),
     parameterCount: () => countParameters(params),
-    stateDict(): StateDict {
-      const state = readState(own, torchShapes);
-      if (frameProjector) {
-        for (const [name, entry] of Object.entries(frameProjector.stateDict())) {
-          state[BACKBONE_PREFIX + name] = entry;
-        }
-      }
-      // Our conv weights are tap-major ([out, k, in]); torch's are [out, in, k].
-      for (const [name, shape] of Object.entries(torchShapes)) {
-        if (shape.length === 3 && shape[2] === KERNEL) {
-          state[name].values = permuteTaps(state[name].values, shape[0], KERNEL, shape[1]);
-        }
-      }
-      return state;
-    },
-    loadStateDict(state: StateDict): void {
-      const ours: StateDict = { ...state };
-      for (const [name, shape] of Object.entries(torchShapes)) {
-        const entry = state[name];
-        if (entry && shape.length === 3 && shape[2] === KERNEL) {
-          if (entry.values.length !== shape[0] * shape[1] * KERNEL) {
-            throw new ShapeError(
-              `state dict: "${name}" has ${entry.values.length} values, expected shape [${shape}]`,
-            );
-          }
-          ours[name] = { shape, values: permuteTaps(entry.values, shape[0], shape[1], KERNEL) };
-        }
-      }
-      if (frameProjector) {
-        const inner: StateDict = {};
-        for (const [name, entry] of Object.entries(ours)) {
-          if (name.startsWith(BACKBONE_PREFIX)) {
-            inner[name.slice(BACKBONE_PREFIX.length)] = entry;
-            delete ours[name];
-          }
-        }
-        frameProjector.loadStateDict(inner);
-      }
-      writeState(own, ours);
-    },
+    stateDict: (): StateDict => ts2vecState(net),
+    loadStateDict: (state: StateDict): void => loadTs2vecState(net, state),
     dispose(): void {
       for (const v of Object.values(own)) v.dispose();
       frameProjector?.dispose();

@@ -14,3 +14,4 @@ export { WG } from "./shaders_common.ts";
 export * from "./shaders_forward.ts";
 export * from "./shaders_loss.ts";
 export * from "./shaders_backward.ts";
+export * from "./shaders_product.ts";

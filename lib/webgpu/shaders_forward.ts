@@ -152,20 +152,3 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   for (var c = 0u; c < u.cols; c = c + 1u) { Un[n * u.cols + c] = Z[n * u.cols + c] / denom; }
   norms[n] = norm;
 }`;
-
-/** `S = U·Uᵀ` (`[N, N]`); one thread per entry. */
-export const GRAM = `
-struct U { rows : u32, cols : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> Un : array<f32>;
-@group(0) @binding(2) var<storage, read_write> S : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
-  if (index >= u.rows * u.rows) { return; }
-  let i = index / u.rows;
-  let j = index - i * u.rows;
-  var acc = 0.0;
-  for (var c = 0u; c < u.cols; c = c + 1u) { acc = acc + Un[i * u.cols + c] * Un[j * u.cols + c]; }
-  S[index] = acc;
-}`;

@@ -154,24 +154,6 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   A[index] = total;
 }`;
 
-/** `G = A·B` for `A [M, K]`, `B [K, C]`; one thread per output entry. */
-export const MATMUL = `
-struct U { m : u32, k : u32, c : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> A : array<f32>;
-@group(0) @binding(2) var<storage, read> B : array<f32>;
-@group(0) @binding(3) var<storage, read_write> G : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
-  if (index >= u.m * u.c) { return; }
-  let r = index / u.c;
-  let col = index - r * u.c;
-  var acc = 0.0;
-  for (var i = 0u; i < u.k; i = i + 1u) { acc = acc + A[r * u.k + i] * B[i * u.c + col]; }
-  G[index] = acc;
-}`;
-
 /**
  * torch `F.normalize`'s backward: `∂Z_n = (∂U_n − U_n·(U_n·∂U_n)·1[‖Z_n‖ > ε]) / max(‖Z_n‖, ε)`;
  * one thread per row.

@@ -151,16 +151,21 @@ export function addLoss(
     { f: 1 / c.temperature },
   ];
   add(shaders.NORMALIZE, [{ u: N }, { u: D }], [z, b.u, b.norms], flatGroups(N));
-  add(shaders.GRAM, [{ u: N }, { u: D }], [b.u, b.s], flatGroups(N * N));
+  // one thread per 4 × 4 output block
+  const tiles = (cols: number, rows: number): [number, number] => {
+    const blocks = Math.ceil(cols / shaders.BLOCK) * Math.ceil(rows / shaders.BLOCK);
+    const groups = Math.ceil(blocks / shaders.PRODUCT_WG);
+    return groups <= 32768 ? [groups, 1] : [32768, Math.ceil(groups / 32768)];
+  };
+  // S = U·Uᵀ
+  const gram: Field[] = [{ u: N }, { u: N }, { u: D }, { u: D }, { u: D }, { u: 1 }];
+  add(shaders.BLOCKED_PRODUCT, gram, [b.u, b.u, b.s], tiles(N, N));
   add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
   add(shaders.LOSS_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
   add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
-  add(
-    shaders.MATMUL,
-    [{ u: N }, { u: N }, { u: D }],
-    [b.coefficients, b.u, b.dU],
-    flatGroups(N * D),
-  );
+  // ∂U = A·U
+  const product: Field[] = [{ u: N }, { u: D }, { u: N }, { u: N }, { u: D }, { u: 0 }];
+  add(shaders.BLOCKED_PRODUCT, product, [b.coefficients, b.u, b.dU], tiles(D, N));
   add(shaders.NORMALIZE_BACK, [{ u: N }, { u: D }], [b.u, b.norms, b.dU, b.gradA], flatGroups(N));
 }
 

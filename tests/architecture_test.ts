@@ -149,11 +149,6 @@ const MAX_FUNCTION_LINES = 80;
  */
 const KNOWN_LONG_FUNCTIONS: readonly { file: string; name: string; reason: string }[] = [
   {
-    file: "lib/experiments/study.ts",
-    name: "runStudy",
-    reason: "the worker pool: dispatch, cache reads, progress and failure handling of the grid",
-  },
-  {
     file: "lib/notebook/kernel_client.ts",
     name: "connectKernel",
     reason:

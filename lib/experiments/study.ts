@@ -85,32 +85,52 @@ async function keyOf(config: RunConfig, fingerprints: Map<string, string>): Prom
   return resultKey(config, fp);
 }
 
-/**
- * Runs every config (cached ones are read back) and returns the records in
- * grid order; failed runs are reported through `onProgress` and left out.
- */
-export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {}): Promise<{
+/** What {@linkcode runStudy} returns. */
+export interface StudyRuns {
   records: ResultRecord[];
   failures: { config: RunConfig; error: string }[];
   rejected: (RejectedRecord & { config: RunConfig })[];
-}> {
-  const dir = options.resultsDir ?? resultsDir();
-  const total = runs.length;
-  let done = 0;
-  const records: (ResultRecord | null)[] = new Array(total).fill(null);
-  const failures: { config: RunConfig; error: string }[] = [];
+}
+
+/** The study as it runs: results by grid index, the count of finished runs, the failures. */
+interface StudyState {
+  runs: RunConfig[];
+  options: RunStudyOptions;
+  /** Results folder. */
+  dir: string;
+  total: number;
+  /** Runs finished so far (cached, computed, failed or skipped). */
+  done: number;
+  records: (ResultRecord | null)[];
+  failures: { config: RunConfig; error: string }[];
+  rejected: (RejectedRecord & { config: RunConfig })[];
+}
+
+type FinishRun = (
+  i: number,
+  rec: ResultRecord | null,
+  error: string | null,
+  seconds: number,
+) => Promise<void>;
+
+/**
+ * Reads the cached record of every run (unless `refresh`), reporting
+ * rejected records and, with `cachedOnly`, the runs without one; returns the
+ * grid indices left to compute.
+ */
+async function readCached(state: StudyState): Promise<number[]> {
+  const { runs, options, dir, total } = state;
   const fingerprints = new Map<string, string>();
-  const rejected: (RejectedRecord & { config: RunConfig })[] = [];
   const todo: number[] = [];
   for (let i = 0; i < total; i++) {
     let cached = options.refresh
       ? null
       : await readCachedResultChecked(await keyOf(runs[i], fingerprints), dir);
     if (isRejected(cached)) {
-      rejected.push({ ...cached, config: runs[i] });
+      state.rejected.push({ ...cached, config: runs[i] });
       options.onProgress?.({
         kind: "rejected",
-        done,
+        done: state.done,
         total,
         config: runs[i],
         reason: cached.reason,
@@ -118,60 +138,93 @@ export async function runStudy(runs: RunConfig[], options: RunStudyOptions = {})
       cached = null;
     }
     if (cached) {
-      records[i] = cached;
-      options.onProgress?.({ kind: "cached", done: ++done, total, config: runs[i] });
+      state.records[i] = cached;
+      options.onProgress?.({ kind: "cached", done: ++state.done, total, config: runs[i] });
     } else if (options.cachedOnly) {
       const error = NOT_COMPUTED;
-      failures.push({ config: runs[i], error });
-      options.onProgress?.({ kind: "failed", done: ++done, total, config: runs[i], error });
+      state.failures.push({ config: runs[i], error });
+      options.onProgress?.({ kind: "failed", done: ++state.done, total, config: runs[i], error });
     } else todo.push(i);
   }
-  const finish = async (
-    i: number,
-    rec: ResultRecord | null,
-    error: string | null,
-    seconds: number,
-  ) => {
-    if (rec) {
-      records[i] = rec;
-      await writeCachedResult(rec, dir);
-      options.onProgress?.({ kind: "finished", done: ++done, total, config: runs[i], seconds });
-    } else {
-      failures.push({ config: runs[i], error: error ?? "unknown error" });
-      options.onProgress?.({
-        kind: "failed",
-        done: ++done,
-        total,
-        config: runs[i],
-        error: error ?? "",
-      });
-    }
-  };
-  const workers = Math.min(options.workers ?? availableParallelism(), todo.length);
-  if (workers <= 0) {
-    const backend = await initBackend();
-    for (const i of todo) {
-      const t = performance.now();
-      try {
-        const rec = await runExperiment({
-          ...runs[i],
-          backend,
-          onStep: (p) => options.onProgress?.({ kind: "step", done, total, config: runs[i], ...p }),
-        });
-        await finish(i, rec, null, (performance.now() - t) / 1000);
-      } catch (err) {
-        await finish(
-          i,
-          null,
-          err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          0,
-        );
-      }
-    }
+  return todo;
+}
+
+/** Records (and caches) run `i`'s result, or its failure, and reports it. */
+async function finishRun(
+  state: StudyState,
+  i: number,
+  rec: ResultRecord | null,
+  error: string | null,
+  seconds: number,
+): Promise<void> {
+  const { runs, options, total } = state;
+  if (rec) {
+    state.records[i] = rec;
+    await writeCachedResult(rec, state.dir);
+    options.onProgress?.({ kind: "finished", done: ++state.done, total, config: runs[i], seconds });
   } else {
-    await runInPool(todo, workers, runs, done, total, options, finish);
+    state.failures.push({ config: runs[i], error: error ?? "unknown error" });
+    options.onProgress?.({
+      kind: "failed",
+      done: ++state.done,
+      total,
+      config: runs[i],
+      error: error ?? "",
+    });
   }
-  return { records: records.filter((r): r is ResultRecord => r !== null), failures, rejected };
+}
+
+/** Computes the runs `todo` one after another in this thread. */
+async function runInThread(state: StudyState, todo: number[], finish: FinishRun): Promise<void> {
+  const { runs, options, total } = state;
+  const backend = await initBackend();
+  for (const i of todo) {
+    const t = performance.now();
+    try {
+      const rec = await runExperiment({
+        ...runs[i],
+        backend,
+        onStep: (p) =>
+          options.onProgress?.({ kind: "step", done: state.done, total, config: runs[i], ...p }),
+      });
+      await finish(i, rec, null, (performance.now() - t) / 1000);
+    } catch (err) {
+      await finish(
+        i,
+        null,
+        err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        0,
+      );
+    }
+  }
+}
+
+/**
+ * Runs every config (cached ones are read back) and returns the records in
+ * grid order; failed runs are reported through `onProgress` and left out.
+ */
+export async function runStudy(
+  runs: RunConfig[],
+  options: RunStudyOptions = {},
+): Promise<StudyRuns> {
+  const total = runs.length;
+  const state: StudyState = {
+    runs,
+    options,
+    dir: options.resultsDir ?? resultsDir(),
+    total,
+    done: 0,
+    records: new Array(total).fill(null),
+    failures: [],
+    rejected: [],
+  };
+  const todo = await readCached(state);
+  const finish: FinishRun = (i, rec, error, seconds) => finishRun(state, i, rec, error, seconds);
+  const workers = Math.min(options.workers ?? availableParallelism(), todo.length);
+  if (workers <= 0) await runInThread(state, todo, finish);
+  else await runInPool(todo, workers, runs, state.done, total, options, finish);
+  const records = state.records.filter((r): r is ResultRecord => r !== null);
+  return { records, failures: state.failures, rejected: state.rejected };
 }
 
 async function runInPool(
@@ -181,12 +234,7 @@ async function runInPool(
   doneBefore: number,
   total: number,
   options: RunStudyOptions,
-  finish: (
-    i: number,
-    rec: ResultRecord | null,
-    error: string | null,
-    seconds: number,
-  ) => Promise<void>,
+  finish: FinishRun,
 ): Promise<void> {
   const queue = [...todo];
   let done = doneBefore;

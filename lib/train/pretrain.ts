@@ -12,7 +12,7 @@ import { OptionError } from "../errors.ts";
 import { adamw } from "../optim/mod.ts";
 import type { SequenceBatch } from "./batches.ts";
 import { fusedStepUnsupported, trainFused } from "../webgpu/mod.ts";
-import type { LsMarginStepLoss } from "../webgpu/mod.ts";
+import type { FusedStepLoss } from "../webgpu/mod.ts";
 
 /**
  * A per-frame loss: `z [N, D]` (encoder output, sequence-major rows
@@ -199,8 +199,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
 }
 
 /**
- * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN loss
- * (`makeContrastiveLoss`) trains through lib/webgpu's fused step (30
+ * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN or
+ * decoupled InfoNCE loss (`makeContrastiveLoss`; see lib/webgpu's
+ * `fusedStepUnsupported`) trains through lib/webgpu's fused step (≤ 30
  * dispatches a step, the losses read every 50 steps; see `trainFused` for
  * the guarded mode). When the step is not covered, returns the batch source
  * to use instead (the same batches, the first one possibly looked at): the
@@ -234,7 +235,7 @@ async function pretrainWebGpu(
   const { mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
   const result = await trainFused({
     encoder,
-    loss: spec as LsMarginStepLoss,
+    loss: spec as FusedStepLoss,
     batches,
     steps,
     mode,

@@ -68,13 +68,28 @@ export interface LsMarginStepLoss {
   gamma?: number;
 }
 
+/**
+ * Decoupled log-space InfoNCE of the fused step (lib/losses `InfoNceSpec`),
+ * "ls" form, without the §6 options, for `1/τ ≤ 40`.
+ */
+export interface InfoNceStepLoss {
+  kind: "infonce";
+  temperature: number;
+  form: "ls" | "single";
+  difficult?: unknown;
+  vrns?: unknown;
+}
+
+/** The losses the fused step covers. */
+export type FusedStepLoss = LsMarginStepLoss | InfoNceStepLoss;
+
 /** Options of {@linkcode createFusedProjectorStep}. */
 export interface FusedProjectorStepOptions {
   /** A FeatureProjector (`createFeatureProjector`, input gradient off). */
   encoder: Encoder;
   /** Batch shape `[B, T, F]`; every step's batch must have it. */
   shape: [number, number, number];
-  loss: LsMarginStepLoss;
+  loss: FusedStepLoss;
   /** AdamW learning rate. */
   lr: number;
   /** AdamW decoupled weight decay. */
@@ -108,10 +123,22 @@ export interface FusedProjectorStep {
   destroy(): void;
 }
 
+/** Why the fused step does not cover `loss` on N frames, or null. */
+function lossUnsupported(loss: { kind: string } | undefined, n: number): string | null {
+  if (loss?.kind === "ls-margin") return n < 3 ? `N = ${n} < 3 frames` : null;
+  if (loss?.kind !== "infonce") return `loss "${loss?.kind ?? "custom"}"`;
+  const spec = loss as InfoNceStepLoss;
+  if (spec.form !== "ls") return `InfoNCE form "${spec.form}"`;
+  if (spec.difficult !== undefined || spec.vrns !== undefined) return "InfoNCE with §6 options";
+  if (!(1 / spec.temperature <= 40)) return `InfoNCE 1/τ = ${1 / spec.temperature} > 40`;
+  return n < 4 ? `N = ${n} < 4 frames` : null;
+}
+
 /**
  * Why the fused step cannot train `encoder` with `loss`, or null when it can.
  * It covers FeatureProjectors (three conv+BN+ReLU layers, input gradient off)
- * with LS_MARGIN on batches of N ≥ 3 frames.
+ * with LS_MARGIN on batches of N ≥ 3 frames, and with decoupled InfoNCE
+ * ("ls" form, no §6 options, 1/τ ≤ 40, the fused tfjs loss's range) on N ≥ 4.
  */
 export function fusedStepUnsupported(
   encoder: Encoder,
@@ -119,8 +146,8 @@ export function fusedStepUnsupported(
   n: number,
 ): string | null {
   if (encoder.name !== "feature-projector") return `encoder "${encoder.name}"`;
-  if (!loss || loss.kind !== "ls-margin") return `loss "${loss?.kind ?? "custom"}"`;
-  if (n < 3) return `N = ${n} < 3 frames`;
+  const why = lossUnsupported(loss, n);
+  if (why !== null) return why;
   const expected = LAYERS.flatMap((l) => [
     `conv${l}.weight`,
     `conv${l}.bias`,
@@ -180,12 +207,14 @@ export async function createFusedProjectorStep(
   const layout = stepLayout(encoder, shape[0] * shape[1]);
   const values = await readEncoderValues(encoder, layout);
   const buffers = allocateStepBuffers(device, layout, values, readEvery);
+  const margin = loss.kind === "ls-margin" ? loss : null;
   const sequence = buildSequence(device, layout, buffers, {
+    kind: loss.kind,
     temperature: loss.temperature,
-    margin: loss.margin,
-    gamma: loss.gamma ?? 0.05,
-    threshold: loss.threshold,
-    simVariant: loss.simVariant,
+    margin: margin?.margin ?? 0,
+    gamma: margin?.gamma ?? 0.05,
+    threshold: margin?.threshold ?? 0,
+    simVariant: margin?.simVariant ?? "reference",
     lr,
     weightDecay,
     guarded: mode === "guarded",

@@ -15,3 +15,4 @@ export * from "./shaders_forward.ts";
 export * from "./shaders_loss.ts";
 export * from "./shaders_backward.ts";
 export * from "./shaders_product.ts";
+export * from "./shaders_infonce.ts";

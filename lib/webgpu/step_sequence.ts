@@ -18,6 +18,8 @@ export interface Dispatch {
 
 /** What the sequence computes besides the shapes. */
 export interface SequenceConfig {
+  /** The loss: LS_MARGIN (with the sim vector) or decoupled InfoNCE, "ls" form. */
+  kind: "ls-margin" | "infonce";
   temperature: number;
   margin: number;
   gamma: number;
@@ -89,11 +91,13 @@ export function sequenceBuilder(
 
 function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
   const { N, F, widths, offsets } = layout;
-  const variant = c.simVariant === "reference" ? 0 : 1;
-  add(shaders.SIM_VECTOR, [{ u: N }, { u: F }, { f: c.threshold }, { u: variant }], [
-    b.x,
-    b.sim,
-  ], flatGroups(N));
+  if (c.kind === "ls-margin") {
+    const variant = c.simVariant === "reference" ? 0 : 1;
+    add(shaders.SIM_VECTOR, [{ u: N }, { u: F }, { f: c.threshold }, { u: variant }], [
+      b.x,
+      b.sim,
+    ], flatGroups(N));
+  }
   for (const [i, l] of LAYERS.entries()) {
     const [inDim, outDim] = [widths[l - 1], widths[l]];
     const input = i === 0 ? b.x : b.a[i - 1];
@@ -133,14 +137,15 @@ export type LossBuffers = Pick<
 >;
 
 /**
- * Appends LS_MARGIN's 7 programs: from the embeddings `z [N, D]` and the sim
- * vector to the loss (in the step's loss slot) and `∂L/∂z` (in `gradA`).
+ * Appends the loss's 7 programs: from the embeddings `z [N, D]` (and, for
+ * LS_MARGIN, the sim vector) to the loss (in the step's loss slot) and
+ * `∂L/∂z` (in `gradA`).
  */
 export function addLoss(
   add: Add,
   layout: Pick<StepLayout, "N" | "D">,
   b: LossBuffers,
-  c: Pick<SequenceConfig, "temperature" | "margin" | "gamma">,
+  c: Pick<SequenceConfig, "kind" | "temperature" | "margin" | "gamma">,
   z: GPUBuffer,
 ): void {
   const { N, D } = layout;
@@ -160,9 +165,15 @@ export function addLoss(
   // S = U·Uᵀ
   const gram: Field[] = [{ u: N }, { u: N }, { u: D }, { u: D }, { u: D }, { u: 1 }];
   add(shaders.BLOCKED_PRODUCT, gram, [b.u, b.u, b.s], tiles(N, N));
-  add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
-  add(shaders.LOSS_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
-  add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
+  if (c.kind === "ls-margin") {
+    add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
+    add(shaders.LOSS_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
+    add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
+  } else {
+    add(shaders.INFONCE_COLUMN_SUMS, fields, [b.s, b.cs], [N, 1]);
+    add(shaders.INFONCE_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
+    add(shaders.INFONCE_COEFFICIENTS, fields, [b.s, b.wg, b.coefficients], flatGroups(N * N));
+  }
   // ∂U = A·U
   const product: Field[] = [{ u: N }, { u: D }, { u: N }, { u: N }, { u: D }, { u: 0 }];
   add(shaders.BLOCKED_PRODUCT, product, [b.coefficients, b.u, b.dU], tiles(D, N));
@@ -231,7 +242,7 @@ function addUpdate(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConf
 }
 
 /**
- * Builds the whole step (30 dispatches): forward (sim vector, 3 × conv, BN
+ * Builds the whole step (30 dispatches, 29 without the sim vector): forward (sim vector, 3 × conv, BN
  * statistics, BN + ReLU), LS_MARGIN and its gradient, backward through the
  * layers, the finiteness guard and AdamW.
  */

@@ -19,7 +19,7 @@
 import { OptionError, ShapeError } from "../errors.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { createFusedProjectorStep } from "./projector_step.ts";
-import type { LsMarginStepLoss } from "./projector_step.ts";
+import type { FusedStepLoss } from "./projector_step.ts";
 
 /** A batch as lib/train's batch sources yield it. */
 export interface FusedBatch {
@@ -39,7 +39,7 @@ export interface FusedStepProgress {
 /** Options of {@linkcode trainFused}. */
 export interface TrainFusedOptions {
   encoder: Encoder;
-  loss: LsMarginStepLoss;
+  loss: FusedStepLoss;
   batches: Iterator<FusedBatch>;
   steps: number;
   mode: "reference" | "guarded";
@@ -100,7 +100,7 @@ function recordRead(
 }
 
 /**
- * Trains a FeatureProjector with LS_MARGIN and AdamW on the webgpu backend
+ * Trains a FeatureProjector with LS_MARGIN or InfoNCE and AdamW on the webgpu backend
  * through the fused step, and writes the trained values back into
  * `encoder`'s variables. The first batch fixes the shape.
  *

@@ -99,12 +99,37 @@ function timeoutAfter<T>(promise: Promise<T>, ms: number, what: string): Promise
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Connects to the kernel described by `connection`. */
-export async function connectKernel(
+/** A timer of an idle-socket poll, and how to end it early. */
+interface Sleeper {
+  timer: ReturnType<typeof setTimeout>;
+  wake: () => void;
+}
+
+/** The client's sockets and state, shared by its functions. */
+interface Link {
+  signer: Signer;
+  /** The session id put in every request header. */
+  session: string;
+  shell: zmq.Dealer;
+  control: zmq.Dealer;
+  iopub: zmq.Subscriber;
+  /** Requests awaiting their reply, by `msg_id`. */
+  pending: Map<string, Pending>;
+  /** The last send on each socket (sends are chained: one at a time per socket). */
+  sending: Map<zmq.Dealer, Promise<void>>;
+  listeners: Set<(message: Message) => void>;
+  sleepers: Set<Sleeper>;
+  /** Incoming messages dropped because their signature did not verify. */
+  dropped: number;
+  closed: boolean;
+  /** The receive loops of shell, control and iopub. */
+  loops: Promise<void>[];
+}
+
+/** Shell and control as DEALER sockets, iopub as a SUBSCRIBER to everything, connected. */
+function openSockets(
   connection: ConnectionInfo,
-  options: ConnectOptions = {},
-): Promise<KernelClient> {
-  const signer: Signer = await createSigner(connection.key);
+): { shell: zmq.Dealer; control: zmq.Dealer; iopub: zmq.Subscriber } {
   const url = (port: number) => `${connection.transport}://${connection.ip}:${port}`;
   const shell = new zmq.Dealer({ linger: 0 });
   const control = new zmq.Dealer({ linger: 0 });
@@ -113,179 +138,214 @@ export async function connectKernel(
   control.connect(url(connection.control_port));
   iopub.connect(url(connection.iopub_port));
   iopub.subscribe();
+  return { shell, control, iopub };
+}
 
-  const session = crypto.randomUUID();
-  const pending = new Map<string, Pending>();
-  const sending = new Map<zmq.Dealer, Promise<void>>();
-  const listeners = new Set<(message: Message) => void>();
-  let dropped = 0;
-  let closed = false;
+/** Waits `ms`, or until the client closes. */
+function sleep(link: Link, ms: number): Promise<void> {
+  return new Promise<void>((wake) => {
+    const entry = { timer: setTimeout(() => (link.sleepers.delete(entry), wake()), ms), wake };
+    link.sleepers.add(entry);
+  });
+}
 
-  // Under Deno, a zeromq socket's pending `receive()` is not always woken when
-  // a message arrives (the edge-triggered ZMQ_FD is missed until the next send),
-  // so each socket is polled: `readable` asks libzmq (ZMQ_EVENTS) and
-  // `receive()` is only called when a message is already waiting.
-  const sleepers = new Set<{ timer: ReturnType<typeof setTimeout>; wake: () => void }>();
-  const sleep = (ms: number) =>
-    new Promise<void>((wake) => {
-      const entry = { timer: setTimeout(() => (sleepers.delete(entry), wake()), ms), wake };
-      sleepers.add(entry);
-    });
-  async function receive(
-    socket: zmq.Dealer | zmq.Subscriber,
-    deliver: (message: Message) => void,
-  ): Promise<void> {
-    try {
-      while (!closed) {
-        if (!socket.readable) {
-          await sleep(POLL_MS);
-          continue;
-        }
-        const message = await decodeMessage(signer, await socket.receive());
-        if (message === null) dropped++;
-        else deliver(message);
+// Under Deno, a zeromq socket's pending `receive()` is not always woken when
+// a message arrives (the edge-triggered ZMQ_FD is missed until the next send),
+// so each socket is polled: `readable` asks libzmq (ZMQ_EVENTS) and
+// `receive()` is only called when a message is already waiting.
+/** Delivers every verified message of `socket` until the client closes; counts the others. */
+async function receive(
+  link: Link,
+  socket: zmq.Dealer | zmq.Subscriber,
+  deliver: (message: Message) => void,
+): Promise<void> {
+  try {
+    while (!link.closed) {
+      if (!socket.readable) {
+        await sleep(link, POLL_MS);
+        continue;
       }
-    } catch (err) {
-      if (!closed) throw err;
+      const message = await decodeMessage(link.signer, await socket.receive());
+      if (message === null) link.dropped++;
+      else deliver(message);
     }
+  } catch (err) {
+    if (!link.closed) throw err;
   }
-  const resolveReply = (message: Message) => {
-    const id = message.parent_header.msg_id;
-    const entry = id === undefined ? undefined : pending.get(id);
-    if (entry && id !== undefined) {
-      pending.delete(id);
-      entry.resolve(message);
-    }
-  };
-  const loops = [
-    receive(shell, resolveReply),
-    receive(control, resolveReply),
-    receive(iopub, (message) => {
-      for (const listener of listeners) listener(message);
-    }),
-  ];
+}
 
-  function request(
-    socket: zmq.Dealer,
-    msgType: string,
-    content: JsonObject,
-  ): { msgId: string; reply: Promise<Message> } {
-    const header = makeHeader(msgType, session);
-    const reply = new Promise<Message>((resolve, reject) => {
-      if (closed) return reject(new KernelError(`${msgType}: the client is closed`));
-      pending.set(header.msg_id, { resolve, reject });
-      // A zeromq socket allows one send at a time: chain sends per socket.
-      const sent = (sending.get(socket) ?? Promise.resolve())
-        .then(() => encodeMessage(signer, { header, content }))
-        .then((frames) => socket.send(frames));
-      sending.set(socket, sent.catch(() => {}));
-      sent.catch((err: Error) => {
-        pending.delete(header.msg_id);
-        reject(new KernelError(`${msgType}: could not send: ${err.message}`));
-      });
+/** Resolves the pending request `message` replies to, if any. */
+function resolveReply(link: Link, message: Message): void {
+  const id = message.parent_header.msg_id;
+  const entry = id === undefined ? undefined : link.pending.get(id);
+  if (entry && id !== undefined) {
+    link.pending.delete(id);
+    entry.resolve(message);
+  }
+}
+
+/** Signs and sends a request on `socket`; its reply resolves when it arrives. */
+function request(
+  link: Link,
+  socket: zmq.Dealer,
+  msgType: string,
+  content: JsonObject,
+): { msgId: string; reply: Promise<Message> } {
+  const header = makeHeader(msgType, link.session);
+  const reply = new Promise<Message>((resolve, reject) => {
+    if (link.closed) return reject(new KernelError(`${msgType}: the client is closed`));
+    link.pending.set(header.msg_id, { resolve, reject });
+    // A zeromq socket allows one send at a time: chain sends per socket.
+    const sent = (link.sending.get(socket) ?? Promise.resolve())
+      .then(() => encodeMessage(link.signer, { header, content }))
+      .then((frames) => socket.send(frames));
+    link.sending.set(socket, sent.catch(() => {}));
+    sent.catch((err: Error) => {
+      link.pending.delete(header.msg_id);
+      reject(new KernelError(`${msgType}: could not send: ${err.message}`));
     });
-    return { msgId: header.msg_id, reply };
-  }
+  });
+  return { msgId: header.msg_id, reply };
+}
 
-  function onIOPub(listener: (message: Message) => void): () => void {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  }
+/** Adds an iopub listener; returns its removal. */
+function onIOPub(link: Link, listener: (message: Message) => void): () => void {
+  link.listeners.add(listener);
+  return () => link.listeners.delete(listener);
+}
 
-  function close() {
-    if (closed) return;
-    closed = true;
-    for (const socket of [shell, control, iopub]) socket.close();
-    for (const { timer, wake } of sleepers) {
-      clearTimeout(timer);
-      wake();
-    }
-    sleepers.clear();
-    for (const entry of pending.values()) entry.reject(new KernelError("the client was closed"));
-    pending.clear();
-    listeners.clear();
-    // Swallow loop errors that race with closing; the loops end with the sockets.
-    Promise.allSettled(loops);
+/** {@link KernelClient.close}: closes the sockets, wakes the polls and rejects pending replies. */
+function closeLink(link: Link): void {
+  if (link.closed) return;
+  link.closed = true;
+  for (const socket of [link.shell, link.control, link.iopub]) socket.close();
+  for (const { timer, wake } of link.sleepers) {
+    clearTimeout(timer);
+    wake();
   }
+  link.sleepers.clear();
+  for (const entry of link.pending.values()) entry.reject(new KernelError("the client was closed"));
+  link.pending.clear();
+  link.listeners.clear();
+  // Swallow loop errors that race with closing; the loops end with the sockets.
+  Promise.allSettled(link.loops);
+}
 
-  return {
-    session,
-    kernelInfo: () => request(shell, "kernel_info_request", {}).reply,
-    ready(timeoutMs = 30_000, intervalMs = 100) {
-      return new Promise<Message>((resolve, reject) => {
-        const ids = new Set<string>();
-        const replies: Promise<Message>[] = [];
-        const stop = () => {
-          clearInterval(timer);
-          unsubscribe();
-        };
-        const unsubscribe = onIOPub((message) => {
-          const parent = message.parent_header.msg_id;
-          if (message.header.msg_type !== "status" || parent === undefined || !ids.has(parent)) {
-            return;
-          }
-          stop();
-          Promise.any(replies).then((reply) => {
-            clearTimeout(deadline);
-            resolve(reply);
-          }, reject);
-        });
-        const send = () => {
-          const { msgId, reply } = request(shell, "kernel_info_request", {});
-          reply.catch(() => {});
-          ids.add(msgId);
-          replies.push(reply);
-        };
-        const deadline = setTimeout(() => {
-          stop();
-          reject(
-            new KernelError(`kernel did not answer kernel_info_request within ${timeoutMs} ms`),
-          );
-        }, timeoutMs);
-        const timer = setInterval(send, intervalMs);
-        send();
-      });
-    },
-    execute(code, opts = {}) {
-      const silent = opts.silent ?? false;
-      const { msgId, reply } = request(shell, "execute_request", {
-        code,
-        silent,
-        store_history: opts.storeHistory ?? !silent,
-        user_expressions: {},
-        allow_stdin: false,
-        stop_on_error: opts.stopOnError ?? true,
-      });
-      return { msgId, reply: reply as Promise<Message<ExecuteReply>> };
-    },
-    async interrupt() {
-      if ((options.interruptMode ?? "message") === "signal") {
-        if (!options.sendInterruptSignal) {
-          throw new KernelError("interrupt mode is 'signal' but no way to signal the kernel");
-        }
-        options.sendInterruptSignal();
+/** {@link KernelClient.ready}: repeats `kernel_info_request` until iopub carries a status of one. */
+function waitReady(link: Link, timeoutMs: number, intervalMs: number): Promise<Message> {
+  return new Promise<Message>((resolve, reject) => {
+    const ids = new Set<string>();
+    const replies: Promise<Message>[] = [];
+    const stop = () => {
+      clearInterval(timer);
+      unsubscribe();
+    };
+    const unsubscribe = onIOPub(link, (message) => {
+      const parent = message.parent_header.msg_id;
+      if (message.header.msg_type !== "status" || parent === undefined || !ids.has(parent)) {
         return;
       }
-      // The Deno kernel answers interrupt_request late (after the interrupted
-      // cell's reply), so only the sending is awaited.
-      request(control, "interrupt_request", {}).reply.catch(() => {});
-      await Promise.resolve();
-    },
-    async shutdown(timeoutMs = 2000) {
-      try {
-        await timeoutAfter(
-          request(control, "shutdown_request", { restart: false }).reply,
-          timeoutMs,
-          "shutdown_request",
-        );
-      } catch {
-        // A kernel that does not answer is stopped by its process owner.
-      } finally {
-        close();
-      }
-    },
-    onIOPub,
-    droppedCount: () => dropped,
-    close,
+      stop();
+      Promise.any(replies).then((reply) => {
+        clearTimeout(deadline);
+        resolve(reply);
+      }, reject);
+    });
+    const send = () => {
+      const { msgId, reply } = request(link, link.shell, "kernel_info_request", {});
+      reply.catch(() => {});
+      ids.add(msgId);
+      replies.push(reply);
+    };
+    const deadline = setTimeout(() => {
+      stop();
+      reject(
+        new KernelError(`kernel did not answer kernel_info_request within ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+    const timer = setInterval(send, intervalMs);
+    send();
+  });
+}
+
+/** {@link KernelClient.execute}: sends an `execute_request` on shell. */
+function execute(link: Link, code: string, opts: ExecuteOptions): Execution {
+  const silent = opts.silent ?? false;
+  const { msgId, reply } = request(link, link.shell, "execute_request", {
+    code,
+    silent,
+    store_history: opts.storeHistory ?? !silent,
+    user_expressions: {},
+    allow_stdin: false,
+    stop_on_error: opts.stopOnError ?? true,
+  });
+  return { msgId, reply: reply as Promise<Message<ExecuteReply>> };
+}
+
+/** {@link KernelClient.interrupt}: the signal hook, or `interrupt_request` on control. */
+async function interrupt(link: Link, options: ConnectOptions): Promise<void> {
+  if ((options.interruptMode ?? "message") === "signal") {
+    if (!options.sendInterruptSignal) {
+      throw new KernelError("interrupt mode is 'signal' but no way to signal the kernel");
+    }
+    options.sendInterruptSignal();
+    return;
+  }
+  // The Deno kernel answers interrupt_request late (after the interrupted
+  // cell's reply), so only the sending is awaited.
+  request(link, link.control, "interrupt_request", {}).reply.catch(() => {});
+  await Promise.resolve();
+}
+
+/** {@link KernelClient.shutdown}: `shutdown_request` on control, then closes. */
+async function shutdown(link: Link, timeoutMs: number): Promise<void> {
+  try {
+    await timeoutAfter(
+      request(link, link.control, "shutdown_request", { restart: false }).reply,
+      timeoutMs,
+      "shutdown_request",
+    );
+  } catch {
+    // A kernel that does not answer is stopped by its process owner.
+  } finally {
+    closeLink(link);
+  }
+}
+
+/** Connects to the kernel described by `connection`. */
+export async function connectKernel(
+  connection: ConnectionInfo,
+  options: ConnectOptions = {},
+): Promise<KernelClient> {
+  const signer: Signer = await createSigner(connection.key);
+  const link: Link = {
+    signer,
+    ...openSockets(connection),
+    session: crypto.randomUUID(),
+    pending: new Map(),
+    sending: new Map(),
+    listeners: new Set(),
+    sleepers: new Set(),
+    dropped: 0,
+    closed: false,
+    loops: [],
+  };
+  link.loops = [
+    receive(link, link.shell, (message) => resolveReply(link, message)),
+    receive(link, link.control, (message) => resolveReply(link, message)),
+    receive(link, link.iopub, (message) => {
+      for (const listener of link.listeners) listener(message);
+    }),
+  ];
+  return {
+    session: link.session,
+    kernelInfo: () => request(link, link.shell, "kernel_info_request", {}).reply,
+    ready: (timeoutMs = 30_000, intervalMs = 100) => waitReady(link, timeoutMs, intervalMs),
+    execute: (code, opts = {}) => execute(link, code, opts),
+    interrupt: () => interrupt(link, options),
+    shutdown: (timeoutMs = 2000) => shutdown(link, timeoutMs),
+    onIOPub: (listener) => onIOPub(link, listener),
+    droppedCount: () => link.dropped,
+    close: () => closeLink(link),
   };
 }

@@ -199,8 +199,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
 }
 
 /**
- * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN or
- * decoupled InfoNCE loss (`makeContrastiveLoss`; see lib/webgpu's
+ * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN,
+ * emargin-stable or decoupled InfoNCE loss (`makeContrastiveLoss`; see lib/webgpu's
  * `fusedStepUnsupported`) trains through lib/webgpu's fused step (≤ 30
  * dispatches a step, the losses read every 50 steps; see `trainFused` for
  * the guarded mode). When the step is not covered, returns the batch source

@@ -1,8 +1,9 @@
 /**
  * WebGPU-specific training: counters of what a step asks of the GPU device
  * (dispatches, allocations, submissions, read-backs), and the fused
- * FeatureProjector + LS_MARGIN + AdamW step with its loop (30 dispatches a
- * step on preallocated buffers, losses read every 50 steps).
+ * FeatureProjector + loss (LS_MARGIN, emargin-stable, InfoNCE) + AdamW step
+ * with its loop (≤ 30 dispatches a step on preallocated buffers, losses read
+ * every 50 steps).
  *
  * @module
  */

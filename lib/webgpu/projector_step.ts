@@ -1,6 +1,8 @@
 /**
- * The FeatureProjector + LS_MARGIN + AdamW training step as one fixed
- * sequence of WGSL programs on buffers allocated once per run.
+ * The FeatureProjector + loss + AdamW training step as one fixed sequence of
+ * WGSL programs on buffers allocated once per run, for LS_MARGIN (the
+ * reference eMargin), emargin-stable and decoupled InfoNCE (the last two in
+ * the "ls" form; see {@linkcode fusedStepUnsupported}).
  *
  * Design: tfjs runs a step as several hundred small kernels, each with a new
  * bind group and pooled buffers, and reads the loss back every step. Here the
@@ -18,10 +20,10 @@
  *
  * The sequence (`N = B·T` frames, widths `F → 128 → 64 → D`):
  * ```
- * sim vector v [N]                                             1
+ * sim vector v [N] (not for InfoNCE)                           1
  * 3 × (conv: H = X·Wᵀ + b; BN statistics (+ running update);
  *      A = ReLU(BN(H)))                                        9
- * U = normalize(A₃); S = U·Uᵀ; column sums c, positives ℓ;
+ * U = normalize(A₃); S = U·Uᵀ; column sums c, positives ℓ (per loss);
  * loss, w = ∂L/∂c, g = ∂L/∂ℓ; coefficient matrix; ∂U = A·U;
  * ∂A₃ = normalize backward                                     7
  * 3 × (BN+ReLU backward sums ∂γ, ∂β; ∂H; ∂W, ∂b; ∂X (layers 3, 2)) 11
@@ -80,8 +82,23 @@ export interface InfoNceStepLoss {
   vrns?: unknown;
 }
 
+/**
+ * emargin-stable of the fused step (lib/losses `StableSpec`), "ls" form,
+ * without the §6 options, for `2/τ ≤ 80` (the fused tfjs loss's range).
+ */
+export interface StableStepLoss {
+  kind: "stable";
+  temperature: number;
+  margin: number;
+  threshold: number;
+  gamma?: number;
+  form: "ls" | "single";
+  difficult?: unknown;
+  vrns?: unknown;
+}
+
 /** The losses the fused step covers. */
-export type FusedStepLoss = LsMarginStepLoss | InfoNceStepLoss;
+export type FusedStepLoss = LsMarginStepLoss | StableStepLoss | InfoNceStepLoss;
 
 /** Options of {@linkcode createFusedProjectorStep}. */
 export interface FusedProjectorStepOptions {
@@ -126,19 +143,28 @@ export interface FusedProjectorStep {
 /** Why the fused step does not cover `loss` on N frames, or null. */
 function lossUnsupported(loss: { kind: string } | undefined, n: number): string | null {
   if (loss?.kind === "ls-margin") return n < 3 ? `N = ${n} < 3 frames` : null;
-  if (loss?.kind !== "infonce") return `loss "${loss?.kind ?? "custom"}"`;
-  const spec = loss as InfoNceStepLoss;
-  if (spec.form !== "ls") return `InfoNCE form "${spec.form}"`;
-  if (spec.difficult !== undefined || spec.vrns !== undefined) return "InfoNCE with §6 options";
-  if (!(1 / spec.temperature <= 40)) return `InfoNCE 1/τ = ${1 / spec.temperature} > 40`;
+  if (loss?.kind !== "infonce" && loss?.kind !== "stable") {
+    return `loss "${loss?.kind ?? "custom"}"`;
+  }
+  const spec = loss as InfoNceStepLoss | StableStepLoss;
+  if (spec.form !== "ls") return `${spec.kind} form "${spec.form}"`;
+  if (spec.difficult !== undefined || spec.vrns !== undefined) {
+    return `${spec.kind} with §6 options`;
+  }
+  // the unshifted (InfoNCE) or column-shifted (stable) sums' range, as in lib/losses/fused
+  const reach = (spec.kind === "infonce" ? 1 : 2) / spec.temperature;
+  if (!(reach <= (spec.kind === "infonce" ? 40 : 80))) {
+    return `${spec.kind} τ = ${spec.temperature} outside the fused range`;
+  }
   return n < 4 ? `N = ${n} < 4 frames` : null;
 }
 
 /**
  * Why the fused step cannot train `encoder` with `loss`, or null when it can.
  * It covers FeatureProjectors (three conv+BN+ReLU layers, input gradient off)
- * with LS_MARGIN on batches of N ≥ 3 frames, and with decoupled InfoNCE
- * ("ls" form, no §6 options, 1/τ ≤ 40, the fused tfjs loss's range) on N ≥ 4.
+ * with LS_MARGIN on batches of N ≥ 3 frames, and with emargin-stable and
+ * decoupled InfoNCE ("ls" form, no §6 options, τ in the fused tfjs losses'
+ * range: 2/τ ≤ 80, 1/τ ≤ 40) on N ≥ 4.
  */
 export function fusedStepUnsupported(
   encoder: Encoder,
@@ -207,14 +233,14 @@ export async function createFusedProjectorStep(
   const layout = stepLayout(encoder, shape[0] * shape[1]);
   const values = await readEncoderValues(encoder, layout);
   const buffers = allocateStepBuffers(device, layout, values, readEvery);
-  const margin = loss.kind === "ls-margin" ? loss : null;
+  const margin = loss.kind === "infonce" ? null : loss;
   const sequence = buildSequence(device, layout, buffers, {
     kind: loss.kind,
     temperature: loss.temperature,
     margin: margin?.margin ?? 0,
     gamma: margin?.gamma ?? 0.05,
     threshold: margin?.threshold ?? 0,
-    simVariant: margin?.simVariant ?? "reference",
+    simVariant: loss.kind === "ls-margin" ? loss.simVariant : "intended",
     lr,
     weightDecay,
     guarded: mode === "guarded",

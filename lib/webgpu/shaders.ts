@@ -16,3 +16,4 @@ export * from "./shaders_loss.ts";
 export * from "./shaders_backward.ts";
 export * from "./shaders_product.ts";
 export * from "./shaders_infonce.ts";
+export * from "./shaders_stable.ts";

@@ -95,7 +95,7 @@ export interface StepBuffers {
   /** `S = U·Uᵀ` and the coefficient matrix, `[N, N]`. */
   s: GPUBuffer;
   coefficients: GPUBuffer;
-  /** `[c; ℓ]` and `[w; g]`, `2N`. */
+  /** Column statistics `[c; ℓ]` (`[R; ℓ; X]` for emargin-stable, `3N`) and `[w; g]`, `2N`. */
   cs: GPUBuffer;
   wg: GPUBuffer;
   dU: GPUBuffer;
@@ -152,7 +152,7 @@ export function allocateStepBuffers(
     norms: storage(N),
     s: storage(N * N),
     coefficients: storage(N * N),
-    cs: storage(2 * N),
+    cs: storage(3 * N),
     wg: storage(2 * N),
     dU: storage(N * D),
     gradA: storage(N * maxWidth),

@@ -18,8 +18,11 @@ export interface Dispatch {
 
 /** What the sequence computes besides the shapes. */
 export interface SequenceConfig {
-  /** The loss: LS_MARGIN (with the sim vector) or decoupled InfoNCE, "ls" form. */
-  kind: "ls-margin" | "infonce";
+  /**
+   * The loss: LS_MARGIN (reference sim vector), emargin-stable (intended sim
+   * vector) or decoupled InfoNCE, the last two in the "ls" form.
+   */
+  kind: "ls-margin" | "stable" | "infonce";
   temperature: number;
   margin: number;
   gamma: number;
@@ -91,7 +94,7 @@ export function sequenceBuilder(
 
 function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
   const { N, F, widths, offsets } = layout;
-  if (c.kind === "ls-margin") {
+  if (c.kind !== "infonce") {
     const variant = c.simVariant === "reference" ? 0 : 1;
     add(shaders.SIM_VECTOR, [{ u: N }, { u: F }, { f: c.threshold }, { u: variant }], [
       b.x,
@@ -152,7 +155,7 @@ export function addLoss(
   const fields: Field[] = [
     { u: N },
     { f: c.margin },
-    { f: c.gamma / c.temperature },
+    { f: c.kind === "stable" ? c.gamma / (2 * c.temperature) : c.gamma / c.temperature },
     { f: 1 / c.temperature },
   ];
   add(shaders.NORMALIZE, [{ u: N }, { u: D }], [z, b.u, b.norms], flatGroups(N));
@@ -169,6 +172,10 @@ export function addLoss(
     add(shaders.COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
     add(shaders.LOSS_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
     add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
+  } else if (c.kind === "stable") {
+    add(shaders.STABLE_COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
+    add(shaders.STABLE_TAIL, fields, [b.cs, b.sim, b.wg, b.losses], [1, 1], true);
+    add(shaders.STABLE_COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
   } else {
     add(shaders.INFONCE_COLUMN_SUMS, fields, [b.s, b.cs], [N, 1]);
     add(shaders.INFONCE_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);

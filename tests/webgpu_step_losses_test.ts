@@ -13,7 +13,7 @@ import { assertClose } from "./_util.ts";
 const webgpu = await probeWebGpu();
 const ci = Deno.env.get("CI") === "true";
 if (!webgpu && !ci) {
-  console.warn("webgpu_infonce_test: no WebGPU adapter; the fused InfoNCE tests are ignored");
+  console.warn("webgpu_step_losses_test: no WebGPU adapter; the fused-step loss tests are ignored");
 }
 
 function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
@@ -52,36 +52,60 @@ async function train(
   }
 }
 
-Deno.test("the fused step covers decoupled InfoNCE in the ls form without the §6 options", async () => {
+Deno.test("the fused step covers InfoNCE and emargin-stable in the ls form without the §6 options", async () => {
   await initBackend({ prefer: "cpu" });
   const encoder = createFeatureProjector({ inFeatures: 6, seed: 1 });
   const ok: LossSpec = { kind: "infonce", temperature: 0.1, form: "ls" };
   const why = (spec: LossSpec, n = 40) => String(fusedStepUnsupported(encoder, spec, n));
   assert.equal(fusedStepUnsupported(encoder, ok, 40), null);
   assert.match(why({ ...ok, form: "single" }), /form/);
-  assert.match(why({ ...ok, temperature: 0.02 }), /> 40/);
+  assert.match(why({ ...ok, temperature: 0.02 }), /range/);
   assert.match(why({ ...ok, vrns: { lambda: 1, k: 5 } }), /§6/);
   assert.match(String(fusedStepUnsupported(encoder, ok, 3)), /N = 3/);
-  assert.match(String(fusedStepUnsupported(encoder, { kind: "stable" }, 40)), /stable/);
+  const stable: LossSpec = {
+    kind: "stable",
+    temperature: 0.1,
+    margin: 5,
+    threshold: 0.4,
+    form: "ls",
+  };
+  assert.equal(fusedStepUnsupported(encoder, stable, 40), null);
+  assert.match(why({ ...stable, form: "single" }), /form/);
+  assert.match(why({ ...stable, temperature: 0.02 }), /range/);
+  assert.match(why({ ...stable, difficult: { sigma: 0.1, rho: 2, removal: "none" } }), /§6/);
+  assert.match(
+    why({ kind: "margin", temperature: 0.1, margin: 5, threshold: 0.4, simVariant: "reference" }),
+    /margin/,
+  );
   encoder.dispose();
 });
 
 Deno.test({
-  name: "fused InfoNCE training on webgpu matches the tfjs loop on wasm over three steps",
+  name: "fused InfoNCE and emargin-stable training on webgpu match the tfjs loop on wasm",
   ignore: !webgpu && !ci,
   async fn() {
     assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
     const shape: [number, number, number] = [4, 10, 12];
     const rng = makeRng(1);
     const x = Float32Array.from({ length: 4 * 10 * 12 }, () => rng.normal());
-    for (const temperature of [0.1, 0.05]) {
-      const spec: LossSpec = { kind: "infonce", temperature, form: "ls" };
+    const specs: LossSpec[] = [
+      { kind: "infonce", temperature: 0.1, form: "ls" },
+      { kind: "infonce", temperature: 0.05, form: "ls" },
+      // v = 1 nearly everywhere (θ = 0.4), and mixed (θ = 0)
+      { kind: "stable", temperature: 0.1, margin: 5, threshold: 0.4, form: "ls" },
+      { kind: "stable", temperature: 0.05, margin: 5, threshold: 0, form: "ls" },
+    ];
+    for (const spec of specs) {
+      const { temperature } = spec;
       const wasm = await train("wasm", spec, x, shape);
       const gpu = await train("webgpu", spec, x, shape);
       assert.ok(gpu.dispatches <= 3 * 40, `${gpu.dispatches} dispatches for 3 steps`);
-      assertClose(gpu.result.losses, wasm.result.losses, { rtol: 1e-5, label: `τ ${temperature}` });
+      assertClose(gpu.result.losses, wasm.result.losses, {
+        rtol: 1e-5,
+        label: `${spec.kind} τ ${temperature}`,
+      });
       for (const [key, want] of Object.entries(wasm.state)) {
-        const label = `τ ${temperature} ${key}`;
+        const label = `${spec.kind} τ ${temperature} ${key}`;
         if (CONV_BIAS.test(key)) {
           // float32 noise gradients (BatchNorm removes the bias) move by ±lr a step
           assertClose(gpu.state[key], want, { rtol: 0, atol: 2e-3 * 3 + 1e-6, label });

@@ -1,0 +1,187 @@
+/**
+ * WGSL of emargin-stable, "ls" form (lib/losses `stableMarginLoss` without
+ * the §6 options; the fused tfjs form of lib/losses/fused/stable.ts), in the
+ * fused step. With the intended sim vector `v` (length N), the negative
+ * logits `a_j(s) = s/τ + c_j·max(0, s + m − 1)²` (`c_j = v_j·γ/(2τ)`), the
+ * column shift `K_j = 1/τ + c_j·max(0, m)²` (the largest logit a column can
+ * hold), `f_j(s) = exp(a_j(s) − K_j)`, the band-excluded sums
+ * `R_j = Σ_{|i−j|>1} f_j(S_ij)`, `X_j = f_j(S_{j−1,j})` (`X_0 = 0`) and
+ * `b_k = ℓ_k/τ` (`ℓ_k = S_{k+1,k}`), anchor `k = 0..K−1` (`K = N − 2`):
+ * `ℓ_k = LSE(b_k, b_{k+1}, K_k + log(R_k + X_k), K_{k+1} + log R_{k+1}) − LSE(b_k, b_{k+1})`,
+ * `L = mean_k ℓ_k`. The uniform block is LS_MARGIN's with `scale = γ/(2τ)`.
+ *
+ * @module
+ */
+import { STEP, WG } from "./shaders_common.ts";
+
+const UNIFORM = `struct U { rows : u32, margin : f32, scale : f32, invTemperature : f32 };`;
+
+/** `c_j`, `K_j`, `f_j(s)` and `f_j'(s) = f_j(s)·(1/τ + 2c_j·max(0, s + m − 1))`. */
+const TERMS = `
+fn coefficient(v : f32) -> f32 { return v * u.scale; }
+fn shift(c : f32) -> f32 {
+  let m = max(u.margin, 0.0);
+  return c * (m * m) + u.invTemperature;
+}
+fn term(s : f32, c : f32, k : f32) -> f32 {
+  let h = max(s + (u.margin - 1.0), 0.0);
+  return exp((s * u.invTemperature + c * (h * h)) - k);
+}
+fn slope(s : f32, f : f32, c : f32) -> f32 {
+  let h = max(s + (u.margin - 1.0), 0.0);
+  return f * (u.invTemperature + 2.0 * c * h);
+}`;
+
+/**
+ * Per column `j` (one workgroup): `cs = [R (N); ℓ (N − 1); X (N)]`, `X_j` the
+ * column's `i = j − 1` term.
+ */
+export const STABLE_COLUMN_SUMS = `
+${UNIFORM}
+@group(0) @binding(0) var<uniform> u : U;
+@group(0) @binding(1) var<storage, read> S : array<f32>;
+@group(0) @binding(2) var<storage, read> V : array<f32>;
+@group(0) @binding(3) var<storage, read_write> cs : array<f32>;
+var<workgroup> part : array<f32, ${WG}>;
+${TERMS}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
+  let j = wid.x;
+  let t = lid.x;
+  let n = u.rows;
+  let c = coefficient(V[j]);
+  let k = shift(c);
+  var acc = 0.0;
+  for (var i = t; i < n; i = i + ${WG}u) {
+    if (i + 1u < j || i > j + 1u) { acc = acc + term(S[i * n + j], c, k); }
+  }
+  part[t] = acc;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s = s / 2u) {
+    if (t < s) { part[t] = part[t] + part[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    cs[j] = part[0];
+    if (j + 1u < n) { cs[n + j] = S[(j + 1u) * n + j]; }
+    var x = 0.0;
+    if (j >= 1u) { x = term(S[(j - 1u) * n + j], c, k); }
+    cs[2u * n - 1u + j] = x;
+  }
+}`;
+
+/**
+ * The O(N) tail in one workgroup: `L` to `losses[slot]`; `wg = [w (N); g (N − 1)]`
+ * with `w_j = ∂L/∂R_j` (for `X_j` too: `∂L/∂X_j = ∂L/∂R_j` where `X_j` is used)
+ * and `g_m = ∂L/∂ℓ_m`, the positives' softmax terms plus `X_{m+1}`'s slope.
+ */
+export const STABLE_TAIL = `
+${UNIFORM}
+${STEP}
+@group(0) @binding(0) var<uniform> u : U;
+@group(0) @binding(1) var<uniform> step : Step;
+@group(0) @binding(2) var<storage, read> cs : array<f32>;
+@group(0) @binding(3) var<storage, read> V : array<f32>;
+@group(0) @binding(4) var<storage, read_write> wg : array<f32>;
+@group(0) @binding(5) var<storage, read_write> losses : array<f32>;
+var<workgroup> part : array<f32, 256>;
+${TERMS}
+fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
+fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }
+fn kOf(j : u32) -> f32 { return shift(coefficient(V[j])); }
+/** The four logits of anchor k and their LSE: (b_k, b_{k+1}, n1, n2, lse4, lse2). */
+struct Anchor { b0 : f32, b1 : f32, n1 : f32, n2 : f32, all : f32, pos : f32 };
+fn anchor(k : u32) -> Anchor {
+  var a : Anchor;
+  a.b0 = b(k);
+  a.b1 = b(k + 1u);
+  a.n1 = kOf(k) + log(cs[k] + xOf(k));
+  a.n2 = kOf(k + 1u) + log(cs[k + 1u]);
+  let top = max(max(a.b0, a.b1), max(a.n1, a.n2));
+  a.all = top + log(exp(a.b0 - top) + exp(a.b1 - top) + exp(a.n1 - top) + exp(a.n2 - top));
+  let pt = max(a.b0, a.b1);
+  a.pos = pt + log(exp(a.b0 - pt) + exp(a.b1 - pt));
+  return a;
+}
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
+  let t = lid.x;
+  let n = u.rows;
+  let count = n - 2u;
+  let inv = 1.0 / f32(count);
+  var acc = 0.0;
+  for (var k = t; k < count; k = k + 256u) {
+    let a = anchor(k);
+    acc = acc + (a.all - a.pos);
+  }
+  for (var j = t; j < n; j = j + 256u) {
+    var w = 0.0;
+    if (j < count) {
+      let a = anchor(j);
+      w = w + exp(a.n1 - a.all) / (cs[j] + xOf(j));
+    }
+    if (j >= 1u && j - 1u < count) {
+      let a = anchor(j - 1u);
+      w = w + exp(a.n2 - a.all) / cs[j];
+    }
+    wg[j] = w * inv;
+    if (j + 1u < n) {
+      var g = 0.0;
+      if (j < count) {
+        let a = anchor(j);
+        g = g + (exp(a.b0 - a.all) - exp(a.b0 - a.pos)) * u.invTemperature;
+      }
+      if (j >= 1u && j - 1u < count) {
+        let a = anchor(j - 1u);
+        g = g + (exp(a.b1 - a.all) - exp(a.b1 - a.pos)) * u.invTemperature;
+      }
+      if (j + 1u < count) {
+        // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
+        let a = anchor(j + 1u);
+        let c = coefficient(V[j + 1u]);
+        let dx = exp(a.n1 - a.all) / (cs[j + 1u] + xOf(j + 1u));
+        g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
+      }
+      wg[n + j] = g * inv;
+    }
+  }
+  part[t] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s / 2u) {
+    if (t < s) { part[t] = part[t] + part[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) { losses[step.slot] = part[0] * inv; }
+}`;
+
+/**
+ * The coefficients of `∂L/∂U = A·U`: `A_rj = w_j·f_j'(S_rj) + w_r·f_r'(S_rj)`
+ * off the band, 0 on it, plus `g_k` at `(k+1, k)` and `(k, k+1)`. (The
+ * `X` terms' dependence on `ℓ` is in `g`.) One thread per entry.
+ */
+export const STABLE_COEFFICIENTS = `
+${UNIFORM}
+@group(0) @binding(0) var<uniform> u : U;
+@group(0) @binding(1) var<storage, read> S : array<f32>;
+@group(0) @binding(2) var<storage, read> V : array<f32>;
+@group(0) @binding(3) var<storage, read> wg : array<f32>;
+@group(0) @binding(4) var<storage, read_write> A : array<f32>;
+${TERMS}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
+  let index = gid.x + gid.y * nwg.x * ${WG}u;
+  let n = u.rows;
+  if (index >= n * n) { return; }
+  let r = index / n;
+  let j = index - r * n;
+  let s = S[index];
+  var total = 0.0;
+  if (r + 1u < j || r > j + 1u) {
+    let cj = coefficient(V[j]);
+    let cr = coefficient(V[r]);
+    total = wg[j] * slope(s, term(s, cj, shift(cj)), cj) + wg[r] * slope(s, term(s, cr, shift(cr)), cr);
+  }
+  if (r == j + 1u) { total = total + wg[n + j]; }
+  if (j == r + 1u) { total = total + wg[n + r]; }
+  A[index] = total;
+}`;

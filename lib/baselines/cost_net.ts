@@ -23,10 +23,11 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Tensor, Tensor1D, Tensor2D, Variable } from "../tf.ts";
+import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from "../tf.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { makeRng } from "../random.ts";
+import type { Rng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
 import { auxPool, normalizeRows, trainableLinear } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
@@ -110,27 +111,53 @@ export function costObjective(options: { seed: number }): Objective {
     const { layers, headK, moco } = frozen;
     advanceQueue(moco);
     const r = rng.int(t);
-    const key = tf.tidy(() => {
-      const out = costEncode(cost.core, layers, augmentKey(x, rng), r, rng);
-      return { ...out, k: normalizeRows(costHead(out.trend, headK)) };
+    return costStepLoss({
+      query: { core: cost.core, layers },
+      key: { core: cost.core, layers },
+      headQ,
+      headK,
+      moco,
+      x,
+      r,
+      rng,
     });
-    moco.pending = tf.keep(key.k);
-    const loss = tf.tidy(() => {
-      const query = costEncode(cost.core, layers, x, r, rng);
-      return costLossParts(
-        query.trend,
-        key.trend,
-        query.season,
-        key.season,
-        moco.queue,
-        headQ,
-        headK,
-      )
-        .loss;
-    });
-    tf.dispose([key.trend, key.season]);
-    return loss;
   };
+}
+
+/** The two sides of a CoST step and the queue of keys. */
+export interface CostStep {
+  query: { core: Encoder; layers: CostLayers };
+  key: { core: Encoder; layers: CostLayers };
+  headQ: CostHead;
+  headK: CostHead;
+  moco: MocoQueue;
+  /** The batch `[B, T, F]`. */
+  x: Tensor3D;
+  /** The crop offset drawn for this step. */
+  r: number;
+  rng: Rng;
+}
+
+/**
+ * One CoST step once the queue has advanced: the key side on the augmented
+ * batch (its normalised head output becomes the queue's pending keys), then
+ * the query side and the loss (`costLossParts`). Draws from `rng` in the
+ * shipped order: the key's augmentation and crop, then the query's.
+ */
+export function costStepLoss(step: CostStep): Scalar {
+  const { query, key, headQ, headK, moco, x, r, rng } = step;
+  const keyOut = tf.tidy(() => {
+    const out = costEncode(key.core, key.layers, augmentKey(x, rng), r, rng);
+    return { ...out, k: normalizeRows(costHead(out.trend, headK)) };
+  });
+  moco.pending = tf.keep(keyOut.k);
+  const loss = tf.tidy(() => {
+    const q = costEncode(query.core, query.layers, x, r, rng);
+    return costLossParts(q.trend, keyOut.trend, q.season, keyOut.season, moco.queue, headQ, headK)
+      .loss;
+  });
+  tf.dispose([keyOut.trend, keyOut.season]);
+  return loss;
 }
 
 /** CoST in the study grid. */

@@ -15,20 +15,17 @@ import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { makeRng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
-import { auxPool, normalizeRows, trainableLinear } from "./common.ts";
+import { auxPool, trainableLinear } from "./common.ts";
 import { asComposite, compositeEncoder } from "./composite.ts";
-import { costHead, costLossParts } from "./cost.ts";
 import {
   advanceQueue,
-  augmentKey,
   COST_COMPONENT,
-  costEncode,
   costLayerInits,
   costLayersOf,
   createMocoQueue,
 } from "./cost_layers.ts";
 import type { MocoQueue } from "./cost_layers.ts";
-import { costBaseline, costHeadOf } from "./cost_net.ts";
+import { costBaseline, costHeadOf, costStepLoss } from "./cost_net.ts";
 import type { BaselineSpec } from "./types.ts";
 
 /** MoCo momentum `m`. */
@@ -102,32 +99,16 @@ export function costUnfrozenObjective(options: { seed: number }): Objective {
     ]);
     const headQ = costHeadOf(query.extras, "head_q"), headK = costHeadOf(k.vars, "head_k");
     const r = rng.int(t);
-    const keyOut = tf.tidy(() => {
-      const out = costEncode(
-        k.core,
-        costLayersOf(k.vars, LAYER_PREFIX),
-        augmentKey(x, rng),
-        r,
-        rng,
-      );
-      return { ...out, k: normalizeRows(costHead(out.trend, headK)) };
+    return costStepLoss({
+      query: { core: query.core, layers: costLayersOf(query.extras, LAYER_PREFIX) },
+      key: { core: k.core, layers: costLayersOf(k.vars, LAYER_PREFIX) },
+      headQ,
+      headK,
+      moco: k.moco,
+      x,
+      r,
+      rng,
     });
-    k.moco.pending = tf.keep(keyOut.k);
-    const loss = tf.tidy(() => {
-      const q = costEncode(query.core, costLayersOf(query.extras, LAYER_PREFIX), x, r, rng);
-      return costLossParts(
-        q.trend,
-        keyOut.trend,
-        q.season,
-        keyOut.season,
-        k.moco.queue,
-        headQ,
-        headK,
-      )
-        .loss;
-    });
-    tf.dispose([keyOut.trend, keyOut.season]);
-    return loss;
   };
 }
 

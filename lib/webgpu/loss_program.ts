@@ -82,7 +82,7 @@ export async function fusedLsMarginValueAndGrad(
     all.push(step);
     device.queue.writeBuffer(step, 0, new Uint32Array(4)); // slot 0
     const { add, sequence } = sequenceBuilder(device, { all, step });
-    addLoss(add, { N, D }, b, { kind: "ls-margin", gamma: 0.05, ...options }, zBuffer);
+    addLoss(add, { N, D }, b, { kind: "ls-margin", form: "ls", gamma: 0.05, ...options }, zBuffer);
     const commands = device.createCommandEncoder();
     const pass = commands.beginComputePass();
     for (const { pipeline, bindGroup, groups } of sequence) {

@@ -2,7 +2,7 @@
  * The FeatureProjector + loss + AdamW training step as one fixed sequence of
  * WGSL programs on buffers allocated once per run, for LS_MARGIN (the
  * reference eMargin), emargin-stable and decoupled InfoNCE (the last two in
- * the "ls" form; see {@linkcode fusedStepUnsupported}).
+ * the "ls" and "single" forms; see {@linkcode fusedStepUnsupported}).
  *
  * Design: tfjs runs a step as several hundred small kernels, each with a new
  * bind group and pooled buffers, and reads the loss back every step. Here the
@@ -72,7 +72,7 @@ export interface LsMarginStepLoss {
 
 /**
  * Decoupled log-space InfoNCE of the fused step (lib/losses `InfoNceSpec`),
- * "ls" form, without the §6 options, for `1/τ ≤ 40`.
+ * without the §6 options, for `1/τ ≤ 40`.
  */
 export interface InfoNceStepLoss {
   kind: "infonce";
@@ -83,8 +83,7 @@ export interface InfoNceStepLoss {
 }
 
 /**
- * emargin-stable of the fused step (lib/losses `StableSpec`), "ls" form,
- * without the §6 options, for `2/τ ≤ 80` (the fused tfjs loss's range).
+ * emargin-stable of the fused step (lib/losses `StableSpec`), without the §6 options, for `2/τ ≤ 80` (the fused tfjs loss's range).
  */
 export interface StableStepLoss {
   kind: "stable";
@@ -147,7 +146,7 @@ function lossUnsupported(loss: { kind: string } | undefined, n: number): string 
     return `loss "${loss?.kind ?? "custom"}"`;
   }
   const spec = loss as InfoNceStepLoss | StableStepLoss;
-  if (spec.form !== "ls") return `${spec.kind} form "${spec.form}"`;
+  if (spec.form !== "ls" && spec.form !== "single") return `${spec.kind} form "${spec.form}"`;
   if (spec.difficult !== undefined || spec.vrns !== undefined) {
     return `${spec.kind} with §6 options`;
   }
@@ -156,15 +155,16 @@ function lossUnsupported(loss: { kind: string } | undefined, n: number): string 
   if (!(reach <= (spec.kind === "infonce" ? 40 : 80))) {
     return `${spec.kind} τ = ${spec.temperature} outside the fused range`;
   }
-  return n < 4 ? `N = ${n} < 4 frames` : null;
+  const least = spec.form === "ls" ? 4 : 3; // every column keeps a negative
+  return n < least ? `N = ${n} < ${least} frames` : null;
 }
 
 /**
  * Why the fused step cannot train `encoder` with `loss`, or null when it can.
  * It covers FeatureProjectors (three conv+BN+ReLU layers, input gradient off)
  * with LS_MARGIN on batches of N ≥ 3 frames, and with emargin-stable and
- * decoupled InfoNCE ("ls" form, no §6 options, τ in the fused tfjs losses'
- * range: 2/τ ≤ 80, 1/τ ≤ 40) on N ≥ 4.
+ * decoupled InfoNCE (no §6 options, τ in the fused tfjs losses' range:
+ * 2/τ ≤ 80, 1/τ ≤ 40) on N ≥ 4 ("ls" form) or N ≥ 3 ("single").
  */
 export function fusedStepUnsupported(
   encoder: Encoder,
@@ -236,6 +236,7 @@ export async function createFusedProjectorStep(
   const margin = loss.kind === "infonce" ? null : loss;
   const sequence = buildSequence(device, layout, buffers, {
     kind: loss.kind,
+    form: loss.kind === "ls-margin" ? "ls" : loss.form,
     temperature: loss.temperature,
     margin: margin?.margin ?? 0,
     gamma: margin?.gamma ?? 0.05,

@@ -122,3 +122,52 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   if (j == r + 1u) { total = total + wg[n + r]; }
   A[index] = total;
 }`;
+
+/**
+ * The "single" form's tail (anchor `k = 0..K−1`, `K = N − 1`):
+ * `ℓ_k = −b_k + log(R_k + X_k)`; `w_k = 1/(K·(R_k + X_k))`,
+ * `g_m = (1/(Kτ))·(X_{m+1}/(R_{m+1} + X_{m+1}) − 1)` (the first term where `m + 1 < K`).
+ */
+export const INFONCE_SINGLE_TAIL = `
+${UNIFORM}
+${STEP}
+@group(0) @binding(0) var<uniform> u : U;
+@group(0) @binding(1) var<uniform> step : Step;
+@group(0) @binding(2) var<storage, read> cs : array<f32>;
+@group(0) @binding(3) var<storage, read_write> wg : array<f32>;
+@group(0) @binding(4) var<storage, read_write> losses : array<f32>;
+var<workgroup> part : array<f32, 256>;
+fn e(m : u32) -> f32 { return exp(cs[u.rows + m] * u.invTemperature); }
+fn x(k : u32) -> f32 {
+  if (k == 0u) { return 0.0; }
+  return e(k - 1u);
+}
+fn q(k : u32) -> f32 { return cs[k] + x(k); }
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
+  let t = lid.x;
+  let n = u.rows;
+  let count = n - 1u;
+  let inv = 1.0 / f32(count);
+  var acc = 0.0;
+  for (var k = t; k < count; k = k + 256u) {
+    acc = acc + (log(q(k)) - cs[n + k] * u.invTemperature);
+  }
+  for (var j = t; j < n; j = j + 256u) {
+    var w = 0.0;
+    if (j < count) { w = 1.0 / q(j); }
+    wg[j] = w * inv;
+    if (j + 1u < n) {
+      var g = -1.0;
+      if (j + 1u < count) { g = g + x(j + 1u) / q(j + 1u); }
+      wg[n + j] = g * inv * u.invTemperature;
+    }
+  }
+  part[t] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s / 2u) {
+    if (t < s) { part[t] = part[t] + part[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) { losses[step.slot] = part[0] * inv; }
+}`;

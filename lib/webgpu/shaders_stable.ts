@@ -185,3 +185,69 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
   if (j == r + 1u) { total = total + wg[n + r]; }
   A[index] = total;
 }`;
+
+/**
+ * The "single" form's tail (anchor `k = 0..K−1`, `K = N − 1`):
+ * `ℓ_k = −b_k + LSE(b_k, n_k)`, `n_k = K_k + log(R_k + X_k)`; with `p_k` and
+ * `1 − p_k` the softmax weights of `b_k` and `n_k`:
+ * `w_k = (1 − p_k)/(K·(R_k + X_k))`, `g_m = ((p_m − 1)/τ + X_{m+1}`'s slope term`)/K`.
+ */
+export const STABLE_SINGLE_TAIL = `
+${UNIFORM}
+${STEP}
+@group(0) @binding(0) var<uniform> u : U;
+@group(0) @binding(1) var<uniform> step : Step;
+@group(0) @binding(2) var<storage, read> cs : array<f32>;
+@group(0) @binding(3) var<storage, read> V : array<f32>;
+@group(0) @binding(4) var<storage, read_write> wg : array<f32>;
+@group(0) @binding(5) var<storage, read_write> losses : array<f32>;
+var<workgroup> part : array<f32, 256>;
+${TERMS}
+fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
+fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }
+/** (b_k, n_k, LSE(b_k, n_k)). */
+fn anchor(k : u32) -> vec3<f32> {
+  let p = b(k);
+  let n1 = shift(coefficient(V[k])) + log(cs[k] + xOf(k));
+  let top = max(p, n1);
+  return vec3<f32>(p, n1, top + log(exp(p - top) + exp(n1 - top)));
+}
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
+  let t = lid.x;
+  let n = u.rows;
+  let count = n - 1u;
+  let inv = 1.0 / f32(count);
+  var acc = 0.0;
+  for (var k = t; k < count; k = k + 256u) {
+    let a = anchor(k);
+    acc = acc + (a.z - a.x);
+  }
+  for (var j = t; j < n; j = j + 256u) {
+    var w = 0.0;
+    if (j < count) {
+      let a = anchor(j);
+      w = exp(a.y - a.z) / (cs[j] + xOf(j));
+    }
+    wg[j] = w * inv;
+    if (j + 1u < n) {
+      let a = anchor(j);
+      var g = (exp(a.x - a.z) - 1.0) * u.invTemperature;
+      if (j + 1u < count) {
+        // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
+        let a1 = anchor(j + 1u);
+        let c = coefficient(V[j + 1u]);
+        let dx = exp(a1.y - a1.z) / (cs[j + 1u] + xOf(j + 1u));
+        g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
+      }
+      wg[n + j] = g * inv;
+    }
+  }
+  part[t] = acc;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s = s / 2u) {
+    if (t < s) { part[t] = part[t] + part[t + s]; }
+    workgroupBarrier();
+  }
+  if (t == 0u) { losses[step.slot] = part[0] * inv; }
+}`;

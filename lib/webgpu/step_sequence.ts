@@ -23,6 +23,8 @@ export interface SequenceConfig {
    * vector) or decoupled InfoNCE, the last two in the "ls" form.
    */
   kind: "ls-margin" | "stable" | "infonce";
+  /** Anchors of stable and InfoNCE: two neighbours per centre ("ls") or one positive ("single"). */
+  form: "ls" | "single";
   temperature: number;
   margin: number;
   gamma: number;
@@ -148,7 +150,7 @@ export function addLoss(
   add: Add,
   layout: Pick<StepLayout, "N" | "D">,
   b: LossBuffers,
-  c: Pick<SequenceConfig, "kind" | "temperature" | "margin" | "gamma">,
+  c: Pick<SequenceConfig, "kind" | "form" | "temperature" | "margin" | "gamma">,
   z: GPUBuffer,
 ): void {
   const { N, D } = layout;
@@ -174,11 +176,13 @@ export function addLoss(
     add(shaders.COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
   } else if (c.kind === "stable") {
     add(shaders.STABLE_COLUMN_SUMS, fields, [b.s, b.sim, b.cs], [N, 1]);
-    add(shaders.STABLE_TAIL, fields, [b.cs, b.sim, b.wg, b.losses], [1, 1], true);
+    const tail = c.form === "ls" ? shaders.STABLE_TAIL : shaders.STABLE_SINGLE_TAIL;
+    add(tail, fields, [b.cs, b.sim, b.wg, b.losses], [1, 1], true);
     add(shaders.STABLE_COEFFICIENTS, fields, [b.s, b.sim, b.wg, b.coefficients], flatGroups(N * N));
   } else {
     add(shaders.INFONCE_COLUMN_SUMS, fields, [b.s, b.cs], [N, 1]);
-    add(shaders.INFONCE_TAIL, fields, [b.cs, b.wg, b.losses], [1, 1], true);
+    const tail = c.form === "ls" ? shaders.INFONCE_TAIL : shaders.INFONCE_SINGLE_TAIL;
+    add(tail, fields, [b.cs, b.wg, b.losses], [1, 1], true);
     add(shaders.INFONCE_COEFFICIENTS, fields, [b.s, b.wg, b.coefficients], flatGroups(N * N));
   }
   // ∂U = A·U

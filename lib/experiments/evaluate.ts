@@ -13,11 +13,11 @@ import { adjacentSimilarity, boundaryMask } from "./adjacency.ts";
 import { HYPER, PROFILES, TRAINING } from "./config.ts";
 import type { StudyDataset, StudyProfile } from "./config.ts";
 import type {
-  AdjacencyResult,
   ClusteringResult,
   Confusion,
   ProbeResult,
   ReferenceProbeResult,
+  ResultRecord,
 } from "./record.ts";
 
 /** Most training frames the logistic probe fits on (seeded uniform subsample beyond it). */
@@ -74,15 +74,11 @@ export interface RunEmbeddings {
   D: number;
 }
 
-/** What {@linkcode evaluateRun} measures. */
-export interface RunEvaluation {
-  embeddingsFinite: boolean;
-  clustering: ClusteringResult;
-  probe: ProbeResult | null;
-  referenceProbe: ReferenceProbeResult | null;
-  probeError: string | null;
-  adjacency: AdjacencyResult | null;
-}
+/** What {@linkcode evaluateRun} measures: these fields of a {@linkcode ResultRecord}. */
+export type RunEvaluation = Pick<
+  ResultRecord,
+  "embeddingsFinite" | "clustering" | "probe" | "referenceProbe" | "probeError" | "adjacency"
+>;
 
 /** Context of {@linkcode evaluateRun}. */
 export interface EvaluateOptions {

@@ -7,22 +7,14 @@
  */
 import * as Plot from "@observablehq/plot";
 import { escapeHtml, formatNumber, placeLabels, plot } from "../report/mod.ts";
+import { METRIC_LABEL } from "../experiments/mod.ts";
 import type { Study } from "../experiments/mod.ts";
 import type { Metric } from "../experiments/mod.ts";
 import type { Variant } from "../experiments/mod.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 
-/** Axis names of the clustering indices (arrow: which direction is better). */
-const AXIS_LABEL: Partial<Record<Metric, string>> = {
-  daviesBouldin: "DBI ↓",
-  calinskiHarabasz: "CHI ↑",
-  silhouette: "SIL ↑",
-  nmi: "NMI ↑",
-  ari: "ARI ↑",
-  effectiveRank: "eff. rank",
-};
-
-const axisLabel = (m: Metric): string => AXIS_LABEL[m] ?? m;
+/** Axis name of a metric (arrow: which direction is better). */
+const axisLabel = (m: Metric): string => METRIC_LABEL[m];
 
 const WIDTH = 320, HEIGHT = 240;
 const MARGIN = { top: 12, right: 16, bottom: 40, left: 50 };

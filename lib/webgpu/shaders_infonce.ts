@@ -16,7 +16,9 @@ import { STEP, WG } from "./shaders_common.ts";
 
 const UNIFORM = `struct U { rows : u32, margin : f32, scale : f32, invTemperature : f32 };`;
 
-/** Column sums `R_j` (one workgroup per column) and positives `ℓ_j`: `cs = [R (N); ℓ (N − 1)]`. */
+/** Column sums `R_j` (one workgroup per column) and positives `ℓ_j`: `cs = [R (N); ℓ (N − 1)]`. * Column j is read as row j (`S` is exactly symmetric: the product sums
+ * `u_i·u_j` and `u_j·u_i` in the same order), contiguous in memory.
+ */
 export const INFONCE_COLUMN_SUMS = `
 ${UNIFORM}
 @group(0) @binding(0) var<uniform> u : U;
@@ -30,7 +32,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
   let n = u.rows;
   var acc = 0.0;
   for (var i = t; i < n; i = i + ${WG}u) {
-    if (i + 1u < j || i > j + 1u) { acc = acc + exp(S[i * n + j] * u.invTemperature); }
+    if (i + 1u < j || i > j + 1u) { acc = acc + exp(S[j * n + i] * u.invTemperature); }
   }
   part[t] = acc;
   workgroupBarrier();

@@ -27,6 +27,8 @@ fn slope(s : f32, e : f32, c : vec2<f32>) -> f32 {
  * `E_ij = exp(γ/τ·(−(1−v_j)·½S_ij² + v_j·½·max(0, m − S_ij)²))`, the diagonal
  * 0 (NaN where it overflowed, as the reference's `Inf·0`); and the positives
  * `ℓ_j = S_{j+1, j}`. Output `cs = [c (N); ℓ (N − 1)]`.
+ * Column j is read as row j (`S` is exactly symmetric: the product sums
+ * `u_i·u_j` and `u_j·u_i` in the same order), contiguous in memory.
  */
 export const COLUMN_SUMS = `
 struct U { rows : u32, margin : f32, scale : f32, invTemperature : f32 };
@@ -45,7 +47,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
   let c = coefficients(V[j]);
   var acc = 0.0;
   for (var i = t; i < n; i = i + ${WG}u) {
-    var e = term(S[i * n + j], c);
+    var e = term(S[j * n + i], c);
     if (i == j) { e = select(0.0, makeNan(), nonFinite(e)); }
     acc = acc + e;
   }

@@ -35,6 +35,8 @@ fn slope(s : f32, f : f32, c : f32) -> f32 {
 /**
  * Per column `j` (one workgroup): `cs = [R (N); ℓ (N − 1); X (N)]`, `X_j` the
  * column's `i = j − 1` term.
+ * Column j is read as row j (`S` is exactly symmetric: the product sums
+ * `u_i·u_j` and `u_j·u_i` in the same order), contiguous in memory.
  */
 export const STABLE_COLUMN_SUMS = `
 ${UNIFORM}
@@ -53,7 +55,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
   let k = shift(c);
   var acc = 0.0;
   for (var i = t; i < n; i = i + ${WG}u) {
-    if (i + 1u < j || i > j + 1u) { acc = acc + term(S[i * n + j], c, k); }
+    if (i + 1u < j || i > j + 1u) { acc = acc + term(S[j * n + i], c, k); }
   }
   part[t] = acc;
   workgroupBarrier();

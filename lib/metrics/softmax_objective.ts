@@ -5,8 +5,8 @@
  * so each loaded weight serves two rows and each loaded row value a whole
  * block: one evaluation at 6 000 × 320 × 5 classes takes ≈ 8.5 ms of CPU,
  * against ≈ 10 ms for single rows and ≈ 13 ms for single rows in blocks of
- * 4 + 1 (measured on a busy 2-core machine). The kernels are written out per
- * block size, repetitive on purpose: each accumulator must be a local
+ * 4 + 1 (measured on a busy 2-core machine). The kernels are generated per
+ * block size ({@linkcode compileKernel}): each accumulator must be a local
  * variable for the JIT to keep it in a register.
  *
  * @module
@@ -63,235 +63,61 @@ type BlockKernel = (
   z: Float64Array,
 ) => void;
 
-/** Logits of rows o, q for a block of 2 classes. */
-const logits2: BlockKernel = (X, o, q, W, c, k, d, z) => {
-  const w0 = c * d, w1 = w0 + d;
-  let s0 = 0, s1 = 0;
-  let t0 = 0, t1 = 0;
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    let w = W[w0 + j];
-    s0 += a * w;
-    t0 += b * w;
-    w = W[w1 + j];
-    s1 += a * w;
-    t1 += b * w;
-  }
-  z[c] = s0;
-  z[k + c] = t0;
-  z[c + 1] = s1;
-  z[k + c + 1] = t1;
-};
+const range = (size: number) => Array.from({ length: size }, (_, t) => t);
 
-/** Logits of rows o, q for a block of 3 classes. */
-const logits3: BlockKernel = (X, o, q, W, c, k, d, z) => {
-  const w0 = c * d, w1 = w0 + d, w2 = w1 + d;
-  let s0 = 0, s1 = 0, s2 = 0;
-  let t0 = 0, t1 = 0, t2 = 0;
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    let w = W[w0 + j];
-    s0 += a * w;
-    t0 += b * w;
-    w = W[w1 + j];
-    s1 += a * w;
-    t1 += b * w;
-    w = W[w2 + j];
-    s2 += a * w;
-    t2 += b * w;
-  }
-  z[c] = s0;
-  z[k + c] = t0;
-  z[c + 1] = s1;
-  z[k + c + 1] = t1;
-  z[c + 2] = s2;
-  z[k + c + 2] = t2;
-};
+/**
+ * Source of the logit kernel for a block of `size` classes: one accumulator
+ * pair `s_t`, `t_t` per class, each weight loaded once for both rows.
+ */
+function logitsSource(size: number): string {
+  const ts = range(size);
+  return [
+    `const w0 = c * d${ts.slice(1).map((t) => `, w${t} = w${t - 1} + d`).join("")};`,
+    `let ${ts.map((t) => `s${t} = 0`).join(", ")};`,
+    `let ${ts.map((t) => `t${t} = 0`).join(", ")};`,
+    "for (let j = 0; j < d; j++) {",
+    "const a = X[o + j], b = X[q + j];",
+    "let w;",
+    ...ts.map((t) => `w = W[w${t} + j]; s${t} += a * w; t${t} += b * w;`),
+    "}",
+    ...ts.map((t) => `z[c + ${t}] = s${t}; z[k + c + ${t}] = t${t};`),
+  ].join("\n");
+}
 
-/** Logits of rows o, q for a block of 4 classes. */
-const logits4: BlockKernel = (X, o, q, W, c, k, d, z) => {
-  const w0 = c * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    let w = W[w0 + j];
-    s0 += a * w;
-    t0 += b * w;
-    w = W[w1 + j];
-    s1 += a * w;
-    t1 += b * w;
-    w = W[w2 + j];
-    s2 += a * w;
-    t2 += b * w;
-    w = W[w3 + j];
-    s3 += a * w;
-    t3 += b * w;
-  }
-  z[c] = s0;
-  z[k + c] = t0;
-  z[c + 1] = s1;
-  z[k + c + 1] = t1;
-  z[c + 2] = s2;
-  z[k + c + 2] = t2;
-  z[c + 3] = s3;
-  z[k + c + 3] = t3;
-};
+/** Source of the gradient kernel for a block of `size` classes. */
+function axpySource(size: number): string {
+  const ts = range(size);
+  return [
+    `const g0 = c * d${ts.slice(1).map((t) => `, g${t} = g${t - 1} + d`).join("")};`,
+    `const ${ts.map((t) => `a${t} = r[c + ${t}]`).join(", ")};`,
+    `const ${ts.map((t) => `b${t} = r[k + c + ${t}]`).join(", ")};`,
+    "for (let j = 0; j < d; j++) {",
+    "const a = X[o + j], b = X[q + j];",
+    ...ts.map((t) => `G[g${t} + j] += a${t} * a + b${t} * b;`),
+    "}",
+  ].join("\n");
+}
 
-/** Logits of rows o, q for a block of 5 classes. */
-const logits5: BlockKernel = (X, o, q, W, c, k, d, z) => {
-  const w0 = c * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d, w4 = w3 + d;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-  let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    let w = W[w0 + j];
-    s0 += a * w;
-    t0 += b * w;
-    w = W[w1 + j];
-    s1 += a * w;
-    t1 += b * w;
-    w = W[w2 + j];
-    s2 += a * w;
-    t2 += b * w;
-    w = W[w3 + j];
-    s3 += a * w;
-    t3 += b * w;
-    w = W[w4 + j];
-    s4 += a * w;
-    t4 += b * w;
-  }
-  z[c] = s0;
-  z[k + c] = t0;
-  z[c + 1] = s1;
-  z[k + c + 1] = t1;
-  z[c + 2] = s2;
-  z[k + c + 2] = t2;
-  z[c + 3] = s3;
-  z[k + c + 3] = t3;
-  z[c + 4] = s4;
-  z[k + c + 4] = t4;
-};
+/**
+ * Compiles a block kernel. The kernels are generated rather than written out
+ * per block size because each accumulator must be its own local variable for
+ * the JIT to keep it in a register, and five hand-unrolled copies of each
+ * loop would only repeat this one pattern.
+ */
+function compileKernel(source: string, matrix: "W" | "G", out: "z" | "r"): BlockKernel {
+  return new Function("X", "o", "q", matrix, "c", "k", "d", out, source) as BlockKernel;
+}
 
-/** Logits of rows o, q for a block of 6 classes. */
-const logits6: BlockKernel = (X, o, q, W, c, k, d, z) => {
-  const w0 = c * d, w1 = w0 + d, w2 = w1 + d, w3 = w2 + d, w4 = w3 + d, w5 = w4 + d;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
-  let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    let w = W[w0 + j];
-    s0 += a * w;
-    t0 += b * w;
-    w = W[w1 + j];
-    s1 += a * w;
-    t1 += b * w;
-    w = W[w2 + j];
-    s2 += a * w;
-    t2 += b * w;
-    w = W[w3 + j];
-    s3 += a * w;
-    t3 += b * w;
-    w = W[w4 + j];
-    s4 += a * w;
-    t4 += b * w;
-    w = W[w5 + j];
-    s5 += a * w;
-    t5 += b * w;
-  }
-  z[c] = s0;
-  z[k + c] = t0;
-  z[c + 1] = s1;
-  z[k + c + 1] = t1;
-  z[c + 2] = s2;
-  z[k + c + 2] = t2;
-  z[c + 3] = s3;
-  z[k + c + 3] = t3;
-  z[c + 4] = s4;
-  z[k + c + 4] = t4;
-  z[c + 5] = s5;
-  z[k + c + 5] = t5;
-};
-
-/** Gradient update of rows o, q for a block of 2 classes. */
-const axpy2: BlockKernel = (X, o, q, G, c, k, d, r) => {
-  const g0 = c * d, g1 = g0 + d;
-  const a0 = r[c], a1 = r[c + 1];
-  const b0 = r[k + c], b1 = r[k + c + 1];
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    G[g0 + j] += a0 * a + b0 * b;
-    G[g1 + j] += a1 * a + b1 * b;
-  }
-};
-
-/** Gradient update of rows o, q for a block of 3 classes. */
-const axpy3: BlockKernel = (X, o, q, G, c, k, d, r) => {
-  const g0 = c * d, g1 = g0 + d, g2 = g1 + d;
-  const a0 = r[c], a1 = r[c + 1], a2 = r[c + 2];
-  const b0 = r[k + c], b1 = r[k + c + 1], b2 = r[k + c + 2];
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    G[g0 + j] += a0 * a + b0 * b;
-    G[g1 + j] += a1 * a + b1 * b;
-    G[g2 + j] += a2 * a + b2 * b;
-  }
-};
-
-/** Gradient update of rows o, q for a block of 4 classes. */
-const axpy4: BlockKernel = (X, o, q, G, c, k, d, r) => {
-  const g0 = c * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d;
-  const a0 = r[c], a1 = r[c + 1], a2 = r[c + 2], a3 = r[c + 3];
-  const b0 = r[k + c], b1 = r[k + c + 1], b2 = r[k + c + 2], b3 = r[k + c + 3];
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    G[g0 + j] += a0 * a + b0 * b;
-    G[g1 + j] += a1 * a + b1 * b;
-    G[g2 + j] += a2 * a + b2 * b;
-    G[g3 + j] += a3 * a + b3 * b;
-  }
-};
-
-/** Gradient update of rows o, q for a block of 5 classes. */
-const axpy5: BlockKernel = (X, o, q, G, c, k, d, r) => {
-  const g0 = c * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d, g4 = g3 + d;
-  const a0 = r[c], a1 = r[c + 1], a2 = r[c + 2], a3 = r[c + 3], a4 = r[c + 4];
-  const b0 = r[k + c], b1 = r[k + c + 1], b2 = r[k + c + 2], b3 = r[k + c + 3], b4 = r[k + c + 4];
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    G[g0 + j] += a0 * a + b0 * b;
-    G[g1 + j] += a1 * a + b1 * b;
-    G[g2 + j] += a2 * a + b2 * b;
-    G[g3 + j] += a3 * a + b3 * b;
-    G[g4 + j] += a4 * a + b4 * b;
-  }
-};
-
-/** Gradient update of rows o, q for a block of 6 classes. */
-const axpy6: BlockKernel = (X, o, q, G, c, k, d, r) => {
-  const g0 = c * d, g1 = g0 + d, g2 = g1 + d, g3 = g2 + d, g4 = g3 + d, g5 = g4 + d;
-  const a0 = r[c], a1 = r[c + 1], a2 = r[c + 2], a3 = r[c + 3], a4 = r[c + 4], a5 = r[c + 5];
-  const b0 = r[k + c],
-    b1 = r[k + c + 1],
-    b2 = r[k + c + 2],
-    b3 = r[k + c + 3],
-    b4 = r[k + c + 4],
-    b5 = r[k + c + 5];
-  for (let j = 0; j < d; j++) {
-    const a = X[o + j], b = X[q + j];
-    G[g0 + j] += a0 * a + b0 * b;
-    G[g1 + j] += a1 * a + b1 * b;
-    G[g2 + j] += a2 * a + b2 * b;
-    G[g3 + j] += a3 * a + b3 * b;
-    G[g4 + j] += a4 * a + b4 * b;
-    G[g5 + j] += a5 * a + b5 * b;
-  }
+const SIZES = [2, 3, 4, 5, 6];
+const compiled = (make: (size: number) => BlockKernel): BlockKernel[] => {
+  const bySize = SIZES.map(make);
+  return [bySize[0], bySize[0], ...bySize]; // indices 0 and 1 are never used
 };
 
 /** Logit kernels by block size (index 2–6). */
-const LOGITS: BlockKernel[] = [logits2, logits2, logits2, logits3, logits4, logits5, logits6];
+const LOGITS: BlockKernel[] = compiled((size) => compileKernel(logitsSource(size), "W", "z"));
 /** Gradient kernels by block size (index 2–6). */
-const AXPY: BlockKernel[] = [axpy2, axpy2, axpy2, axpy3, axpy4, axpy5, axpy6];
+const AXPY: BlockKernel[] = compiled((size) => compileKernel(axpySource(size), "G", "r"));
 
 /** Inputs of {@linkcode softmaxObjective}. */
 export interface SoftmaxProblem {

@@ -1,6 +1,7 @@
 /**
- * Backend selection: WebGPU on a real GPU adapter, wasm otherwise, cpu as the
- * last fallback.
+ * Backend selection: on a real GPU adapter, WebGPU when a short calibration
+ * (cached per adapter) finds it faster than wasm; wasm otherwise; cpu as the
+ * last fallback. {@linkcode lastBackendChoice} says which and why.
  *
  * @module
  */
@@ -8,6 +9,9 @@ import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
+import { join } from "node:path";
+import { cacheDir } from "./paths.ts";
+import { writeJsonAtomic } from "./io.ts";
 
 /** The TensorFlow.js backends this project runs on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -29,6 +33,109 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   /** Backend wanted; the env var `EMARGIN_BACKEND` overrides it. Default "auto". */
   prefer?: BackendPreference;
+  /** How "auto" compares webgpu with wasm on a GPU adapter. */
+  calibration?: CalibrationOptions;
+}
+
+/** The calibration of "auto" (see {@linkcode initBackend}). */
+export interface CalibrationOptions {
+  /**
+   * Milliseconds of one unit of the study's work on the active backend
+   * (lower is faster). Default {@linkcode calibrationProbe}.
+   */
+  measure?: () => Promise<number>;
+  /** JSON cache of results per adapter (default `cacheDir()/backend-calibration.json`). */
+  cacheFile?: string;
+  /** Calibrate on a software adapter too (tests; "auto" otherwise skips it). */
+  includeSoftwareAdapter?: boolean;
+}
+
+/** The backend "auto" (or a request) ended on, and why, for report headers. */
+export interface BackendChoice {
+  name: BackendName;
+  /** One sentence, e.g. "auto: webgpu measured 3.1 ms against wasm's 41.0 ms (cached)". */
+  reason: string;
+  /** The calibration's figures, when one decided. */
+  calibration: { webgpuMs: number; wasmMs: number; cached: boolean } | null;
+}
+
+let lastChoice: BackendChoice | null = null;
+
+/** What the latest {@linkcode initBackend} chose and why, or null before the first call. */
+export function lastBackendChoice(): BackendChoice | null {
+  return lastChoice;
+}
+
+/** Side of the calibration matrix: the study's N = B·T frames × D = 320 embeddings. */
+const PROBE_ROWS = 1600;
+const PROBE_COLS = 320;
+
+/**
+ * The default calibration: the study's dominant work, `exp(U·Uᵀ)` summed for
+ * `U [1600, 320]` (the SleepEEG-shaped batch's similarity matrix), as tfjs
+ * ops with one read-back; 1 warm-up, then the median of 3 (ms).
+ */
+export async function calibrationProbe(): Promise<number> {
+  const u = tf.randomNormal([PROBE_ROWS, PROBE_COLS], 0, 0.05, "float32", 1);
+  const once = async () => {
+    const start = performance.now();
+    const total = tf.tidy(() => tf.sum(tf.exp(tf.matMul(u, u, false, true))));
+    await total.data();
+    total.dispose();
+    return performance.now() - start;
+  };
+  try {
+    await once();
+    const times = [await once(), await once(), await once()].sort((a, b) => a - b);
+    return times[1];
+  } finally {
+    u.dispose();
+  }
+}
+
+type CalibrationCache = Record<string, { webgpuMs: number; wasmMs: number; date: string }>;
+
+async function readCalibrationCache(file: string): Promise<CalibrationCache> {
+  try {
+    const parsed = JSON.parse(await Deno.readTextFile(file));
+    return parsed && typeof parsed === "object" ? parsed as CalibrationCache : {};
+  } catch {
+    return {}; // absent or unreadable: calibrate again
+  }
+}
+
+/**
+ * Times `measure` on webgpu and on wasm (or takes both from the cache, keyed
+ * by adapter, Deno and tfjs versions) and activates the faster.
+ */
+async function calibrate(
+  adapter: string,
+  options: CalibrationOptions,
+): Promise<BackendChoice | null> {
+  const file = options.cacheFile ?? join(cacheDir(), "backend-calibration.json");
+  const key = `${adapter} | deno ${Deno.version.deno} | tfjs ${tf.version_core}`;
+  const cache = await readCalibrationCache(file);
+  let entry = cache[key];
+  const cached = entry !== undefined;
+  if (!entry) {
+    const measure = options.measure ?? calibrationProbe;
+    if (!(await activate("webgpu"))) return null;
+    const webgpuMs = await measure();
+    if (!(await activate("wasm"))) return null;
+    const wasmMs = await measure();
+    entry = { webgpuMs, wasmMs, date: new Date().toISOString() };
+    await writeJsonAtomic(file, { ...cache, [key]: entry });
+  }
+  const { webgpuMs, wasmMs } = entry;
+  const name: BackendName = webgpuMs < wasmMs ? "webgpu" : "wasm";
+  if (!(await activate(name))) return null;
+  const figures = `webgpu ${webgpuMs.toFixed(1)} ms, wasm ${wasmMs.toFixed(1)} ms`;
+  return {
+    name,
+    reason: `auto: ${name} is faster on ${adapter} for the study's work (${figures}` +
+      `${cached ? `, calibrated ${entry.date.slice(0, 10)}` : ""})`,
+    calibration: { webgpuMs, wasmMs, cached },
+  };
 }
 
 /** Raised when a requested backend cannot be started. */
@@ -117,14 +224,36 @@ async function activate(name: BackendName): Promise<boolean> {
 /**
  * Selects and starts a tfjs backend.
  *
- * "auto" = webgpu on a real (non-fallback) GPU adapter, wasm otherwise, cpu if
- * wasm fails. An explicit choice that cannot start raises {@linkcode BackendError}.
- * `EMARGIN_BACKEND=webgpu|wasm|cpu|auto` overrides `prefer`.
+ * "auto" = on a real (non-fallback) GPU adapter, webgpu when the calibration
+ * (`options.calibration`; by default {@linkcode calibrationProbe}, timed once
+ * on each backend and cached per adapter in `cacheDir()`) finds it faster
+ * than wasm; wasm otherwise; cpu if wasm fails. {@linkcode lastBackendChoice}
+ * gives the choice and its reason. An explicit choice that cannot start
+ * raises {@linkcode BackendError}. `EMARGIN_BACKEND=webgpu|wasm|cpu|auto`
+ * overrides `prefer`.
  */
 export async function initBackend(
   options: InitBackendOptions = {},
 ): Promise<BackendInfo> {
-  const prefer = envPreference() ?? options.prefer ?? "auto";
+  const fromEnv = envPreference();
+  const prefer = fromEnv ?? options.prefer ?? "auto";
+  const info = await selectBackend(prefer, options);
+  // the calibrating and software-adapter branches leave their own reason
+  lastChoice ??= {
+    name: info.name,
+    reason: prefer === "auto"
+      ? `auto: ${info.name} (no usable WebGPU adapter)`
+      : `${fromEnv ? `EMARGIN_BACKEND=${fromEnv}` : "requested"}: ${info.name}`,
+    calibration: null,
+  };
+  return info;
+}
+
+async function selectBackend(
+  prefer: BackendPreference,
+  options: InitBackendOptions,
+): Promise<BackendInfo> {
+  lastChoice = null;
   if (!(BACKENDS as readonly string[]).includes(prefer)) {
     throw new BackendError(
       `prefer="${prefer}" is not a backend; expected one of ${BACKENDS.join(", ")}`,
@@ -143,11 +272,24 @@ export async function initBackend(
       isFallbackAdapter: gpu.isFallbackAdapter,
     };
   }
-  if (
-    prefer === "auto" && gpu && !gpu.isFallbackAdapter &&
-    (await activate("webgpu"))
-  ) {
-    return { name: "webgpu", adapter: gpu.adapter, isFallbackAdapter: false };
+  if (prefer === "auto" && gpu) {
+    const calibration = options.calibration ?? {};
+    if (!gpu.isFallbackAdapter || calibration.includeSoftwareAdapter) {
+      const choice = await calibrate(gpu.adapter, calibration);
+      if (choice) {
+        lastChoice = choice;
+        return choice.name === "webgpu"
+          ? { name: "webgpu", adapter: gpu.adapter, isFallbackAdapter: gpu.isFallbackAdapter }
+          : { name: "wasm", adapter: null, isFallbackAdapter: false };
+      }
+    } else if (await activate("wasm")) {
+      lastChoice = {
+        name: "wasm",
+        reason: `auto: wasm (the WebGPU adapter "${gpu.adapter}" is a software rasteriser)`,
+        calibration: null,
+      };
+      return { name: "wasm", adapter: null, isFallbackAdapter: false };
+    }
   }
   if (prefer === "wasm" || prefer === "auto") {
     if (await activate("wasm")) {

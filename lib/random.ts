@@ -73,6 +73,11 @@ export function makeRng(seed: number): Rng {
   return rng;
 }
 
+/** Uniform integer in `[low, high)` (numpy's `randint`). */
+export function randint(rng: Rng, low: number, high: number): number {
+  return low + rng.int(high - low);
+}
+
 /** Fisher–Yates shuffle of `0..n-1`. */
 export function permutation(n: number, rng: Rng): Int32Array {
   const p = new Int32Array(n);

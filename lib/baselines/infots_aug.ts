@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 
 /** A batch `[B, T, F]` row-major with its sizes. */
@@ -22,11 +23,6 @@ export interface Series {
   B: number;
   T: number;
   F: number;
-}
-
-/** Uniform integer in `[low, high)` (numpy `randint`). */
-function randint(rng: Rng, low: number, high: number): number {
-  return low + rng.int(high - low);
 }
 
 /**

@@ -30,7 +30,7 @@ import { tf } from "../tf.ts";
 import type { Scalar, Tensor1D, Tensor2D, Tensor3D } from "../tf.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
-import { makeRng } from "../random.ts";
+import { makeRng, randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
 import { applyLinear, auxPool, bceWithLogits, dropout, frozenLinear } from "./common.ts";
@@ -107,11 +107,6 @@ export interface TncDraw {
   anchor: number;
   positives: Int32Array;
   negatives: Int32Array;
-}
-
-/** Uniform integer in `[low, high)` (numpy `randint`). */
-function randint(rng: Rng, low: number, high: number): number {
-  return low + rng.int(high - low);
 }
 
 /**

@@ -8,6 +8,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor3D } from "../tf.ts";
 import { OptionError } from "../errors.ts";
+import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 
 /** One draw of the crop positions for a batch of `B` sequences of length `T`. */
@@ -23,11 +24,6 @@ export interface Crop {
   eright: number;
   /** Per-sequence shift, `offset_b ∈ [−eleft, T − eright]`. */
   offsets: Int32Array;
-}
-
-/** Uniform integer in `[low, high)` (numpy `randint`). */
-function randint(rng: Rng, low: number, high: number): number {
-  return low + rng.int(high - low);
 }
 
 /**

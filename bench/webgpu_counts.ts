@@ -12,9 +12,10 @@
  * default WebGPU flags and under the flags that change the counts:
  * `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` (dispatches per submitted command
  * buffer, default 15) and `WEBGPU_CPU_FORWARD` (small ops on host values run
- * on the cpu backend, default on); then the emargin-reference step through
- * lib/webgpu's fused step ("fused", what `pretrain` runs on webgpu), whose
- * losses are read once per 50 steps (the read is its own row).
+ * on the cpu backend, default on); then the emargin-reference,
+ * emargin-stable and infonce steps as tfjs ops and through lib/webgpu's
+ * fused step ("fused", what `pretrain` runs on webgpu), whose losses are
+ * read once per 50 steps (the read is its own row).
  *
  * @module
  */
@@ -27,11 +28,11 @@ import {
   recordSteps,
   zeroCounts,
 } from "../lib/webgpu/mod.ts";
-import type { GpuCounts } from "../lib/webgpu/mod.ts";
+import type { FusedStepLoss, GpuCounts } from "../lib/webgpu/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { SequenceBatch } from "../lib/train/mod.ts";
-import { STUDY_SHAPES, variantStep } from "./variants.ts";
+import { stepLossSpec, STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant } from "./variants.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
 
@@ -120,30 +121,35 @@ export function meanStep(counts: { steps: GpuCounts[] }): GpuCounts {
   return divideCounts(total, counts.steps.length);
 }
 
+/** The steps counted under every flag setting. */
 const VARIANTS: readonly StepVariant[] = ["emargin-reference", "ts2vec"];
 
+/** The variants the fused step covers on the SleepEEG shape (also counted as tfjs ops, default flags). */
+const FUSED_VARIANTS: readonly StepVariant[] = ["emargin-reference", "emargin-stable", "infonce"];
+
 /**
- * Counts of the fused emargin-reference step on one seeded SleepEEG-shaped
+ * Counts of the fused step of `variant` on one seeded SleepEEG-shaped
  * batch: its setup (reading the encoder, allocating, building the
  * pipelines), `warmup + counted` steps queued without a read (the counted
  * ones per step), and the one read of their losses.
  */
 export async function countFusedSteps(
+  variant: StepVariant,
   warmup: number,
   counted: number,
 ): Promise<{ setup: GpuCounts; steps: GpuCounts[]; read: GpuCounts; dispatchesPerStep: number }> {
   const shape = STUDY_SHAPES[0];
-  const { B, T, F, temperature, margin } = shape;
+  const { B, T, F } = shape;
   const rng = makeRng(1);
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
-  const { encoder } = variantStep(shape, "emargin-reference");
+  const { encoder } = variantStep(shape, variant);
   const counter = countWebGpu();
   const marks = recordSteps(counter);
   try {
     const step = await createFusedProjectorStep({
       encoder,
       shape: [B, T, F],
-      loss: { kind: "ls-margin", temperature, margin, threshold: 0.4, simVariant: "reference" },
+      loss: stepLossSpec(shape, variant) as FusedStepLoss,
       lr: 1e-3,
       weightDecay: 0.01,
       mode: "reference",
@@ -193,18 +199,31 @@ export async function benchWebgpuCounts(): Promise<
       });
     }
   }
-  const fused = await countFusedSteps(warmup, counted);
-  const fusedRow = (path: string, counts: GpuCounts) => ({
-    step: "emargin-reference (SleepEEG 8×200×90)",
-    path,
-    flags: "(none used)",
-    ...counts,
-  });
-  rows.push(
-    fusedRow("fused: setup, once per run", fused.setup),
-    fusedRow("fused: per step", meanStep(fused)),
-    fusedRow(`fused: one read of ${warmup + counted} losses (every 50 steps)`, fused.read),
-  );
+  for (const variant of FUSED_VARIANTS) {
+    const step = `${variant} (SleepEEG 8×200×90)`;
+    if (!VARIANTS.includes(variant)) {
+      const counts = await countVariantSteps(variant, { warmup, counted });
+      rows.push({
+        step,
+        path: "tfjs ops",
+        flags: "tfjs defaults",
+        ...meanStep(counts),
+        warmupBuffers: counts.warmup.buffers,
+      });
+    }
+    const fused = await countFusedSteps(variant, warmup, counted);
+    const fusedRow = (path: string, counts: GpuCounts) => ({
+      step,
+      path,
+      flags: "(none used)",
+      ...counts,
+    });
+    rows.push(
+      fusedRow("fused: setup, once per run", fused.setup),
+      fusedRow("fused: per step", meanStep(fused)),
+      fusedRow(`fused: one read of ${warmup + counted} losses (every 50 steps)`, fused.read),
+    );
+  }
   return {
     rows,
     notes: [

@@ -227,3 +227,34 @@ Deno.test({
     await initBackend({ prefer: "wasm" });
   },
 });
+
+Deno.test({
+  name: "the fused loop keeps the steps taken when the batch source ends early",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [2, 6, 5];
+    const x = batchOf(shape, 6);
+    const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 6 });
+    try {
+      const before = await encoder.params["conv1.weight"].data();
+      await assert.rejects(
+        () =>
+          pretrain({
+            encoder,
+            loss: makeContrastiveLoss({ ...LS_MARGIN, temperature: 0.5 }),
+            batches: repeat(x, shape).take(2),
+            steps: 5,
+            mode: "reference",
+          }),
+        (err) => err instanceof OptionError && /ended after 2 steps/.test(err.message),
+      );
+      const after = await encoder.params["conv1.weight"].data();
+      assert.notDeepEqual(after, before, "the two steps taken are in the encoder");
+    } finally {
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});

@@ -19,7 +19,7 @@
 import { OptionError, ShapeError } from "../errors.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { createFusedProjectorStep } from "./projector_step.ts";
-import type { FusedStepLoss } from "./projector_step.ts";
+import type { FusedProjectorStep, FusedStepLoss } from "./projector_step.ts";
 
 /** A batch as lib/train's batch sources yield it. */
 export interface FusedBatch {
@@ -100,6 +100,36 @@ function recordRead(
 }
 
 /**
+ * Queues every step, reading every `readEvery` steps and at the end; true
+ * when guarded mode stopped at a non-finite step.
+ */
+async function runSteps(
+  fused: FusedProjectorStep,
+  first: FusedBatch,
+  draw: (step: number) => FusedBatch,
+  record: StepRecord,
+  options: TrainFusedOptions,
+  start: number,
+): Promise<boolean> {
+  const { steps, mode } = options;
+  const readEvery = options.readEvery ?? 50;
+  for (let step = 1; step <= steps; step++) {
+    const batch = step === 1 ? first : draw(step);
+    if (batch.shape.some((d, i) => d !== first.shape[i])) {
+      throw new ShapeError(
+        `pretrain (fused webgpu step): batch ${step} has shape [${batch.shape}], ` +
+          `expected [${first.shape}] like the first`,
+      );
+    }
+    fused.step(batch.x);
+    if (fused.pending === readEvery || step === steps) {
+      if (recordRead(record, await fused.read(), options, start)) return mode === "guarded";
+    }
+  }
+  return false;
+}
+
+/**
  * Trains a FeatureProjector with LS_MARGIN or InfoNCE and AdamW on the webgpu backend
  * through the fused step, and writes the trained values back into
  * `encoder`'s variables. The first batch fixes the shape.
@@ -140,27 +170,22 @@ export async function trainFused(options: TrainFusedOptions): Promise<TrainFused
       mode,
       readEvery,
     });
+    // The steps taken stay in the encoder also when the loop fails (a
+    // batch source that ends early), as with the per-step loop.
+    const errors: unknown[] = [];
     try {
-      for (let step = 1; step <= steps; step++) {
-        const batch = step === 1 ? first : draw(step);
-        if (batch.shape.some((d, i) => d !== first.shape[i])) {
-          throw new ShapeError(
-            `pretrain (fused webgpu step): batch ${step} has shape [${batch.shape}], ` +
-              `expected [${first.shape}] like the first`,
-          );
-        }
-        fused.step(batch.x);
-        if (fused.pending === readEvery || step === steps) {
-          if (recordRead(record, await fused.read(), options, start)) {
-            stoppedEarly = mode === "guarded";
-            break;
-          }
-        }
-      }
+      stoppedEarly = await runSteps(fused, first, draw, record, options, start);
+    } catch (err) {
+      errors.push(err);
+    }
+    try {
       await fused.writeBack();
+    } catch (err) {
+      errors.push(err);
     } finally {
       fused.destroy();
     }
+    if (errors.length > 0) throw errors[0];
   }
   const seconds = (performance.now() - start) / 1000;
   const { done, nonFinite, divergedStep } = record;

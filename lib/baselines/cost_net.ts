@@ -46,20 +46,35 @@ import {
 import type { CostLayers, MocoQueue } from "./cost_layers.ts";
 import type { BaselineSpec } from "./types.ts";
 
-/** CoST's encoder: frozen FP as `apply`, `head_q` as the only parameters. */
-export function createCostEncoder(o: { inFeatures: number; seed: number }): Encoder {
+/**
+ * A CoST query encoder: the FeatureProjector (seed + 1) under
+ * `encoder_q.feature_extractor.` and the head `head_q` (drawn first from
+ * `seed`), then whatever `more` adds to the extras from the same draws.
+ */
+export function costQueryEncoder(
+  o: { inFeatures: number; seed: number },
+  name: string,
+  trainCore: boolean,
+  more?: (extras: Record<string, Variable>, rng: Rng) => void,
+): Encoder {
   const rng = makeRng(o.seed);
   const extras: Record<string, Variable> = {};
   trainableLinear(extras, "head_q.0", COST_COMPONENT, COST_COMPONENT, rng);
   trainableLinear(extras, "head_q.2", COST_COMPONENT, COST_COMPONENT, rng);
+  more?.(extras, rng);
   const core = createFeatureProjector({ inFeatures: o.inFeatures, seed: o.seed + 1 });
   return compositeEncoder({
-    name: "cost",
+    name,
     core,
     corePrefix: "encoder_q.feature_extractor.",
     extras,
-    trainCore: false,
+    trainCore,
   });
+}
+
+/** CoST's encoder: frozen FP as `apply`, `head_q` as the only parameters. */
+export function createCostEncoder(o: { inFeatures: number; seed: number }): Encoder {
+  return costQueryEncoder(o, "cost", false);
 }
 
 /** The head `<prefix>.0`, `<prefix>.2` in `params`. */

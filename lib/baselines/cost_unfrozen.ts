@@ -15,17 +15,11 @@ import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { makeRng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
-import { auxPool, trainableLinear } from "./common.ts";
-import { asComposite, compositeEncoder } from "./composite.ts";
-import {
-  advanceQueue,
-  COST_COMPONENT,
-  costLayerInits,
-  costLayersOf,
-  createMocoQueue,
-} from "./cost_layers.ts";
+import { auxPool } from "./common.ts";
+import { asComposite } from "./composite.ts";
+import { advanceQueue, costLayerInits, costLayersOf, createMocoQueue } from "./cost_layers.ts";
 import type { MocoQueue } from "./cost_layers.ts";
-import { costBaseline, costHeadOf, costStepLoss } from "./cost_net.ts";
+import { costBaseline, costHeadOf, costQueryEncoder, costStepLoss } from "./cost_net.ts";
 import type { BaselineSpec } from "./types.ts";
 
 /** MoCo momentum `m`. */
@@ -36,20 +30,10 @@ const LAYER_PREFIX = "encoder_q.";
 export function createCostUnfrozenEncoder(
   o: { inFeatures: number; seed: number; T: number },
 ): Encoder {
-  const rng = makeRng(o.seed);
-  const extras: Record<string, Variable> = {};
-  trainableLinear(extras, "head_q.0", COST_COMPONENT, COST_COMPONENT, rng);
-  trainableLinear(extras, "head_q.2", COST_COMPONENT, COST_COMPONENT, rng);
-  for (const [name, w] of Object.entries(costLayerInits(o.inFeatures, o.T, rng))) {
-    extras[LAYER_PREFIX + name] = tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true));
-  }
-  const core = createFeatureProjector({ inFeatures: o.inFeatures, seed: o.seed + 1 });
-  return compositeEncoder({
-    name: "cost-unfrozen",
-    core,
-    corePrefix: "encoder_q.feature_extractor.",
-    extras,
-    trainCore: true,
+  return costQueryEncoder(o, "cost-unfrozen", true, (extras, rng) => {
+    for (const [name, w] of Object.entries(costLayerInits(o.inFeatures, o.T, rng))) {
+      extras[LAYER_PREFIX + name] = tf.tidy(() => tf.variable(tf.tensor(w.values, w.shape), true));
+    }
   });
 }
 

@@ -11,7 +11,7 @@ import type { LsMarginStepLoss } from "../lib/webgpu/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
 import { pretrain } from "../lib/train/mod.ts";
-import type { SequenceBatch } from "../lib/train/mod.ts";
+import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
 
@@ -256,5 +256,34 @@ Deno.test({
       encoder.dispose();
       await initBackend({ prefer: "wasm" });
     }
+  },
+});
+
+Deno.test({
+  name: "pretrain keeps the tfjs loop on webgpu for the reference implementation and custom losses",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [2, 6, 5];
+    const x = batchOf(shape, 7);
+    const spec = { ...LS_MARGIN, temperature: 0.5 };
+    const reference = makeContrastiveLoss(spec, { implementation: "reference" });
+    const fused = makeContrastiveLoss(spec);
+    const custom: FrameLoss = (z, v) => fused(z, v); // a plain function: no spec
+    const cases: [FrameLoss, boolean][] = [[reference, true], [custom, true], [fused, false]];
+    for (const [loss, tfjsLoop] of cases) {
+      const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 7 });
+      const counter = countWebGpu();
+      try {
+        await pretrain({ encoder, loss, batches: repeat(x, shape), steps: 1, mode: "reference" });
+        const { dispatches } = counter.snapshot();
+        assert.equal(dispatches > 40, tfjsLoop, `${dispatches} dispatches`);
+      } finally {
+        counter.uninstall();
+        encoder.dispose();
+      }
+    }
+    await initBackend({ prefer: "wasm" });
   },
 });

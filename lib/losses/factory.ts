@@ -100,14 +100,17 @@ export function makeContrastiveLoss(
   spec: LossSpec,
   options: MakeLossOptions = {},
 ): SpecifiedLoss {
-  return Object.assign(buildLoss(spec, options), { spec });
+  const loss = buildLoss(spec, options);
+  // "reference" asks for these very tfjs ops: no other way of running them
+  return (options.implementation ?? "fused") === "fused" ? Object.assign(loss, { spec }) : loss;
 }
 
 /**
- * A loss built from a spec, carrying the spec, so that a training loop can
- * run it another way where it has one (the fused webgpu step of lib/webgpu).
+ * A loss built from a spec; the fused implementations carry the spec, so
+ * that a training loop can run it another way where it has one (the fused
+ * webgpu step of lib/webgpu).
  */
-export type SpecifiedLoss = ContrastiveLoss & { readonly spec: LossSpec };
+export type SpecifiedLoss = ContrastiveLoss & { readonly spec?: LossSpec };
 
 function buildLoss(spec: LossSpec, options: MakeLossOptions): ContrastiveLoss {
   const fused = (options.implementation ?? "fused") === "fused";

@@ -4,6 +4,7 @@ import { initBackend, probeWebGpu } from "../lib/backend.ts";
 import {
   countWebGpu,
   createFusedProjectorStep,
+  fusedStepUnsupported,
   recordSteps,
   trainFused,
 } from "../lib/webgpu/mod.ts";
@@ -272,6 +273,11 @@ Deno.test({
     const fused = makeContrastiveLoss(spec);
     const custom: FrameLoss = (z, v) => fused(z, v); // a plain function: no spec
     const cases: [FrameLoss, boolean][] = [[reference, true], [custom, true], [fused, false]];
+    const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 7 });
+    // N × N float32 beyond one storage binding (128 MiB by default): the tfjs loop
+    assert.match(String(fusedStepUnsupported(encoder, spec, 8192)), /exceeds the device/);
+    assert.equal(fusedStepUnsupported(encoder, spec, 1600), null);
+    encoder.dispose();
     for (const [loss, tfjsLoop] of cases) {
       const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 7 });
       const counter = countWebGpu();

@@ -164,7 +164,8 @@ function lossUnsupported(loss: { kind: string } | undefined, n: number): string 
  * It covers FeatureProjectors (three conv+BN+ReLU layers, input gradient off)
  * with LS_MARGIN on batches of N ≥ 3 frames, and with emargin-stable and
  * decoupled InfoNCE (no §6 options, τ in the fused tfjs losses' range:
- * 2/τ ≤ 80, 1/τ ≤ 40) on N ≥ 4 ("ls" form) or N ≥ 3 ("single").
+ * 2/τ ≤ 80, 1/τ ≤ 40) on N ≥ 4 ("ls" form) or N ≥ 3 ("single"); on the
+ * webgpu backend, N × N float32 must fit one storage binding.
  */
 export function fusedStepUnsupported(
   encoder: Encoder,
@@ -174,6 +175,12 @@ export function fusedStepUnsupported(
   if (encoder.name !== "feature-projector") return `encoder "${encoder.name}"`;
   const why = lossUnsupported(loss, n);
   if (why !== null) return why;
+  if (tf.getBackend() === "webgpu" && Number.isFinite(n)) {
+    // S and the coefficient matrix are N × N float32 buffers, each bound whole
+    const limits = webGpuDevice().limits;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    if (n * n * 4 > limit) return `N = ${n}: an N × N buffer exceeds the device's ${limit} bytes`;
+  }
   const expected = LAYERS.flatMap((l) => [
     `conv${l}.weight`,
     `conv${l}.bias`,

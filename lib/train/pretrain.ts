@@ -69,7 +69,10 @@ export interface PretrainOptions {
   /** Number of optimiser steps. */
   steps: number;
   mode: TrainMode;
-  /** Called after every step. */
+  /**
+   * Called after every step (on webgpu's fused path, for each step after the
+   * read of its loss: in bursts of up to 50).
+   */
   onStep?: (progress: StepProgress) => void;
   /** AdamW learning rate (default 1e−3). */
   lr?: number;
@@ -99,6 +102,9 @@ export interface PretrainResult {
  * Trains `encoder` in place with AdamW (torch order, see `lib/optim`) for
  * `steps` steps. Per step: `(loss, ∇) = variableGrads(objective(encoder, x))`,
  * then `adamw.step(∇)`. Every tensor of a step is freed before the next one.
+ * On the webgpu backend, a FeatureProjector with a loss lib/webgpu's fused
+ * step covers trains through that step instead (same arithmetic, ≤ 30 GPU
+ * dispatches a step, the losses read back every 50 steps).
  *
  * @example Three steps of a small encoder on random sequences
  * ```ts

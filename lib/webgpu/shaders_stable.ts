@@ -12,9 +12,7 @@
  *
  * @module
  */
-import { STEP, WG } from "./shaders_common.ts";
-
-const UNIFORM = `struct U { rows : u32, margin : f32, scale : f32, invTemperature : f32 };`;
+import { coefficientsProgram, columnSumsProgram, tailProgram } from "./shaders_common.ts";
 
 /** `c_j`, `K_j`, `f_j(s)` and `f_j'(s) = f_j(s)·(1/τ + 2c_j·max(0, s + m − 1))`. */
 const TERMS = `
@@ -32,64 +30,50 @@ fn slope(s : f32, f : f32, c : f32) -> f32 {
   return f * (u.invTemperature + 2.0 * c * h);
 }`;
 
+/** `b(m) = ℓ_m/τ` and `xOf(k) = X_k` from `cs`. */
+const POSITIVES = `
+fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
+fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }`;
+
+/**
+ * `X_{j+1} = f_{j+1}(S_{j,j+1})` (`S_{j,j+1} = ℓ_j`)'s share of `g_j`, through
+ * the anchor `j + 1` (`a1` the name of its value, `n1`/`all` its fields).
+ */
+function xSlope(a1: string, n1: string, all: string): string {
+  return `if (j + 1u < count) {
+        // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
+        let ${a1} = anchor(j + 1u);
+        let c = coefficient(V[j + 1u]);
+        let dx = exp(${a1}.${n1} - ${a1}.${all}) / (cs[j + 1u] + xOf(j + 1u));
+        g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
+      }`;
+}
+
 /**
  * Per column `j` (one workgroup): `cs = [R (N); ℓ (N − 1); X (N)]`, `X_j` the
  * column's `i = j − 1` term.
- * Column j is read as row j (`S` is exactly symmetric: the product sums
- * `u_i·u_j` and `u_j·u_i` in the same order), contiguous in memory.
  */
-export const STABLE_COLUMN_SUMS = `
-${UNIFORM}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> S : array<f32>;
-@group(0) @binding(2) var<storage, read> V : array<f32>;
-@group(0) @binding(3) var<storage, read_write> cs : array<f32>;
-var<workgroup> part : array<f32, ${WG}>;
-${TERMS}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
-  let j = wid.x;
-  let t = lid.x;
-  let n = u.rows;
+export const STABLE_COLUMN_SUMS: string = columnSumsProgram({
+  inputs: "read V, read_write cs",
+  functions: TERMS,
+  prelude: `
   let c = coefficient(V[j]);
-  let k = shift(c);
-  var acc = 0.0;
-  for (var i = t; i < n; i = i + ${WG}u) {
-    if (i + 1u < j || i > j + 1u) { acc = acc + term(S[j * n + i], c, k); }
-  }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
-  if (t == 0u) {
-    cs[j] = part[0];
-    if (j + 1u < n) { cs[n + j] = S[(j + 1u) * n + j]; }
+  let k = shift(c);`,
+  body: `if (i + 1u < j || i > j + 1u) { acc = acc + term(S[j * n + i], c, k); }`,
+  extra: `
     var x = 0.0;
     if (j >= 1u) { x = term(S[(j - 1u) * n + j], c, k); }
-    cs[2u * n - 1u + j] = x;
-  }
-}`;
+    cs[2u * n - 1u + j] = x;`,
+});
 
 /**
  * The O(N) tail in one workgroup: `L` to `losses[slot]`; `wg = [w (N); g (N − 1)]`
  * with `w_j = ∂L/∂R_j` (for `X_j` too: `∂L/∂X_j = ∂L/∂R_j` where `X_j` is used)
  * and `g_m = ∂L/∂ℓ_m`, the positives' softmax terms plus `X_{m+1}`'s slope.
  */
-export const STABLE_TAIL = `
-${UNIFORM}
-${STEP}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<uniform> step : Step;
-@group(0) @binding(2) var<storage, read> cs : array<f32>;
-@group(0) @binding(3) var<storage, read> V : array<f32>;
-@group(0) @binding(4) var<storage, read_write> wg : array<f32>;
-@group(0) @binding(5) var<storage, read_write> losses : array<f32>;
-var<workgroup> part : array<f32, 256>;
-${TERMS}
-fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
-fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }
+export const STABLE_TAIL: string = tailProgram({
+  sim: true,
+  functions: `${TERMS}${POSITIVES}
 fn kOf(j : u32) -> f32 { return shift(coefficient(V[j])); }
 /** The four logits of anchor k and their LSE: (b_k, b_{k+1}, n1, n2, lse4, lse2). */
 struct Anchor { b0 : f32, b1 : f32, n1 : f32, n2 : f32, all : f32, pos : f32 };
@@ -104,19 +88,12 @@ fn anchor(k : u32) -> Anchor {
   let pt = max(a.b0, a.b1);
   a.pos = pt + log(exp(a.b0 - pt) + exp(a.b1 - pt));
   return a;
-}
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
-  let t = lid.x;
-  let n = u.rows;
-  let count = n - 2u;
-  let inv = 1.0 / f32(count);
-  var acc = 0.0;
-  for (var k = t; k < count; k = k + 256u) {
+}`,
+  band: 2,
+  loss: `
     let a = anchor(k);
-    acc = acc + (a.all - a.pos);
-  }
-  for (var j = t; j < n; j = j + 256u) {
+    acc = acc + (a.all - a.pos);`,
+  gradient: `
     var w = 0.0;
     if (j < count) {
       let a = anchor(j);
@@ -137,56 +114,29 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
         let a = anchor(j - 1u);
         g = g + (exp(a.b1 - a.all) - exp(a.b1 - a.pos)) * u.invTemperature;
       }
-      if (j + 1u < count) {
-        // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
-        let a = anchor(j + 1u);
-        let c = coefficient(V[j + 1u]);
-        let dx = exp(a.n1 - a.all) / (cs[j + 1u] + xOf(j + 1u));
-        g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
-      }
+      ${xSlope("a", "n1", "all")}
       wg[n + j] = g * inv;
-    }
-  }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
-  if (t == 0u) { losses[step.slot] = part[0] * inv; }
-}`;
+    }`,
+  result: "part[0] * inv",
+});
 
 /**
  * The coefficients of `∂L/∂U = A·U`: `A_rj = w_j·f_j'(S_rj) + w_r·f_r'(S_rj)`
  * off the band, 0 on it, plus `g_k` at `(k+1, k)` and `(k, k+1)`. (The
  * `X` terms' dependence on `ℓ` is in `g`.) One thread per entry.
  */
-export const STABLE_COEFFICIENTS = `
-${UNIFORM}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> S : array<f32>;
-@group(0) @binding(2) var<storage, read> V : array<f32>;
-@group(0) @binding(3) var<storage, read> wg : array<f32>;
-@group(0) @binding(4) var<storage, read_write> A : array<f32>;
-${TERMS}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
-  let n = u.rows;
-  if (index >= n * n) { return; }
-  let r = index / n;
-  let j = index - r * n;
+export const STABLE_COEFFICIENTS: string = coefficientsProgram({
+  sim: true,
+  functions: TERMS,
+  body: `
   let s = S[index];
   var total = 0.0;
   if (r + 1u < j || r > j + 1u) {
     let cj = coefficient(V[j]);
     let cr = coefficient(V[r]);
     total = wg[j] * slope(s, term(s, cj, shift(cj)), cj) + wg[r] * slope(s, term(s, cr, shift(cr)), cr);
-  }
-  if (r == j + 1u) { total = total + wg[n + j]; }
-  if (j == r + 1u) { total = total + wg[n + r]; }
-  A[index] = total;
-}`;
+  }`,
+});
 
 /**
  * The "single" form's tail (anchor `k = 0..K−1`, `K = N − 1`):
@@ -194,38 +144,21 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
  * `1 − p_k` the softmax weights of `b_k` and `n_k`:
  * `w_k = (1 − p_k)/(K·(R_k + X_k))`, `g_m = ((p_m − 1)/τ + X_{m+1}`'s slope term`)/K`.
  */
-export const STABLE_SINGLE_TAIL = `
-${UNIFORM}
-${STEP}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<uniform> step : Step;
-@group(0) @binding(2) var<storage, read> cs : array<f32>;
-@group(0) @binding(3) var<storage, read> V : array<f32>;
-@group(0) @binding(4) var<storage, read_write> wg : array<f32>;
-@group(0) @binding(5) var<storage, read_write> losses : array<f32>;
-var<workgroup> part : array<f32, 256>;
-${TERMS}
-fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
-fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }
+export const STABLE_SINGLE_TAIL: string = tailProgram({
+  sim: true,
+  functions: `${TERMS}${POSITIVES}
 /** (b_k, n_k, LSE(b_k, n_k)). */
 fn anchor(k : u32) -> vec3<f32> {
   let p = b(k);
   let n1 = shift(coefficient(V[k])) + log(cs[k] + xOf(k));
   let top = max(p, n1);
   return vec3<f32>(p, n1, top + log(exp(p - top) + exp(n1 - top)));
-}
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
-  let t = lid.x;
-  let n = u.rows;
-  let count = n - 1u;
-  let inv = 1.0 / f32(count);
-  var acc = 0.0;
-  for (var k = t; k < count; k = k + 256u) {
+}`,
+  band: 1,
+  loss: `
     let a = anchor(k);
-    acc = acc + (a.z - a.x);
-  }
-  for (var j = t; j < n; j = j + 256u) {
+    acc = acc + (a.z - a.x);`,
+  gradient: `
     var w = 0.0;
     if (j < count) {
       let a = anchor(j);
@@ -235,21 +168,8 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
     if (j + 1u < n) {
       let a = anchor(j);
       var g = (exp(a.x - a.z) - 1.0) * u.invTemperature;
-      if (j + 1u < count) {
-        // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
-        let a1 = anchor(j + 1u);
-        let c = coefficient(V[j + 1u]);
-        let dx = exp(a1.y - a1.z) / (cs[j + 1u] + xOf(j + 1u));
-        g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
-      }
+      ${xSlope("a1", "y", "z")}
       wg[n + j] = g * inv;
-    }
-  }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
-  if (t == 0u) { losses[step.slot] = part[0] * inv; }
-}`;
+    }`,
+  result: "part[0] * inv",
+});

@@ -144,12 +144,21 @@ ${COLUMN_MAIN}
 }`;
 }
 
-/** The pieces a loss gives {@linkcode tailProgram}. */
-export interface TailParts {
-  /** Whether the sim vector `V` is bound (after `cs`). */
+/** What every loss program is given: its own WGSL functions and whether it reads `V`. */
+export interface LossParts {
+  /** Whether the sim vector `V` is bound (after `cs` in a tail, after `S` otherwise). */
   sim: boolean;
-  /** WGSL functions of `cs` (and `V`) used below. */
+  /** WGSL functions (of `S`, `cs`, `V`) used by the program's code. */
   functions: string;
+}
+
+/** The binding list entry of `V` where the program reads it. */
+function simBinding(p: LossParts): string {
+  return p.sim ? "read V, " : "";
+}
+
+/** The pieces a loss gives {@linkcode tailProgram}. */
+export interface TailParts extends LossParts {
   /** Anchors: `count = N − band` (2 for "ls", 1 for "single"). */
   band: number;
   /** Loop body over anchor `k` that adds its loss into `acc`. */
@@ -165,10 +174,13 @@ export interface TailParts {
  * `losses[slot] = result(Σ_k loss_k)` and `wg = [w (N); g (N − 1)]`.
  */
 export function tailProgram(p: TailParts): string {
-  const sim = p.sim ? "read V, " : "";
   return `${LOSS_UNIFORM}
 ${STEP}
-${bindings(`uniform u: U, uniform step: Step, read cs, ${sim}read_write wg, read_write losses`)}
+${
+    bindings(
+      `uniform u: U, uniform step: Step, read cs, ${simBinding(p)}read_write wg, read_write losses`,
+    )
+  }
 var<workgroup> part : array<f32, ${TAIL_WG}>;
 ${p.functions}
 @compute @workgroup_size(${TAIL_WG})
@@ -187,11 +199,7 @@ fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
 }
 
 /** The pieces a loss gives {@linkcode coefficientsProgram}. */
-export interface CoefficientsParts {
-  /** Whether the sim vector `V` is bound (after `S`). */
-  sim: boolean;
-  /** WGSL functions used by the body. */
-  functions: string;
+export interface CoefficientsParts extends LossParts {
   /** Sets `var total` for entry `(r, j)` (`index`, `n`, `r`, `j` in scope). */
   body: string;
 }
@@ -201,9 +209,8 @@ export interface CoefficientsParts {
  * `A_rj = body(r, j)` plus `g_k` at `(k+1, k)` and `(k, k+1)` (the positives).
  */
 export function coefficientsProgram(p: CoefficientsParts): string {
-  const sim = p.sim ? "read V, " : "";
   return `${LOSS_UNIFORM}
-${bindings(`uniform u: U, read S, ${sim}read wg, read_write A`)}
+${bindings(`uniform u: U, read S, ${simBinding(p)}read wg, read_write A`)}
 ${p.functions}
 ${FLAT_MAIN}
   let n = u.rows;

@@ -35,18 +35,55 @@ const POSITIVES = `
 fn b(m : u32) -> f32 { return cs[u.rows + m] * u.invTemperature; }
 fn xOf(k : u32) -> f32 { return cs[2u * u.rows - 1u + k]; }`;
 
+/** What the "ls" and "single" stable tails fill in {@linkcode stableTail}. */
+interface StableTailParts {
+  /** `fn anchor(k)` and the helpers it needs beyond TERMS and POSITIVES. */
+  anchor: string;
+  /** Anchors: `count = N − band`. */
+  band: number;
+  /** Anchor `a`'s loss (an expression). */
+  loss: string;
+  /** Sets `w` for column `j` (`var w = 0.0` before). */
+  weights: string;
+  /** Declares `var g` for `j < N − 1` from the positives' softmax terms. */
+  positives: string;
+  /** Fields of the anchor value: its negatives' logit `n_k` and its LSE over all. */
+  fields: [string, string];
+}
+
 /**
- * `X_{j+1} = f_{j+1}(S_{j,j+1})` (`S_{j,j+1} = ℓ_j`)'s share of `g_j`, through
- * the anchor `j + 1` (`a1` the name of its value, `n1`/`all` its fields).
+ * An emargin-stable tail: `L = mean_k loss(anchor(k))`, `wg[j] = w/K`,
+ * `wg[N + j] = g/K` with `X_{j+1} = f_{j+1}(S_{j,j+1})`'s share of `g_j`
+ * (`S_{j,j+1} = ℓ_j`) through the anchor `j + 1`.
  */
-function xSlope(a1: string, n1: string, all: string): string {
-  return `if (j + 1u < count) {
+function stableTail(p: StableTailParts): string {
+  const [n1, all] = p.fields;
+  return tailProgram({
+    sim: true,
+    functions: `${TERMS}${POSITIVES}${p.anchor}
+/** The softmax weight of anchor k's negatives over their sum \`R_k + X_k\`. */
+fn weightOf(k : u32) -> f32 {
+  let a = anchor(k);
+  return exp(a.${n1} - a.${all}) / (cs[k] + xOf(k));
+}`,
+    band: p.band,
+    loss: `
+    let a = anchor(k);
+    acc = acc + (${p.loss});`,
+    gradient: `
+    var w = 0.0;${p.weights}
+    wg[j] = w * inv;
+    if (j + 1u < n) {${p.positives}
+      if (j + 1u < count) {
         // X_{j+1} = f_{j+1}(S_{j,j+1}), S_{j,j+1} = ℓ_j
-        let ${a1} = anchor(j + 1u);
+        let dx = weightOf(j + 1u);
         let c = coefficient(V[j + 1u]);
-        let dx = exp(${a1}.${n1} - ${a1}.${all}) / (cs[j + 1u] + xOf(j + 1u));
         g = g + dx * slope(cs[n + j], xOf(j + 1u), c);
-      }`;
+      }
+      wg[n + j] = g * inv;
+    }`,
+    result: "part[0] * inv",
+  });
 }
 
 /**
@@ -71,9 +108,8 @@ export const STABLE_COLUMN_SUMS: string = columnSumsProgram({
  * with `w_j = ∂L/∂R_j` (for `X_j` too: `∂L/∂X_j = ∂L/∂R_j` where `X_j` is used)
  * and `g_m = ∂L/∂ℓ_m`, the positives' softmax terms plus `X_{m+1}`'s slope.
  */
-export const STABLE_TAIL: string = tailProgram({
-  sim: true,
-  functions: `${TERMS}${POSITIVES}
+export const STABLE_TAIL: string = stableTail({
+  anchor: `
 fn kOf(j : u32) -> f32 { return shift(coefficient(V[j])); }
 /** The four logits of anchor k and their LSE: (b_k, b_{k+1}, n1, n2, lse4, lse2). */
 struct Anchor { b0 : f32, b1 : f32, n1 : f32, n2 : f32, all : f32, pos : f32 };
@@ -90,21 +126,14 @@ fn anchor(k : u32) -> Anchor {
   return a;
 }`,
   band: 2,
-  loss: `
-    let a = anchor(k);
-    acc = acc + (a.all - a.pos);`,
-  gradient: `
-    var w = 0.0;
-    if (j < count) {
-      let a = anchor(j);
-      w = w + exp(a.n1 - a.all) / (cs[j] + xOf(j));
-    }
+  loss: "a.all - a.pos",
+  weights: `
+    if (j < count) { w = w + weightOf(j); }
     if (j >= 1u && j - 1u < count) {
       let a = anchor(j - 1u);
       w = w + exp(a.n2 - a.all) / cs[j];
-    }
-    wg[j] = w * inv;
-    if (j + 1u < n) {
+    }`,
+  positives: `
       var g = 0.0;
       if (j < count) {
         let a = anchor(j);
@@ -113,11 +142,8 @@ fn anchor(k : u32) -> Anchor {
       if (j >= 1u && j - 1u < count) {
         let a = anchor(j - 1u);
         g = g + (exp(a.b1 - a.all) - exp(a.b1 - a.pos)) * u.invTemperature;
-      }
-      ${xSlope("a", "n1", "all")}
-      wg[n + j] = g * inv;
-    }`,
-  result: "part[0] * inv",
+      }`,
+  fields: ["n1", "all"],
 });
 
 /**
@@ -144,9 +170,8 @@ export const STABLE_COEFFICIENTS: string = coefficientsProgram({
  * `1 − p_k` the softmax weights of `b_k` and `n_k`:
  * `w_k = (1 − p_k)/(K·(R_k + X_k))`, `g_m = ((p_m − 1)/τ + X_{m+1}`'s slope term`)/K`.
  */
-export const STABLE_SINGLE_TAIL: string = tailProgram({
-  sim: true,
-  functions: `${TERMS}${POSITIVES}
+export const STABLE_SINGLE_TAIL: string = stableTail({
+  anchor: `
 /** (b_k, n_k, LSE(b_k, n_k)). */
 fn anchor(k : u32) -> vec3<f32> {
   let p = b(k);
@@ -155,21 +180,11 @@ fn anchor(k : u32) -> vec3<f32> {
   return vec3<f32>(p, n1, top + log(exp(p - top) + exp(n1 - top)));
 }`,
   band: 1,
-  loss: `
-    let a = anchor(k);
-    acc = acc + (a.z - a.x);`,
-  gradient: `
-    var w = 0.0;
-    if (j < count) {
+  loss: "a.z - a.x",
+  weights: `
+    if (j < count) { w = weightOf(j); }`,
+  positives: `
       let a = anchor(j);
-      w = exp(a.y - a.z) / (cs[j] + xOf(j));
-    }
-    wg[j] = w * inv;
-    if (j + 1u < n) {
-      let a = anchor(j);
-      var g = (exp(a.x - a.z) - 1.0) * u.invTemperature;
-      ${xSlope("a1", "y", "z")}
-      wg[n + j] = g * inv;
-    }`,
-  result: "part[0] * inv",
+      var g = (exp(a.x - a.z) - 1.0) * u.invTemperature;`,
+  fields: ["y", "z"],
 });

@@ -5,24 +5,28 @@
  *
  * @module
  */
-import { NON_FINITE, STEP, WG } from "./shaders_common.ts";
+import {
+  bindings,
+  BN_UNIFORM,
+  COLUMN_MAIN,
+  FLAT_MAIN,
+  LINEAR_UNIFORM,
+  NON_FINITE,
+  STEP,
+  TAIL_WG,
+  treeSum,
+  WG,
+} from "./shaders_common.ts";
 
 /**
  * BatchNorm + ReLU backward, column sums (one workgroup per column `o`):
  * `g = ∂A·1[A > 0]`, `∂β_o = Σ_n g`, `∂γ_o = Σ_n g·x̂`, written into the
  * gradient vector at the layer's offsets.
  */
-export const BN_BACK_SUMS = `
-struct U { rows : u32, cols : u32, gOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> dA : array<f32>;
-@group(0) @binding(2) var<storage, read> A : array<f32>;
-@group(0) @binding(3) var<storage, read> H : array<f32>;
-@group(0) @binding(4) var<storage, read> stats : array<f32>;
-@group(0) @binding(5) var<storage, read_write> grads : array<f32>;
+export const BN_BACK_SUMS = `${BN_UNIFORM}
+${bindings("uniform u: U, read dA, read A, read H, read stats, read_write grads")}
 var<workgroup> part : array<vec2<f32>, ${WG}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
+${COLUMN_MAIN}
   let o = wid.x;
   let t = lid.x;
   var acc = vec2<f32>(0.0, 0.0);
@@ -32,12 +36,7 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
     let xhat = (H[k] - stats[o]) * stats[u.cols + o];
     acc = acc + vec2<f32>(g, g * xhat);
   }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
+${treeSum("acc", WG)}
   if (t == 0u) {
     grads[u.bOff + o] = part[0].x;
     grads[u.gOff + o] = part[0].y;
@@ -48,19 +47,9 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
  * BatchNorm + ReLU backward to the pre-norm values:
  * `∂H = (g − ∂β/N − x̂·∂γ/N)·γ·invStd`; one thread per entry.
  */
-export const BN_BACK_INPUT = `
-struct U { rows : u32, cols : u32, gOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> dA : array<f32>;
-@group(0) @binding(2) var<storage, read> A : array<f32>;
-@group(0) @binding(3) var<storage, read> H : array<f32>;
-@group(0) @binding(4) var<storage, read> stats : array<f32>;
-@group(0) @binding(5) var<storage, read> P : array<f32>;
-@group(0) @binding(6) var<storage, read> grads : array<f32>;
-@group(0) @binding(7) var<storage, read_write> dH : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
+export const BN_BACK_INPUT = `${BN_UNIFORM}
+${bindings("uniform u: U, read dA, read A, read H, read stats, read P, read grads, read_write dH")}
+${FLAT_MAIN}
   if (index >= u.rows * u.cols) { return; }
   let o = index % u.cols;
   let n = f32(u.rows);
@@ -75,15 +64,9 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
  * Conv weight and bias gradients: `∂W[o, c] = Σ_n ∂H[n, o]·X[n, c]`,
  * `∂b[o] = Σ_n ∂H[n, o]` (thread `c = inDim`); one thread per entry.
  */
-export const WEIGHT_GRAD = `
-struct U { rows : u32, inDim : u32, outDim : u32, wOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> dH : array<f32>;
-@group(0) @binding(2) var<storage, read> X : array<f32>;
-@group(0) @binding(3) var<storage, read_write> grads : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
+export const WEIGHT_GRAD = `${LINEAR_UNIFORM}
+${bindings("uniform u: U, read dH, read X, read_write grads")}
+${FLAT_MAIN}
   let width = u.inDim + 1u;
   if (index >= u.outDim * width) { return; }
   let o = index / width;
@@ -101,15 +84,9 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
 }`;
 
 /** `∂X[n, c] = Σ_o ∂H[n, o]·W[o, c]`; one thread per entry. */
-export const INPUT_GRAD = `
-struct U { rows : u32, inDim : u32, outDim : u32, wOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> dH : array<f32>;
-@group(0) @binding(2) var<storage, read> P : array<f32>;
-@group(0) @binding(3) var<storage, read_write> dX : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
+export const INPUT_GRAD = `${LINEAR_UNIFORM}
+${bindings("uniform u: U, read dH, read P, read_write dX")}
+${FLAT_MAIN}
   if (index >= u.rows * u.inDim) { return; }
   let n = index / u.inDim;
   let c = index - n * u.inDim;
@@ -130,27 +107,21 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
 export const GUARD = `
 struct U { count : u32, guarded : u32 };
 ${STEP}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<uniform> step : Step;
-@group(0) @binding(2) var<storage, read> grads : array<f32>;
-@group(0) @binding(3) var<storage, read> losses : array<f32>;
-@group(0) @binding(4) var<storage, read_write> state : array<u32>;
-@group(0) @binding(5) var<storage, read_write> flags : array<u32>;
-var<workgroup> part : array<f32, 256>;
+${
+  bindings(
+    "uniform u: U, uniform step: Step, read grads, read losses, read_write state: array<u32>, read_write flags: array<u32>",
+  )
+}
+var<workgroup> part : array<f32, ${TAIL_WG}>;
 ${NON_FINITE}
-@compute @workgroup_size(256)
+@compute @workgroup_size(${TAIL_WG})
 fn main(@builtin(local_invocation_id) lid : vec3<u32>) {
   let t = lid.x;
   var acc = 0.0;
   if (u.guarded != 0u) {
-    for (var i = t; i < u.count; i = i + 256u) { acc = acc + abs(grads[i]); }
+    for (var i = t; i < u.count; i = i + ${TAIL_WG}u) { acc = acc + abs(grads[i]); }
   }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
+${treeSum("acc", TAIL_WG)}
   if (t == 0u) {
     if (state[0] != 0u) {
       flags[step.slot] = 2u;
@@ -173,13 +144,11 @@ struct U {
   oneMinusBeta1 : f32, oneMinusBeta2 : f32, eps : f32,
 };
 ${STEP}
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<uniform> step : Step;
-@group(0) @binding(2) var<storage, read> grads : array<f32>;
-@group(0) @binding(3) var<storage, read_write> P : array<f32>;
-@group(0) @binding(4) var<storage, read_write> M : array<f32>;
-@group(0) @binding(5) var<storage, read_write> Vm : array<f32>;
-@group(0) @binding(6) var<storage, read> state : array<u32>;
+${
+  bindings(
+    "uniform u: U, uniform step: Step, read grads, read_write P, read_write M, read_write Vm, read state: array<u32>",
+  )
+}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
   let i = gid.x;

@@ -6,21 +6,25 @@
  *
  * @module
  */
-import { WG } from "./shaders_common.ts";
+import {
+  bindings,
+  BN_UNIFORM,
+  COLUMN_MAIN,
+  FLAT_MAIN,
+  LINEAR_UNIFORM,
+  ROW_MAIN,
+  ROWS_UNIFORM,
+  treeSum,
+  WG,
+} from "./shaders_common.ts";
 
 /**
  * `Y[n, o] = b[o] + Σ_c X[n, c]·W[o, c]` (kernel-size-1 Conv1d over all frames).
  * One thread per output entry.
  */
-export const LINEAR = `
-struct U { rows : u32, inDim : u32, outDim : u32, wOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> X : array<f32>;
-@group(0) @binding(2) var<storage, read> P : array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
+export const LINEAR = `${LINEAR_UNIFORM}
+${bindings("uniform u: U, read X, read P, read_write Y")}
+${FLAT_MAIN}
   if (index >= u.rows * u.outDim) { return; }
   let n = index / u.outDim;
   let o = index - n * u.outDim;
@@ -41,25 +45,15 @@ export const BN_STATS = `
 struct U {
   rows : u32, cols : u32, runOff : u32, eps : f32, momentum : f32, keep : f32, unbias : f32,
 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> H : array<f32>;
-@group(0) @binding(2) var<storage, read_write> stats : array<f32>;
-@group(0) @binding(3) var<storage, read_write> running : array<f32>;
-@group(0) @binding(4) var<storage, read> state : array<u32>;
+${bindings("uniform u: U, read H, read_write stats, read_write running, read state: array<u32>")}
 var<workgroup> part : array<f32, ${WG}>;
 fn reduce(t : u32, x : f32) -> f32 {
-  part[t] = x;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s = s / 2u) {
-    if (t < s) { part[t] = part[t] + part[t + s]; }
-    workgroupBarrier();
-  }
+${treeSum("x", WG)}
   let r = part[0];
   workgroupBarrier();
   return r;
 }
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) lid : vec3<u32>) {
+${COLUMN_MAIN}
   let o = wid.x;
   let t = lid.x;
   let n = f32(u.rows);
@@ -85,16 +79,9 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(local_invocation_id) li
 }`;
 
 /** `A = ReLU(x̂·γ + β)`, `x̂ = (H − μ)·invStd`; one thread per entry. */
-export const BN_RELU = `
-struct U { rows : u32, cols : u32, gOff : u32, bOff : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> H : array<f32>;
-@group(0) @binding(2) var<storage, read> stats : array<f32>;
-@group(0) @binding(3) var<storage, read> P : array<f32>;
-@group(0) @binding(4) var<storage, read_write> A : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
-  let index = gid.x + gid.y * nwg.x * ${WG}u;
+export const BN_RELU = `${BN_UNIFORM}
+${bindings("uniform u: U, read H, read stats, read P, read_write A")}
+${FLAT_MAIN}
   if (index >= u.rows * u.cols) { return; }
   let o = index % u.cols;
   let xhat = (H[index] - stats[o]) * stats[u.cols + o];
@@ -109,13 +96,8 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups)
  */
 export const SIM_VECTOR = `
 struct U { rows : u32, cols : u32, threshold : f32, variant : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> X : array<f32>;
-@group(0) @binding(2) var<storage, read_write> V : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let n = gid.x;
-  if (n >= u.rows) { return; }
+${bindings("uniform u: U, read X, read_write V")}
+${ROW_MAIN}
   let m = (n + 1u) % u.rows;
   var a = 0.0; var b = 0.0; var ab = 0.0;
   for (var c = 0u; c < u.cols; c = c + 1u) {
@@ -135,16 +117,9 @@ fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
 }`;
 
 /** `U_n = Z_n / max(‖Z_n‖, 1e−12)`, `norms[n] = ‖Z_n‖`; one thread per row. */
-export const NORMALIZE = `
-struct U { rows : u32, cols : u32 };
-@group(0) @binding(0) var<uniform> u : U;
-@group(0) @binding(1) var<storage, read> Z : array<f32>;
-@group(0) @binding(2) var<storage, read_write> Un : array<f32>;
-@group(0) @binding(3) var<storage, read_write> norms : array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let n = gid.x;
-  if (n >= u.rows) { return; }
+export const NORMALIZE = `${ROWS_UNIFORM}
+${bindings("uniform u: U, read Z, read_write Un, read_write norms")}
+${ROW_MAIN}
   var s = 0.0;
   for (var c = 0u; c < u.cols; c = c + 1u) { let z = Z[n * u.cols + c]; s = s + z * z; }
   let norm = sqrt(s);

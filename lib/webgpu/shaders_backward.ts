@@ -7,6 +7,7 @@
  */
 import {
   bindings,
+  BN_ENTRY,
   BN_UNIFORM,
   COLUMN_MAIN,
   FLAT_MAIN,
@@ -15,6 +16,7 @@ import {
   STEP,
   TAIL_WG,
   treeSum,
+  weightProduct,
   WG,
 } from "./shaders_common.ts";
 
@@ -49,13 +51,9 @@ ${treeSum("acc", WG)}
  */
 export const BN_BACK_INPUT = `${BN_UNIFORM}
 ${bindings("uniform u: U, read dA, read A, read H, read stats, read P, read grads, read_write dH")}
-${FLAT_MAIN}
-  if (index >= u.rows * u.cols) { return; }
-  let o = index % u.cols;
+${FLAT_MAIN}${BN_ENTRY}
   let n = f32(u.rows);
   let g = select(0.0, dA[index], A[index] > 0.0);
-  let inv = stats[u.cols + o];
-  let xhat = (H[index] - stats[o]) * inv;
   let inner = (g - grads[u.bOff + o] / n) - xhat * (grads[u.gOff + o] / n);
   dH[index] = inner * (P[u.gOff + o] * inv);
 }`;
@@ -84,18 +82,7 @@ ${FLAT_MAIN}
 }`;
 
 /** `∂X[n, c] = Σ_o ∂H[n, o]·W[o, c]`; one thread per entry. */
-export const INPUT_GRAD = `${LINEAR_UNIFORM}
-${bindings("uniform u: U, read dH, read P, read_write dX")}
-${FLAT_MAIN}
-  if (index >= u.rows * u.inDim) { return; }
-  let n = index / u.inDim;
-  let c = index - n * u.inDim;
-  var acc = 0.0;
-  for (var o = 0u; o < u.outDim; o = o + 1u) {
-    acc = acc + dH[n * u.outDim + o] * P[u.wOff + o * u.inDim + c];
-  }
-  dX[index] = acc;
-}`;
+export const INPUT_GRAD: string = weightProduct("dH", "dX", ["inDim", "c"], ["outDim", "o"], "");
 
 /**
  * The step's finiteness, in one workgroup: the loss, and in guarded mode also

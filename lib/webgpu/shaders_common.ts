@@ -78,6 +78,48 @@ export const FLAT_MAIN = `
 fn main(@builtin(global_invocation_id) gid : vec3<u32>, @builtin(num_workgroups) nwg : vec3<u32>) {
   let index = gid.x + gid.y * nwg.x * ${WG}u;`;
 
+/**
+ * A product with a convolution's weights `W [outDim, inDim]` (at `P[wOff]`),
+ * one thread per entry `(n, col)` of `out [rows, width]`:
+ * `out[n, col] = Σ_{k < depth} x[n, k]·W[o, c] + bias`, where `(col, k)` is
+ * `(o, c)` for the forward product and `(c, o)` for the input gradient.
+ *
+ * @example
+ * ```ts
+ * weightProduct("X", "Y", ["outDim", "o"], ["inDim", "c"], " + P[u.bOff + o]"); // LINEAR
+ * ```
+ */
+export function weightProduct(
+  x: string,
+  out: string,
+  [width, col]: [string, string],
+  [depth, k]: [string, string],
+  bias: string,
+): string {
+  return `${LINEAR_UNIFORM}
+${bindings(`uniform u: U, read ${x}, read P, read_write ${out}`)}
+${FLAT_MAIN}
+  if (index >= u.rows * u.${width}) { return; }
+  let n = index / u.${width};
+  let ${col} = index - n * u.${width};
+  var acc = 0.0;
+  for (var ${k} = 0u; ${k} < u.${depth}; ${k} = ${k} + 1u) {
+    acc = acc + ${x}[n * u.${depth} + ${k}] * P[u.wOff + o * u.inDim + c];
+  }
+  ${out}[index] = acc${bias};
+}`;
+}
+
+/**
+ * The per-entry BatchNorm programs' start (after {@linkcode FLAT_MAIN}):
+ * column `o` of `index`, `inv = 1/√(σ²_o + ε)` and `x̂ = (H − μ_o)·inv`.
+ */
+export const BN_ENTRY = `
+  if (index >= u.rows * u.cols) { return; }
+  let o = index % u.cols;
+  let inv = stats[u.cols + o];
+  let xhat = (H[index] - stats[o]) * inv;`;
+
 /** Header of a program with one thread per row `n`; rows past `u.rows` return. */
 export const ROW_MAIN = `
 @compute @workgroup_size(${WG})

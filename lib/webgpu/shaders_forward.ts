@@ -8,13 +8,14 @@
  */
 import {
   bindings,
+  BN_ENTRY,
   BN_UNIFORM,
   COLUMN_MAIN,
   FLAT_MAIN,
-  LINEAR_UNIFORM,
   ROW_MAIN,
   ROWS_UNIFORM,
   treeSum,
+  weightProduct,
   WG,
 } from "./shaders_common.ts";
 
@@ -22,18 +23,13 @@ import {
  * `Y[n, o] = b[o] + Σ_c X[n, c]·W[o, c]` (kernel-size-1 Conv1d over all frames).
  * One thread per output entry.
  */
-export const LINEAR = `${LINEAR_UNIFORM}
-${bindings("uniform u: U, read X, read P, read_write Y")}
-${FLAT_MAIN}
-  if (index >= u.rows * u.outDim) { return; }
-  let n = index / u.outDim;
-  let o = index - n * u.outDim;
-  var acc = 0.0;
-  for (var c = 0u; c < u.inDim; c = c + 1u) {
-    acc = acc + X[n * u.inDim + c] * P[u.wOff + o * u.inDim + c];
-  }
-  Y[index] = acc + P[u.bOff + o];
-}`;
+export const LINEAR: string = weightProduct(
+  "X",
+  "Y",
+  ["outDim", "o"],
+  ["inDim", "c"],
+  " + P[u.bOff + o]",
+);
 
 /**
  * BatchNorm statistics of column `o` (one workgroup per column): `μ`, biased
@@ -81,10 +77,7 @@ ${COLUMN_MAIN}
 /** `A = ReLU(x̂·γ + β)`, `x̂ = (H − μ)·invStd`; one thread per entry. */
 export const BN_RELU = `${BN_UNIFORM}
 ${bindings("uniform u: U, read H, read stats, read P, read_write A")}
-${FLAT_MAIN}
-  if (index >= u.rows * u.cols) { return; }
-  let o = index % u.cols;
-  let xhat = (H[index] - stats[o]) * stats[u.cols + o];
+${FLAT_MAIN}${BN_ENTRY}
   let y = xhat * P[u.gOff + o] + P[u.bOff + o];
   A[index] = select(y, 0.0, y <= 0.0);
 }`;

@@ -11,8 +11,8 @@ import type { Encoder } from "../encoders/mod.ts";
 import { OptionError } from "../errors.ts";
 import { adamw } from "../optim/mod.ts";
 import type { SequenceBatch } from "./batches.ts";
-import { fusedStepUnsupported, trainFused } from "../webgpu/mod.ts";
-import type { FusedStepLoss } from "../webgpu/mod.ts";
+import { fusedStepUnsupported, loopResult, trainFused } from "../webgpu/mod.ts";
+import type { FusedStepLoss, FusedStepProgress, TrainFusedResult } from "../webgpu/mod.ts";
 
 /**
  * A per-frame loss: `z [N, D]` (encoder output, sequence-major rows
@@ -41,14 +41,8 @@ export function frameObjective(loss: FrameLoss): Objective {
   };
 }
 
-/** Progress of one finished step (1-based `step`). */
-export interface StepProgress {
-  step: number;
-  steps: number;
-  loss: number;
-  itPerSec: number;
-  etaSeconds: number;
-}
+/** Progress of one finished step (1-based `step`), on either path. */
+export type StepProgress = FusedStepProgress;
 
 /**
  * What to do with a non-finite loss: "reference" records it and keeps going
@@ -80,23 +74,13 @@ export interface PretrainOptions {
   weightDecay?: number;
 }
 
-/** Outcome of {@linkcode pretrain}. */
-export interface PretrainResult {
-  /** Loss of each step taken, computed before that step's update. */
-  losses: Float32Array;
-  /** Number of steps whose loss (or, in guarded mode, gradient) was non-finite. */
-  nonFinite: number;
-  /** True when some step was non-finite. */
-  diverged: boolean;
-  /** 1-based step of the first non-finite loss, or null. */
-  divergedStep: number | null;
-  /** True when guarded mode stopped at a non-finite step (its update not applied). */
-  stoppedEarly: boolean;
-  /** Wall time of the loop. */
-  seconds: number;
-  /** Steps per second. */
-  itPerSec: number;
-}
+/**
+ * Outcome of {@linkcode pretrain}: `losses` (each taken step's, before its
+ * update), `nonFinite`, `diverged`, `divergedStep` (1-based, or null),
+ * `stoppedEarly` (guarded mode), `seconds` and `itPerSec`; the fused webgpu
+ * loop returns the same record.
+ */
+export type PretrainResult = TrainFusedResult;
 
 /**
  * Trains `encoder` in place with AdamW (torch order, see `lib/optim`) for
@@ -192,16 +176,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   } finally {
     optimizer.dispose();
   }
-  const seconds = (performance.now() - start) / 1000;
-  return {
-    losses: losses.slice(0, done),
-    nonFinite,
-    diverged: divergedStep !== null,
-    divergedStep,
-    stoppedEarly,
-    seconds,
-    itPerSec: seconds > 0 ? done / seconds : 0,
-  };
+  return loopResult({ losses, nonFinite, divergedStep, done }, stoppedEarly, start);
 }
 
 /**

@@ -27,7 +27,10 @@ export interface FusedBatch {
   shape: [number, number, number];
 }
 
-/** Progress of one step (as lib/train's `StepProgress`). */
+/**
+ * Progress of one finished step (1-based `step`); lib/train's `StepProgress`
+ * is this type.
+ */
 export interface FusedStepProgress {
   step: number;
   steps: number;
@@ -50,19 +53,29 @@ export interface TrainFusedOptions {
   onStep?: (progress: FusedStepProgress) => void;
 }
 
-/** Outcome of {@linkcode trainFused} (as lib/train's `PretrainResult`). */
+/**
+ * Outcome of {@linkcode trainFused}; lib/train's `PretrainResult` (the tfjs
+ * loop's outcome too) is this type.
+ */
 export interface TrainFusedResult {
+  /** Loss of each step taken, computed before that step's update. */
   losses: Float32Array;
+  /** Number of steps whose loss (or, in guarded mode, gradient) was non-finite. */
   nonFinite: number;
+  /** True when some step was non-finite. */
   diverged: boolean;
+  /** 1-based step of the first non-finite loss, or null. */
   divergedStep: number | null;
+  /** True when guarded mode stopped at a non-finite step (its update not applied). */
   stoppedEarly: boolean;
+  /** Wall time of the loop. */
   seconds: number;
+  /** Steps per second. */
   itPerSec: number;
 }
 
 /** The record being filled: every taken step's loss and the non-finite count. */
-interface StepRecord {
+export interface LoopRecord {
   losses: Float32Array;
   nonFinite: number;
   divergedStep: number | null;
@@ -74,7 +87,7 @@ interface StepRecord {
  * the run stopped (guarded mode's non-finite step, or steps not taken).
  */
 function recordRead(
-  record: StepRecord,
+  record: LoopRecord,
   read: { losses: Float32Array; flags: Uint32Array },
   options: TrainFusedOptions,
   start: number,
@@ -107,7 +120,7 @@ async function runSteps(
   fused: FusedProjectorStep,
   first: FusedBatch,
   draw: (step: number) => FusedBatch,
-  record: StepRecord,
+  record: LoopRecord,
   options: TrainFusedOptions,
   start: number,
 ): Promise<boolean> {
@@ -146,7 +159,7 @@ async function runSteps(
 export async function trainFused(options: TrainFusedOptions): Promise<TrainFusedResult> {
   const { encoder, loss, batches, steps, mode, lr, weightDecay } = options;
   const readEvery = options.readEvery ?? 50;
-  const record: StepRecord = {
+  const record: LoopRecord = {
     losses: new Float32Array(steps),
     nonFinite: 0,
     divergedStep: null,
@@ -187,6 +200,25 @@ export async function trainFused(options: TrainFusedOptions): Promise<TrainFused
     }
     if (errors.length > 0) throw errors[0];
   }
+  return loopResult(record, stoppedEarly, start);
+}
+
+/**
+ * A training loop's outcome from its record: the first `done` losses, the
+ * non-finite count and first step, and the wall time since `start`
+ * (`performance.now()` ms) with `itPerSec = done / seconds` (0 when no time
+ * passed). Shared by this loop and lib/train's tfjs loop.
+ *
+ * @example
+ * ```ts
+ * const result = loopResult({ losses: new Float32Array(2), nonFinite: 0, divergedStep: null, done: 2 }, false, performance.now());
+ * ```
+ */
+export function loopResult(
+  record: LoopRecord,
+  stoppedEarly: boolean,
+  start: number,
+): TrainFusedResult {
   const seconds = (performance.now() - start) / 1000;
   const { done, nonFinite, divergedStep } = record;
   return {

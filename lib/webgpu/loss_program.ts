@@ -7,8 +7,13 @@
  */
 import { OptionError, ShapeError } from "../errors.ts";
 import { webGpuDevice } from "./counters.ts";
-import { USAGE_READ, USAGE_UNIFORM } from "./step_buffers.ts";
-import { addLoss, sequenceBuilder } from "./step_sequence.ts";
+import {
+  allocateLossMatrices,
+  storageAllocator,
+  USAGE_READ,
+  USAGE_UNIFORM,
+} from "./step_buffers.ts";
+import { addLoss, encodeSequence, sequenceBuilder } from "./step_sequence.ts";
 
 /** Options of {@linkcode fusedLsMarginValueAndGrad}. */
 export interface FusedLsMarginOptions {
@@ -17,8 +22,6 @@ export interface FusedLsMarginOptions {
   /** γ (default 0.05, the reference's). */
   gamma?: number;
 }
-
-const USAGE_STORAGE = 0x80 | 0x04 | 0x08;
 
 /**
  * LS_MARGIN_LOSS (lib/losses `lsMarginLoss`) and `∂L/∂z` through the fused
@@ -55,26 +58,11 @@ export async function fusedLsMarginValueAndGrad(
   }
   const device = webGpuDevice();
   const all: GPUBuffer[] = [];
-  const storage = (floats: number, init?: Float32Array<ArrayBuffer>) => {
-    const buffer = device.createBuffer({
-      size: Math.max(16, Math.ceil(floats / 4) * 16),
-      usage: USAGE_STORAGE,
-    });
-    if (init) device.queue.writeBuffer(buffer, 0, init);
-    all.push(buffer);
-    return buffer;
-  };
+  const storage = storageAllocator(device, all);
   try {
     const zBuffer = storage(N * D, z as Float32Array<ArrayBuffer>);
     const b = {
-      sim: storage(N, v as Float32Array<ArrayBuffer>),
-      u: storage(N * D),
-      norms: storage(N),
-      s: storage(N * N),
-      coefficients: storage(N * N),
-      cs: storage(2 * N),
-      wg: storage(2 * N),
-      dU: storage(N * D),
+      ...allocateLossMatrices(storage, N, D, 2, v as Float32Array<ArrayBuffer>),
       gradA: storage(N * D),
       losses: storage(1),
     };
@@ -84,13 +72,7 @@ export async function fusedLsMarginValueAndGrad(
     const { add, sequence } = sequenceBuilder(device, { all, step });
     addLoss(add, { N, D }, b, { kind: "ls-margin", form: "ls", gamma: 0.05, ...options }, zBuffer);
     const commands = device.createCommandEncoder();
-    const pass = commands.beginComputePass();
-    for (const { pipeline, bindGroup, groups } of sequence) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(groups[0], groups[1]);
-    }
-    pass.end();
+    encodeSequence(commands, sequence);
     const staging = device.createBuffer({ size: (1 + N * D) * 4, usage: USAGE_READ });
     all.push(staging);
     commands.copyBufferToBuffer(b.losses, 0, staging, 0, 4);

@@ -55,7 +55,7 @@ import {
   USAGE_READ,
 } from "./step_buffers.ts";
 import type { StepBuffers, StepLayout } from "./step_buffers.ts";
-import { buildSequence } from "./step_sequence.ts";
+import { buildSequence, encodeSequence } from "./step_sequence.ts";
 import type { Dispatch } from "./step_sequence.ts";
 
 /** The LS_MARGIN loss of the fused step (lib/losses `MarginSpec` with kind "ls-margin"). */
@@ -278,13 +278,7 @@ async function readBack(
 /** Records the whole sequence in one compute pass and submits it. */
 function submitSequence(device: GPUDevice, sequence: Dispatch[]): void {
   const commands = device.createCommandEncoder();
-  const pass = commands.beginComputePass();
-  for (const { pipeline, bindGroup, groups } of sequence) {
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groups[0], groups[1]);
-  }
-  pass.end();
+  encodeSequence(commands, sequence);
   device.queue.submit([commands.finish()]);
 }
 

@@ -114,6 +114,58 @@ export interface StepBuffers {
   all: GPUBuffer[];
 }
 
+/** Allocates a storage buffer of `floats` 4-byte values, written with `init` when given. */
+export type StorageAllocator = (
+  floats: number,
+  init?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+) => GPUBuffer;
+
+/**
+ * A {@linkcode StorageAllocator} on `device`: sizes rounded up to 16 bytes
+ * (at least 16), every buffer pushed onto `all` for destruction.
+ */
+export function storageAllocator(device: GPUDevice, all: GPUBuffer[]): StorageAllocator {
+  return (floats, init) => {
+    const buffer = device.createBuffer({
+      size: Math.max(16, Math.ceil((floats * 4) / 16) * 16),
+      usage: USAGE_STORAGE,
+    });
+    if (init) device.queue.writeBuffer(buffer, 0, init);
+    all.push(buffer);
+    return buffer;
+  };
+}
+
+/** The loss's own buffers, from the sim vector to `∂L/∂U`. */
+export type LossMatrices = Pick<
+  StepBuffers,
+  "sim" | "u" | "norms" | "s" | "coefficients" | "cs" | "wg" | "dU"
+>;
+
+/**
+ * Allocates the loss's buffers in this order: `sim [N]` (written with `sim`
+ * when given), `u [N, D]`, `norms [N]`, `s` and `coefficients [N, N]`,
+ * `cs [csRows·N]`, `wg [2N]`, `dU [N, D]`.
+ */
+export function allocateLossMatrices(
+  storage: StorageAllocator,
+  N: number,
+  D: number,
+  csRows: number,
+  sim?: Float32Array<ArrayBuffer>,
+): LossMatrices {
+  return {
+    sim: storage(N, sim),
+    u: storage(N * D),
+    norms: storage(N),
+    s: storage(N * N),
+    coefficients: storage(N * N),
+    cs: storage(csRows * N),
+    wg: storage(2 * N),
+    dU: storage(N * D),
+  };
+}
+
 /** Allocates (and initialises) every buffer of the step. */
 export function allocateStepBuffers(
   device: GPUDevice,
@@ -123,18 +175,7 @@ export function allocateStepBuffers(
 ): StepBuffers {
   const { N, F, D, count, runCount, widths } = layout;
   const all: GPUBuffer[] = [];
-  const storage = (
-    floats: number,
-    init?: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
-  ): GPUBuffer => {
-    const buffer = device.createBuffer({
-      size: Math.max(16, Math.ceil((floats * 4) / 16) * 16),
-      usage: USAGE_STORAGE,
-    });
-    if (init) device.queue.writeBuffer(buffer, 0, init);
-    all.push(buffer);
-    return buffer;
-  };
+  const storage = storageAllocator(device, all);
   const maxWidth = Math.max(...widths.slice(1));
   const perLayer = (size: (width: number) => number) => LAYERS.map((l) => storage(size(widths[l])));
   const buffers = {
@@ -147,14 +188,7 @@ export function allocateStepBuffers(
     h: perLayer((w) => N * w),
     a: perLayer((w) => N * w),
     stats: perLayer((w) => 2 * w),
-    sim: storage(N),
-    u: storage(N * D),
-    norms: storage(N),
-    s: storage(N * N),
-    coefficients: storage(N * N),
-    cs: storage(3 * N),
-    wg: storage(2 * N),
-    dU: storage(N * D),
+    ...allocateLossMatrices(storage, N, D, 3),
     gradA: storage(N * maxWidth),
     gradH: storage(N * maxWidth),
     losses: storage(readEvery),

@@ -16,6 +16,17 @@ export interface Dispatch {
   groups: [number, number];
 }
 
+/** Records `sequence` in one compute pass of `commands` (one dispatch each, in order). */
+export function encodeSequence(commands: GPUCommandEncoder, sequence: Dispatch[]): void {
+  const pass = commands.beginComputePass();
+  for (const { pipeline, bindGroup, groups } of sequence) {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+  }
+  pass.end();
+}
+
 /** What the sequence computes besides the shapes. */
 export interface SequenceConfig {
   /**
@@ -94,6 +105,18 @@ export function sequenceBuilder(
   return { add, sequence };
 }
 
+/** LINEAR_UNIFORM of layer `l`: `[N, inDim, outDim, weight offset, bias offset]`. */
+function convFields(layout: StepLayout, l: number): Field[] {
+  const { N, widths, offsets } = layout;
+  return [
+    { u: N },
+    { u: widths[l - 1] },
+    { u: widths[l] },
+    { u: offsets[`conv${l}.weight`] },
+    { u: offsets[`conv${l}.bias`] },
+  ];
+}
+
 function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
   const { N, F, widths, offsets } = layout;
   if (c.kind !== "infonce") {
@@ -104,15 +127,9 @@ function addForward(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceCon
     ], flatGroups(N));
   }
   for (const [i, l] of LAYERS.entries()) {
-    const [inDim, outDim] = [widths[l - 1], widths[l]];
+    const outDim = widths[l];
     const input = i === 0 ? b.x : b.a[i - 1];
-    const conv: Field[] = [
-      { u: N },
-      { u: inDim },
-      { u: outDim },
-      { u: offsets[`conv${l}.weight`] },
-      { u: offsets[`conv${l}.bias`] },
-    ];
+    const conv = convFields(layout, l);
     add(shaders.LINEAR, conv, [input, b.params, b.h[i]], flatGroups(N * outDim));
     const momentum = 0.1;
     const stats: Field[] = [
@@ -210,13 +227,7 @@ function addBackward(add: Add, layout: StepLayout, b: StepBuffers): void {
       [b.gradA, b.a[i], b.h[i], b.stats[i], b.params, b.grads, b.gradH],
       flatGroups(N * outDim),
     );
-    const conv: Field[] = [
-      { u: N },
-      { u: inDim },
-      { u: outDim },
-      { u: offsets[`conv${l}.weight`] },
-      { u: offsets[`conv${l}.bias`] },
-    ];
+    const conv = convFields(layout, l);
     const input = i === 0 ? b.x : b.a[i - 1];
     add(shaders.WEIGHT_GRAD, conv, [b.gradH, input, b.grads], flatGroups(outDim * (inDim + 1)));
     if (i > 0) {

@@ -151,15 +151,15 @@ function countMapAsync(counts: GpuCounts): () => void {
 export function countDevice(device: GPUDevice, backend?: ReadingBackend): GpuCounter {
   const counts = zeroCounts();
   const undo: (() => void)[] = [];
+  // wraps `target[key]` so that each call adds 1 to `counts[field]` first
+  const count = (target: object, key: string, field: keyof GpuCounts): () => void =>
+    wrap(target, key, (f) => (...a) => {
+      counts[field]++;
+      return f(...a);
+    });
   const countPass = (pass: GPUComputePassEncoder): GPUComputePassEncoder => {
-    wrap(pass, "dispatchWorkgroups", (f) => (...a) => {
-      counts.dispatches++;
-      return f(...a);
-    });
-    wrap(pass, "dispatchWorkgroupsIndirect", (f) => (...a) => {
-      counts.dispatches++;
-      return f(...a);
-    });
+    count(pass, "dispatchWorkgroups", "dispatches");
+    count(pass, "dispatchWorkgroupsIndirect", "dispatches");
     return pass;
   };
   undo.push(wrap(device, "createCommandEncoder", (f) => (...a) => {
@@ -167,31 +167,13 @@ export function countDevice(device: GPUDevice, backend?: ReadingBackend): GpuCou
     wrap(encoder, "beginComputePass", (g) => (...b) => countPass(g(...b)));
     return encoder;
   }));
-  undo.push(wrap(device, "createBuffer", (f) => (...a) => {
-    counts.buffers++;
-    return f(...a);
-  }));
-  undo.push(wrap(device, "createBindGroup", (f) => (...a) => {
-    counts.bindGroups++;
-    return f(...a);
-  }));
-  undo.push(wrap(device.queue, "submit", (f) => (...a) => {
-    counts.submits++;
-    return f(...a);
-  }));
-  undo.push(wrap(device.queue, "writeBuffer", (f) => (...a) => {
-    counts.writes++;
-    return f(...a);
-  }));
+  undo.push(count(device, "createBuffer", "buffers"));
+  undo.push(count(device, "createBindGroup", "bindGroups"));
+  undo.push(count(device.queue, "submit", "submits"));
+  undo.push(count(device.queue, "writeBuffer", "writes"));
   if (backend) {
-    undo.push(wrap(backend, "read", (f) => (...a) => {
-      counts.tensorReads++;
-      return f(...a);
-    }));
-    undo.push(wrap(backend, "readSync", (f) => (...a) => {
-      counts.tensorReads++;
-      return f(...a);
-    }));
+    undo.push(count(backend, "read", "tensorReads"));
+    undo.push(count(backend, "readSync", "tensorReads"));
   }
   undo.push(countMapAsync(counts));
   let installed = true;

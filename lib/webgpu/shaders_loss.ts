@@ -16,20 +16,10 @@ import {
   ROWS_UNIFORM,
   tailProgram,
 } from "./shaders_common.ts";
+import { hingeTermSource } from "../losses/mod.ts";
 
-/** LS_MARGIN's column function, its slope and the diagonal rule. */
-const LS_MARGIN_TERMS = `
-fn coefficients(v : f32) -> vec2<f32> {
-  return vec2<f32>((1.0 - v) * 0.5 * -1.0 * u.scale, v * 0.5 * u.scale);
-}
-fn term(s : f32, c : vec2<f32>) -> f32 {
-  let h = max(u.margin - s, 0.0);
-  return exp(c.x * (s * s) + c.y * (h * h));
-}
-fn slope(s : f32, e : f32, c : vec2<f32>) -> f32 {
-  let h = max(u.margin - s, 0.0);
-  return e * (2.0 * c.x * s - 2.0 * c.y * h);
-}`;
+/** LS_MARGIN's column function and its slope (lib/losses' WGSL, uniform `u`). */
+const LS_MARGIN_TERMS = hingeTermSource("-1.0", "u");
 
 /**
  * Column sums (one workgroup per column `j`): `c_j = Σ_{i≠j} E_ij`,

@@ -13,6 +13,7 @@ export type { ColumnTermKind, ColumnTermOptions } from "./column_terms.ts";
 export {
   COLUMN_GRADIENTS_KERNEL,
   COLUMN_SUMS_KERNEL,
+  hingeTermSource,
   registerColumnKernels,
   usesColumnKernels,
 } from "./webgpu_kernels.ts";

@@ -39,6 +39,42 @@ const WORKGROUP = 64;
 const UNIFORMS = "rowStart : i32, columns : i32, invTemperature : f32, margin : f32, scale : f32,";
 
 /**
+ * WGSL of the per-column coefficients `(a, b)` of `t = a·s² + b·max(0, m − s)²`:
+ * `a = (1 − v)·½·sign·scale`, `b = v·½·scale`, `scale` read from the uniform
+ * struct named `uniforms`.
+ */
+function coefficientsSource(sign: "-1.0" | "1.0", uniforms: string): string {
+  return `
+fn coefficients(v : f32) -> vec2<f32> {
+  return vec2<f32>((1.0 - v) * 0.5 * ${sign} * ${uniforms}.scale, v * 0.5 * ${uniforms}.scale);
+}`;
+}
+
+/**
+ * WGSL of the hinge kinds' `coefficients(v)`, `f(s) = term(s, c) = exp(a·s² +
+ * b·max(0, m − s)²)` and `f'(s) = slope(s, f, c) = f·(2a·s − 2b·max(0, m − s))`,
+ * `margin` and `scale` read from the uniform struct named `uniforms`
+ * (`sign` −1 for LS_MARGIN, +1 for MARGIN). lib/webgpu's fused step builds
+ * its LS_MARGIN programs on it too.
+ *
+ * @example
+ * ```ts
+ * const terms = hingeTermSource("-1.0", "u"); // LS_MARGIN, uniform `u`
+ * ```
+ */
+export function hingeTermSource(sign: "-1.0" | "1.0", uniforms: string): string {
+  return `${coefficientsSource(sign, uniforms)}
+fn term(s : f32, c : vec2<f32>) -> f32 {
+  let h = max(${uniforms}.margin - s, 0.0);
+  return exp(c.x * (s * s) + c.y * (h * h));
+}
+fn slope(s : f32, e : f32, c : vec2<f32>) -> f32 {
+  let h = max(${uniforms}.margin - s, 0.0);
+  return e * (2.0 * c.x * s - 2.0 * c.y * h);
+}`;
+}
+
+/**
  * WGSL of `f(s)` and `f'(s)` for one kind. `a`, `b` are the per-column
  * coefficients of the hinge kinds: `t = a·s² + b·max(0, m − s)²`.
  */
@@ -47,24 +83,12 @@ function termSource(kind: ColumnTermKind): string {
     throw new OptionError('the WGSL kernels cover "exp", "margin" and "lsMargin", not "stable"');
   }
   const sign = kind === "lsMargin" ? "-1.0" : "1.0";
-  const coefficients = `
-    fn coefficients(v : f32) -> vec2<f32> {
-      return vec2<f32>((1.0 - v) * 0.5 * ${sign} * uniforms.scale, v * 0.5 * uniforms.scale);
-    }`;
   if (kind === "exp") {
-    return `${coefficients}
+    return `${coefficientsSource(sign, "uniforms")}
     fn term(s : f32, c : vec2<f32>) -> f32 { return exp(s * uniforms.invTemperature); }
     fn slope(s : f32, e : f32, c : vec2<f32>) -> f32 { return e * uniforms.invTemperature; }`;
   }
-  return `${coefficients}
-    fn term(s : f32, c : vec2<f32>) -> f32 {
-      let h = max(uniforms.margin - s, 0.0);
-      return exp(c.x * (s * s) + c.y * (h * h));
-    }
-    fn slope(s : f32, e : f32, c : vec2<f32>) -> f32 {
-      let h = max(uniforms.margin - s, 0.0);
-      return e * (2.0 * c.x * s - 2.0 * c.y * h);
-    }`;
+  return hingeTermSource(sign, "uniforms");
 }
 
 /**

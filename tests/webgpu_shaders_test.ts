@@ -17,4 +17,5 @@ Deno.test("webgpu bindings: declarations numbered in order; a malformed entry is
     return true;
   });
   assert.throws(() => bindings("read"), OptionError);
+  assert.throws(() => bindings("constructor x"), OptionError, "only the three access modes");
 });

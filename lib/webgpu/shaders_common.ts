@@ -62,7 +62,7 @@ const ACCESS: Record<string, string> = {
 export function bindings(spec: string): string {
   return spec.split(",").map((entry, i) => {
     const match = /^(\w+) (\w+)(?:: (.+))?$/.exec(entry.trim());
-    const access = match ? ACCESS[match[1]] : undefined;
+    const access = match && Object.hasOwn(ACCESS, match[1]) ? ACCESS[match[1]] : undefined;
     if (!match || !access) {
       throw new OptionError(
         `lib/webgpu bindings: entry ${i} "${entry.trim()}": expected "<uniform|read|read_write> <name>[: <type>]"`,

@@ -185,6 +185,14 @@ Deno.test("formatEffect: shared decimals from the largest magnitude, p to signif
   const effect = { estimate: 0.0431, lower: 0.0118, upper: 0.0712, pAdjusted: 0.004 };
   assert.equal(formatEffect(effect), "Δ = +0.043 [0.012, 0.071], p_Holm = 0.004");
   assert.equal(
+    formatEffect({ estimate: -0.0045, lower: -0.0045, upper: -0.0045, pAdjusted: 1 }, {
+      digits: 3,
+      instead: "no interval: one run per fold",
+    }),
+    "Δ = -0.00450 (no interval: one run per fold), p_Holm = 1",
+    "the note replaces the interval; decimals follow the estimate",
+  );
+  assert.equal(
     formatEffect({ estimate: -0.12, lower: -0.253, upper: 0.0049, pAdjusted: 0.2712 }),
     "Δ = -0.12 [-0.25, 0.00], p_Holm = 0.27",
   );

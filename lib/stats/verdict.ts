@@ -104,6 +104,12 @@ export interface FormatOptions {
   symbol?: string;
   /** Name of the p-value. Default `"p_Holm"`. */
   pLabel?: string;
+  /**
+   * Shown in brackets instead of the interval, e.g. "no interval: one run per
+   * fold", when the interval means nothing (the decimals then follow the
+   * estimate alone). Default: the interval is shown.
+   */
+  instead?: string;
 }
 
 /** Decimals that give the largest magnitude among `values` `digits` significant digits. */
@@ -141,15 +147,19 @@ function fixed(x: number, decimals: number, signed: boolean): string {
  */
 export function formatEffect(effect: AdjustedEffect, options: FormatOptions = {}): string {
   const fn = "formatEffect";
-  const { digits = 2, symbol = "Δ", pLabel = "p_Holm" } = options;
+  const { digits = 2, symbol = "Δ", pLabel = "p_Holm", instead } = options;
   checkEffect(effect, fn);
   checkP(effect.pAdjusted, fn);
   if (!Number.isInteger(digits) || digits < 1 || digits > 15) {
     throw new OptionError(`${fn}: digits: expected an integer in [1, 15], found ${digits}`);
   }
   const { estimate, lower, upper, pAdjusted } = effect;
-  const d = decimalsFor([estimate, lower, upper], digits);
   const p = pAdjusted < 0.001 ? "< 0.001" : `= ${Number(pAdjusted.toPrecision(digits))}`;
+  if (instead !== undefined) {
+    const d = decimalsFor([estimate], digits);
+    return `${symbol} = ${fixed(estimate, d, true)} (${instead}), ${pLabel} ${p}`;
+  }
+  const d = decimalsFor([estimate, lower, upper], digits);
   return `${symbol} = ${fixed(estimate, d, true)} [${fixed(lower, d, false)}, ${
     fixed(upper, d, false)
   }], ${pLabel} ${p}`;

@@ -17,7 +17,6 @@ import {
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatEffect } from "../stats/mod.ts";
-import { formatSigned } from "./format.ts";
 
 /** The rule every verdict follows, in words (shown once above the verdicts). */
 export const VERDICT_RULE =
@@ -37,11 +36,8 @@ export function formatClaimEffect(c: JudgedClaim): string {
   const e = c.effect;
   const pairs = `${e.pairs} pair${e.pairs === 1 ? "" : "s"}`;
   // a run-level effect with one run per fold resamples nothing: no interval to show
-  if (e.lower === e.upper) {
-    const p = e.pAdjusted < 0.001 ? "< 0.001" : `= ${e.pAdjusted.toFixed(3)}`;
-    return `Δ = ${formatSigned(e.estimate)} (no interval: one run per fold), p_Holm ${p}, ${pairs}`;
-  }
-  return `${formatEffect(e, { digits: 3 })}, ${pairs}`;
+  const instead = e.lower === e.upper ? "no interval: one run per fold" : undefined;
+  return `${formatEffect(e, { digits: 3, instead })}, ${pairs}`;
 }
 
 /** The verdict of a claim, "no data" when it could not be tested. */

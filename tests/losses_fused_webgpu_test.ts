@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
-import { initBackend, probeWebGpu } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
 import {
   COLUMN_GRADIENTS_KERNEL,
   COLUMN_SUMS_KERNEL,
@@ -12,12 +12,9 @@ import {
 } from "../lib/losses/fused/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
 import type { GoldenCase } from "./_losses_golden.ts";
+import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
-const webgpu = await probeWebGpu();
-const ci = Deno.env.get("CI") === "true";
-if (!webgpu && !ci) {
-  console.warn("losses_fused_webgpu_test: no WebGPU adapter; the WGSL kernel tests are ignored");
-}
+warnIfIgnored("losses_fused_webgpu_test", "the WGSL kernel tests");
 
 const f32 = (v: unknown) => Float32Array.from(flat(v));
 
@@ -26,14 +23,6 @@ async function valueAndGrad(loss: (z: Tensor2D) => Scalar, z: Tensor2D) {
   const result = { loss: (await value.data())[0], grad: (await grad.data()) as Float32Array };
   tf.dispose([value, grad]);
   return result;
-}
-
-function maxAbs(values: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i])) m = Math.max(m, Math.abs(values[i]));
-  }
-  return m;
 }
 
 Deno.test({
@@ -73,7 +62,7 @@ Deno.test({
         assertClose(got.loss, flat([c.expected.loss])[0], { rtol: 1e-4, atol: 1e-5, label });
         assertClose(got.grad, expectedGrad, {
           rtol: 1e-4,
-          atol: Math.max(1e-6, 1e-4 * maxAbs(expectedGrad)),
+          atol: Math.max(1e-6, 1e-4 * maxAbsFinite(expectedGrad)),
           label,
         });
       }

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tf } from "../lib/tf.ts";
-import { calibrationProbe, initBackend, lastBackendChoice, probeWebGpu } from "../lib/backend.ts";
+import { calibrationProbe, initBackend, lastBackendChoice } from "../lib/backend.ts";
 import { withTempDir } from "./_util.ts";
+import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
-const webgpu = await probeWebGpu();
-const ci = Deno.env.get("CI") === "true";
-if (!webgpu && !ci) {
-  console.warn("webgpu_calibration_test: no WebGPU adapter; the calibration tests are ignored");
-}
+warnIfIgnored("webgpu_calibration_test", "the calibration tests");
 // EMARGIN_BACKEND would override "auto"
 const forced = Deno.env.get("EMARGIN_BACKEND");
 

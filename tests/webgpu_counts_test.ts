@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import { initBackend, probeWebGpu } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
 import {
   countWebGpu,
   createFusedProjectorStep,
@@ -15,12 +15,9 @@ import { pretrain } from "../lib/train/mod.ts";
 import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
+import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
-const webgpu = await probeWebGpu();
-const ci = Deno.env.get("CI") === "true";
-if (!webgpu && !ci) {
-  console.warn("webgpu_counts_test: no WebGPU adapter; the WebGPU count tests are ignored");
-}
+warnIfIgnored("webgpu_counts_test", "the WebGPU count tests");
 
 Deno.test({
   name: "the device counter counts dispatches, bind groups, submissions and read-backs",

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
-import { initBackend, probeWebGpu } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
 import { fusedLsMarginValueAndGrad } from "../lib/webgpu/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
 import type { LossesGolden } from "./_losses_golden.ts";
+import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
-const webgpu = await probeWebGpu();
-const ci = Deno.env.get("CI") === "true";
-if (!webgpu && !ci) {
-  console.warn("webgpu_loss_test: no WebGPU adapter; the fused-step loss tests are ignored");
-}
-
-function maxAbs(values: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i])) m = Math.max(m, Math.abs(values[i]));
-  }
-  return m;
-}
+warnIfIgnored("webgpu_loss_test", "the fused-step loss tests");
 
 Deno.test({
   name: "the fused step's LS_MARGIN programs match every LS_MARGIN golden (loss and gradient)",
@@ -44,7 +33,7 @@ Deno.test({
         assertClose(got.loss, loss, { rtol: 1e-4, atol: 1e-5, label });
         assertClose(got.gradZ, grad, {
           rtol: 1e-4,
-          atol: Math.max(1e-6, 1e-4 * maxAbs(grad)),
+          atol: Math.max(1e-6, 1e-4 * maxAbsFinite(grad)),
           label,
         });
       } else {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initBackend, probeWebGpu } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import type { Encoder } from "../lib/encoders/mod.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
@@ -9,12 +9,9 @@ import type { PretrainResult, SequenceBatch } from "../lib/train/mod.ts";
 import { countWebGpu, fusedStepUnsupported } from "../lib/webgpu/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { assertClose } from "./_util.ts";
+import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
-const webgpu = await probeWebGpu();
-const ci = Deno.env.get("CI") === "true";
-if (!webgpu && !ci) {
-  console.warn("webgpu_step_losses_test: no WebGPU adapter; the fused-step loss tests are ignored");
-}
+warnIfIgnored("webgpu_step_losses_test", "the fused-step loss tests");
 
 function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
   const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
-import { BackendError, initBackend, probeWebGpu } from "../lib/backend.ts";
+import { BackendError, initBackend } from "../lib/backend.ts";
+import { ci as inCi, webgpu as gpu } from "./_webgpu.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
-import type { Encoder, StateDict } from "../lib/encoders/mod.ts";
+import type { Encoder } from "../lib/encoders/mod.ts";
 import { countWebGpu, createFusedProjectorStep } from "../lib/webgpu/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
+import { assertStateEntry, type GoldenEntry, type ModelGolden, toState } from "./_model_golden.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
 import { linearProbe } from "../lib/metrics/mod.ts";
 import { encode, frameObjective, pretrain, sequenceBatches } from "../lib/train/mod.ts";
 import type { SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
-
-const gpu = await probeWebGpu();
-const inCi = Deno.env.get("CI") === "true";
 
 Deno.test({
   name: gpu
@@ -67,34 +66,12 @@ Deno.test({
   },
 });
 
-interface GoldenEntry {
-  shape: number[];
-  values: unknown;
-}
-interface ModelGolden {
-  about: { config: { temperature: number; margin: number; margin_thresh: number } };
-  init_state: Record<string, GoldenEntry>;
-  x: number[][][];
-  loss: number[];
-  paramsAfterStep: Record<string, GoldenEntry>[];
-}
-
-function toState(entries: Record<string, GoldenEntry>): StateDict {
-  const out: StateDict = {};
-  for (const [name, e] of Object.entries(entries)) {
-    out[name] = { shape: e.shape, values: Float32Array.from(flat(e.values)) };
-  }
-  return out;
-}
-
 function* repeat(x: Float32Array, shape: [number, number, number]): Generator<SequenceBatch> {
   const indices = Int32Array.from({ length: shape[0] }, (_, i) => i);
   while (true) yield { indices, epoch: 0, x, shape };
 }
 
-const CONV_BIAS = /^conv\d\.bias$/;
-
-/** tests/train_test.ts' tolerances for the state after step `s` (0-based). */
+/** The state after step `s` (0-based) against the golden, with train_test's tolerances. */
 async function assertGoldenState(
   encoder: Encoder,
   expected: Record<string, GoldenEntry>,
@@ -103,16 +80,7 @@ async function assertGoldenState(
   for (const [key, entry] of Object.entries(expected)) {
     if (key.endsWith("num_batches_tracked")) continue; // not advanced by the fused step
     const variable = encoder.params[key] ?? encoder.buffers[key];
-    const actual = await variable.data();
-    const want = flat(entry.values);
-    const label = `step ${s + 1} ${key}`;
-    if (CONV_BIAS.test(key)) {
-      assertClose(actual, want, { rtol: 0, atol: 2e-3 * (s + 1) + 1e-6, label });
-    } else if (key.endsWith("running_mean")) {
-      assertClose(actual, want, { rtol: 1e-5, atol: 2e-4 * (s + 1), label });
-    } else {
-      assertClose(actual, want, { rtol: 1e-5, atol: 1e-6, label });
-    }
+    assertStateEntry(key, await variable.data(), entry, s);
   }
 }
 

@@ -191,3 +191,41 @@ export function balancedAccuracy(yTrue: LabelInput, yPred: LabelInput): number {
   }
   return sum / support.size;
 }
+
+/** The labelled rows of a prediction and their confusion table (see {@linkcode labelledScores}). */
+export interface LabelledScores {
+  /** True and predicted labels of the rows with `evalY ≥ 0`. */
+  yTrue: number[];
+  yPred: number[];
+  /** `[classes][classes]`, rows true, columns predicted. */
+  confusionMatrix: number[][];
+  /** Frames per true class, `[classes]`. */
+  support: number[];
+}
+
+/**
+ * Keeps the rows whose label is ≥ 0 (unlabelled rows are −1) and counts
+ * their confusion table over classes `0..classes−1`: what every probe's
+ * scores start from.
+ *
+ * @example
+ * ```ts
+ * labelledScores(Int32Array.of(0, -1, 1), Int32Array.of(0, 1, 0), 2).support; // [1, 1]
+ * ```
+ */
+export function labelledScores(
+  evalY: Int32Array,
+  pred: Int32Array,
+  classes: number,
+): LabelledScores {
+  const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
+  const yTrue = scored.map((i) => evalY[i]), yPred = scored.map((i) => pred[i]);
+  const labels = Array.from({ length: classes }, (_, c) => c);
+  const matrix = confusionMatrix(yTrue, yPred, { labels });
+  return {
+    yTrue,
+    yPred,
+    confusionMatrix: matrix,
+    support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
+  };
+}

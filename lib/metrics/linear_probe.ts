@@ -11,9 +11,9 @@ import { makeRng, permutation, type Rng } from "../random.ts";
 import { type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from "../tf.ts";
 import {
   accuracy,
-  confusionMatrix,
   f1Macro,
   f1Weighted,
+  labelledScores,
   precisionMacro,
   recallMacro,
 } from "./classification.ts";
@@ -289,18 +289,14 @@ function score(
   allPred: Int32Array,
   classes: number,
 ): Omit<LinearProbeResult, "trainLossCurve"> {
-  const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
-  const yTrue = scored.map((i) => evalY[i]);
-  const yPred = scored.map((i) => allPred[i]);
-  const classIds = Array.from({ length: classes }, (_, c) => c);
-  const matrix = confusionMatrix(yTrue, yPred, { labels: classIds });
+  const { yTrue, yPred, confusionMatrix, support } = labelledScores(evalY, allPred, classes);
   return {
     accuracy: accuracy(yTrue, yPred),
     f1Weighted: f1Weighted(yTrue, yPred),
     f1Macro: f1Macro(yTrue, yPred),
     precisionMacro: precisionMacro(yTrue, yPred),
     recallMacro: recallMacro(yTrue, yPred),
-    confusionMatrix: matrix,
-    support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
+    confusionMatrix,
+    support,
   };
 }

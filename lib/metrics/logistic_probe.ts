@@ -13,9 +13,9 @@ import { DegenerateInputError, OptionError, ShapeError } from "../errors.ts";
 import {
   accuracy,
   balancedAccuracy,
-  confusionMatrix,
   f1Macro,
   f1Weighted,
+  labelledScores,
   perClassRecall,
 } from "./classification.ts";
 import { type GroupedCvResult, selectCGroupedCv } from "./grouped_cv.ts";
@@ -141,18 +141,15 @@ function prepare(o: LogisticProbeOptions) {
 
 /** Scores of `pred` against the labelled rows of `evalY`. */
 function score(evalY: Int32Array, pred: Int32Array, classes: number) {
-  const scored = [...evalY.keys()].filter((i) => evalY[i] >= 0);
-  const yTrue = scored.map((i) => evalY[i]), yPred = scored.map((i) => pred[i]);
-  const ids = Array.from({ length: classes }, (_, c) => c);
-  const matrix = confusionMatrix(yTrue, yPred, { labels: ids });
+  const { yTrue, yPred, confusionMatrix, support } = labelledScores(evalY, pred, classes);
   return {
     accuracy: accuracy(yTrue, yPred),
     balancedAccuracy: balancedAccuracy(yTrue, yPred),
     f1Macro: f1Macro(yTrue, yPred),
     f1Weighted: f1Weighted(yTrue, yPred),
     perClassRecall: perClassRecall(yTrue, yPred, classes),
-    confusionMatrix: matrix,
-    support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
+    confusionMatrix,
+    support,
   };
 }
 

@@ -11,6 +11,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D, Variable } from "../tf.ts";
+import { columnSum } from "../ops/mod.ts";
 
 /** torch BatchNorm1d defaults. */
 export const BN_EPS = 1e-5;
@@ -27,11 +28,6 @@ export interface BatchNormState {
 
 type Saver = (tensors: Tensor[]) => void;
 
-/** Column sums `1ᵀ·x` as a plain product (tfjs' column reduction is several times slower on wasm). Shapes: `[N, C]` → `[C]`. */
-function columnSums(x: Tensor2D, ones: Tensor2D): Tensor1D {
-  return tf.reshape(tf.matMul(ones, x), [x.shape[1]]) as Tensor1D;
-}
-
 /**
  * `y = x̂·γ + β` with `x̂ = (h − μ)/√(σ² + ε)`, forward and backward written
  * out (the backward is torch's batch-norm formula): autodiff of the
@@ -47,21 +43,20 @@ function normalise(
   const n = h.shape[0];
   const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [x, gamma, beta, save] = args as [Tensor2D, Tensor1D, Tensor1D, Saver];
-    const ones = tf.ones([1, n]) as Tensor2D;
-    const mean = tf.div(columnSums(x, ones), n) as Tensor1D;
+    const mean = tf.div(columnSum(x), n) as Tensor1D;
     const centered = tf.sub(x, mean) as Tensor2D;
-    const variance = tf.div(columnSums(tf.square(centered) as Tensor2D, ones), n) as Tensor1D;
+    const variance = tf.div(columnSum(tf.square(centered) as Tensor2D), n) as Tensor1D;
     const inv = tf.rsqrt(tf.add(variance, BN_EPS));
     const xhat = tf.mul(centered, inv) as Tensor2D;
     onStats(mean, variance);
-    save([xhat, inv, gamma, ones]);
+    save([xhat, inv, gamma]);
     return {
       value: tf.add(tf.mul(xhat, gamma), beta),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sXhat, sInv, sGamma, sOnes] = saved as [Tensor2D, Tensor1D, Tensor1D, Tensor2D];
+        const [sXhat, sInv, sGamma] = saved as [Tensor2D, Tensor1D, Tensor1D];
         const g = dy as Tensor2D;
-        const dBias = columnSums(g, sOnes);
-        const dWeight = columnSums(tf.mul(g, sXhat) as Tensor2D, sOnes);
+        const dBias = columnSum(g);
+        const dWeight = columnSum(tf.mul(g, sXhat) as Tensor2D);
         // ∂h = γ/σ · (g − mean g − x̂·mean(g·x̂))
         const inner = tf.sub(tf.sub(g, tf.div(dBias, n)), tf.mul(sXhat, tf.div(dWeight, n)));
         return [tf.mul(inner, tf.mul(sGamma, sInv)), dWeight, dBias];

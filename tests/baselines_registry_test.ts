@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
-import { BASELINE_NAMES, BASELINES } from "../lib/baselines/mod.ts";
+import {
+  auxPool,
+  BASELINE_ABOUT,
+  BASELINE_NAMES,
+  BASELINES,
+  baselineSpec,
+} from "../lib/baselines/mod.ts";
+import { createFeatureProjector } from "../lib/encoders/mod.ts";
 
 Deno.test("baselines registry: every spec is named, sectioned and lists its defects", () => {
   assert.deepEqual(BASELINE_NAMES, [
@@ -33,4 +40,63 @@ Deno.test("baselines registry: creating and disposing an encoder leaves no tenso
     encoder.dispose();
     assert.equal(tf.memory().numTensors, start, spec.name);
   }
+});
+
+Deno.test("baselines registry: each spec carries the spec's words and frees its own pool", () => {
+  const labels = Object.values(BASELINES).map((s) => `${s.name} ${s.label} ${s.specSection}`);
+  assert.deepEqual(labels, [
+    "cpc CPC §B1",
+    "tnc TNC §B2",
+    "infots InfoTS §B3",
+    "softclt SoftCLT §B4",
+    "softclt-published SoftCLT (soft labels on) §B4",
+    "cost CoST §B5",
+    "cost-unfrozen CoST (encoder trained) §B5",
+    "timedrl TimeDRL §B6",
+    "simmtm SimMTM §B7",
+    "mf-clr MF-CLR §B8",
+  ]);
+  for (const spec of Object.values(BASELINES)) {
+    assert.deepEqual(spec.defects, BASELINE_ABOUT[spec.name].defects, spec.name);
+    assert.notEqual(spec.defects, BASELINE_ABOUT[spec.name].defects, `${spec.name}: own array`);
+  }
+  assert.deepEqual(BASELINES["cost-unfrozen"].defects, BASELINES.cost.defects.slice(2));
+  assert.equal(BASELINES["softclt-published"].defects[1], BASELINES.softclt.defects[2]);
+  const disposing = BASELINE_NAMES.filter((n) => typeof BASELINES[n].dispose === "function");
+  assert.deepEqual(disposing, ["cpc", "tnc", "cost", "cost-unfrozen", "simmtm"]);
+});
+
+Deno.test("baselineSpec: the factories get exactly the contract's fields; dispose frees the pool", async () => {
+  await initBackend({ prefer: "wasm" });
+  const seen: unknown[] = [];
+  const pool = auxPool();
+  const spec = baselineSpec("tnc", {
+    createEncoder: (o) => {
+      seen.push(o);
+      return createFeatureProjector(o);
+    },
+    createObjective: (o) => {
+      seen.push(o);
+      return (encoder, x) => tf.mean(encoder.apply(x, { training: true })) as tf.Scalar;
+    },
+    pool,
+  });
+  const wider = { inFeatures: 4, seed: 1, T: 16, outFeatures: 8 };
+  const encoder = spec.createEncoder(wider);
+  assert.equal(encoder.outFeatures, 320);
+  spec.createObjective({ seed: 2, T: 16, paperConfig: "ECG", extra: 1 } as never);
+  assert.deepEqual(seen, [{ inFeatures: 4, seed: 1, T: 16 }, {
+    seed: 2,
+    T: 16,
+    paperConfig: "ECG",
+  }]);
+  encoder.dispose();
+  const kept = pool.track({ t: tf.zeros([2]) });
+  spec.dispose!();
+  assert.ok(kept.t.isDisposed);
+  const bare = baselineSpec("infots", {
+    createEncoder: createFeatureProjector,
+    createObjective: () => () => tf.scalar(0),
+  });
+  assert.equal("dispose" in bare, false);
 });

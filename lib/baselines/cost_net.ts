@@ -30,8 +30,9 @@ import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
 import { auxPool, normalizeRows, trainableLinear } from "./common.ts";
-import type { LinearWeights } from "./common.ts";
+import type { AuxPool, LinearWeights } from "./common.ts";
 import { asComposite, compositeEncoder } from "./composite.ts";
+import type { CompositeEncoder } from "./composite.ts";
 import { costHead, costLossParts } from "./cost.ts";
 import type { CostHead } from "./cost.ts";
 import {
@@ -45,6 +46,7 @@ import {
 } from "./cost_layers.ts";
 import type { CostLayers, MocoQueue } from "./cost_layers.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /**
  * A CoST query encoder: the FeatureProjector (seed + 1) under
@@ -103,39 +105,64 @@ export function disposeCostObjectives(): void {
 
 /** The CoST objective (see the module doc). */
 export function costObjective(options: { seed: number }): Objective {
-  const rng = makeRng(options.seed);
-  let frozen: FrozenCost | null = null;
-  return (encoder, x) => {
-    const cost = asComposite(encoder, "cost");
-    const [, t, f] = x.shape;
-    const headQ = costHeadOf(cost.extras, "head_q");
-    if (!frozen) {
+  return costObjectiveOf(options.seed, {
+    name: "cost",
+    pool,
+    keep: (cost, x, rng) => {
+      const [, t, f] = x.shape;
+      const headQ = costHeadOf(cost.extras, "head_q");
       const init = rng.fork();
       const tensors: Record<string, Tensor> = {};
       for (const [name, w] of Object.entries(costLayerInits(f, t, init))) {
         tensors[name] = tf.tensor(w.values, w.shape);
       }
       const copy = (l: LinearWeights) => ({ weight: tf.clone(l.weight), bias: tf.clone(l.bias) });
-      frozen = pool.track({
+      return {
         layers: costLayersOf(tensors),
         tensors,
         headK: { first: copy(headQ.first), second: copy(headQ.second) },
         moco: createMocoQueue(init),
-      });
-    }
-    const { layers, headK, moco } = frozen;
-    advanceQueue(moco);
-    const r = rng.int(t);
-    return costStepLoss({
+      };
+    },
+    sides: (cost, { layers, headK }) => ({
       query: { core: cost.core, layers },
       key: { core: cost.core, layers },
-      headQ,
+      headQ: costHeadOf(cost.extras, "head_q"),
       headK,
-      moco,
-      x,
-      r,
-      rng,
-    });
+    }),
+  });
+}
+
+/** What a CoST objective brings to {@linkcode costObjectiveOf}. */
+export interface CostObjectiveParts<K extends { moco: MocoQueue }> {
+  /** The encoder's name (checked against the encoder each step). */
+  name: string;
+  /** Where what the objective keeps across steps lives until the spec's `dispose`. */
+  pool: AuxPool;
+  /** What the objective keeps across steps, built on the first step (it may draw from `rng`). */
+  keep(cost: CompositeEncoder, x: Tensor3D, rng: Rng): K;
+  /** The two sides of a step, asked once the queue has advanced and before `r` is drawn. */
+  sides(cost: CompositeEncoder, kept: K): Pick<CostStep, "query" | "key" | "headQ" | "headK">;
+}
+
+/**
+ * A CoST objective from its parts; each step, with `rng = makeRng(seed)`:
+ * build and keep `K` on the first step, advance the queue, take the sides,
+ * draw `r ~ U{0..T−1}` and return {@linkcode costStepLoss}.
+ */
+export function costObjectiveOf<K extends { moco: MocoQueue }>(
+  seed: number,
+  parts: CostObjectiveParts<K>,
+): Objective {
+  const rng = makeRng(seed);
+  let kept: K | null = null;
+  return (encoder, x) => {
+    const cost = asComposite(encoder, parts.name);
+    kept ??= parts.pool.track(parts.keep(cost, x, rng));
+    advanceQueue(kept.moco);
+    const sides = parts.sides(cost, kept);
+    const r = rng.int(x.shape[1]);
+    return costStepLoss({ ...sides, moco: kept.moco, x, r, rng });
   };
 }
 
@@ -176,17 +203,8 @@ export function costStepLoss(step: CostStep): Scalar {
 }
 
 /** CoST in the study grid. */
-export const costBaseline: BaselineSpec = {
-  name: "cost",
-  label: "CoST",
-  specSection: "§B5",
-  defects: [
-    "Query and key encoders are one object, so CoSTModel's init freezes the whole encoder: it stays at its random initialisation and CoST is evaluated as an untrained FeatureProjector.",
-    "Only head_q receives gradients; the momentum update of the key encoder is a no-op.",
-    "encode runs the FeatureProjector alone on raw frames, skipping input_fc.",
-    "The backbone is the per-frame FeatureProjector instead of a dilated TCN.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createCostEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => costObjective({ seed }),
-  dispose: disposeCostObjectives,
-};
+export const costBaseline: BaselineSpec = baselineSpec("cost", {
+  createEncoder: createCostEncoder,
+  createObjective: costObjective,
+  pool,
+});

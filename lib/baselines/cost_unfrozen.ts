@@ -13,14 +13,13 @@ import { tf } from "../tf.ts";
 import type { Tensor, Variable } from "../tf.ts";
 import { createFeatureProjector } from "../encoders/mod.ts";
 import type { Encoder } from "../encoders/mod.ts";
-import { makeRng } from "../random.ts";
 import type { Objective } from "../train/mod.ts";
 import { auxPool } from "./common.ts";
-import { asComposite } from "./composite.ts";
-import { advanceQueue, costLayerInits, costLayersOf, createMocoQueue } from "./cost_layers.ts";
+import { costLayerInits, costLayersOf, createMocoQueue } from "./cost_layers.ts";
 import type { MocoQueue } from "./cost_layers.ts";
-import { costBaseline, costHeadOf, costQueryEncoder, costStepLoss } from "./cost_net.ts";
+import { costHeadOf, costObjectiveOf, costQueryEncoder } from "./cost_net.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** MoCo momentum `m`. */
 export const COST_MOMENTUM = 0.999;
@@ -57,52 +56,40 @@ function momentumUpdate(pairs: Array<[Variable, Tensor]>): void {
 
 /** The unfrozen CoST objective. */
 export function costUnfrozenObjective(options: { seed: number }): Objective {
-  const rng = makeRng(options.seed);
-  let key: KeySide | null = null;
-  return (encoder, x) => {
-    const query = asComposite(encoder, "cost-unfrozen");
-    const [, t, f] = x.shape;
-    if (!key) {
-      const core = createFeatureProjector({ inFeatures: f, seed: 0 });
+  return costObjectiveOf(options.seed, {
+    name: "cost-unfrozen",
+    pool,
+    keep: (query, x, rng): KeySide => {
+      const core = createFeatureProjector({ inFeatures: x.shape[2], seed: 0 });
       const vars: Record<string, Variable> = {};
       for (const [name, v] of Object.entries(query.extras)) {
         vars[name.replace("head_q", "head_k")] = tf.tidy(() => tf.variable(tf.clone(v), false));
       }
       for (const [name, v] of Object.entries(query.core.params)) core.params[name].assign(v);
-      key = pool.track({ core, vars, moco: createMocoQueue(rng.fork()) });
-    }
-    const k = key;
-    advanceQueue(k.moco);
-    momentumUpdate([
-      ...Object.entries(query.core.params).map(([n, v]) =>
-        [k.core.params[n], v] as [Variable, Tensor]
-      ),
-      ...Object.entries(query.extras).map(([n, v]) =>
-        [k.vars[n.replace("head_q", "head_k")], v] as [Variable, Tensor]
-      ),
-    ]);
-    const headQ = costHeadOf(query.extras, "head_q"), headK = costHeadOf(k.vars, "head_k");
-    const r = rng.int(t);
-    return costStepLoss({
-      query: { core: query.core, layers: costLayersOf(query.extras, LAYER_PREFIX) },
-      key: { core: k.core, layers: costLayersOf(k.vars, LAYER_PREFIX) },
-      headQ,
-      headK,
-      moco: k.moco,
-      x,
-      r,
-      rng,
-    });
-  };
+      return { core, vars, moco: createMocoQueue(rng.fork()) };
+    },
+    sides: (query, k) => {
+      momentumUpdate([
+        ...Object.entries(query.core.params).map(([n, v]) =>
+          [k.core.params[n], v] as [Variable, Tensor]
+        ),
+        ...Object.entries(query.extras).map(([n, v]) =>
+          [k.vars[n.replace("head_q", "head_k")], v] as [Variable, Tensor]
+        ),
+      ]);
+      return {
+        query: { core: query.core, layers: costLayersOf(query.extras, LAYER_PREFIX) },
+        key: { core: k.core, layers: costLayersOf(k.vars, LAYER_PREFIX) },
+        headQ: costHeadOf(query.extras, "head_q"),
+        headK: costHeadOf(k.vars, "head_k"),
+      };
+    },
+  });
 }
 
 /** CoST with separate query and key encoders (the one-object defect fixed). */
-export const costUnfrozenBaseline: BaselineSpec = {
-  name: "cost-unfrozen",
-  label: "CoST (encoder trained)",
-  specSection: "§B5",
-  defects: costBaseline.defects.slice(2),
-  createEncoder: ({ inFeatures, seed, T }) => createCostUnfrozenEncoder({ inFeatures, seed, T }),
-  createObjective: ({ seed }) => costUnfrozenObjective({ seed }),
-  dispose: () => pool.disposeAll(),
-};
+export const costUnfrozenBaseline: BaselineSpec = baselineSpec("cost-unfrozen", {
+  createEncoder: createCostUnfrozenEncoder,
+  createObjective: costUnfrozenObjective,
+  pool,
+});

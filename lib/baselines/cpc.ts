@@ -35,6 +35,7 @@ import {
 } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** One-layer torch `GRU(D → H)` weights, gates stacked `[r; z; n]`. */
 export interface GruWeights {
@@ -175,17 +176,8 @@ export function cpcObjective(options: { seed: number }): Objective {
 }
 
 /** CPC in the study grid. */
-export const cpcBaseline: BaselineSpec = {
-  name: "cpc",
-  label: "CPC",
-  specSection: "§B1",
-  defects: [
-    "The GRU and the density estimator W are not in the optimiser, so they stay at their random initialisation.",
-    "The positive frame c+1 lies inside the GRU's window c..c+4, so the context already sees its target.",
-    "One GRU and one linear predictor score a single fixed future step instead of per-step predictors over k steps.",
-    "The encoder is the per-frame FeatureProjector (no temporal receptive field), not CPC's strided CNN.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createFeatureProjector({ inFeatures, seed }),
-  createObjective: ({ seed }) => cpcObjective({ seed }),
-  dispose: () => pool.disposeAll(),
-};
+export const cpcBaseline: BaselineSpec = baselineSpec("cpc", {
+  createEncoder: createFeatureProjector,
+  createObjective: cpcObjective,
+  pool,
+});

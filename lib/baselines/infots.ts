@@ -33,6 +33,7 @@ import type { Objective } from "../train/mod.ts";
 import { normalValues } from "./common.ts";
 import { autoAugView } from "./infots_aug.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** Segments of the local term (`k = 8`). */
 export const INFOTS_SEGMENTS = 8;
@@ -126,15 +127,7 @@ export function infotsObjective(options: { seed: number }): Objective {
 }
 
 /** InfoTS in the study grid. */
-export const infotsBaseline: BaselineSpec = {
-  name: "infots",
-  label: "InfoTS",
-  specSection: "§B3",
-  defects: [
-    "The AutoAUG augmentation weights are never trained (no meta-learning step, not in the optimiser).",
-    "The annealed temperature is computed but not passed to the sampler (temperature 1).",
-    "The local term uses view 1 only and sequence 0 of the batch only.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createTs2vecEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => infotsObjective({ seed }),
-};
+export const infotsBaseline: BaselineSpec = baselineSpec("infots", {
+  createEncoder: createTs2vecEncoder,
+  createObjective: infotsObjective,
+});

@@ -30,6 +30,7 @@ import { dataSyncOrThrow } from "../backend.ts";
 import type { Objective } from "../train/mod.ts";
 import { mfclrAugment } from "./mf_clr_aug.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** Weight of the feature term. */
 export const MFCLR_BETA = 1e-5;
@@ -157,16 +158,7 @@ export function mfclrObjective(options: { seed: number }): Objective {
 }
 
 /** MF-CLR in the study grid. */
-export const mfclrBaseline: BaselineSpec = {
-  name: "mf-clr",
-  label: "MF-CLR",
-  specSection: "§B8",
-  defects: [
-    "The grain split [F, F] leaves the coarse grain with 0 features: one grain level, and the feature term reduces to β·mean‖z₁ᵢ − z₂ⱼ‖².",
-    "The encoder output is transposed to [B, 320, T] before the loss, so the instance loss contrasts per-channel time courses, not per-frame embeddings.",
-    "encode uses the SWA average of the parameters with BatchNorm statistics never updated (running mean 0, variance 1).",
-    "The backbone is Linear(F→64) → FeatureProjector(64→320): no temporal receptive field.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createMfclrEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => mfclrObjective({ seed }),
-};
+export const mfclrBaseline: BaselineSpec = baselineSpec("mf-clr", {
+  createEncoder: createMfclrEncoder,
+  createObjective: mfclrObjective,
+});

@@ -19,6 +19,7 @@
  */
 export * from "./types.ts";
 export * from "./registry.ts";
+export * from "./spec.ts";
 export * from "./common.ts";
 export * from "./composite.ts";
 export * from "./cpc.ts";

@@ -30,6 +30,7 @@ import type { Objective } from "../train/mod.ts";
 import { applyLinear, auxPool, frozenLinear, normalizeRows } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** Masked copies per sequence (`positive_nums`). */
 export const SIMMTM_POSITIVES = 3;
@@ -139,16 +140,8 @@ export function simmtmObjective(options: { seed: number }): Objective {
 }
 
 /** SimMTM in the study grid. */
-export const simmtmBaseline: BaselineSpec = {
-  name: "simmtm",
-  label: "SimMTM",
-  specSection: "§B7",
-  defects: [
-    "The reconstruction head and the automatic loss weights σ are not in the optimiser, so they stay at init (σ = 1).",
-    "Series-wise similarity is computed over frames, not series.",
-    "The backbone is the per-frame FeatureProjector instead of a Transformer/ResNet.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createFeatureProjector({ inFeatures, seed }),
-  createObjective: ({ seed }) => simmtmObjective({ seed }),
-  dispose: () => pool.disposeAll(),
-};
+export const simmtmBaseline: BaselineSpec = baselineSpec("simmtm", {
+  createEncoder: createFeatureProjector,
+  createObjective: simmtmObjective,
+  pool,
+});

@@ -27,6 +27,7 @@ import {
 import type { Encoder } from "../encoders/mod.ts";
 import type { Objective } from "../train/mod.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** TS2Vec's hierarchical weight of the instance term in the shipped Soft wrapper. */
 export const SOFT_ALPHA = 0.5;
@@ -50,15 +51,7 @@ export function softObjective(options: { seed: number }): Objective {
 }
 
 /** SoftCLT in the study grid. */
-export const softcltBaseline: BaselineSpec = {
-  name: "softclt",
-  label: "SoftCLT",
-  specSection: "§B4",
-  defects: [
-    "Soft labels are switched off (soft_instance = soft_temporal = False): the loss is TS2Vec's hard hierarchical loss.",
-    "The DTW/cosine soft-label matrix is computed every step and never used.",
-    "The encoder is Linear(F→64) → FeatureProjector(64→320): no temporal receptive field.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createSoftEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => softObjective({ seed }),
-};
+export const softcltBaseline: BaselineSpec = baselineSpec("softclt", {
+  createEncoder: createSoftEncoder,
+  createObjective: softObjective,
+});

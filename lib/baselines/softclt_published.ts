@@ -31,8 +31,9 @@ import { ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import { dataSyncOrThrow } from "../backend.ts";
 import type { Objective } from "../train/mod.ts";
-import { createSoftEncoder, SOFT_ALPHA, softcltBaseline } from "./softclt.ts";
+import { createSoftEncoder, SOFT_ALPHA } from "./softclt.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** `τ_temp` of the shipped wrapper. */
 export const SOFT_TAU_TEMP = 2;
@@ -144,14 +145,7 @@ export function softPublishedObjective(options: { seed: number }): Objective {
 }
 
 /** SoftCLT with soft labels on (the published method on the shipped encoder). */
-export const softcltPublishedBaseline: BaselineSpec = {
-  name: "softclt-published",
-  label: "SoftCLT (soft labels on)",
-  specSection: "§B4",
-  defects: [
-    "Instance soft labels come from the shipped save_sim_mat (min-max-scaled negative cosine of the raw batch), not the paper's DTW-sigmoid labels.",
-    softcltBaseline.defects[2],
-  ],
-  createEncoder: ({ inFeatures, seed }) => createSoftEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => softPublishedObjective({ seed }),
-};
+export const softcltPublishedBaseline: BaselineSpec = baselineSpec("softclt-published", {
+  createEncoder: createSoftEncoder,
+  createObjective: softPublishedObjective,
+});

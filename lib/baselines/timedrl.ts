@@ -43,6 +43,7 @@ import { asComposite, compositeEncoder } from "./composite.ts";
 import type { CompositeEncoder } from "./composite.ts";
 import { padEnd, patchEmbed, patchMse, TIMEDRL_PAD_END, TIMEDRL_PATCH } from "./timedrl_patched.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 const DROPOUT = 0.2;
 
@@ -214,15 +215,7 @@ export function timedrlObjective(options: { seed: number }): Objective {
 }
 
 /** TimeDRL in the study grid. */
-export const timedrlBaseline: BaselineSpec = {
-  name: "timedrl",
-  label: "TimeDRL",
-  specSection: "§B6",
-  defects: [
-    "The predictive target is the raw, un-normalised input while predictions come from the RevIN-normalised input.",
-    "encode runs the FeatureProjector alone on raw frames (no RevIN, patching, embedding or CLS): a different input than in training.",
-    "The backbone is the per-frame FeatureProjector instead of a Transformer encoder.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createTimedrlEncoder({ inFeatures, seed }),
-  createObjective: ({ seed }) => timedrlObjective({ seed }),
-};
+export const timedrlBaseline: BaselineSpec = baselineSpec("timedrl", {
+  createEncoder: createTimedrlEncoder,
+  createObjective: timedrlObjective,
+});

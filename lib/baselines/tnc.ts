@@ -36,6 +36,7 @@ import type { Objective } from "../train/mod.ts";
 import { applyLinear, auxPool, bceWithLogits, dropout, frozenLinear } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
 import type { BaselineSpec } from "./types.ts";
+import { baselineSpec } from "./spec.ts";
 
 /** `tnc_window` of every reference config. */
 export const TNC_WINDOW = 20;
@@ -173,16 +174,8 @@ export function tncObjective(options: { seed: number; T: number }): Objective {
 }
 
 /** TNC in the study grid. */
-export const tncBaseline: BaselineSpec = {
-  name: "tnc",
-  label: "TNC",
-  specSection: "§B2",
-  defects: [
-    "The discriminator is not in the optimiser, so it stays at its random initialisation (with dropout active).",
-    "The batch is flattened into one stream, so windows cross sequence boundaries, and its length is taken as W·B, not B·T.",
-    "The per-frame FeatureProjector encodes a window as a [W, D] sequence, not one vector, and the discriminator compares frames.",
-  ],
-  createEncoder: ({ inFeatures, seed }) => createFeatureProjector({ inFeatures, seed }),
-  createObjective: ({ seed, T }) => tncObjective({ seed, T }),
-  dispose: () => pool.disposeAll(),
-};
+export const tncBaseline: BaselineSpec = baselineSpec("tnc", {
+  createEncoder: createFeatureProjector,
+  createObjective: tncObjective,
+  pool,
+});

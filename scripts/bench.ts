@@ -35,6 +35,7 @@ const SECTIONS: Record<string, string> = {
   probe: "benchProbe",
   baselines: "benchBaselines",
   webgpu_counts: "benchWebgpuCounts",
+  step_parts: "benchStepParts",
 };
 
 function formatCell(v: unknown): string {

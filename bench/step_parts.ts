@@ -1,0 +1,243 @@
+/**
+ * Where a training step's time goes, per paper shape × FeatureProjector
+ * variant (bench/variants.ts), on the active backend (wasm for the study's
+ * workers): the whole `pretrain` step beside its parts, each timed alone on
+ * the same encoder, loss and batch:
+ *
+ * - `uploadMs`: the batch `[B, T, F]` made a tensor (`tf.tensor3d`);
+ * - `encoderMs`: the FeatureProjector forward + backward in train mode under
+ *   a linear loss `Σ z ⊙ c` (its GFLOP/s from the layers' products:
+ *   `2N·(F·128 + 128·64 + 64·D)` forward, as much for `∂W`, and
+ *   `2N·(128·64 + 64·D)` for the input gradients of layers 2 and 3);
+ * - `nnMs`: the loss's two N×N products, `S = U·Uᵀ` (`[N, D]·[D, N]`) and the
+ *   backward `H·U` (`[N, N]·[N, D]`), `2N²D` flops each, timed as plain
+ *   products on fresh operands, with their GFLOP/s beside the wasm SIMD
+ *   multiply + add limit (bench/wasm_peak.ts);
+ * - `lossRestMs`: the loss forward + backward with respect to `z` (sim vector
+ *   included), less `nnMs`: the element-wise passes, reductions and O(N) tail;
+ * - `adamwMs`: one AdamW update of every parameter;
+ * - `otherMs`: the step less those parts (the tape, reshapes, the loss read).
+ *
+ * Parts are process CPU time (median of 5 after 2 warm-ups), less inflated
+ * than wall time when other processes share the cores; the step has both.
+ *
+ * @module
+ */
+import { cpuUsage } from "node:process";
+import { tf } from "../lib/tf.ts";
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import type { Encoder } from "../lib/encoders/mod.ts";
+import { adamw } from "../lib/optim/mod.ts";
+import type { FrameLoss } from "../lib/train/mod.ts";
+import { makeRng } from "../lib/random.ts";
+import { median, timeSteps } from "./timing.ts";
+import { STUDY_SHAPES, variantStep } from "./variants.ts";
+import type { StepVariant, StudyShape } from "./variants.ts";
+import { wasmSimdPeak } from "./wasm_peak.ts";
+
+/** The FeatureProjector variants broken down (the TS2Vec ones train another encoder). */
+export const PART_VARIANTS: readonly StepVariant[] = [
+  "infonce",
+  "emargin-reference",
+  "emargin-stable",
+  "infonce+vrns",
+];
+
+const WARMUP = 2, REPEATS = 5;
+
+/** Flops of a FeatureProjector forward + backward on `n` frames (`F → 128 → 64 → D`). */
+export function encoderFlops(n: number, inFeatures: number, outFeatures: number): number {
+  const forward = 2 * n * (inFeatures * 128 + 128 * 64 + 64 * outFeatures);
+  const inputGradients = 2 * n * (128 * 64 + 64 * outFeatures);
+  return 2 * forward + inputGradients;
+}
+
+/** Flops of one of the loss's two N×N products, `[N, D]·[D, N]` or `[N, N]·[N, D]`. */
+export function nnFlops(n: number, d: number): number {
+  return 2 * n * n * d;
+}
+
+/** The measured parts of a step (ms). */
+export interface StepParts {
+  stepMs: number;
+  uploadMs: number;
+  encoderMs: number;
+  lossMs: number;
+  nnMs: number;
+  adamwMs: number;
+}
+
+/** The step split into disjoint parts: the loss less its products, and the remainder. */
+export function splitStep(p: StepParts): { lossRestMs: number; otherMs: number } {
+  return {
+    lossRestMs: p.lossMs - p.nnMs,
+    otherMs: p.stepMs - p.uploadMs - p.encoderMs - p.lossMs - p.adamwMs,
+  };
+}
+
+const cpuMs = () => {
+  const { user, system } = cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Median process CPU ms of `run` (which disposes what it makes) after warm-ups. */
+function cpuMedian(run: () => void): number {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + REPEATS; i++) {
+    const start = cpuMs();
+    run();
+    if (i >= WARMUP) times.push(cpuMs() - start);
+  }
+  return median(times);
+}
+
+/** A fresh copy of `x` (so a product repacks its operand as in the step), read before timing. */
+function fresh(x: Tensor): Tensor2D {
+  const copy = tf.add(x, 0) as Tensor2D;
+  copy.dataSync();
+  return copy;
+}
+
+/** CPU ms of `S = U·Uᵀ` plus `H·U` at `[N, D]`, each on fresh operands, and their GFLOP/s. */
+function timeProducts(n: number, d: number): { ms: number; gflops: [number, number] } {
+  const u = tf.randomNormal([n, d], 0, 1, "float32", 1);
+  const h = tf.randomNormal([n, n], 0, 1, "float32", 2);
+  const uT = tf.transpose(u);
+  const gram = timeAlone(() => [fresh(u), fresh(uT)], (a, b) => tf.matMul(a, b));
+  const back = timeAlone(() => [fresh(h), fresh(u)], (a, b) => tf.matMul(a, b));
+  tf.dispose([u, h, uT]);
+  const flops = nnFlops(n, d);
+  return { ms: gram + back, gflops: [flops / gram / 1e6, flops / back / 1e6] };
+}
+
+/** Median CPU ms of `op` on inputs made (untimed) by `make`, read back. */
+function timeAlone(make: () => Tensor2D[], op: (a: Tensor2D, b: Tensor2D) => Tensor): number {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + REPEATS; i++) {
+    const [a, b] = make();
+    const start = cpuMs();
+    const c = op(a, b);
+    c.dataSync();
+    if (i >= WARMUP) times.push(cpuMs() - start);
+    tf.dispose([a, b, c]);
+  }
+  return median(times);
+}
+
+/** The batch of `timeSteps` (seeded |N(0, 1)|), as a flat array. */
+function batchValues({ B, T, F }: StudyShape): Float32Array {
+  const rng = makeRng(1);
+  return Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
+}
+
+/** CPU ms of the upload, the encoder, the loss and AdamW, each alone. */
+function timeParts(
+  shape: StudyShape,
+  encoder: Encoder,
+  loss: FrameLoss,
+): Omit<StepParts, "stepMs" | "nnMs"> {
+  const { B, T, F } = shape;
+  const n = B * T, d = encoder.outFeatures;
+  const values = batchValues(shape);
+  const uploadMs = cpuMedian(() => tf.tensor3d(values, [B, T, F]).dispose());
+  const x = tf.tensor3d(values, [B, T, F]);
+  const weights = tf.randomNormal([B, T, d], 0, 1, "float32", 3);
+  const params = Object.values(encoder.params);
+  const encoderGrads = () =>
+    tf.variableGrads(
+      () => tf.sum(tf.mul(encoder.apply(x as Tensor3D, { training: true }), weights)) as Scalar,
+      params,
+    );
+  const encoderMs = cpuMedian(() => {
+    const { value, grads } = encoderGrads();
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const z = tf.tidy(() => tf.reshape(encoder.apply(x, { training: false }), [n, d])) as Tensor2D;
+  const frames = tf.reshape(x, [n, F]) as Tensor2D;
+  const lossMs = cpuMedian(() => {
+    const { value, grad } = tf.valueAndGrad((e: Tensor2D) => loss(e, frames))(z);
+    grad.dataSync();
+    tf.dispose([value, grad]);
+  });
+  const { grads } = encoderGrads();
+  const byKey: Record<string, Tensor> = {};
+  for (const [key, v] of Object.entries(encoder.params)) byKey[key] = grads[v.name];
+  const optimizer = adamw(encoder.params);
+  const adamwMs = cpuMedian(() => {
+    optimizer.step(byKey);
+    params[0].dataSync();
+  });
+  optimizer.dispose();
+  tf.dispose([x, weights, z, frames, ...Object.values(grads)]);
+  return { uploadMs, encoderMs, lossMs, adamwMs };
+}
+
+/** One row: the step and its parts for a shape and a FeatureProjector variant. */
+async function partsRow(
+  shape: StudyShape,
+  variant: StepVariant,
+  limit: number | null,
+): Promise<Record<string, unknown>> {
+  const n = shape.B * shape.T;
+  const step = variantStep(shape, variant);
+  const { wallMs, cpuMs: stepCpu } = await timeSteps(shape, step.encoder, step.train, 2, 5);
+  const { encoder, train } = variantStep(shape, variant);
+  if (!("loss" in train)) throw new Error(`step_parts: ${variant} has no per-frame loss`);
+  const parts = timeParts(shape, encoder, train.loss);
+  encoder.dispose();
+  const products = timeProducts(n, encoder.outFeatures);
+  const measured: StepParts = { stepMs: median(stepCpu), nnMs: products.ms, ...parts };
+  const { lossRestMs, otherMs } = splitStep(measured);
+  const nnGflops = (2 * nnFlops(n, encoder.outFeatures)) / products.ms / 1e6;
+  return {
+    dataset: shape.dataset,
+    variant,
+    N: n,
+    stepMs: median(wallMs),
+    stepCpuMs: measured.stepMs,
+    uploadMs: parts.uploadMs,
+    encoderMs: parts.encoderMs,
+    encoderGflops: encoderFlops(n, shape.F, encoder.outFeatures) / parts.encoderMs / 1e6,
+    nnMs: products.ms,
+    nnGflops,
+    gramGflops: products.gflops[0],
+    backGflops: products.gflops[1],
+    lossRestMs,
+    adamwMs: parts.adamwMs,
+    otherMs,
+    limitGflops: limit,
+    nnOfLimit: limit ? nnGflops / limit : null,
+  };
+}
+
+/** The breakdown rows, one per shape × FeatureProjector variant. */
+export async function benchStepParts(): Promise<
+  { rows: Record<string, unknown>[]; notes: string[] }
+> {
+  const backend = (await initBackend()).name;
+  const limit = backend === "wasm" ? (await wasmSimdPeak()).gflops : null;
+  const rows: Record<string, unknown>[] = [];
+  for (const shape of STUDY_SHAPES) {
+    for (const variant of PART_VARIANTS) rows.push(await partsRow(shape, variant, limit));
+  }
+  const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  return {
+    rows,
+    notes: [
+      `${backend} backend, tfjs ${tf.version.tfjs}; load average after: ${load}`,
+      "stepMs is wall time, every other …Ms process CPU time (median of 5 after 2 warm-ups); otherMs = stepCpuMs − upload − encoder − loss − AdamW",
+      "nnMs: the loss's two N×N products timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
+      limit
+        ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`
+        : "no wasm SIMD limit on this backend",
+    ],
+  };
+}
+
+if (import.meta.main) {
+  const { rows, notes } = await benchStepParts();
+  console.table(rows);
+  for (const note of notes) console.log(note);
+}

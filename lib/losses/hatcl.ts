@@ -13,27 +13,15 @@ import {
   columns,
   cosineSimilarity,
   emptyMean,
-  offDiagonalMask,
   subDiagonal,
 } from "./similarity.ts";
+import { expOffDiagonal, negMeanLogRatio, neighbourTerms } from "./exp_domain.ts";
 import { checkTemperature } from "./options.ts";
 
 /** Options of the reference InfoNCE losses. */
 export interface HatclOptions {
   /** τ > 0. */
   temperature: number;
-}
-
-/**
- * `exp(S/τ)` with the diagonal removed after the exponential, as the
- * reference does (`E − diag(diag(E))`). Shapes: `z [N, D]` → `[N, N]`.
- */
-function expSimilarities(similarity: Tensor2D, temperature: number): Tensor2D {
-  const n = similarity.shape[0];
-  const e = tf.exp(tf.div(similarity, temperature));
-  // E ⊙ (1 − I) is the reference's E − diag(diag(E)) bit for bit (both turn
-  // an infinite diagonal into NaN) and has the same zero diagonal gradient.
-  return tf.mul(e, offDiagonalMask(n)) as Tensor2D;
 }
 
 /**
@@ -52,10 +40,10 @@ export function hatclLoss(z: Tensor2D, options: HatclOptions): Scalar {
   checkTemperature(options.temperature);
   return tf.tidy(() => {
     const n = z.shape[0];
-    const e = expSimilarities(cosineSimilarity(z), options.temperature);
+    const e = expOffDiagonal(tf.div(cosineSimilarity(z), options.temperature));
     const positives = subDiagonal(e);
     const denominator = tf.sub(tf.sum(columns(e, 0, n - 1), 0), positives);
-    return tf.neg(tf.mean(tf.log(tf.div(positives, denominator)))) as Scalar;
+    return negMeanLogRatio(positives, denominator);
   });
 }
 
@@ -79,15 +67,8 @@ export function lsHatclLoss(z: Tensor2D, options: HatclOptions): Scalar {
     const n = z.shape[0];
     const similarity = cosineSimilarity(z);
     if (n < 3) return emptyMean(similarity);
-    const e = expSimilarities(similarity, options.temperature);
-    const lower = subDiagonal(e);
-    const left = tf.slice(lower, [0], [n - 2]);
-    const right = tf.slice(lower, [1], [n - 2]);
-    const numerator = tf.add(right, left);
-    const denominator = tf.add(
-      tf.sub(tf.sum(columns(e, 0, n - 2), 0), left),
-      tf.sub(tf.sum(columns(e, 1, n - 1), 0), tf.add(right, left)),
-    );
-    return tf.neg(tf.mean(tf.log(tf.div(numerator, denominator)))) as Scalar;
+    const e = expOffDiagonal(tf.div(similarity, options.temperature));
+    const { numerator, denominator } = neighbourTerms(e, subDiagonal(e));
+    return negMeanLogRatio(numerator, denominator);
   });
 }

@@ -17,6 +17,7 @@ import {
   offDiagonalMask,
   subDiagonal,
 } from "./similarity.ts";
+import { expOffDiagonal, negMeanLogRatio, neighbourTerms } from "./exp_domain.ts";
 import { checkGamma, checkMargin, checkTemperature } from "./options.ts";
 
 /** The γ the reference hard-codes in LS_MARGIN_LOSS. */
@@ -90,7 +91,7 @@ export function marginLoss(z: Tensor2D, s: Tensor1D, options: MarginOptions): Sc
     );
     const expNumerator = tf.exp(tf.div(positives, temperature));
     const denominator = tf.sub(tf.sum(tf.exp(marginTerm), 0), expNumerator);
-    return tf.neg(tf.mean(tf.log(tf.div(expNumerator, denominator)))) as Scalar;
+    return negMeanLogRatio(expNumerator, denominator);
   });
 }
 
@@ -120,25 +121,17 @@ export function lsMarginLoss(z: Tensor2D, s: Tensor1D, options: LsMarginOptions)
   return tf.tidy(() => {
     const sim = cosineSimilarity(z);
     if (n < 3) return emptyMean(sim);
-    const lower = subDiagonal(sim);
-    const expLeft = tf.exp(tf.div(tf.slice(lower, [0], [n - 2]), temperature));
-    const expRight = tf.exp(tf.div(tf.slice(lower, [1], [n - 2]), temperature));
-    const expNumerator = tf.add(expRight, expLeft);
     const v = tf.cast(s, "float32");
     const marginTerm = tf.add(
       tf.mul(tf.mul(tf.neg(tf.sub(1, v)), 0.5), tf.square(sim)),
       tf.mul(tf.mul(v, 0.5), hingeSquared(sim, margin)),
     );
-    const e = tf.mul(
-      tf.exp(tf.div(tf.mul(gamma, marginTerm), temperature)),
-      offDiagonalMask(n),
-    ) as Tensor2D;
-    const denominator = tf.add(
-      tf.sub(tf.sum(columns(e, 0, n - 2), 0), expLeft),
-      tf.sub(tf.sum(columns(e, 1, n - 1), 0), expNumerator),
+    const e = expOffDiagonal(tf.div(tf.mul(gamma, marginTerm), temperature) as Tensor2D);
+    const { numerator, denominator } = neighbourTerms(
+      e,
+      subDiagonal(sim),
+      (x) => tf.exp(tf.div(x, temperature)),
     );
-    return tf.neg(
-      tf.mean(tf.log(tf.div(expNumerator, tf.add(denominator, expNumerator)))),
-    ) as Scalar;
+    return negMeanLogRatio(numerator, tf.add(denominator, numerator));
   });
 }

@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./similarity.ts";
+export * from "./exp_domain.ts";
 export * from "./sim_vector.ts";
 export * from "./hatcl.ts";
 export * from "./margin.ts";

@@ -33,7 +33,6 @@ import { quantileOfDescending, resolveDifficult } from "../difficult.ts";
 import type { ResolvedDifficult } from "../difficult.ts";
 import { resolveVrns } from "../combine.ts";
 import type { ResolvedVrns } from "../combine.ts";
-import { matMul } from "../../ops/mod.ts";
 import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
 
 type Saver = (tensors: Tensor[]) => void;
@@ -231,6 +230,25 @@ function negativeSumsOp(temperature: number, difficult: ResolvedDifficult | unde
 }
 
 /**
+ * `‖UᵀU‖²_F` with the gradient `4·U·(UᵀU)` as one `[N, D]·[D, D]` product:
+ * autodiff of the plain expression differentiates `UᵀU` through both of its
+ * operands, two products (and two transposes) that give the same matrix.
+ * Shapes: `u [N, D]` → scalar.
+ */
+const gramSquaredNorm = tf.customGrad((...args: (Tensor | Saver)[]) => {
+  const [u, save] = args as [Tensor2D, Saver];
+  const m = tf.matMul(tf.transpose(u) as Tensor2D, u);
+  save([u, m]);
+  return {
+    value: tf.sum(tf.square(m)),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [su, sm] = saved as [Tensor2D, Tensor2D];
+      return [tf.mul(tf.matMul(su, sm), tf.mul(dy, 4))];
+    },
+  };
+}) as (u: Tensor2D) => Scalar;
+
+/**
  * `λ·mean_{(i,j)∈Neg} (S_ij − δ)²` in O(N·D²) (module documentation).
  * Shapes: `u [N, D]` (unit rows) → scalar.
  */
@@ -239,14 +257,13 @@ export function vrnsClosedForm(u: Tensor2D, vrns: ResolvedVrns): Scalar {
     const n = u.shape[0];
     const count = n * n - n - 2 * (n - 1);
     const { delta, lambda } = vrns;
-    const gramD = matMul(tf.transpose(u) as Tensor2D, u);
     const diagonal = tf.sum(tf.square(u), 1);
     const lower = tf.sum(
       tf.mul(tf.slice(u, [1, 0], [n - 1, -1]), tf.slice(u, [0, 0], [n - 1, -1])),
       1,
     );
     const squares = tf.sub(
-      tf.sum(tf.square(gramD)),
+      gramSquaredNorm(u),
       tf.add(tf.sum(tf.square(diagonal)), tf.mul(2, tf.sum(tf.square(lower)))),
     );
     const sums = tf.sub(

@@ -11,3 +11,4 @@ export * from "./counters.ts";
 export * from "./projector_step.ts";
 export * from "./train_fused.ts";
 export * from "./loss_program.ts";
+export * from "./ts2vec_step.ts";

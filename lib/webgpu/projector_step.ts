@@ -257,7 +257,7 @@ export async function createFusedProjectorStep(
 }
 
 /** Copies `sources` (buffer, bytes) one after the other into `target` and reads them (one mapAsync). */
-async function readBack(
+export async function readBack(
   device: GPUDevice,
   sources: [GPUBuffer, number][],
   target: GPUBuffer,
@@ -276,7 +276,7 @@ async function readBack(
 }
 
 /** Records the whole sequence in one compute pass and submits it. */
-function submitSequence(device: GPUDevice, sequence: Dispatch[]): void {
+export function submitSequence(device: GPUDevice, sequence: Dispatch[]): void {
   const commands = device.createCommandEncoder();
   encodeSequence(commands, sequence);
   device.queue.submit([commands.finish()]);

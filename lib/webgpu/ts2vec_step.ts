@@ -1,0 +1,312 @@
+/**
+ * The TS2Vec training step (lib/ts2vec: overlap cropping, the dilated-CNN
+ * encoder on both views in train mode, the hierarchical contrastive loss,
+ * AdamW) as one fixed sequence of WGSL programs on buffers allocated once per
+ * run (see ts2vec_sequence.ts): ≤ 150 dispatches, one compute pass and one
+ * submission a step, no buffer or bind-group creation after setup, the loss
+ * kept on the GPU and read with {@linkcode FusedProjectorStep.read}.
+ *
+ * The host draws each step's random numbers exactly as the tfjs path does,
+ * in its order, and uploads them (`queue.writeBuffer`): from `cropRng` the
+ * crop (`ts2vecObjective`'s `drawCrop`: `crop_l ~ U[2, T]`,
+ * `left ~ U[0, T − crop_l]`, `eleft ~ U[0, left]`, `eright ~ U[right, T]`,
+ * `offset_b ~ U[−eleft, T − eright]`), and from `noiseRng` per view the
+ * encoder's timestamp mask (`B·L` draws, kept when `< maskKeep`) and its
+ * dropout (`B·L·D` draws, kept when `< 1 − dropout`). For a fresh encoder
+ * `createTs2vecEncoder({ seed })` the noise stream is
+ * `makeRng(seed).fork()` (the encoder's own stream does not advance here).
+ *
+ * Both views are encoded as one batch of `2B` sequences padded to `T`
+ * frames; the arithmetic is lib/ts2vec's (tfjs' erf for GELU), with sums in
+ * another order (float32 rounding differs at the 1e−6 level).
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import { OptionError, ShapeError } from "../errors.ts";
+import { randint } from "../random.ts";
+import type { Rng } from "../random.ts";
+import { webGpuDevice } from "./counters.ts";
+import { readBack, submitSequence } from "./projector_step.ts";
+import type { FusedProjectorStep, StepRead } from "./projector_step.ts";
+import { DIMS } from "./shaders_ts2vec.ts";
+import { USAGE_READ } from "./step_buffers.ts";
+import { allocateTs2vecBuffers, ts2vecLayout } from "./ts2vec_buffers.ts";
+import type { Ts2vecBuffers, Ts2vecLayout } from "./ts2vec_buffers.ts";
+import { buildTs2vecSequence } from "./ts2vec_sequence.ts";
+
+/** Options of {@linkcode createFusedTs2vecStep}. */
+export interface FusedTs2vecStepOptions {
+  /** A TS2Vec encoder (`createTs2vecEncoder`, dilated-CNN backbone). */
+  encoder: Encoder;
+  /** Batch shape `[B, T, F]`, `T ≥ 2`; every step's batch must have it. */
+  shape: [number, number, number];
+  /** Stream of the crops (`ts2vecObjective`'s: `makeRng(seed)`). */
+  cropRng: Rng;
+  /** Stream of the masks and dropout (the encoder's: `makeRng(seed).fork()`). */
+  noiseRng: Rng;
+  /** Weight of the instance term (default 0.5). */
+  alpha?: number;
+  /** The encoder's timestamp keep probability (default 0.5). */
+  maskKeep?: number;
+  /** The encoder's output dropout (default 0.1). */
+  dropout?: number;
+  lr: number;
+  weightDecay: number;
+  mode: "reference" | "guarded";
+  /** Steps between reads (size of the on-GPU loss record), default 50. */
+  readEvery?: number;
+}
+
+/**
+ * Why the fused TS2Vec step cannot train `encoder` on `[B, T, F]` batches,
+ * or null when it can: it covers `createTs2vecEncoder`'s dilated-CNN
+ * backbone (parameters in its creation order) with `T ≥ 2`.
+ */
+export function fusedTs2vecUnsupported(
+  encoder: Encoder,
+  shape: [number, number, number],
+): string | null {
+  if (encoder.name !== "ts2vec") return `encoder "${encoder.name}"`;
+  const names = Object.keys(encoder.params);
+  const expected = ["input_fc.weight", "input_fc.bias"];
+  for (let i = 0; expected.length < names.length; i++) {
+    const p = `feature_extractor.net.${i}`;
+    expected.push(`${p}.conv1.conv.weight`, `${p}.conv1.conv.bias`);
+    expected.push(`${p}.conv2.conv.weight`, `${p}.conv2.conv.bias`);
+    if (names.includes(`${p}.projector.weight`)) {
+      expected.push(`${p}.projector.weight`, `${p}.projector.bias`);
+    }
+  }
+  if (names.join() !== expected.join()) return `parameters [${names.join(", ")}]`;
+  if (shape[1] < 2) return `T = ${shape[1]} < 2 frames`;
+  if (shape[2] !== encoder.inFeatures) {
+    return `F = ${shape[2]}, the encoder expects ${encoder.inFeatures}`;
+  }
+  return null;
+}
+
+/** One step's draws, laid out for the padded `2B` sequences. */
+interface StepDraws {
+  dims: Uint32Array<ArrayBuffer>;
+  keep: Float32Array<ArrayBuffer>;
+  drop: Float32Array<ArrayBuffer>;
+}
+
+/** Fills `into` with one step's crop, mask and dropout draws, in the tfjs path's order. */
+function drawStep(
+  layout: Ts2vecLayout,
+  rngs: { cropRng: Rng; noiseRng: Rng },
+  noise: { maskKeep: number; dropout: number },
+  into: StepDraws,
+): void {
+  const { B, T, D } = layout;
+  const { cropRng, noiseRng } = rngs;
+  const length = randint(cropRng, 2, T + 1);
+  const left = randint(cropRng, 0, T - length + 1);
+  const right = left + length;
+  const eleft = randint(cropRng, 0, left + 1);
+  const eright = randint(cropRng, right, T + 1);
+  const { dims, keep, drop } = into;
+  for (let b = 0; b < B; b++) {
+    const offset = randint(cropRng, -eleft, T - eright + 1);
+    dims[DIMS.starts + b] = offset + eleft;
+    dims[DIMS.starts + B + b] = offset + left;
+  }
+  const lengths = [right - eleft, eright - left];
+  [dims[DIMS.len1], dims[DIMS.len2], dims[DIMS.crop], dims[DIMS.z1Start]] = [
+    ...lengths,
+    length,
+    left - eleft,
+  ];
+  let levels = 0;
+  for (let len = length;; len = Math.floor(len / 2)) {
+    dims[DIMS.levelLengths + levels++] = len;
+    if (len <= 1) break;
+  }
+  dims[DIMS.levels] = levels;
+  for (const [view, len] of lengths.entries()) {
+    for (let b = 0; b < B; b++) {
+      const s = view * B + b;
+      for (let t = 0; t < len; t++) keep[s * T + t] = noiseRng.next() < noise.maskKeep ? 1 : 0;
+    }
+    if (noise.dropout > 0) {
+      for (let b = 0; b < B; b++) {
+        const at = (view * B + b) * T * D;
+        for (let i = 0; i < len * D; i++) {
+          drop[at + i] = noiseRng.next() < 1 - noise.dropout ? 1 : 0;
+        }
+      }
+    }
+  }
+}
+
+/** The encoder's parameters, flat in the layout's order (one read each). */
+async function readParams(
+  encoder: Encoder,
+  layout: Ts2vecLayout,
+): Promise<Float32Array<ArrayBuffer>> {
+  const params = new Float32Array(layout.count);
+  for (const name of layout.names) {
+    params.set(await encoder.params[name].data(), layout.offsets[name]);
+  }
+  return params;
+}
+
+/**
+ * Builds the fused TS2Vec step for `options.encoder` (its current
+ * parameters, read once) on the active webgpu backend.
+ *
+ * @example Three steps and one read
+ * ```ts ignore
+ * const encoder = createTs2vecEncoder({ inFeatures: 90, seed: 1 });
+ * const step = await createFusedTs2vecStep({ encoder, shape: [8, 200, 90],
+ *   cropRng: makeRng(7), noiseRng: makeRng(1).fork(), lr: 1e-3, weightDecay: 0.01,
+ *   mode: "reference" });
+ * for (let i = 0; i < 3; i++) step.step(x); // 96 dispatches each
+ * const { losses } = await step.read();
+ * await step.writeBack();
+ * step.destroy();
+ * ```
+ *
+ * @throws {OptionError} when the encoder is not covered (see
+ * {@linkcode fusedTs2vecUnsupported}), an option is out of range or webgpu is
+ * not the active backend.
+ */
+export async function createFusedTs2vecStep(
+  options: FusedTs2vecStepOptions,
+): Promise<FusedProjectorStep> {
+  const { encoder, shape, lr, weightDecay, mode } = options;
+  const { alpha = 0.5, maskKeep = 0.5, dropout = 0.1, readEvery = 50 } = options;
+  const why = fusedTs2vecUnsupported(encoder, shape);
+  if (why !== null) throw new OptionError(`createFusedTs2vecStep: not covered: ${why}`);
+  if (
+    !(alpha >= 0 && alpha <= 1) || !(maskKeep > 0 && maskKeep <= 1) ||
+    !(dropout >= 0 && dropout < 1)
+  ) {
+    throw new OptionError(
+      `createFusedTs2vecStep: need alpha ∈ [0, 1], maskKeep ∈ (0, 1], dropout ∈ [0, 1), got ${alpha}, ${maskKeep}, ${dropout}`,
+    );
+  }
+  if (!Number.isInteger(readEvery) || readEvery < 1) {
+    throw new OptionError(`createFusedTs2vecStep: readEvery must be ≥ 1, got ${readEvery}`);
+  }
+  const device = webGpuDevice();
+  const layout = ts2vecLayout(encoder, shape);
+  const buffers = allocateTs2vecBuffers(
+    device,
+    layout,
+    await readParams(encoder, layout),
+    readEvery,
+  );
+  const sequence = buildTs2vecSequence(device, layout, buffers, {
+    alpha,
+    dropout,
+    lr,
+    weightDecay,
+    guarded: mode === "guarded",
+  });
+  const draw = (into: StepDraws) => drawStep(layout, options, { maskKeep, dropout }, into);
+  return ts2vecRunner({ device, encoder, layout, buffers, readEvery, lr, dropout, draw }, sequence);
+}
+
+interface RunnerParts {
+  device: GPUDevice;
+  encoder: Encoder;
+  layout: Ts2vecLayout;
+  buffers: Ts2vecBuffers;
+  readEvery: number;
+  lr: number;
+  dropout: number;
+  draw: (into: StepDraws) => void;
+}
+
+/** Copies the trained parameters into the encoder's variables (one read-back). */
+async function writeBackParams(parts: RunnerParts): Promise<void> {
+  const { device, encoder, layout, buffers } = parts;
+  const target = device.createBuffer({ size: layout.count * 4, usage: USAGE_READ });
+  try {
+    const values = new Float32Array(
+      await readBack(device, [[buffers.params, layout.count * 4]], target),
+    );
+    for (const name of layout.names) {
+      const v = encoder.params[name];
+      const start = layout.offsets[name];
+      tf.tidy(() => v.assign(tf.tensor(values.slice(start, start + v.size), v.shape)));
+    }
+  } finally {
+    target.destroy();
+  }
+}
+
+function ts2vecRunner(
+  parts: RunnerParts,
+  sequence: ReturnType<typeof buildTs2vecSequence>,
+): FusedProjectorStep {
+  const { device, layout, buffers, readEvery, lr, draw } = parts;
+  const { B, T, F, D } = layout;
+  const draws: StepDraws = {
+    dims: new Uint32Array(DIMS.starts + 2 * B),
+    keep: new Float32Array(2 * B * T),
+    drop: new Float32Array(2 * B * T * D),
+  };
+  let t = 0, pending = 0, destroyed = false;
+  const stepView = new DataView(new ArrayBuffer(16));
+  const alive = (what: string) => {
+    if (destroyed) throw new OptionError(`FusedTs2vecStep.${what}: the step was destroyed`);
+  };
+  return {
+    dispatchesPerStep: sequence.length,
+    get pending() {
+      return pending;
+    },
+    step(x: Float32Array): void {
+      alive("step");
+      if (x.length !== B * T * F) {
+        throw new ShapeError(
+          `FusedTs2vecStep.step: x has ${x.length} values, expected B·T·F = ${B * T * F}`,
+        );
+      }
+      if (pending >= readEvery) {
+        throw new OptionError(
+          `FusedTs2vecStep.step: ${pending} steps unread; call read() every ≤ ${readEvery} steps`,
+        );
+      }
+      draw(draws);
+      t++;
+      stepView.setUint32(0, pending, true);
+      stepView.setFloat32(4, lr / (1 - 0.9 ** t), true);
+      stepView.setFloat32(8, Math.sqrt(1 - 0.999 ** t), true);
+      const { queue } = device;
+      queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
+      queue.writeBuffer(buffers.dims, 0, draws.dims);
+      queue.writeBuffer(buffers.keep, 0, draws.keep);
+      if (parts.dropout > 0) queue.writeBuffer(buffers.drop, 0, draws.drop);
+      queue.writeBuffer(buffers.step, 0, stepView.buffer);
+      submitSequence(device, sequence);
+      pending++;
+    },
+    async read(): Promise<StepRead> {
+      alive("read");
+      const k = pending;
+      if (k === 0) return { losses: new Float32Array(0), flags: new Uint32Array(0) };
+      const sources: [GPUBuffer, number][] = [[buffers.losses, k * 4], [buffers.flags, k * 4]];
+      const bytes = await readBack(device, sources, buffers.staging);
+      pending = 0;
+      return {
+        losses: new Float32Array(bytes, 0, k).slice(),
+        flags: new Uint32Array(bytes, k * 4, k).slice(),
+      };
+    },
+    writeBack(): Promise<void> {
+      alive("writeBack");
+      return writeBackParams(parts);
+    },
+    destroy(): void {
+      if (destroyed) return;
+      destroyed = true;
+      for (const buffer of buffers.all) buffer.destroy();
+    },
+  };
+}

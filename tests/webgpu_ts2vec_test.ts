@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { tf } from "../lib/tf.ts";
+import type { Tensor } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import { createTs2vecEncoder, ts2vecObjective } from "../lib/ts2vec/mod.ts";
+import type { Encoder } from "../lib/encoders/mod.ts";
+import { adamw } from "../lib/optim/mod.ts";
+import { createFusedTs2vecStep, fusedTs2vecUnsupported } from "../lib/webgpu/mod.ts";
+import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { makeRng } from "../lib/random.ts";
+import { OptionError } from "../lib/errors.ts";
+import { assertClose } from "./_util.ts";
+import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
+
+warnIfIgnored("webgpu_ts2vec_test", "the fused TS2Vec step tests");
+
+interface Case {
+  shape: [number, number, number];
+  hidden: number;
+  out: number;
+  depth: number;
+  alpha: number;
+  dropout: number;
+  seed: number;
+  /** A NaN planted at this flat index of the batch, or −1. */
+  nanAt: number;
+}
+
+const LR = 1e-3, WD = 0.01, STEPS = 3;
+
+function batch(c: Case, step: number): Float32Array {
+  const rng = makeRng(100 * c.seed + step);
+  const x = Float32Array.from({ length: c.shape[0] * c.shape[1] * c.shape[2] }, () => rng.normal());
+  if (c.nanAt >= 0) x[c.nanAt] = NaN;
+  return x;
+}
+
+function encoderOf(c: Case): Encoder {
+  return createTs2vecEncoder({
+    inFeatures: c.shape[2],
+    hidden: c.hidden,
+    outFeatures: c.out,
+    depth: c.depth,
+    dropout: c.dropout,
+    seed: c.seed,
+  });
+}
+
+async function values(encoder: Encoder): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, v] of Object.entries(encoder.params)) {
+    out[name] = await v.data() as Float32Array;
+  }
+  return out;
+}
+
+/** The tfjs path (lib/train's loop: variableGrads of the objective, then AdamW), state after each step. */
+async function tfjsSteps(
+  c: Case,
+): Promise<{ losses: number[]; states: Record<string, Float32Array>[] }> {
+  const encoder = encoderOf(c);
+  const objective = ts2vecObjective({ seed: c.seed + 7, alpha: c.alpha });
+  const optimizer = adamw(encoder.params, { lr: LR, weightDecay: WD });
+  const keyOf = new Map(Object.entries(encoder.params).map(([key, v]) => [v.name, key]));
+  const losses: number[] = [], states: Record<string, Float32Array>[] = [];
+  try {
+    for (let s = 0; s < STEPS; s++) {
+      const x = tf.tensor3d(batch(c, s), c.shape);
+      const { value, grads } = tf.variableGrads(
+        () => objective(encoder, x),
+        Object.values(encoder.params),
+      );
+      const named: Record<string, Tensor> = {};
+      for (const [name, g] of Object.entries(grads)) named[keyOf.get(name) ?? name] = g;
+      losses.push((await value.data())[0]);
+      optimizer.step(named);
+      tf.dispose([x, value, ...Object.values(named)]);
+      states.push(await values(encoder));
+    }
+  } finally {
+    optimizer.dispose();
+    encoder.dispose();
+  }
+  return { losses, states };
+}
+
+async function fusedSteps(
+  c: Case,
+): Promise<{ losses: number[]; states: Record<string, Float32Array>[] }> {
+  const encoder = encoderOf(c);
+  const step = await createFusedTs2vecStep({
+    encoder,
+    shape: c.shape,
+    cropRng: makeRng(c.seed + 7),
+    noiseRng: makeRng(c.seed).fork(),
+    alpha: c.alpha,
+    dropout: c.dropout,
+    lr: LR,
+    weightDecay: WD,
+    mode: "reference",
+  });
+  const losses: number[] = [], states: Record<string, Float32Array>[] = [];
+  try {
+    assert.ok(step.dispatchesPerStep <= 150, `${step.dispatchesPerStep} dispatches`);
+    for (let s = 0; s < STEPS; s++) {
+      step.step(batch(c, s));
+      const read = await step.read();
+      assert.deepEqual([...read.flags], [0]);
+      losses.push(read.losses[0]);
+      await step.writeBack();
+      states.push(await values(encoder));
+    }
+  } finally {
+    step.destroy();
+    encoder.dispose();
+  }
+  return { losses, states };
+}
+
+const CASES: Case[] = [
+  { shape: [2, 16, 3], hidden: 8, out: 12, depth: 3, alpha: 0.5, dropout: 0.1, seed: 1, nanAt: -1 },
+  { shape: [3, 11, 4], hidden: 6, out: 10, depth: 2, alpha: 0.3, dropout: 0, seed: 2, nanAt: 17 },
+];
+
+for (const c of CASES) {
+  Deno.test({
+    name:
+      `fused TS2Vec step = tfjs path for 3 steps (B=${c.shape[0]}, T=${
+        c.shape[1]
+      }, depth ${c.depth}, ` +
+      `α=${c.alpha}, dropout ${c.dropout}${c.nanAt >= 0 ? ", a NaN frame" : ""})`,
+    ignore: !webgpu && !ci,
+    async fn() {
+      assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+      await initBackend({ prefer: "webgpu" });
+      try {
+        const want = await tfjsSteps(c);
+        const got = await fusedSteps(c);
+        for (let s = 0; s < STEPS; s++) {
+          assertClose(got.losses[s], want.losses[s], { rtol: 1e-5, label: `loss step ${s + 1}` });
+          for (const [name, expected] of Object.entries(want.states[s])) {
+            assertClose(got.states[s][name], expected, {
+              rtol: 1e-5,
+              atol: 1e-6,
+              label: `step ${s + 1} ${name}`,
+            });
+          }
+        }
+      } finally {
+        await initBackend({ prefer: "wasm" });
+      }
+    },
+  });
+}
+
+Deno.test("fusedTs2vecUnsupported names what the fused TS2Vec step does not cover", async () => {
+  await initBackend({ prefer: "cpu" });
+  const ts2vec = createTs2vecEncoder({
+    inFeatures: 3,
+    hidden: 4,
+    outFeatures: 6,
+    depth: 1,
+    seed: 1,
+  });
+  const shipped = createTs2vecEncoder({
+    inFeatures: 3,
+    hidden: 4,
+    outFeatures: 6,
+    backbone: "feature-projector",
+    seed: 1,
+  });
+  const projector = createFeatureProjector({ inFeatures: 3, outFeatures: 6, seed: 1 });
+  try {
+    assert.equal(fusedTs2vecUnsupported(ts2vec, [2, 8, 3]), null);
+    assert.match(String(fusedTs2vecUnsupported(ts2vec, [2, 1, 3])), /T = 1/);
+    assert.match(String(fusedTs2vecUnsupported(ts2vec, [2, 8, 4])), /F = 4/);
+    assert.match(String(fusedTs2vecUnsupported(shipped, [2, 8, 3])), /ts2vec-feature-projector/);
+    assert.match(String(fusedTs2vecUnsupported(projector, [2, 8, 3])), /"feature-projector"/);
+    await assert.rejects(
+      () =>
+        createFusedTs2vecStep({
+          encoder: projector,
+          shape: [2, 8, 3],
+          cropRng: makeRng(1),
+          noiseRng: makeRng(2),
+          lr: LR,
+          weightDecay: WD,
+          mode: "reference",
+        }),
+      (err) => err instanceof OptionError && /not covered/.test(err.message),
+    );
+  } finally {
+    ts2vec.dispose();
+    shipped.dispose();
+    projector.dispose();
+  }
+});

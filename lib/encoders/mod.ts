@@ -7,10 +7,4 @@ export * from "./types.ts";
 export * from "./feature_projector.ts";
 export { batchNormEval, batchNormTrain, BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
 export type { BatchNormState } from "./batch_norm.ts";
-export {
-  constantVariable,
-  countParameters,
-  readState,
-  uniformVariable,
-  writeState,
-} from "./state.ts";
+export * from "./state.ts";

@@ -104,6 +104,29 @@ function statistics(
 }
 
 /**
+ * The HATCL losses' shared start: checks `z` and τ, then, in one tidy,
+ * `tail(c, E_{k+1,k}, N)` on the "exp" column sums `c [N]` and positives
+ * `[N − 1]` of `z [N, D]`.
+ */
+function expStatistics(
+  z: Tensor2D,
+  options: FusedHatclOptions,
+  tail: (c: Tensor1D, positives: Tensor1D, n: number) => Scalar,
+): Scalar {
+  checkEmbeddings(z);
+  checkTemperature(options.temperature);
+  return tf.tidy(() => {
+    const [c, positives] = statistics(
+      z,
+      null,
+      { kind: "exp", temperature: options.temperature, margin: 0, gamma: 0 },
+      options.tileRows,
+    );
+    return tail(c, positives, z.shape[0]);
+  });
+}
+
+/**
  * Fused HATCL_LOSS, same value and gradient as `hatclLoss`:
  * `E_ij = exp(S_ij/τ)` (i ≠ j), `p_k = E_{k+1,k}`, `den_k = Σ_i E_ik − p_k`,
  * `L = −mean_k log(p_k/den_k)`, `k = 0..N−2`.
@@ -113,16 +136,7 @@ function statistics(
  * @throws {ShapeError} when `z` is not `[N ≥ 2, D]`.
  */
 export function fusedHatclLoss(z: Tensor2D, options: FusedHatclOptions): Scalar {
-  checkEmbeddings(z);
-  checkTemperature(options.temperature);
-  return tf.tidy(() => {
-    const n = z.shape[0];
-    const [c, positives] = statistics(
-      z,
-      null,
-      { kind: "exp", temperature: options.temperature, margin: 0, gamma: 0 },
-      options.tileRows,
-    );
+  return expStatistics(z, options, (c, positives, n) => {
     const denominator = tf.sub(part(c, 0, n - 1), positives);
     return tf.neg(torchMean(tf.log(tf.div(positives, denominator)), c)) as Scalar;
   });
@@ -139,16 +153,7 @@ export function fusedHatclLoss(z: Tensor2D, options: FusedHatclOptions): Scalar 
  * @throws {ShapeError} when `z` is not `[N ≥ 2, D]`.
  */
 export function fusedLsHatclLoss(z: Tensor2D, options: FusedHatclOptions): Scalar {
-  checkEmbeddings(z);
-  checkTemperature(options.temperature);
-  return tf.tidy(() => {
-    const n = z.shape[0];
-    const [c, lower] = statistics(
-      z,
-      null,
-      { kind: "exp", temperature: options.temperature, margin: 0, gamma: 0 },
-      options.tileRows,
-    );
+  return expStatistics(z, options, (c, lower, n) => {
     const left = part(lower, 0, n - 2);
     const right = part(lower, 1, n - 2);
     const numerator = tf.add(right, left);

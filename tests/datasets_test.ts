@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASET_LOADERS, loadDataset, splitSubjects } from "../lib/data/datasets/mod.ts";
+import {
+  DATASET_LOADERS,
+  datasetFolder,
+  loadDataset,
+  splitSubjects,
+  subfolderOrRoot,
+} from "../lib/data/datasets/mod.ts";
 import type { Dataset } from "../lib/data/types.ts";
 import { MissingDataError, OptionError } from "../lib/errors.ts";
 import { repoRoot, sharedDatasetsDir } from "../lib/paths.ts";
@@ -252,5 +258,16 @@ Deno.test("datasetFingerprint follows file contents, not modification times", as
     assert.deepEqual(fileStamps([join(dir, "missing")]), [
       { path: join(dir, "missing"), size: -1, sha256: "" },
     ]);
+  });
+});
+
+Deno.test("subfolderOrRoot: dataDir/<name> when it exists, else dataDir; datasetFolder looks for the marker", async () => {
+  await withTempDir("folders-", async (root) => {
+    assert.equal(subfolderOrRoot(root, "harth"), root);
+    await Deno.mkdir(join(root, "harth"));
+    assert.equal(subfolderOrRoot(root, "harth"), join(root, "harth"));
+    assert.equal(datasetFolder(root, "hapt", "RawData"), join(root, "hapt"));
+    await Deno.mkdir(join(root, "RawData"));
+    assert.equal(datasetFolder(root, "hapt", "RawData"), root);
   });
 });

@@ -140,6 +140,12 @@ export function datasetFolder(root: string | undefined, name: string, marker: st
   return exists(join(base, marker)) ? base : join(base, name);
 }
 
+/** `dataDir/<name>` when that folder exists, else `dataDir` itself (the dataset's files at its top). */
+export function subfolderOrRoot(root: string | undefined, name: string): string {
+  const base = root ?? defaultDataDir();
+  return exists(join(base, name)) ? join(base, name) : base;
+}
+
 /** Whether a file or folder exists. */
 export function exists(path: string): boolean {
   try {

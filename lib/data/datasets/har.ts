@@ -6,7 +6,6 @@
  * @module
  */
 import { join } from "node:path";
-import { dataDir as defaultDataDir } from "../../paths.ts";
 import {
   HAPT_CHANNEL_NAMES,
   HAPT_CLASS_NAMES,
@@ -29,32 +28,90 @@ import {
   buildDataset,
   datasetFolder,
   type DatasetPlan,
-  exists,
   framedRecording,
   type LoadDatasetOptions,
+  type RecordingEntry,
   stftRecipe,
+  subfolderOrRoot,
 } from "./build.ts";
-
-const HAPT_SOURCE = {
-  name:
-    "UCI HAPT (Smartphone-Based Recognition of Human Activities and Postural Transitions, v2.1)",
-  citation:
-    "Reyes-Ortiz JL, Oneto L, Samà A, Parra X, Anguita D. Transition-Aware Human Activity " +
-    "Recognition Using Smartphones. Neurocomputing 171:754-767 (2016). DOI 10.24432/C54G7M",
-  licence: "CC BY 4.0",
-};
 
 /** The paper's HARTH recipe (spec §4), shared by HARTH and its HAPT substitute. */
 const HAR_RECIPE = { nFft: 50, hop: 25, T: 119, shift: 24 } as const;
 
-/** The plan fields of {@linkcode HAR_RECIPE} for a loader of these channels. */
-function harRecipe(channels: readonly string[]): Pick<DatasetPlan, "recipe" | "T" | "shift"> {
+/** What a HAR loader reads of one recording: its channels, per-sample labels and what it left out. */
+interface HarSignals {
+  channels: readonly (Float32Array | Float64Array)[];
+  /** Per-sample classes (−1 unlabelled). */
+  labels: Int32Array;
+  /** Excluded samples (or rows) by reason. */
+  excluded: Record<string, number>;
+}
+
+/** A HAR loader's part of the plan: the recipe, quick stride and framing are {@linkcode buildHar}'s. */
+type HarPlan =
+  & Omit<DatasetPlan, "recipe" | "T" | "shift" | "quickStride" | "featurise">
+  & {
+    /** Channel names, in feature order. */
+    channels: readonly string[];
+    /** Reads one recording. */
+    read(entry: RecordingEntry): HarSignals;
+  };
+
+/** Which data set a HAR loader builds: name, rate, channels, classes and source. */
+type HarIdentity = Pick<HarPlan, "name" | "fs" | "channels" | "classNames" | "source">;
+
+const HAPT: HarIdentity = {
+  name: "hapt",
+  fs: HAPT_FS,
+  channels: HAPT_CHANNEL_NAMES,
+  classNames: HAPT_CLASS_NAMES,
+  source: {
+    name:
+      "UCI HAPT (Smartphone-Based Recognition of Human Activities and Postural Transitions, v2.1)",
+    citation:
+      "Reyes-Ortiz JL, Oneto L, Samà A, Parra X, Anguita D. Transition-Aware Human Activity " +
+      "Recognition Using Smartphones. Neurocomputing 171:754-767 (2016). DOI 10.24432/C54G7M",
+    licence: "CC BY 4.0",
+  },
+};
+
+const HARTH: HarIdentity = {
+  name: "harth",
+  fs: HARTH_FS,
+  channels: HARTH_CHANNEL_NAMES,
+  classNames: HARTH_CLASS_NAMES,
+  source: {
+    name: "HARTH (Human Activity Recognition Trondheim)",
+    citation:
+      "Logacjov A, Bach K, Kongsvold A, Bårdstu HB, Mork PJ. HARTH: A Human Activity Recognition " +
+      "Dataset for Machine Learning. Sensors 21(23):7853 (2021).",
+    licence: "CC BY 4.0",
+  },
+};
+
+/**
+ * Builds a HAR dataset with {@linkcode HAR_RECIPE}: each recording's
+ * channels through the STFT `nFft 50, hop 25` ({@linkcode framedRecording}),
+ * `T = 119`, shift 24; quick profile: every 3rd subject of each split.
+ */
+function buildHar(plan: HarPlan, options: LoadDatasetOptions): Promise<Dataset> {
   const { nFft, hop, T, shift } = HAR_RECIPE;
-  return {
+  const { channels, read, ...rest } = plan;
+  return buildDataset({
+    ...rest,
     recipe: { ...stftRecipe(nFft, hop), channels },
     T,
     shift,
-  };
+    quickStride: 3,
+    featurise: (entry) => {
+      const rec = read(entry);
+      return {
+        id: entry.id,
+        ...framedRecording(rec.channels, rec.labels, nFft, hop),
+        excluded: rec.excluded,
+      };
+    },
+  }, options);
 }
 
 /**
@@ -70,12 +127,8 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
   const list = listHaptRecordings(dir);
   const labelsFile = join(dir, "RawData", "labels.txt");
   const segments = readHaptLabels(dir);
-  const { nFft, hop } = HAR_RECIPE;
-  return await buildDataset({
-    name: "hapt",
-    fs: HAPT_FS,
-    ...harRecipe(HAPT_CHANNEL_NAMES),
-    classNames: HAPT_CLASS_NAMES,
+  return await buildHar({
+    ...HAPT,
     recordings: list.map(({ experiment, user }) => {
       const files = haptFiles(dir, experiment, user);
       return {
@@ -85,18 +138,13 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
       };
     }),
     sharedFiles: [labelsFile],
-    quickStride: 3,
-    featurise: (entry) => {
+    read: (entry) => {
       const m = /^exp(\d+)_user(\d+)$/.exec(entry.id)!;
       const rec = readHaptRecording(dir, Number(m[1]), Number(m[2]));
       const labels = haptSampleLabels(segments, rec.experiment, rec.user, rec.nSamples, labelsFile);
       let unlabelled = 0;
       for (const l of labels) if (l < 0) unlabelled++;
-      return {
-        id: entry.id,
-        ...framedRecording(rec.channels, labels, nFft, hop),
-        excluded: { unlabelled },
-      };
+      return { channels: rec.channels, labels, excluded: { unlabelled } };
     },
     notes: [
       "substitute for HARTH: smartphone on the waist (acc + gyro) instead of back/thigh accelerometers; " +
@@ -106,7 +154,6 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
       "least as many as its most frequent activity's is −1",
       "split by user instead of the reference's 50/50 window split (D5)",
     ],
-    source: HAPT_SOURCE,
   }, options);
 }
 
@@ -116,26 +163,20 @@ export async function loadHapt(options: LoadDatasetOptions = {}): Promise<Datase
  * shift 24). Split by subject (file). Quick: every 3rd subject of each split.
  */
 export async function loadHarth(options: LoadDatasetOptions = {}): Promise<Dataset> {
-  const base = options.dataDir ?? defaultDataDir();
-  const dir = exists(join(base, "harth")) ? join(base, "harth") : base;
+  const dir = subfolderOrRoot(options.dataDir, "harth");
   const names = listHarthFiles(dir);
-  const { nFft, hop } = HAR_RECIPE;
-  return await buildDataset({
-    name: "harth",
-    fs: HARTH_FS,
-    ...harRecipe(HARTH_CHANNEL_NAMES),
-    classNames: HARTH_CLASS_NAMES,
+  return await buildHar({
+    ...HARTH,
     recordings: names.map((name) => {
       const id = name.replace(/\.csv$/i, "");
       return { id, subject: id, files: [join(dir, name)] };
     }),
     sharedFiles: [],
-    quickStride: 3,
-    featurise: (entry) => {
+    read: (entry) => {
       const rec = readHarthCsv(entry.files[0]);
       return {
-        id: entry.id,
-        ...framedRecording(rec.channels, rec.labels, nFft, hop),
+        channels: rec.channels,
+        labels: rec.labels,
         excluded: { droppedNaNRows: rec.droppedRows },
       };
     },
@@ -143,12 +184,5 @@ export async function loadHarth(options: LoadDatasetOptions = {}): Promise<Datas
       "rows with a missing/NaN value are dropped before framing (reference dropna)",
       "split by subject file instead of the reference's 50/50 window split (D5)",
     ],
-    source: {
-      name: "HARTH (Human Activity Recognition Trondheim)",
-      citation:
-        "Logacjov A, Bach K, Kongsvold A, Bårdstu HB, Mork PJ. HARTH: A Human Activity Recognition " +
-        "Dataset for Machine Learning. Sensors 21(23):7853 (2021).",
-      licence: "CC BY 4.0",
-    },
   }, options);
 }

@@ -7,18 +7,17 @@
  */
 import { join } from "node:path";
 import { DataFormatError, MissingDataError } from "../../errors.ts";
-import { dataDir as defaultDataDir } from "../../paths.ts";
 import { readEdf } from "../edf.ts";
 import { readSleepEdfHypnogram, SLEEP_STAGE_NAMES } from "../hypnogram.ts";
 import type { Dataset } from "../types.ts";
 import {
   buildDataset,
-  exists,
   framedRecording,
   type LoadDatasetOptions,
   type RecordingEntry,
   type RecordingFeatures,
   stftRecipe,
+  subfolderOrRoot,
 } from "./build.ts";
 import { sortIds } from "./split.ts";
 
@@ -112,8 +111,7 @@ function sleepEdfFeatures(entry: RecordingEntry, nFft: number): RecordingFeature
  * non-overlapping frames. Split by subject `ss`. Quick: every 4th subject.
  */
 export async function loadSleepEdf(options: LoadDatasetOptions = {}): Promise<Dataset> {
-  const base = options.dataDir ?? defaultDataDir();
-  const dir = exists(join(base, "sleep-edf")) ? join(base, "sleep-edf") : base;
+  const dir = subfolderOrRoot(options.dataDir, "sleep-edf");
   const pairs = sleepEdfPairs(dir);
   const nFft = 178;
   return await buildDataset({

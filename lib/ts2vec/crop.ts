@@ -7,7 +7,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor3D } from "../tf.ts";
-import { OptionError } from "../errors.ts";
+import { OptionError, ShapeError } from "../errors.ts";
 import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 
@@ -46,19 +46,27 @@ export function drawCrop(batchSize: number, T: number, rng: Rng): Crop {
 /**
  * `take_per_row`: `out[b, i] = x[b, starts[b] + i]` for `i < length`.
  * Shapes: `x [B, T, F]` → `[B, length, F]`.
+ *
+ * One contiguous slice per sequence, concatenated along the batch: on wasm,
+ * `tf.gather` of whole frames copies element by element (≈ 80 ms for the
+ * ECG views of 8 × 200 × 1502 frames, against ≈ 2 ms for the slices).
  */
 export function takePerRow(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
   const [b, t, f] = x.shape;
-  const index = new Int32Array(b * length);
   for (let row = 0; row < b; row++) {
-    for (let i = 0; i < length; i++) index[row * length + i] = row * t + starts[row] + i;
+    if (!(starts[row] >= 0 && starts[row] + length <= t)) {
+      throw new ShapeError(
+        `takePerRow: row ${row} takes [${starts[row]}, ${starts[row] + length}) of ${t} frames`,
+      );
+    }
   }
-  return tf.tidy(() =>
-    tf.reshape(
-      tf.gather(tf.reshape(x, [b * t, f]), tf.tensor1d(index, "int32")),
-      [b, length, f],
-    ) as Tensor3D
-  );
+  return tf.tidy(() => {
+    const rows = Array.from(
+      { length: b },
+      (_, row) => tf.slice(x, [row, starts[row], 0], [1, length, f]),
+    );
+    return (b === 1 ? rows[0] : tf.concat(rows, 0)) as Tensor3D;
+  });
 }
 
 /**

@@ -211,16 +211,30 @@ export function parseWfdbHeader(text: string, file: string, warnings: string[] =
     }
     return { name, fs, nSamples: total, nSignals, signals: [], segments, warnings };
   }
-  if (body.length !== nSignals) {
-    throw new DataFormatError(
-      file,
-      "signal lines",
-      `${nSignals} signal lines (record line declares ${nSignals})`,
-      String(body.length),
-    );
-  }
+  checkLineCount(file, "signal", nSignals, body.length);
   const signals = body.map((l) => parseSignalLine(file, l.n, l.line));
   return { name, fs, nSamples, nSignals, signals, segments: undefined, warnings };
+}
+
+/**
+ * The header holds as many signal (or segment) lines as its record line declares.
+ *
+ * @throws {DataFormatError} naming the field `<kind> lines` otherwise
+ */
+function checkLineCount(
+  file: string,
+  kind: "signal" | "segment",
+  declared: number,
+  found: number,
+): void {
+  if (found !== declared) {
+    throw new DataFormatError(
+      file,
+      `${kind} lines`,
+      `${declared} ${kind} lines (record line declares ${declared})`,
+      String(found),
+    );
+  }
 }
 
 function parseSegments(
@@ -231,14 +245,7 @@ function parseSegments(
 ): WfdbSegmentSpec[] {
   const count = parseWfdbInteger(file, field, countText);
   if (count < 1) throw new DataFormatError(file, field, "at least 1 segment", String(count));
-  if (body.length !== count) {
-    throw new DataFormatError(
-      file,
-      "segment lines",
-      `${count} segment lines (record line declares ${count})`,
-      String(body.length),
-    );
-  }
+  checkLineCount(file, "segment", count, body.length);
   return body.map(({ line, n }, i) => {
     const parts = line.split(/\s+/);
     if (parts.length !== 2 || parts[0].includes("/") || parts[0].includes("\\")) {

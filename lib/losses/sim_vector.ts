@@ -68,8 +68,8 @@ export function simVector(x: Tensor, options: SimVectorOptions): Tensor1D {
   if (length !== "single" && length !== "double") {
     throw new OptionError(`simVector: length must be "single" or "double", got ${length}`);
   }
-  return tf.tidy(() => {
-    const r = adjacentCosine(x);
+  return dataOnly(x, (data) => {
+    const r = adjacentCosine(data);
     const n = r.shape[0];
     let v: Tensor1D;
     if (variant === "reference") {
@@ -80,6 +80,21 @@ export function simVector(x: Tensor, options: SimVectorOptions): Tensor1D {
     }
     return length === "double" ? v : tf.slice(v, [0], [n - 1]);
   });
+}
+
+type Saver = (tensors: Tensor[]) => void;
+
+/**
+ * `f(x)` run as one op with a zero gradient: inside a training step's tape
+ * its operations are not recorded one by one, so nothing is kept (copied)
+ * for a backward pass that the data never needs.
+ */
+function dataOnly(x: Tensor, f: (data: Tensor) => Tensor1D): Tensor1D {
+  const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const data = args[0] as Tensor;
+    return { value: f(data), gradFunc: () => [tf.zerosLike(data)] };
+  }) as (data: Tensor) => Tensor1D;
+  return op(x);
 }
 
 function flattenRows(x: Tensor): Tensor2D {
@@ -95,5 +110,5 @@ function flattenRows(x: Tensor): Tensor2D {
       `x: expected at least 2 rows (N = B·T ≥ 2), got shape [${x.shape.join(", ")}]`,
     );
   }
-  return tf.reshape(tf.cast(x, "float32"), [n, f]) as Tensor2D;
+  return tf.reshape(x.dtype === "float32" ? x : tf.cast(x, "float32"), [n, f]) as Tensor2D;
 }

@@ -229,3 +229,50 @@ export function labelledScores(
     support: matrix.map((row) => row.reduce((s, v) => s + v, 0)),
   };
 }
+
+/** The scores a probe can report of its labelled rows, by name. */
+const PROBE_SCORES = {
+  accuracy: (t: number[], p: number[]) => accuracy(t, p),
+  balancedAccuracy: (t: number[], p: number[]) => balancedAccuracy(t, p),
+  f1Macro: (t: number[], p: number[]) => f1Macro(t, p),
+  f1Weighted: (t: number[], p: number[]) => f1Weighted(t, p),
+  precisionMacro: (t: number[], p: number[]) => precisionMacro(t, p),
+  recallMacro: (t: number[], p: number[]) => recallMacro(t, p),
+  perClassRecall: (t: number[], p: number[], classes: number) => perClassRecall(t, p, classes),
+};
+
+/** A name of a score {@linkcode probeScores} computes. */
+export type ProbeScoreName = keyof typeof PROBE_SCORES;
+
+/** The named scores, then the confusion table and support of {@linkcode labelledScores}. */
+export type ProbeScores<K extends ProbeScoreName> =
+  & { [k in K]: ReturnType<typeof PROBE_SCORES[k]> }
+  & Pick<LabelledScores, "confusionMatrix" | "support">;
+
+/**
+ * The scores `names` (in that order) of `pred` against the labelled rows of
+ * `evalY` ({@linkcode labelledScores}), followed by `confusionMatrix` and
+ * `support`: what a probe reports.
+ *
+ * @example
+ * ```ts
+ * import { probeScores } from "./mod.ts";
+ *
+ * const s = probeScores(Int32Array.of(0, -1, 1, 1), Int32Array.of(0, 0, 1, 0), 2, [
+ *   "accuracy",
+ *   "perClassRecall",
+ * ]);
+ * // s.accuracy ≈ 0.667, s.perClassRecall: [1, 0.5], s.support: [1, 2]
+ * ```
+ */
+export function probeScores<K extends ProbeScoreName>(
+  evalY: Int32Array,
+  pred: Int32Array,
+  classes: number,
+  names: readonly K[],
+): ProbeScores<K> {
+  const { yTrue, yPred, confusionMatrix, support } = labelledScores(evalY, pred, classes);
+  const scores: Record<string, unknown> = {};
+  for (const name of names) scores[name] = PROBE_SCORES[name](yTrue, yPred, classes);
+  return { ...scores, confusionMatrix, support } as ProbeScores<K>;
+}

@@ -30,8 +30,7 @@ import {
   type LabelInput,
   type Matrix,
   type MatrixInput,
-  toFiniteMatrix,
-  toLabels,
+  toLabelledMatrix,
 } from "./matrix.ts";
 
 /** A validated clustering problem: data, dense label codes and cluster sizes. */
@@ -43,8 +42,8 @@ interface Clustering {
 }
 
 function prepare(x: MatrixInput, labels: LabelInput, fn: string): Clustering {
-  const m = toFiniteMatrix(x, `${fn}: x`);
-  const { codes, classes } = encodeLabels(toLabels(labels, `${fn}: labels`, m.rows));
+  const { x: m, y } = toLabelledMatrix(x, labels, `${fn}: x`, `${fn}: labels`);
+  const { codes, classes } = encodeLabels(y);
   const nClusters = classes.length;
   if (nClusters < 2 || nClusters > m.rows - 1) {
     throw new DegenerateInputError(
@@ -71,6 +70,14 @@ function centroidsOf({ x, codes, nClusters, sizes }: Clustering): Float64Array {
     for (let j = 0; j < cols; j++) c[k * cols + j] /= sizes[k];
   }
   return c;
+}
+
+/** Column means of the first `rows` rows of `data` (row-major, `cols` wide), summed in row order. */
+function columnMeans(data: Float64Array, rows: number, cols: number): Float64Array {
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  return mean;
 }
 
 function squaredDistance(
@@ -142,9 +149,7 @@ export function calinskiHarabasz(x: MatrixInput, labels: LabelInput): number {
   const { data, rows, cols } = cl.x;
   const K = cl.nClusters;
   const mu = centroidsOf(cl);
-  const mean = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j];
-  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  const mean = columnMeans(data, rows, cols);
   let between = 0, within = 0;
   for (let k = 0; k < K; k++) between += cl.sizes[k] * squaredDistance(mu, k * cols, mean, 0, cols);
   for (let i = 0; i < rows; i++) {
@@ -175,9 +180,7 @@ function distanceSumsPerCluster(cl: Clustering): Float64Array {
   const nPad = Math.ceil(n / 4) * 4;
   const x = new Float64Array(nPad * d);
   x.set(cl.x.data);
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += x[i * d + t];
-  for (let t = 0; t < d; t++) mean[t] /= n;
+  const mean = columnMeans(x, n, d);
   for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) x[i * d + t] -= mean[t];
   const sq = new Float64Array(nPad);
   for (let i = 0; i < n; i++) {

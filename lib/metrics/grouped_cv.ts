@@ -14,7 +14,7 @@ import {
   type LogisticFit,
   predictLogistic,
 } from "./logistic_regression.ts";
-import { type Matrix, type MatrixInput, toFiniteMatrix, toLabels } from "./matrix.ts";
+import { type Matrix, type MatrixInput, toLabelledMatrix, toLabels } from "./matrix.ts";
 import type { LabelInput } from "./matrix.ts";
 import { applyStandardisation, standardise } from "./standardise.ts";
 
@@ -169,8 +169,7 @@ function scoreFold(
 export function selectCGroupedCv(options: GroupedCvOptions): GroupedCvResult {
   const grid = [...(options.cGrid ?? DEFAULT_C_GRID)];
   checkGrid(grid);
-  const m = toFiniteMatrix(options.x, "x");
-  const yAll = toLabels(options.y, "y", m.rows);
+  const { x: m, y: yAll } = toLabelledMatrix(options.x, options.y, "x", "y");
   const gAll = toLabels(options.groups, "trainGroups", m.rows);
   if (yAll.some((v) => v < -1)) throw new ShapeError("y: expected class ids or -1");
   const [x, y] = subset(m, yAll, (i) => yAll[i] !== -1);

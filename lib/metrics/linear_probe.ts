@@ -9,15 +9,9 @@
 import { DegenerateInputError, OptionError, ShapeError } from "../errors.ts";
 import { makeRng, permutation, type Rng } from "../random.ts";
 import { type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from "../tf.ts";
-import {
-  accuracy,
-  f1Macro,
-  f1Weighted,
-  labelledScores,
-  precisionMacro,
-  recallMacro,
-} from "./classification.ts";
-import { type DenseMatrix, type LabelInput, toLabels } from "./matrix.ts";
+import { probeScores } from "./classification.ts";
+import type { DenseMatrix, LabelInput } from "./matrix.ts";
+import { type ProbeData, probeData } from "./probe_data.ts";
 import { dataSyncOrThrow } from "../backend.ts";
 
 /** Frame embeddings `[n, D]`: a dense buffer or a 2-D tensor. */
@@ -87,14 +81,6 @@ function toFrames(x: EmbeddingInput, name: string): Frames {
   return { data: Float32Array.from(dataSyncOrThrow(t, name)), rows: t.shape[0], cols: t.shape[1] };
 }
 
-function checkLabels(y: Int32Array, classes: number, name: string): void {
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] < -1 || y[i] >= classes) {
-      throw new ShapeError(`${name}[${i}] is ${y[i]}; expected -1 or a class in 0..${classes - 1}`);
-    }
-  }
-}
-
 /**
  * Trains `logits = x W + b` (`W: [D, C]`, `b: [C]`, torch's default `Linear`
  * init `U(−1/√D, 1/√D)` for both) with the mean softmax cross-entropy over the
@@ -134,7 +120,7 @@ function checkLabels(y: Int32Array, classes: number, name: string): void {
 export async function linearProbe(options: LinearProbeOptions): Promise<LinearProbeResult> {
   const { classes, epochs = 10, lr = 1e-3, batchSize, seed } = options;
   checkProbeOptions(classes, epochs, batchSize, lr);
-  const { train, evalFrames, trainY, evalY } = probeData(options);
+  const { trainX: train, evalX: evalFrames, trainY, evalY } = checkedData(options);
   const probe = createProbe(train.cols, classes, seed, lr);
   const xTrain = tf.tensor2d(train.data, [train.rows, train.cols]);
   const yTrain = tf.tensor1d(trainY, "int32");
@@ -166,30 +152,16 @@ function checkProbeOptions(classes: number, epochs: number, batchSize: number, l
   if (!(lr > 0)) throw new OptionError(`linearProbe: lr must be > 0, got ${lr}`);
 }
 
-/** Embeddings as buffers and labels as `Int32Array`s, checked against each other and `classes`. */
-function probeData(options: LinearProbeOptions): {
-  train: Frames;
-  evalFrames: Frames;
-  trainY: Int32Array;
-  evalY: Int32Array;
-} {
-  const { classes } = options;
-  const train = toFrames(options.trainX, "linearProbe: trainX");
-  const evalFrames = toFrames(options.evalX, "linearProbe: evalX");
-  if (evalFrames.cols !== train.cols) {
-    throw new ShapeError(`linearProbe: evalX has ${evalFrames.cols} columns, trainX ${train.cols}`);
-  }
-  const trainY = toLabels(options.trainY, "linearProbe: trainY", train.rows);
-  const evalY = toLabels(options.evalY, "linearProbe: evalY", evalFrames.rows);
-  checkLabels(trainY, classes, "linearProbe: trainY");
-  checkLabels(evalY, classes, "linearProbe: evalY");
-  if (!trainY.some((y) => y >= 0)) {
+/** Embeddings as buffers and labels as `Int32Array`s, each split with a labelled frame. */
+function checkedData(options: LinearProbeOptions): ProbeData<Frames> {
+  const data = probeData("linearProbe", options, toFrames);
+  if (!data.trainY.some((y) => y >= 0)) {
     throw new DegenerateInputError("linearProbe: no labelled training frame");
   }
-  if (!evalY.some((y) => y >= 0)) {
+  if (!data.evalY.some((y) => y >= 0)) {
     throw new DegenerateInputError("linearProbe: no labelled evaluation frame");
   }
-  return { train, evalFrames, trainY, evalY };
+  return data;
 }
 
 /** tfjs' Adam optimiser. */
@@ -289,14 +261,11 @@ function score(
   allPred: Int32Array,
   classes: number,
 ): Omit<LinearProbeResult, "trainLossCurve"> {
-  const { yTrue, yPred, confusionMatrix, support } = labelledScores(evalY, allPred, classes);
-  return {
-    accuracy: accuracy(yTrue, yPred),
-    f1Weighted: f1Weighted(yTrue, yPred),
-    f1Macro: f1Macro(yTrue, yPred),
-    precisionMacro: precisionMacro(yTrue, yPred),
-    recallMacro: recallMacro(yTrue, yPred),
-    confusionMatrix,
-    support,
-  };
+  return probeScores(evalY, allPred, classes, [
+    "accuracy",
+    "f1Weighted",
+    "f1Macro",
+    "precisionMacro",
+    "recallMacro",
+  ]);
 }

@@ -9,15 +9,8 @@
  *
  * @module
  */
-import { DegenerateInputError, OptionError, ShapeError } from "../errors.ts";
-import {
-  accuracy,
-  balancedAccuracy,
-  f1Macro,
-  f1Weighted,
-  labelledScores,
-  perClassRecall,
-} from "./classification.ts";
+import { DegenerateInputError, OptionError } from "../errors.ts";
+import { probeScores } from "./classification.ts";
 import { type GroupedCvResult, selectCGroupedCv } from "./grouped_cv.ts";
 import {
   fitLogisticData,
@@ -25,7 +18,8 @@ import {
   type LogisticFit,
   predictLogistic,
 } from "./logistic_regression.ts";
-import { type LabelInput, type MatrixInput, toFiniteMatrix, toLabels } from "./matrix.ts";
+import { type LabelInput, type MatrixInput, toFiniteMatrix } from "./matrix.ts";
+import { probeData } from "./probe_data.ts";
 import { applyStandardisation, type Standardisation, standardise } from "./standardise.ts";
 
 /** Options of {@linkcode logisticProbe}. */
@@ -111,28 +105,12 @@ export interface LogisticProbeResult {
   support: number[];
 }
 
-function checkLabels(y: Int32Array, classes: number, name: string): void {
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] < -1 || y[i] >= classes) {
-      throw new ShapeError(`${name}[${i}] is ${y[i]}; expected -1 or a class in 0..${classes - 1}`);
-    }
-  }
-}
-
 /** Validated inputs: float64 matrices and label vectors. */
 function prepare(o: LogisticProbeOptions) {
   if (!Number.isInteger(o.classes) || o.classes < 2) {
     throw new OptionError(`logisticProbe: classes is ${o.classes}; expected an integer >= 2`);
   }
-  const trainX = toFiniteMatrix(o.trainX, "logisticProbe: trainX");
-  const evalX = toFiniteMatrix(o.evalX, "logisticProbe: evalX");
-  if (evalX.cols !== trainX.cols) {
-    throw new ShapeError(`logisticProbe: evalX has ${evalX.cols} columns, trainX ${trainX.cols}`);
-  }
-  const trainY = toLabels(o.trainY, "logisticProbe: trainY", trainX.rows);
-  const evalY = toLabels(o.evalY, "logisticProbe: evalY", evalX.rows);
-  checkLabels(trainY, o.classes, "logisticProbe: trainY");
-  checkLabels(evalY, o.classes, "logisticProbe: evalY");
+  const { trainX, evalX, trainY, evalY } = probeData("logisticProbe", o, toFiniteMatrix);
   if (!evalY.some((v) => v >= 0)) {
     throw new DegenerateInputError("logisticProbe: evalY: no labelled evaluation row to score");
   }
@@ -141,16 +119,13 @@ function prepare(o: LogisticProbeOptions) {
 
 /** Scores of `pred` against the labelled rows of `evalY`. */
 function score(evalY: Int32Array, pred: Int32Array, classes: number) {
-  const { yTrue, yPred, confusionMatrix, support } = labelledScores(evalY, pred, classes);
-  return {
-    accuracy: accuracy(yTrue, yPred),
-    balancedAccuracy: balancedAccuracy(yTrue, yPred),
-    f1Macro: f1Macro(yTrue, yPred),
-    f1Weighted: f1Weighted(yTrue, yPred),
-    perClassRecall: perClassRecall(yTrue, yPred, classes),
-    confusionMatrix,
-    support,
-  };
+  return probeScores(evalY, pred, classes, [
+    "accuracy",
+    "balancedAccuracy",
+    "f1Macro",
+    "f1Weighted",
+    "perClassRecall",
+  ]);
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type Matrix,
   type MatrixInput,
   toFiniteMatrix,
-  toLabels,
+  toLabelledMatrix,
 } from "./matrix.ts";
 
 /** Starting point of a fit (e.g. the fit at the previous C of a path). */
@@ -214,8 +214,8 @@ export function fitLogisticData(data: LogisticData, options: LogisticOptions): L
  * @throws {OptionError} on C ≤ 0, tolerance ≤ 0, a bad iteration cap or class weight.
  */
 export function fitLogistic(x: MatrixInput, y: LabelInput, options: LogisticOptions): LogisticFit {
-  const m = toFiniteMatrix(x, "x");
-  return fitLogisticData(labelledRows(m, toLabels(y, "y", m.rows)), options);
+  const labelled = toLabelledMatrix(x, y, "x", "y");
+  return fitLogisticData(labelledRows(labelled.x, labelled.y), options);
 }
 
 /** Decision values `z = W x + b` `[n, k]` of a fit on already-checked rows. */

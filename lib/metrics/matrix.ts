@@ -124,6 +124,36 @@ export function toLabels(labels: LabelInput, name = "labels", length?: number): 
   return out;
 }
 
+/** A finite matrix and one integer label per row (see {@linkcode toLabelledMatrix}). */
+export interface LabelledMatrix {
+  x: Matrix;
+  /** `[x.rows]`. */
+  y: Int32Array;
+}
+
+/**
+ * {@linkcode toFiniteMatrix} of `x` (named `xName`) and {@linkcode toLabels}
+ * of `labels` (named `yName`), which must hold one label per row.
+ *
+ * @throws {NonFiniteError} on NaN / ±Inf in `x`
+ * @throws {ShapeError} on a ragged `x`, a label count other than its rows, or a non-integer label
+ * @example
+ * ```ts
+ * import { toLabelledMatrix } from "./matrix.ts";
+ * const { x, y } = toLabelledMatrix([[0, 1], [2, 3]], [1, 0], "x", "y");
+ * // x.rows === 2, y: Int32Array [1, 0]
+ * ```
+ */
+export function toLabelledMatrix(
+  x: MatrixInput,
+  labels: LabelInput,
+  xName: string,
+  yName: string,
+): LabelledMatrix {
+  const m = toFiniteMatrix(x, xName);
+  return { x: m, y: toLabels(labels, yName, m.rows) };
+}
+
 /** Labels re-coded as `0..classes.length-1` in the order of the sorted distinct ids. */
 export interface EncodedLabels {
   /** `codes[i]` is the index of `labels[i]` in `classes`. */

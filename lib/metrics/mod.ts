@@ -25,6 +25,7 @@ export * from "./agreement.ts";
 export * from "./classification.ts";
 export * from "./effective_rank.ts";
 export * from "./evaluate_clustering.ts";
+export * from "./probe_data.ts";
 export * from "./linear_probe.ts";
 export * from "./lbfgs.ts";
 export * from "./standardise.ts";

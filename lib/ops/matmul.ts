@@ -76,6 +76,16 @@ export function columnSum(x: Tensor2D): Tensor1D {
   });
 }
 
+/**
+ * `∂W = Gᵀ·X` for `g [n, out]`, `x [n, in]` → `[out, in]`; as `(Xᵀ·G)ᵀ` when
+ * the input is at least twice as wide as the output: the wasm product is
+ * faster with the long side as rows (FeatureProjector's first layer on ECG,
+ * 1600 × 1502 → 128: 29 ms against 34 ms).
+ */
+function weightGradient(g: Tensor2D, x: Tensor2D): Tensor2D {
+  return x.shape[1] >= 2 * g.shape[1] ? t(nn(t(x), g)) : nn(t(g), x);
+}
+
 function linearOp(inputGradient: boolean) {
   return tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [x, w, b, save] = args as [Tensor2D, Tensor2D, Tensor, Saver];
@@ -85,7 +95,7 @@ function linearOp(inputGradient: boolean) {
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw] = saved as Tensor2D[];
         const g = dy as Tensor2D;
-        return [inputGradient ? nn(g, sw) : tf.zerosLike(sx), nn(t(g), sx), columnSum(g)];
+        return [inputGradient ? nn(g, sw) : tf.zerosLike(sx), weightGradient(g, sx), columnSum(g)];
       },
     };
   }) as (x: Tensor2D, w: Tensor2D, b: Tensor) => Tensor2D;

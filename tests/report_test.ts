@@ -517,3 +517,11 @@ Deno.test("renderMarkdown: heading ids, attachments, link schemes, math and raw 
   assert.equal(all(document, "img[onerror]").length, 0);
   assert.deepEqual(findExternalReferences(html), []);
 });
+
+Deno.test("renderMarkdown: block and inline TeX kept verbatim and escaped, exact HTML", () => {
+  const src = "$$\nx < 1 \\& y\n$$\n\ntext $a_1$ here";
+  assert.equal(
+    renderMarkdown(src, { trusted: false, idPrefix: "p" }).html,
+    '<div class="math">$$\nx &lt; 1 \\&amp; y\n$$</div>\n<p>text <span class="math">$a_1$</span> here</p>\n',
+  );
+});

@@ -22,6 +22,7 @@ import { DegenerateInputError } from "../errors.ts";
 import type { StudyDataset, Variant } from "./config.ts";
 import { VARIANTS } from "./config.ts";
 import type { Confusion, ResultRecord } from "./record.ts";
+import { HIGHER_IS_BETTER, type Metric } from "./summary.ts";
 
 /** Resamples behind every interval of the report. */
 export const RESAMPLES = 1000;
@@ -50,22 +51,32 @@ export const EVIDENCE_METRICS = [
 /** A quantity of {@linkcode EVIDENCE_METRICS}. */
 export type EvidenceMetric = typeof EVIDENCE_METRICS[number];
 
-/** Whether larger is better (DBI: smaller; adjacency: not a quality, larger listed as true). */
-export const EVIDENCE_HIGHER_IS_BETTER: Record<EvidenceMetric, boolean> = {
-  balancedAccuracy: true,
-  f1Macro: true,
-  accuracy: true,
+/** The quantities of {@linkcode EVIDENCE_METRICS} that the summary's {@linkcode METRICS} lacks. */
+type EvidenceOnlyMetric = Exclude<EvidenceMetric, Metric>;
+
+/** Direction of the quantities the summary lacks (adjacency: not a quality, larger listed as true). */
+const EVIDENCE_ONLY_HIGHER_IS_BETTER: Record<EvidenceOnlyMetric, boolean> = {
   boundaryBalancedAccuracy: true,
   interiorBalancedAccuracy: true,
-  referenceAccuracy: true,
-  nmi: true,
-  daviesBouldin: false,
-  calinskiHarabasz: true,
-  silhouette: true,
-  effectiveRank: true,
   adjacentSame: true,
   adjacentDifferent: false,
 };
+
+function isSummaryMetric(m: EvidenceMetric): m is Extract<EvidenceMetric, Metric> {
+  return m in HIGHER_IS_BETTER;
+}
+
+/**
+ * Whether larger is better: the summary's {@linkcode HIGHER_IS_BETTER} for
+ * the quantities it has too (DBI: smaller), else
+ * {@linkcode EVIDENCE_ONLY_HIGHER_IS_BETTER}; in the order of {@linkcode EVIDENCE_METRICS}.
+ */
+export const EVIDENCE_HIGHER_IS_BETTER: Record<EvidenceMetric, boolean> = Object.fromEntries(
+  EVIDENCE_METRICS.map((m) => [
+    m,
+    isSummaryMetric(m) ? HIGHER_IS_BETTER[m] : EVIDENCE_ONLY_HIGHER_IS_BETTER[m],
+  ]),
+) as Record<EvidenceMetric, boolean>;
 
 /** Short label of each quantity. */
 export const EVIDENCE_LABEL: Record<EvidenceMetric, string> = {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { IAttachments } from "@jupyterlab/nbformat";
-import { Marked, type Tokens } from "marked";
+import { Marked, type MarkedExtension, type Tokens } from "marked";
 import { escapeHtml } from "./html.ts";
 import { encodeBase64 } from "./base64.ts";
 
@@ -69,6 +69,35 @@ function slug(text: string): string {
 const INLINE_MATH = /^\$(?![\s$])((?:\\.|[^\\$\n])+?)(?<!\s)\$(?!\d)/;
 const BLOCK_MATH = /^\$\$([\s\S]+?)\$\$[ \t]*(?:\n+|$)/;
 
+/** A `marked` extension that keeps TeX verbatim. */
+type MathExtension = NonNullable<MarkedExtension["extensions"]>[number];
+
+/**
+ * Keeps TeX between `delimiter`s verbatim: `pattern` (anchored, group 1 the
+ * TeX) makes a `name` token, rendered as `<tag class="math">` holding the
+ * escaped TeX between its delimiters, followed by `after`.
+ */
+function mathExtension(
+  name: string,
+  level: "block" | "inline",
+  delimiter: string,
+  pattern: RegExp,
+  tag: "div" | "span",
+  after: string,
+): MathExtension {
+  return {
+    name,
+    level,
+    start: (src: string) => src.indexOf(delimiter),
+    tokenizer(src: string) {
+      const m = pattern.exec(src);
+      return m ? { type: name, raw: m[0], text: m[1] } : undefined;
+    },
+    renderer: (token) =>
+      `<${tag} class="math">${delimiter}${escapeHtml(token.text)}${delimiter}</${tag}>${after}`,
+  };
+}
+
 /**
  * Renders a markdown cell's source. TeX between `$…$` / `$$…$$` is kept
  * verbatim as text (in `span.math` / `div.math`) so emphasis rules do not
@@ -83,26 +112,8 @@ export function renderMarkdown(source: string, options: MarkdownOptions): Render
     gfm: true,
     async: false,
     extensions: [
-      {
-        name: "blockMath",
-        level: "block",
-        start: (src: string) => src.indexOf("$$"),
-        tokenizer(src: string) {
-          const m = BLOCK_MATH.exec(src);
-          return m ? { type: "blockMath", raw: m[0], text: m[1] } : undefined;
-        },
-        renderer: (token) => `<div class="math">$$${escapeHtml(token.text)}$$</div>\n`,
-      },
-      {
-        name: "inlineMath",
-        level: "inline",
-        start: (src: string) => src.indexOf("$"),
-        tokenizer(src: string) {
-          const m = INLINE_MATH.exec(src);
-          return m ? { type: "inlineMath", raw: m[0], text: m[1] } : undefined;
-        },
-        renderer: (token) => `<span class="math">$${escapeHtml(token.text)}$</span>`,
-      },
+      mathExtension("blockMath", "block", "$$", BLOCK_MATH, "div", "\n"),
+      mathExtension("inlineMath", "inline", "$", INLINE_MATH, "span", ""),
     ],
     renderer: {
       heading({ tokens, depth }: Tokens.Heading): string {

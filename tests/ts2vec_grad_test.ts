@@ -83,6 +83,35 @@ for (const backend of ["cpu", "wasm"] as const) {
   });
 }
 
+Deno.test("hierarchical loss: positives carried by the temporal term (α = 0, B = 1) or alone (α = 1) match autodiff", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const [b, t, c, alpha] of [[3, 6, 4, 0], [3, 6, 4, 1], [1, 7, 3, 0.4], [2, 1, 3, 0.5]]) {
+    const z1 = tf.tensor3d(randomSeq(b, t, c, 40 + t)),
+      z2 = tf.tensor3d(randomSeq(b, t, c, 41 + t));
+    const run = (f: (a: Tensor3D, z: Tensor3D) => Scalar) => {
+      const { value, grads } = tf.valueAndGrads((a, z) => f(a as Tensor3D, z as Tensor3D))([
+        z1,
+        z2,
+      ]);
+      const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
+      tf.dispose([value, ...grads]);
+      return out;
+    };
+    const want = run((a, z) => autodiffLoss(a, z, alpha));
+    const got = run((a, z) => hierarchicalContrastiveLoss(a, z, { alpha }));
+    const label = `B=${b} T=${t} α=${alpha}`;
+    assertClose(got.value, want.value, { rtol: 1e-5, label: `${label} loss` });
+    for (const i of [0, 1]) {
+      assertClose(got.grads[i], want.grads[i], {
+        rtol: 1e-4,
+        atol: 1e-6,
+        label: `${label} grad ${i}`,
+      });
+    }
+    tf.dispose([z1, z2]);
+  }
+});
+
 Deno.test("hierarchical loss: a tie in the max-pool sends the gradient to the first frame, as torch", async () => {
   await initBackend({ prefer: "wasm" });
   // T = 2, equal frames in view 1: pooled to T' = 1, whose instance term sees the tie.

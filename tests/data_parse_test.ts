@@ -3,12 +3,17 @@ import { join } from "node:path";
 import { sha256, sha256File, sha256Hex } from "../lib/data/hash.ts";
 import {
   DECIMAL,
+  FINITE_DECIMAL,
   FIXED_POINT,
+  parseNumber,
+  SAFE_COUNT,
+  SAFE_INTEGER,
   SIGNED_FIXED_POINT,
   SIGNED_INTEGER,
   splitLines,
   UNSIGNED_INTEGER,
 } from "../lib/data/parse.ts";
+import { DataFormatError } from "../lib/errors.ts";
 import { withTempDir } from "./_util.ts";
 
 const accepts = (re: RegExp, good: string[], bad: string[]) => {
@@ -49,4 +54,46 @@ Deno.test("SHA-256 of text, bytes, chunks and a streamed file agree with the sta
     await Deno.writeFile(join(dir, "f.bin"), big);
     assert.equal(await sha256File(join(dir, "f.bin")), sha256Hex(big));
   });
+});
+
+Deno.test("parseNumber: each kind's grammar and range; the error names the field or line and column", () => {
+  assert.equal(parseNumber("-1.5e3", FINITE_DECIMAL, "a.csv", 2, "x"), -1500);
+  assert.equal(parseNumber("-12", SAFE_INTEGER, "r.hea", "gain"), -12);
+  assert.equal(parseNumber("7", SAFE_COUNT, "labels.txt", 3, "user"), 7);
+  const fails = (f: () => number, field: string, expected: string, got: string) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof DataFormatError);
+      assert.equal(e.field, field);
+      assert.equal(e.expected, expected);
+      assert.ok(e.message.endsWith(got), e.message);
+      return;
+    }
+    assert.fail("no error");
+  };
+  fails(
+    () => parseNumber("1e400", FINITE_DECIMAL, "a.csv", 2, "x"),
+    "line 2 x",
+    "a finite decimal number",
+    '"1e400"',
+  );
+  fails(
+    () => parseNumber("0x1f", FINITE_DECIMAL, "r.hea", "gain"),
+    "gain",
+    "a finite decimal number",
+    '"0x1f"',
+  );
+  fails(
+    () => parseNumber("9007199254740993", SAFE_INTEGER, "r.hea", "n"),
+    "n",
+    "an integer",
+    '"9007199254740993"',
+  );
+  fails(
+    () => parseNumber("-1", SAFE_COUNT, "l.txt", 4, "start"),
+    "line 4 start",
+    "a non-negative integer",
+    '"-1"',
+  );
 });

@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import { DataFormatError, MissingDataError } from "../errors.ts";
-import { DECIMAL, UNSIGNED_INTEGER } from "./parse.ts";
+import { DECIMAL, parseNumber, SAFE_COUNT } from "./parse.ts";
 
 /** HAPT sampling rate (Hz). */
 export const HAPT_FS = 50;
@@ -244,18 +244,7 @@ export function parseHaptLabels(text: string, file: string): HaptLabelSegment[] 
         `${tokens[0] === "" ? 0 : tokens.length} fields`,
       );
     }
-    const v = tokens.map((token, c) => {
-      const value = Number(token);
-      if (!UNSIGNED_INTEGER.test(token) || !Number.isSafeInteger(value)) {
-        throw new DataFormatError(
-          file,
-          `line ${r + 1} ${fields[c]}`,
-          "a non-negative integer",
-          JSON.stringify(token),
-        );
-      }
-      return value;
-    });
+    const v = tokens.map((token, c) => parseNumber(token, SAFE_COUNT, file, r + 1, fields[c]));
     if (v[2] < 1 || v[2] > HAPT_CLASS_NAMES.length) {
       throw new DataFormatError(
         file,

@@ -12,7 +12,7 @@
  */
 import { csvParseRows } from "d3-dsv";
 import { DataFormatError, MissingDataError } from "../errors.ts";
-import { DECIMAL } from "./parse.ts";
+import { FINITE_DECIMAL, parseNumber } from "./parse.ts";
 
 /** HARTH sampling rate (Hz). */
 export const HARTH_FS = 50;
@@ -109,16 +109,7 @@ export function parseHarthCsv(text: string, file: string): HarthRecording {
     for (let c = 0; c < required.length; c++) {
       const token = row[index[c]].trim();
       if (MISSING.has(token)) continue rowLoop;
-      const value = Number(token);
-      if (!DECIMAL.test(token) || !Number.isFinite(value)) {
-        throw new DataFormatError(
-          file,
-          `line ${r + 2} ${required[c]}`,
-          "a finite decimal number",
-          JSON.stringify(token),
-        );
-      }
-      values[c] = value;
+      values[c] = parseNumber(token, FINITE_DECIMAL, file, r + 2, required[c]);
     }
     const code = values[required.length - 1];
     const label = HARTH_LABEL_MAP[code];

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DataFormatError } from "../errors.ts";
 
 /**
  * A decimal number: optional sign, digits with an optional point (or a
@@ -24,6 +25,63 @@ export const SIGNED_INTEGER: RegExp = /^[+-]?\d+$/;
 
 /** A decimal integer without sign: `"12"`, `"0"`. */
 export const UNSIGNED_INTEGER: RegExp = /^\d+$/;
+
+/** A kind of number in a text file: its grammar, the check of `Number(text)`, and its name in errors. */
+export interface NumberKind {
+  grammar: RegExp;
+  valid: (value: number) => boolean;
+  /** What an error says was expected, e.g. "a finite decimal number". */
+  expected: string;
+}
+
+/** A {@linkcode DECIMAL} whose value is finite. */
+export const FINITE_DECIMAL: NumberKind = {
+  grammar: DECIMAL,
+  valid: Number.isFinite,
+  expected: "a finite decimal number",
+};
+
+/** A {@linkcode SIGNED_INTEGER} within ±(2^53 − 1). */
+export const SAFE_INTEGER: NumberKind = {
+  grammar: SIGNED_INTEGER,
+  valid: Number.isSafeInteger,
+  expected: "an integer",
+};
+
+/** An {@linkcode UNSIGNED_INTEGER} below 2^53. */
+export const SAFE_COUNT: NumberKind = {
+  grammar: UNSIGNED_INTEGER,
+  valid: Number.isSafeInteger,
+  expected: "a non-negative integer",
+};
+
+/**
+ * `Number(text)` when `text` is a number of `kind`. The error names `file`
+ * and the field: `field` itself, or `line <field> <column>` when `column` is
+ * given (so that readers of large files build it only on error).
+ *
+ * @throws {DataFormatError} quoting `text` otherwise
+ * @example
+ * ```ts
+ * import { FINITE_DECIMAL, parseNumber } from "./parse.ts";
+ * parseNumber("-1.5e3", FINITE_DECIMAL, "a.csv", 2, "x"); // -1500
+ * // parseNumber("0x1f", FINITE_DECIMAL, "a.csv", 2, "x") throws: a.csv: line 2 x …
+ * ```
+ */
+export function parseNumber(
+  text: string,
+  kind: NumberKind,
+  file: string,
+  field: string | number,
+  column?: string,
+): number {
+  const value = Number(text);
+  if (!kind.grammar.test(text) || !kind.valid(value)) {
+    const where = column === undefined ? String(field) : `line ${field} ${column}`;
+    throw new DataFormatError(file, where, kind.expected, JSON.stringify(text));
+  }
+  return value;
+}
 
 /**
  * A token as it appears in an error message: JSON-quoted and cut to 40

@@ -11,7 +11,7 @@
  */
 import { DataFormatError } from "../../errors.ts";
 import { defaultAdcResolution, WFDB_FORMATS } from "./formats.ts";
-import { DECIMAL, SIGNED_INTEGER } from "../parse.ts";
+import { FINITE_DECIMAL, parseNumber, SAFE_INTEGER } from "../parse.ts";
 
 /** One signal line of a WFDB header, before the data are read. */
 export interface WfdbSignalSpec {
@@ -72,19 +72,7 @@ const DEFAULT_FS = 250;
 
 /** Parses `text` as a safe integer, or throws naming `file` and `field`. */
 export function parseWfdbInteger(file: string, field: string, text: string): number {
-  const value = Number(text);
-  if (!SIGNED_INTEGER.test(text) || !Number.isSafeInteger(value)) {
-    throw new DataFormatError(file, field, "an integer", JSON.stringify(text));
-  }
-  return value;
-}
-
-function parseDecimal(file: string, field: string, text: string): number {
-  const value = Number(text);
-  if (!DECIMAL.test(text) || !Number.isFinite(value)) {
-    throw new DataFormatError(file, field, "a finite decimal number", JSON.stringify(text));
-  }
-  return value;
+  return parseNumber(text, SAFE_INTEGER, file, field);
 }
 
 /**
@@ -184,7 +172,7 @@ export function parseWfdbHeader(text: string, file: string, warnings: string[] =
   let fs = DEFAULT_FS;
   if (fields.length > 2) {
     // `fs[/counterfreq[(base)]]`: only the sampling frequency is used.
-    fs = parseDecimal(file, at("sampling frequency"), fields[2].split("/")[0]);
+    fs = parseNumber(fields[2].split("/")[0], FINITE_DECIMAL, file, at("sampling frequency"));
     if (fs <= 0) {
       throw new DataFormatError(file, at("sampling frequency"), "a positive number", String(fs));
     }
@@ -370,7 +358,7 @@ function parseGain(
   if (match === null) {
     throw new DataFormatError(file, at("gain"), "`gain[(baseline)][/units]`", JSON.stringify(text));
   }
-  let gain = parseDecimal(file, at("gain"), match[1]);
+  let gain = parseNumber(match[1], FINITE_DECIMAL, file, at("gain"));
   if (gain < 0) throw new DataFormatError(file, at("gain"), "a gain ≥ 0", String(gain));
   if (gain === 0) gain = DEFAULT_GAIN;
   const baseline = match[3] === undefined

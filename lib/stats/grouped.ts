@@ -44,6 +44,18 @@ export type TableMetric = (table: number[][]) => number;
 /** Options of the helpers: those of `clusterBootstrap`, with `seed` defaulting to 0. */
 export type IntervalOptions = Omit<ResampleOptions, "seed"> & { seed?: number };
 
+/**
+ * {@linkcode resolveOptions} of interval options, whose seed defaults to 0.
+ *
+ * @throws {OptionError} see `resolveOptions`.
+ */
+export function resolveIntervalOptions(
+  options: IntervalOptions,
+  fn: string,
+): ReturnType<typeof resolveOptions> {
+  return resolveOptions({ ...options, seed: options.seed ?? 0 }, fn);
+}
+
 /** Options of the paired comparisons. */
 export type PairedOptions = IntervalOptions & {
   /** How the p-value is computed, see `PairedComparison.pMethod`. */
@@ -236,7 +248,7 @@ export function meanMetricInterval(
   options: IntervalOptions = {},
 ): MetricInterval {
   const fn = "meanMetricInterval";
-  const resolved = resolveOptions({ ...options, seed: options.seed ?? 0 }, fn);
+  const resolved = resolveIntervalOptions(options, fn);
   if (runs.length === 0) throw new ShapeError(`${fn}: runs: expected at least one run`);
   checkRunKeys(runs, `${fn}: runs`);
   const packed = pack(runs.map((run, i) => ({ run, label: `${fn}: runs[${i}]` })));
@@ -299,7 +311,7 @@ export function pairedDifference(
   options: PairedOptions = {},
 ): PairedComparison {
   const fn = "pairedDifference";
-  const resolved = resolveOptions({ ...options, seed: options.seed ?? 0 }, fn);
+  const resolved = resolveIntervalOptions(options, fn);
   const pMethod = checkPMethod(options.pMethod, fn);
   const { pairs, unpaired } = pairRuns(a, b, fn);
   const packed = pack([

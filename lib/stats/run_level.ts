@@ -19,7 +19,12 @@ import {
   resampleIndexed,
   resolveOptions,
 } from "./bootstrap.ts";
-import type { IntervalOptions, MetricInterval, PairedOptions } from "./grouped.ts";
+import {
+  type IntervalOptions,
+  type MetricInterval,
+  type PairedOptions,
+  resolveIntervalOptions,
+} from "./grouped.ts";
 import { checkPMethod, swapTestPValue } from "./permutation.ts";
 import { checkRunKeys, type PairedComparison, pairRuns, type RunKey } from "./pairing.ts";
 
@@ -47,7 +52,7 @@ function runBootstrap(
   folds: number;
   resolved: ReturnType<typeof resolveOptions>;
 } {
-  const resolved = resolveOptions({ ...options, seed: options.seed ?? 0 }, fn);
+  const resolved = resolveIntervalOptions(options, fn);
   const byFold = new Map<string, number[]>();
   for (const run of runs) {
     if (!Number.isFinite(run.v)) {

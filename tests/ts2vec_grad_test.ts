@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import type { Scalar, Tensor3D } from "../lib/tf.ts";
+import type { Scalar, Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { makeRng } from "../lib/random.ts";
 import { gelu, hierarchicalContrastiveLoss, instanceContrastiveLoss } from "../lib/ts2vec/mod.ts";
+import { geluConv } from "../lib/ts2vec/conv_blocks.ts";
 import { assertClose } from "./_util.ts";
 
 /** `[B][T][C]` standard normal values. */
@@ -142,3 +143,55 @@ Deno.test("gelu: value and gradient equal autodiff of ½·x·(1 + erf(x/√2))",
   assertClose(got, want, { rtol: 1e-5, atol: 1e-6, label: "gradient" });
   x.dispose();
 });
+
+/** `SamePadConv(GELU(x))` as plain tfjs ops (padded taps concatenated, one product), for autodiff. */
+function plainGeluConv(x: Tensor3D, w: Tensor2D, bias: Tensor1D, d: number): Tensor3D {
+  const [b, t, c] = x.shape;
+  const a = tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  const padded = tf.pad(a, [[0, 0], [d, d], [0, 0]]);
+  const taps = [0, 1, 2].map((k) => tf.slice(padded, [0, k * d, 0], [b, t, c]));
+  const cols = tf.reshape(tf.concat(taps, 2), [b * t, 3 * c]);
+  return tf.reshape(tf.add(tf.matMul(cols, w, false, true), bias), [b, t, w.shape[0]]);
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`geluConv: value and gradients equal autodiff of the padded-taps product on ${backend}`, async () => {
+    await initBackend({ prefer: backend });
+    // Dilations below T (convolutions), equal to and above T (centre tap only).
+    for (
+      const [b, t, c, out, d] of [[2, 7, 3, 4, 1], [2, 9, 3, 5, 4], [1, 6, 4, 3, 6], [
+        2,
+        5,
+        3,
+        4,
+        8,
+      ]]
+    ) {
+      const rng = makeRng(100 * t + d);
+      const draw = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+      const x = tf.tensor3d(draw(b * t * c), [b, t, c]);
+      const w = tf.tensor2d(draw(out * 3 * c), [out, 3 * c]);
+      const bias = tf.tensor1d(draw(out));
+      const r = tf.tensor3d(draw(b * t * out), [b, t, out]);
+      const run = (f: typeof plainGeluConv) => {
+        const { value, grads } = tf.valueAndGrads((xs, ws, bs) =>
+          tf.sum(tf.mul(f(xs as Tensor3D, ws as Tensor2D, bs as Tensor1D, d), r))
+        )([x, w, bias]);
+        const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
+        tf.dispose([value, ...grads]);
+        return out;
+      };
+      const want = run(plainGeluConv), got = run(geluConv);
+      const label = `B=${b} T=${t} C=${c} out=${out} d=${d}`;
+      assertClose(got.value, want.value, { rtol: 1e-5, atol: 1e-5, label: `${label} value` });
+      ["x", "weight", "bias"].forEach((name, i) =>
+        assertClose(got.grads[i], want.grads[i], {
+          rtol: 1e-4,
+          atol: 1e-5,
+          label: `${label} ∂${name}`,
+        })
+      );
+      tf.dispose([x, w, bias, r]);
+    }
+  });
+}

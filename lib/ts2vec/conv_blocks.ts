@@ -7,7 +7,12 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor2D, Tensor3D, Variable } from "../tf.ts";
-import { linear } from "../ops/mod.ts";
+import { columnSum, linear } from "../ops/mod.ts";
+
+type Tensor4D = tf.Tensor4D;
+
+/** Plain product inside a custom-gradient op (no tape of its own). */
+const matMul = (a: Tensor, b: Tensor): Tensor2D => tf.matMul(a as Tensor2D, b as Tensor2D);
 
 /**
  * Creates a uniform `U(−1/√fanIn, 1/√fanIn)` variable `name` of `shape`,
@@ -41,19 +46,22 @@ export const KERNEL = 3;
 
 type Saver = (tensors: Tensor[]) => void;
 
+/** `Φ(x) = ½·(1 + erf(x/√2))`. */
+const normalCdf = (x: Tensor): Tensor => tf.add(tf.mul(tf.erf(tf.mul(x, Math.SQRT1_2)), 0.5), 0.5);
+
+/** `GELU'(x) = Φ(x) + x·φ(x)`, `φ(x) = exp(−x²/2)/√(2π)`, given `cdf = Φ(x)`. */
+const geluSlope = (x: Tensor, cdf: Tensor): Tensor =>
+  tf.add(cdf, tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI))));
+
 // The derivative is written out (`Φ(x) + x·φ(x)`): autodiff of the
 // composition costs about twice the element-wise passes.
 const geluWithGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
   const [x, save] = args as [Tensor, Saver];
-  const cdf = tf.mul(tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))), 0.5);
+  const cdf = normalCdf(x);
   save([x, cdf]);
   return {
     value: tf.mul(x, cdf),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [sx, sCdf] = saved;
-      const density = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), 1 / Math.sqrt(2 * Math.PI));
-      return [tf.mul(dy, tf.add(sCdf, tf.mul(sx, density)))];
-    },
+    gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.mul(dy, geluSlope(saved[0], saved[1]))],
   };
 }) as (x: Tensor) => Tensor;
 
@@ -66,22 +74,99 @@ export function gelu(x: Tensor): Tensor {
 }
 
 /**
- * `SamePadConv` with kernel 3 and dilation `d` on `x [B, T, C]`:
- * `y[t] = W₀·x[t−d] + W₁·x[t] + W₂·x[t+d] + b` (zero outside `0..T−1`).
+ * The taps of `a [B, T, C]` side by side, `[a(t−d), a(t), a(t+d)]` (zero
+ * outside `0..T−1`) → `[B·T, 3C]`.
  */
-function samePadConv(x: Tensor3D, conv: Conv, dilation: number): Tensor3D {
-  const [b, t, c] = x.shape;
-  const out = conv.weight.shape[0];
-  if (dilation >= t) {
-    // The outer taps only see padding: the centre tap alone is exact.
-    const centre = tf.slice(conv.weight, [0, c], [out, c]) as Tensor2D;
-    const y = linear(tf.reshape(x, [b * t, c]) as Tensor2D, centre, conv.bias);
-    return tf.reshape(y, [b, t, out]) as Tensor3D;
+function im2col(a: Tensor3D, d: number): Tensor2D {
+  const [b, t, c] = a.shape;
+  const before = tf.pad(tf.slice(a, [0, 0, 0], [b, t - d, c]), [[0, 0], [d, 0], [0, 0]]);
+  const after = tf.pad(tf.slice(a, [0, d, 0], [b, t - d, c]), [[0, 0], [0, d], [0, 0]]);
+  return tf.reshape(tf.concat([before, a, after], 2), [b * t, KERNEL * c]);
+}
+
+/**
+ * The weight `[out, 3C]` (taps k-major) as a `[1, 3, C, out]` conv2d filter,
+ * or with `flipped` as the filter of the input gradient, `[1, 3, out, C]`
+ * with the taps reversed (`F'[0, j, o, c] = W[o, (2−j)·C + c]`).
+ */
+function tapFilter(w: Tensor2D, flipped: boolean): Tensor {
+  const [out, kc] = w.shape;
+  const c = kc / KERNEL;
+  if (!flipped) {
+    return tf.reshape(tf.transpose(tf.reshape(w, [out, KERNEL, c]), [1, 2, 0]), [
+      1,
+      KERNEL,
+      c,
+      out,
+    ]);
   }
-  const padded = tf.pad(x, [[0, 0], [dilation, dilation], [0, 0]]);
-  const taps = [0, 1, 2].map((k) => tf.slice(padded, [0, k * dilation, 0], [b, t, c]));
-  const stacked = tf.reshape(tf.concat(taps, 2), [b * t, KERNEL * c]) as Tensor2D;
-  return tf.reshape(linear(stacked, conv.weight as Tensor2D, conv.bias), [b, t, out]) as Tensor3D;
+  const taps = [2, 1, 0].map((k) => tf.reshape(tf.slice(w, [0, k * c], [out, c]), [1, out, c]));
+  return tf.reshape(tf.concat(taps, 0), [1, KERNEL, out, c]);
+}
+
+/**
+ * `SamePadConv(GELU(x))` as one op: kernel 3, dilation `d`, on `x [B, T, C]`,
+ * weight `w [out, 3C]` (taps k-major), bias `[out]` → `[B, T, out]`:
+ *
+ * ```
+ * a = x·Φ(x)
+ * y[t] = W₀·a[t−d] + W₁·a[t] + W₂·a[t+d] + b        (zero outside 0..T−1)
+ * ∂a = conv(∂y, W flipped and transposed)           (the same dilated conv)
+ * ∂W = (im2col(a)ᵀ·∂y)ᵀ,  ∂b = 1ᵀ·∂y,  ∂x = ∂a·(Φ(x) + x·φ(x))
+ * ```
+ *
+ * The forward and input gradient are dilated 2-D convolutions (XNNPACK on
+ * wasm; tfjs has no gradient for dilated convolutions, so it is written
+ * here), the weight gradient one product of the gathered taps. When
+ * `d ≥ T` the outer taps only see padding: the centre tap alone is a product
+ * and the outer taps get a zero gradient.
+ */
+export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Tensor3D {
+  const [b, t, c] = x.shape;
+  const out = w.shape[0];
+  const centreOnly = d >= t;
+  const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [sx, sw, sb, save] = args as [Tensor3D, Tensor2D, Tensor, Saver];
+    const cdf = normalCdf(sx);
+    const a = tf.mul(sx, cdf) as Tensor3D;
+    save([sx, cdf, a, sw]);
+    const y = centreOnly
+      ? tf.add(matMul(tf.reshape(a, [b * t, c]), tf.transpose(tf.slice(sw, [0, c], [out, c]))), sb)
+      : tf.fused.conv2d({
+        x: tf.reshape(a, [b, 1, t, c]) as Tensor4D,
+        filter: tapFilter(sw, false) as Tensor4D,
+        strides: 1,
+        pad: "same",
+        dilations: [1, d],
+        bias: sb,
+      });
+    return {
+      value: tf.reshape(y, [b, t, out]) as Tensor3D,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [px, pcdf, pa, pw] = saved as [Tensor3D, Tensor, Tensor3D, Tensor2D];
+        const g = tf.reshape(dy, [b * t, out]) as Tensor2D;
+        let da: Tensor, dw: Tensor;
+        if (centreOnly) {
+          const a2 = tf.reshape(pa, [b * t, c]) as Tensor2D;
+          da = matMul(g, tf.slice(pw, [0, c], [out, c]) as Tensor2D);
+          dw = tf.pad(tf.transpose(matMul(tf.transpose(a2), g)), [[0, 0], [c, c]]);
+        } else {
+          dw = tf.transpose(matMul(tf.transpose(im2col(pa, d)), g));
+          da = tf.conv2d(
+            tf.reshape(dy, [b, 1, t, out]) as Tensor4D,
+            tapFilter(pw, true) as Tensor4D,
+            1,
+            "same",
+            "NHWC",
+            [1, d],
+          );
+        }
+        const dx = tf.mul(tf.reshape(da, [b, t, c]), geluSlope(px, pcdf));
+        return [dx, dw, columnSum(g)];
+      },
+    };
+  }) as (x: Tensor3D, w: Tensor2D, b: Tensor) => Tensor3D;
+  return op(x, w, bias);
 }
 
 /**
@@ -122,7 +207,7 @@ export function createConvBlocks(
   return blocks;
 }
 
-/** One ConvBlock on `h [B, T, C]` → `[B, T, C_out]`. */
+/** One ConvBlock on `h [B, T, C]` → `[B, T, C_out]`: `geluConv₂(geluConv₁(h)) + residual(h)`. */
 export function convBlock(h: Tensor3D, block: Block): Tensor3D {
   const [bb, tt, c] = h.shape;
   const residual = block.projector
@@ -135,7 +220,8 @@ export function convBlock(h: Tensor3D, block: Block): Tensor3D {
       [bb, tt, block.projector.weight.shape[0]],
     )
     : h;
-  let y = samePadConv(gelu(h) as Tensor3D, block.conv1, block.dilation);
-  y = samePadConv(gelu(y) as Tensor3D, block.conv2, block.dilation);
-  return tf.add(y, residual) as Tensor3D;
+  const { conv1, conv2, dilation } = block;
+  const y1 = geluConv(h, conv1.weight as Tensor2D, conv1.bias, dilation);
+  const y2 = geluConv(y1, conv2.weight as Tensor2D, conv2.bias, dilation);
+  return tf.add(y2, residual) as Tensor3D;
 }

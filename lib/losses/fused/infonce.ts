@@ -34,6 +34,7 @@ import type { ResolvedDifficult } from "../difficult.ts";
 import { resolveVrns } from "../combine.ts";
 import type { ResolvedVrns } from "../combine.ts";
 import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
+import { BLOCKED_MIN_ROWS, blockedExpTerms, SYMMETRIC_BLOCKS } from "./symmetric_blocks.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
@@ -122,6 +123,8 @@ function difficultMask(s: Tensor2D, band: ResolvedDifficult): Tensor {
 
 /** What the forward pass keeps: `T`, `G = slope·scale`, and the positive logits. */
 interface NegativeTerms {
+  /** Row sums of `t` where the blocked product already formed them. */
+  r?: Tensor1D;
   /** `T_ij = exp(a_ij)`, 0 on the band and on removed pairs, `[N, N]`. */
   t: Tensor2D;
   /** `∂T/∂S` divided by `scale`, `[N, N]` (symmetric). */
@@ -131,14 +134,19 @@ interface NegativeTerms {
   lower: Tensor1D;
 }
 
-/** {@linkcode NegativeTerms} of `u [N, D]` (`uT` its transpose). */
+/** {@linkcode NegativeTerms} of `u [N, D]`. */
 function negativeTerms(
   u: Tensor2D,
-  uT: Tensor2D,
   temperature: number,
   difficult: ResolvedDifficult | undefined,
 ): NegativeTerms {
   const n = u.shape[0];
+  if (!difficult && n >= BLOCKED_MIN_ROWS) {
+    // The symmetric logits from their lower block triangle (symmetric_blocks.ts).
+    const { t, r, lower } = blockedExpTerms(u, temperature, SYMMETRIC_BLOCKS, scatter);
+    return { t, slope: t, scale: 1 / temperature, lower, r };
+  }
+  const uT = tf.transpose(u) as Tensor2D;
   const lowerAt = bandOffsets(n, [1]);
   const band = bandOffsets(n);
   const clear = (x: Tensor2D) =>
@@ -209,9 +217,8 @@ function negativeSumsOp(temperature: number, difficult: ResolvedDifficult | unde
   return tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [u, save] = args as [Tensor2D, Saver];
     const n = u.shape[0];
-    const uT = tf.transpose(u) as Tensor2D;
-    const { t, slope, scale, lower } = negativeTerms(u, uT, temperature, difficult);
-    const value = tf.concat([tf.sum(t, 1), lower]) as Tensor1D;
+    const { t, slope, scale, lower, r } = negativeTerms(u, temperature, difficult);
+    const value = tf.concat([r ?? tf.sum(t, 1), lower]) as Tensor1D;
     save([u, slope]);
     return {
       value,

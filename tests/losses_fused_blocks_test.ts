@@ -1,0 +1,81 @@
+import { tf } from "../lib/tf.ts";
+import type { Tensor, Tensor2D } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backend.ts";
+import { infoNceLoss } from "../lib/losses/mod.ts";
+import { fusedInfoNceLoss } from "../lib/losses/fused/mod.ts";
+import { BLOCKED_MIN_ROWS, blockedExpTerms } from "../lib/losses/fused/symmetric_blocks.ts";
+import { assertClose } from "./_util.ts";
+
+const scatter = (x: Tensor, at: Tensor, updates: Tensor) =>
+  tf.tensorScatterUpdate(tf.add(x, 0), at, updates);
+
+for (const backend of ["cpu", "wasm"] as BackendName[]) {
+  Deno.test(`symmetric blocks: T, its row sums and the positives as from the whole product (${backend})`, async () => {
+    await initBackend({ prefer: backend });
+    for (const [n, blocks] of [[10, 4], [11, 3], [9, 2], [12, 1]]) {
+      tf.tidy(() => {
+        const u = tf.randomNormal([n, 5], 0, 1, "float32", n) as Tensor2D;
+        const logits = tf.matMul(tf.mul(u, 2), tf.transpose(u));
+        const keep = tf.tensor2d(
+          Array.from(
+            { length: n * n },
+            (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
+          ),
+          [n, n],
+        );
+        // the lower triangle's values, mirrored: the blocks read L_ij for i ≥ j only
+        const lowerPart = tf.linalg.bandPart(logits, -1, 0);
+        const symmetric = tf.sub(
+          tf.add(lowerPart, tf.transpose(lowerPart)),
+          tf.linalg.bandPart(logits, 0, 0),
+        );
+        const t = tf.mul(tf.exp(symmetric), keep);
+        const got = blockedExpTerms(u, 0.5, blocks, scatter);
+        const label = `N ${n}, ${blocks} blocks`;
+        assertClose(got.t.dataSync(), t.dataSync(), { rtol: 1e-6, atol: 0, label: `${label} T` });
+        assertClose(got.r.dataSync(), tf.sum(t, 1).dataSync(), {
+          rtol: 1e-5,
+          atol: 0,
+          label: `${label} R`,
+        });
+        const values = symmetric.dataSync();
+        const lower = Array.from({ length: n - 1 }, (_, k) => values[(k + 1) * n + k]);
+        assertClose(got.lower.dataSync(), Float32Array.from(lower), {
+          rtol: 1e-6,
+          atol: 0,
+          label: `${label} b`,
+        });
+      });
+    }
+  });
+
+  Deno.test(`fused InfoNCE by symmetric blocks equals infoNceLoss (${backend})`, async () => {
+    await initBackend({ prefer: backend });
+    const n = BLOCKED_MIN_ROWS + 45;
+    const tensors = tf.memory().numTensors;
+    const z = tf.tidy(() => tf.relu(tf.randomNormal([n, 16], 0.3, 1, "float32", 9))) as Tensor2D;
+    for (const form of ["ls", "single"] as const) {
+      for (const vrns of [undefined, { lambda: 30, k: 5000 }]) {
+        const options = { temperature: 0.1, form, vrns };
+        const want = tf.valueAndGrad((q: Tensor2D) => infoNceLoss(q, options))(z);
+        const got = tf.valueAndGrad((q: Tensor2D) => fusedInfoNceLoss(q, options))(z);
+        const label = `${form}${vrns ? " + VRN" : ""}`;
+        assertClose(got.value.dataSync()[0], want.value.dataSync()[0], {
+          rtol: 1e-5,
+          atol: 1e-6,
+          label,
+        });
+        const scale = Math.max(...want.grad.dataSync().map(Math.abs));
+        assertClose(got.grad.dataSync(), want.grad.dataSync(), {
+          rtol: 1e-5,
+          atol: 1e-5 * scale,
+          label,
+        });
+        tf.dispose([want.value, want.grad, got.value, got.grad]);
+      }
+    }
+    z.dispose();
+    assertClose(tf.memory().numTensors, tensors, { rtol: 0, atol: 0, label: "tensors left" });
+  });
+}

@@ -74,14 +74,19 @@ export function gelu(x: Tensor): Tensor {
 }
 
 /**
- * The taps of `a [B, T, C]` side by side, `[a(t−d), a(t), a(t+d)]` (zero
- * outside `0..T−1`) → `[B·T, 3C]`.
+ * The taps of `a [B, T, C]` side by side and transposed,
+ * `[a(t−d), a(t), a(t+d)]ᵀ` (zero outside `0..T−1`) → `[3C, B·T]`, row
+ * `k·C + c`. The shifts are cut from `a` as `[B, T·C]` rows (one copy per
+ * sequence, not per frame) and the taps stacked before one transpose.
  */
-function im2col(a: Tensor3D, d: number): Tensor2D {
+function im2colT(a: Tensor3D, d: number): Tensor2D {
   const [b, t, c] = a.shape;
-  const before = tf.pad(tf.slice(a, [0, 0, 0], [b, t - d, c]), [[0, 0], [d, 0], [0, 0]]);
-  const after = tf.pad(tf.slice(a, [0, d, 0], [b, t - d, c]), [[0, 0], [0, d], [0, 0]]);
-  return tf.reshape(tf.concat([before, a, after], 2), [b * t, KERNEL * c]);
+  const rows = tf.reshape(a, [b, t * c]);
+  const kept = (t - d) * c;
+  const before = tf.pad(tf.slice(rows, [0, 0], [b, kept]), [[0, 0], [d * c, 0]]);
+  const after = tf.pad(tf.slice(rows, [0, d * c], [b, kept]), [[0, 0], [0, d * c]]);
+  const taps = tf.reshape(tf.concat([before, rows, after], 0), [KERNEL, b * t, c]);
+  return tf.reshape(tf.transpose(taps, [0, 2, 1]), [KERNEL * c, b * t]);
 }
 
 /**
@@ -151,7 +156,7 @@ export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Ten
           da = matMul(g, tf.slice(pw, [0, c], [out, c]) as Tensor2D);
           dw = tf.pad(tf.transpose(matMul(tf.transpose(a2), g)), [[0, 0], [c, c]]);
         } else {
-          dw = tf.transpose(matMul(tf.transpose(im2col(pa, d)), g));
+          dw = tf.transpose(matMul(im2colT(pa, d), g));
           da = tf.conv2d(
             tf.reshape(dy, [b, 1, t, out]) as Tensor4D,
             tapFilter(pw, true) as Tensor4D,

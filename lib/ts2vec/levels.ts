@@ -13,7 +13,7 @@
  * ```
  *
  * with `S` the softmax of each row's logits (self excluded), `sI = wI/(2BL)`,
- * `sT = wT/(2BL)`. Every product is untransposed (`lib/ops` `batchMatMul`),
+ * `sT = wT/(2BL)`. Every large product is an untransposed 2-D product,
  * the views are never split or concatenated per term, and the positives are
  * one element-wise product instead of a swapped copy of the views.
  *
@@ -21,7 +21,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../tf.ts";
-import { batchMatMul, LOOP_MIN_WORK } from "../ops/mod.ts";
+import { LOOP_MIN_WORK } from "../ops/mod.ts";
 
 /** `[n, n]` float32: −∞ on the diagonal, 0 elsewhere (filled on the host). */
 function selfExclusion(n: number): Tensor2D {
@@ -42,14 +42,39 @@ function positivePairs(n: number): Tensor2D {
 const swapInner = (z: Tensor3D): Tensor3D => tf.transpose(z, [0, 2, 1]);
 
 /**
- * Gram matrices `z_g·z_gᵀ` of `z [G, m, C]` → `[G, m, m]`: a loop of 2-D
- * products when they are large, else one batched call.
+ * The entries `x[g]` of `x [G, m, k]` as `[m, k]` tensors. Off the GPU they
+ * are cut on the host from one read: every wasm `tf.slice` (and so
+ * `tf.split`) copies its whole input, `G` copies for `G` entries.
  */
-function gram(z: Tensor3D): Tensor3D {
-  const [g, m, c] = z.shape;
-  if (g > 1 && m * c * m < LOOP_MIN_WORK) return tf.matMul(z, z, false, true);
-  return batchMatMul(z, swapInner(z));
+function entries(x: Tensor3D): Tensor2D[] {
+  const [g, m, k] = x.shape;
+  if (tf.getBackend() === "webgpu") {
+    return tf.split(x, g).map((e) => tf.reshape(e, [m, k]) as Tensor2D);
+  }
+  const values = x.dataSync() as Float32Array;
+  return Array.from(
+    { length: g },
+    (_, i) => tf.tensor2d(values.subarray(i * m * k, (i + 1) * m * k), [m, k]),
+  );
 }
+
+/**
+ * Batched product `a_g·b_g` (`b_g = a_gᵀ` when `b` is null) of `a [G, m, k]`:
+ * one batched call when the entries are small (below `LOOP_MIN_WORK`
+ * multiply-adds), else a loop of untransposed 2-D products (wasm's batched
+ * kernel runs at ≈ 1 GFLOP/s, its 2-D one at ≈ 25).
+ */
+function entryProducts(a: Tensor3D, b: Tensor3D | null): Tensor3D {
+  const [g, m, k] = a.shape;
+  const n = b ? b.shape[2] : m;
+  if (g > 1 && m * k * n < LOOP_MIN_WORK) return tf.matMul(a, b ?? a, false, b === null);
+  const as = entries(a);
+  const bs = b ? entries(b) : as.map((e) => tf.transpose(e));
+  return tf.stack(as.map((e, i) => tf.matMul(e, bs[i]))) as Tensor3D;
+}
+
+/** Gram matrices `z_g·z_gᵀ` of `z [G, m, C]` → `[G, m, m]`. */
+const gram = (z: Tensor3D): Tensor3D => entryProducts(z, null);
 
 /**
  * Row log-sum-exp of the self-excluded Gram logits of `z [G, m, C]`, summed,
@@ -81,7 +106,7 @@ function excludedLse(
 function excludedLseGrad(z: Tensor3D, softmax: Tensor3D, s: Tensor, p: Tensor | null): Tensor3D {
   let w = tf.mul(tf.add(softmax, swapInner(softmax)), s);
   if (p) w = tf.sub(w, tf.mul(positivePairs(z.shape[1]), p));
-  return batchMatMul(w as Tensor3D, z);
+  return entryProducts(w as Tensor3D, z);
 }
 
 /** Instance layout: `[2B, L, C]` ↔ `[L, 2B, C]` (its own inverse). */

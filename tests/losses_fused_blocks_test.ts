@@ -1,10 +1,26 @@
 import { tf } from "../lib/tf.ts";
-import type { Tensor, Tensor2D } from "../lib/tf.ts";
+import type { Scalar, Tensor, Tensor1D, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import type { BackendName } from "../lib/backend.ts";
-import { infoNceLoss } from "../lib/losses/mod.ts";
-import { fusedInfoNceLoss } from "../lib/losses/fused/mod.ts";
-import { BLOCKED_MIN_ROWS, blockedExpTerms } from "../lib/losses/fused/symmetric_blocks.ts";
+import {
+  hatclLoss,
+  infoNceLoss,
+  lsMarginLoss,
+  marginLoss,
+  stableMarginLoss,
+} from "../lib/losses/mod.ts";
+import {
+  fusedHatclLoss,
+  fusedInfoNceLoss,
+  fusedLsMarginLoss,
+  fusedMarginLoss,
+  fusedStableMarginLoss,
+} from "../lib/losses/fused/mod.ts";
+import {
+  BLOCKED_MIN_ROWS,
+  blockedExpTerms,
+  symmetricGram,
+} from "../lib/losses/fused/symmetric_blocks.ts";
 import { assertClose } from "./_util.ts";
 
 const scatter = (x: Tensor, at: Tensor, updates: Tensor) =>
@@ -79,3 +95,60 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
     assertClose(tf.memory().numTensors, tensors, { rtol: 0, atol: 0, label: "tensors left" });
   });
 }
+
+Deno.test("symmetricGram: U·Uᵀ from its lower blocks, exactly symmetric", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const [n, blocks] of [[10, 4], [13, 3], [300, 4]]) {
+    tf.tidy(() => {
+      const u = tf.randomNormal([n, 7], 0, 1, "float32", n) as Tensor2D;
+      const got = symmetricGram(u, blocks);
+      const label = `N ${n}, ${blocks} blocks`;
+      assertClose(got.dataSync(), tf.matMul(u, u, false, true).dataSync(), {
+        rtol: 1e-5,
+        atol: 1e-5,
+        label,
+      });
+      assertClose(got.dataSync(), tf.transpose(got).dataSync(), { rtol: 0, atol: 0, label });
+    });
+  }
+});
+
+Deno.test("fused column-sum losses on the blocked S equal the reference formulation (wasm)", async () => {
+  await initBackend({ prefer: "wasm" });
+  const n = BLOCKED_MIN_ROWS + 45;
+  const z = tf.tidy(() => tf.relu(tf.randomNormal([n, 16], 0.3, 1, "float32", 4))) as Tensor2D;
+  const x = tf.tidy(() => tf.abs(tf.randomNormal([n, 6], 0, 1, "float32", 5))) as Tensor2D;
+  const v = tf.tidy(() =>
+    tf.cast(tf.greater(tf.randomUniform([n], 0, 1, "float32", 6), 0.5), "float32")
+  ) as Tensor1D;
+  const single = tf.slice(v, [0], [n - 1]);
+  const margin = { temperature: 0.1, margin: 5 };
+  const stable = { temperature: 0.1, margin: 5, threshold: 0.4, form: "ls" as const };
+  const pairs: [string, (q: Tensor2D) => Scalar, (q: Tensor2D) => Scalar][] = [
+    ["hatcl", (q) => hatclLoss(q, margin), (q) => fusedHatclLoss(q, margin)],
+    [
+      "margin",
+      (q) => marginLoss(q, single, margin),
+      (q) => fusedMarginLoss(q, single, margin),
+    ],
+    ["lsMargin", (q) => lsMarginLoss(q, v, margin), (q) => fusedLsMarginLoss(q, v, margin)],
+    ["stable", (q) => stableMarginLoss(q, x, stable), (q) => fusedStableMarginLoss(q, x, stable)],
+  ];
+  for (const [label, reference, fused] of pairs) {
+    const want = tf.valueAndGrad(reference)(z);
+    const got = tf.valueAndGrad(fused)(z);
+    assertClose(got.value.dataSync()[0], want.value.dataSync()[0], {
+      rtol: 1e-5,
+      atol: 1e-6,
+      label,
+    });
+    const scale = Math.max(...want.grad.dataSync().map(Math.abs));
+    assertClose(got.grad.dataSync(), want.grad.dataSync(), {
+      rtol: 1e-5,
+      atol: 1e-5 * scale,
+      label,
+    });
+    tf.dispose([want.value, want.grad, got.value, got.grad]);
+  }
+  tf.dispose([z, x, v, single]);
+});

@@ -11,6 +11,7 @@ import type { Tensor1D, Tensor2D } from "../../tf.ts";
 import { columnGradients, columnValues } from "./column_terms.ts";
 import type { ColumnTermOptions, ColumnValues } from "./column_terms.ts";
 import { columnGradientsKernel, columnSumsKernel, usesColumnKernels } from "./webgpu_kernels.ts";
+import { BLOCKED_MIN_ROWS, symmetricGram } from "./symmetric_blocks.ts";
 
 /** Flat offsets `r·N + r0 + r + shift` of block row `r`, for the rows where the column exists. */
 function blockOffsets(r0: number, rows: number, n: number, shift: number): Tensor2D {
@@ -19,21 +20,6 @@ function blockOffsets(r0: number, rows: number, n: number, shift: number): Tenso
   const index = new Int32Array(end - first);
   for (let r = first; r < end; r++) index[r - first] = r * n + r0 + r + shift;
   return tf.tensor2d(index, [end - first, 1], "int32");
-}
-
-/**
- * Flat offsets `i·N + j` of the entries of an `[N, N]` matrix with
- * `i − j ∈ shifts` (default: the band `|i − j| ≤ 1`), as `[count, 1]` int32
- * indices for `gatherND` / `tensorScatterUpdate`.
- */
-export function bandOffsets(n: number, shifts: number[] = [-1, 0, 1]): Tensor2D {
-  const index: number[] = [];
-  for (const shift of shifts) {
-    for (let j = Math.max(0, -shift); j < Math.min(n, n - shift); j++) {
-      index.push((j + shift) * n + j);
-    }
-  }
-  return tf.tensor2d(Int32Array.from(index), [index.length, 1], "int32");
 }
 
 /** `x` with the entries at `at` replaced by `x·0` (0, or NaN where `x` is not finite). */
@@ -77,7 +63,10 @@ export function computeBlock(
   o: ColumnTermOptions,
 ): Block {
   const n = u.shape[0];
-  const s = tf.matMul(tf.slice(u, [r0, 0], [rows, -1]), uT) as Tensor2D;
+  // The whole matrix, from N = 256 on tfjs' kernels: its lower block triangle only.
+  const s = rows === n && n >= BLOCKED_MIN_ROWS && !usesColumnKernels()
+    ? symmetricGram(u)
+    : tf.matMul(tf.slice(u, [r0, 0], [rows, -1]), uT) as Tensor2D;
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const diagonalAt = blockOffsets(r0, rows, n, 0);
   const positiveAt = blockOffsets(r0, rows, n, 1);

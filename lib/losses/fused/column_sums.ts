@@ -48,7 +48,7 @@ import type { ColumnTermOptions } from "./column_terms.ts";
 import { blockGradient, computeBlock } from "./column_blocks.ts";
 import type { Block } from "./column_blocks.ts";
 
-export { bandOffsets } from "./column_blocks.ts";
+export { bandOffsets } from "./symmetric_blocks.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 

@@ -1,7 +1,8 @@
 /**
- * The band-free exponentials of a symmetric logit matrix from its lower
- * block triangle: `L = (U/τ)·Uᵀ` is symmetric, so of the `K × K` blocks
- * `L_ab = (U_a/τ)·U_bᵀ` (rows of `U` cut into `K` runs) only those with
+ * Symmetric products from their lower block triangle, and the band-free
+ * exponentials of a symmetric logit matrix: `L = (U/τ)·Uᵀ` is symmetric,
+ * so of the `K × K` blocks `L_ab = (U_a/τ)·U_bᵀ` (rows of `U` cut into `K`
+ * runs) only those with
  * `b ≤ a` are multiplied, `(K + 1)/(2K)` of the product's work (5/8 at
  * `K = 4`), and `exp` runs on them alone. With `T = exp(L)`, zero on the band
  * `|i − j| ≤ 1`:
@@ -13,20 +14,63 @@
  * and `T` itself is assembled from the blocks and their transposes for the
  * backward pass. The positive logits `b_k = L_{k+1,k}` are read from the
  * diagonal blocks and from the corner `(start_a, start_a − 1)` of each block
- * below them.
+ * below them. The column-sum losses take `S = U·Uᵀ` the same way
+ * ({@linkcode symmetricGram}); the flat band offsets of both live here.
  *
  * @module
  */
 import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
 import { columnSum } from "../../ops/mod.ts";
-import { bandOffsets } from "./column_blocks.ts";
+
+/**
+ * Flat offsets `i·N + j` of the entries of an `[N, N]` matrix with
+ * `i − j ∈ shifts` (default: the band `|i − j| ≤ 1`), as `[count, 1]` int32
+ * indices for `gatherND` / `tensorScatterUpdate`.
+ */
+export function bandOffsets(n: number, shifts: number[] = [-1, 0, 1]): Tensor2D {
+  const index: number[] = [];
+  for (const shift of shifts) {
+    for (let j = Math.max(0, -shift); j < Math.min(n, n - shift); j++) {
+      index.push((j + shift) * n + j);
+    }
+  }
+  return tf.tensor2d(Int32Array.from(index), [index.length, 1], "int32");
+}
 
 /** Runs per side; 1 when N is below {@linkcode BLOCKED_MIN_ROWS}. */
 export const SYMMETRIC_BLOCKS = 4;
 
 /** Smallest N whose logits are computed by blocks (below it one product is as fast). */
 export const BLOCKED_MIN_ROWS = 256;
+
+/** Row starts and lengths of `blocks` runs over `n` rows. */
+function runsOf(n: number, blocks: number): { starts: number[]; runs: number[] } {
+  const size = Math.ceil(n / blocks);
+  const starts: number[] = [];
+  for (let s = 0; s < n; s += size) starts.push(s);
+  return { starts, runs: starts.map((s) => Math.min(size, n - s)) };
+}
+
+/** The `[N, N]` matrix whose lower blocks are `lower[a][b]` (`b ≤ a`), the upper ones their transposes. */
+function assemble(lower: Tensor2D[][]): Tensor2D {
+  const rows = lower.map((_, a) =>
+    tf.concat(lower.map((_, b) => (b <= a ? lower[a][b] : tf.transpose(lower[b][a]))), 1)
+  );
+  return tf.concat(rows, 0) as Tensor2D;
+}
+
+/**
+ * `S = U·Uᵀ [N, N]` from its lower block triangle (see the module
+ * documentation): `(K + 1)/(2K)` of the product, then the blocks and their
+ * transposes assembled (S exactly symmetric). Shapes: `u [N, D]` → `[N, N]`.
+ */
+export function symmetricGram(u: Tensor2D, blocks: number = SYMMETRIC_BLOCKS): Tensor2D {
+  const { starts, runs } = runsOf(u.shape[0], blocks);
+  const rows = starts.map((s, a) => tf.slice(u, [s, 0], [runs[a], -1]) as Tensor2D);
+  const columns = rows.map((r) => tf.transpose(r) as Tensor2D);
+  return assemble(rows.map((r, a) => columns.slice(0, a + 1).map((c) => tf.matMul(r, c))));
+}
 
 /** The pieces of {@linkcode blockedExpTerms}. */
 export interface BlockedExpTerms {
@@ -52,11 +96,7 @@ export function blockedExpTerms(
   blocks: number,
   scatter: Scatter,
 ): BlockedExpTerms {
-  const n = u.shape[0];
-  const size = Math.ceil(n / blocks);
-  const starts: number[] = [];
-  for (let s = 0; s < n; s += size) starts.push(s);
-  const runs = starts.map((s) => Math.min(size, n - s));
+  const { starts, runs } = runsOf(u.shape[0], blocks);
   const scaled = tf.mul(u, 1 / temperature) as Tensor2D;
   const left = starts.map((s, a) => tf.slice(scaled, [s, 0], [runs[a], -1]) as Tensor2D);
   const right = starts.map((s, b) => tf.transpose(tf.slice(u, [s, 0], [runs[b], -1])) as Tensor2D);
@@ -85,11 +125,8 @@ export function blockedExpTerms(
   }
   // lower: block 0's sub-diagonal, corner 0→1, block 1's sub-diagonal, … (pushed as
   // corner (a, a − 1) then block a's sub-diagonal, i.e. already in order after block 0's).
-  const full = starts.map((_, a) =>
-    tf.concat(starts.map((_, b) => (b <= a ? t[a][b] : tf.transpose(t[b][a]))), 1)
-  );
   return {
-    t: tf.concat(full, 0) as Tensor2D,
+    t: assemble(t),
     r: tf.concat(rowParts.map((parts) => tf.addN(parts))) as Tensor1D,
     lower: tf.concat(lower) as Tensor1D,
   };

@@ -13,9 +13,11 @@
  * `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` (dispatches per submitted command
  * buffer, default 15) and `WEBGPU_CPU_FORWARD` (small ops on host values run
  * on the cpu backend, default on); then the emargin-reference,
- * emargin-stable and infonce steps as tfjs ops and through lib/webgpu's
- * fused step ("fused", what `pretrain` runs on webgpu), whose losses are
- * read once per 50 steps (the read is its own row).
+ * emargin-stable, infonce and TS2Vec steps as tfjs ops and through
+ * lib/webgpu's fused steps ("fused": the FeatureProjector step `pretrain`
+ * runs on webgpu, and the TS2Vec step of `createFusedTs2vecStep`, ≤ 150
+ * dispatches), whose losses are read once per 50 steps (the read is its own
+ * row).
  *
  * @module
  */
@@ -24,16 +26,18 @@ import { initBackend, probeWebGpu } from "../lib/backend.ts";
 import {
   countWebGpu,
   createFusedProjectorStep,
+  createFusedTs2vecStep,
   divideCounts,
   recordSteps,
   zeroCounts,
 } from "../lib/webgpu/mod.ts";
-import type { FusedStepLoss, GpuCounts } from "../lib/webgpu/mod.ts";
+import type { FusedProjectorStep, FusedStepLoss, GpuCounts } from "../lib/webgpu/mod.ts";
+import type { Encoder } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { SequenceBatch } from "../lib/train/mod.ts";
 import { stepLossSpec, STUDY_SHAPES, variantStep } from "./variants.ts";
-import type { StepVariant } from "./variants.ts";
+import type { StepVariant, StudyShape } from "./variants.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
 
 /** A tfjs WebGPU flag setting the counts are taken under. */
@@ -125,7 +129,39 @@ export function meanStep(counts: { steps: GpuCounts[] }): GpuCounts {
 const VARIANTS: readonly StepVariant[] = ["emargin-reference", "ts2vec"];
 
 /** The variants the fused step covers on the SleepEEG shape (also counted as tfjs ops, default flags). */
-const FUSED_VARIANTS: readonly StepVariant[] = ["emargin-reference", "emargin-stable", "infonce"];
+const FUSED_VARIANTS: readonly StepVariant[] = [
+  "emargin-reference",
+  "emargin-stable",
+  "infonce",
+  "ts2vec",
+];
+
+/**
+ * The fused step of `variant` for `encoder` (variantStep's): the TS2Vec step
+ * with the crop and noise streams of `ts2vecObjective({ seed: 1 })` and the
+ * encoder's seed 1, or the FeatureProjector step with the variant's loss.
+ */
+function fusedStepOf(
+  variant: StepVariant,
+  encoder: Encoder,
+  shape: StudyShape,
+): Promise<FusedProjectorStep> {
+  const common = { encoder, shape: [shape.B, shape.T, shape.F] as [number, number, number] };
+  const optimiser = { lr: 1e-3, weightDecay: 0.01, mode: "reference" as const };
+  if (variant === "ts2vec") {
+    return createFusedTs2vecStep({
+      ...common,
+      ...optimiser,
+      cropRng: makeRng(1),
+      noiseRng: makeRng(1).fork(),
+    });
+  }
+  return createFusedProjectorStep({
+    ...common,
+    ...optimiser,
+    loss: stepLossSpec(shape, variant) as FusedStepLoss,
+  });
+}
 
 /**
  * Counts of the fused step of `variant` on one seeded SleepEEG-shaped
@@ -146,14 +182,7 @@ export async function countFusedSteps(
   const counter = countWebGpu();
   const marks = recordSteps(counter);
   try {
-    const step = await createFusedProjectorStep({
-      encoder,
-      shape: [B, T, F],
-      loss: stepLossSpec(shape, variant) as FusedStepLoss,
-      lr: 1e-3,
-      weightDecay: 0.01,
-      mode: "reference",
-    });
+    const step = await fusedStepOf(variant, encoder, shape);
     marks.mark();
     try {
       for (let i = 0; i < warmup + counted; i++) {

@@ -4,12 +4,14 @@ import { initBackend } from "../lib/backend.ts";
 import {
   countWebGpu,
   createFusedProjectorStep,
+  createFusedTs2vecStep,
   fusedStepUnsupported,
   recordSteps,
   trainFused,
 } from "../lib/webgpu/mod.ts";
 import type { LsMarginStepLoss } from "../lib/webgpu/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { createTs2vecEncoder } from "../lib/ts2vec/mod.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
@@ -123,6 +125,56 @@ Deno.test({
       const { losses, flags } = await step.read();
       assert.equal(losses.length, 2);
       assert.ok(losses.every(Number.isFinite) && losses[1] < losses[0], `losses ${losses}`);
+      assert.deepEqual([...flags], [0, 0]);
+    } finally {
+      counter.uninstall();
+      step.destroy();
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the fused SleepEEG-shaped TS2Vec step: ≤ 150 dispatches, no creations after warm-up, no read-back",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const shape: [number, number, number] = [8, 200, 90];
+    const x = batchOf(shape, 8);
+    const encoder = createTs2vecEncoder({ inFeatures: 90, seed: 1 });
+    const step = await createFusedTs2vecStep({
+      encoder,
+      shape,
+      cropRng: makeRng(1),
+      noiseRng: makeRng(1).fork(),
+      lr: 1e-3,
+      weightDecay: 0.01,
+      mode: "reference",
+    });
+    const counter = countWebGpu();
+    try {
+      step.step(x); // warm-up
+      await step.read();
+      const steps = recordSteps(counter);
+      for (let i = 0; i < 2; i++) {
+        step.step(x);
+        steps.mark();
+      }
+      for (const counts of steps.steps) {
+        assert.ok(counts.dispatches <= 150, `${counts.dispatches} dispatches per step`);
+        assert.equal(counts.dispatches, step.dispatchesPerStep);
+        assert.equal(counts.buffers, 0, "buffers created after warm-up");
+        assert.equal(counts.bindGroups, 0, "bind groups created after warm-up");
+        assert.equal(counts.mapReads, 0, "read-backs inside the loop");
+        assert.equal(counts.tensorReads, 0, "tfjs reads inside the loop");
+        assert.equal(counts.submits, 1);
+      }
+      const { losses, flags } = await step.read();
+      assert.equal(losses.length, 2);
+      assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `losses ${losses}`);
       assert.deepEqual([...flags], [0, 0]);
     } finally {
       counter.uninstall();

@@ -10,7 +10,7 @@ import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
 import { assertClose } from "./_util.ts";
-import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
 
 warnIfIgnored("webgpu_ts2vec_test", "the fused TS2Vec step tests");
 
@@ -54,15 +54,20 @@ async function values(encoder: Encoder): Promise<Record<string, Float32Array>> {
   return out;
 }
 
-/** The tfjs path (lib/train's loop: variableGrads of the objective, then AdamW), state after each step. */
+type Values = Record<string, Float32Array>;
+
+/**
+ * The tfjs path (lib/train's loop: variableGrads of the objective, then
+ * AdamW): the loss, state and gradients of each step.
+ */
 async function tfjsSteps(
   c: Case,
-): Promise<{ losses: number[]; states: Record<string, Float32Array>[] }> {
+): Promise<{ losses: number[]; states: Values[]; grads: Values[] }> {
   const encoder = encoderOf(c);
   const objective = ts2vecObjective({ seed: c.seed + 7, alpha: c.alpha });
   const optimizer = adamw(encoder.params, { lr: LR, weightDecay: WD });
   const keyOf = new Map(Object.entries(encoder.params).map(([key, v]) => [v.name, key]));
-  const losses: number[] = [], states: Record<string, Float32Array>[] = [];
+  const losses: number[] = [], states: Values[] = [], gradients: Values[] = [];
   try {
     for (let s = 0; s < STEPS; s++) {
       const x = tf.tensor3d(batch(c, s), c.shape);
@@ -73,6 +78,9 @@ async function tfjsSteps(
       const named: Record<string, Tensor> = {};
       for (const [name, g] of Object.entries(grads)) named[keyOf.get(name) ?? name] = g;
       losses.push((await value.data())[0]);
+      const g: Values = {};
+      for (const [name, t] of Object.entries(named)) g[name] = await t.data() as Float32Array;
+      gradients.push(g);
       optimizer.step(named);
       tf.dispose([x, value, ...Object.values(named)]);
       states.push(await values(encoder));
@@ -81,12 +89,37 @@ async function tfjsSteps(
     optimizer.dispose();
     encoder.dispose();
   }
-  return { losses, states };
+  return { losses, states, grads: gradients };
 }
 
-async function fusedSteps(
-  c: Case,
-): Promise<{ losses: number[]; states: Record<string, Float32Array>[] }> {
+/**
+ * The state after step `s` (0-based) against the tfjs path's: 1e-5 relative
+ * (1e-6 absolute), except entries whose tfjs gradient was at float32 noise
+ * level at some step so far (|g| < 1e-4 of the tensor's largest): AdamW
+ * divides by |g|, so those move by up to ±lr per step either way (as
+ * _model_golden's conv-bias rule).
+ */
+function assertStep(got: Values, want: { states: Values[]; grads: Values[] }, s: number): void {
+  for (const [name, expected] of Object.entries(want.states[s])) {
+    const noisy = new Uint8Array(expected.length);
+    for (const g of want.grads.slice(0, s + 1)) {
+      const floor = 1e-4 * maxAbsFinite(g[name]);
+      g[name].forEach((v, i) => noisy[i] |= Math.abs(v) < floor ? 1 : 0);
+    }
+    const actual = got[name];
+    for (let i = 0; i < expected.length; i++) {
+      const slack = noisy[i] ? 2 * LR * (s + 1) : Math.max(1e-5 * Math.abs(expected[i]), 1e-6);
+      assert.ok(
+        Math.abs(actual[i] - expected[i]) <= slack,
+        `step ${s + 1} ${name}[${i}]: ${actual[i]} vs ${expected[i]}${
+          noisy[i] ? " (noise gradient)" : ""
+        }`,
+      );
+    }
+  }
+}
+
+async function fusedSteps(c: Case): Promise<{ losses: number[]; states: Values[] }> {
   const encoder = encoderOf(c);
   const step = await createFusedTs2vecStep({
     encoder,
@@ -99,7 +132,7 @@ async function fusedSteps(
     weightDecay: WD,
     mode: "reference",
   });
-  const losses: number[] = [], states: Record<string, Float32Array>[] = [];
+  const losses: number[] = [], states: Values[] = [];
   try {
     assert.ok(step.dispatchesPerStep <= 150, `${step.dispatchesPerStep} dispatches`);
     for (let s = 0; s < STEPS; s++) {
@@ -120,6 +153,17 @@ async function fusedSteps(
 const CASES: Case[] = [
   { shape: [2, 16, 3], hidden: 8, out: 12, depth: 3, alpha: 0.5, dropout: 0.1, seed: 1, nanAt: -1 },
   { shape: [3, 11, 4], hidden: 6, out: 10, depth: 2, alpha: 0.3, dropout: 0, seed: 2, nanAt: 17 },
+  // long temporal rows (2·T_l·C products each), the case llvmpipe got wrong within one program
+  {
+    shape: [2, 200, 3],
+    hidden: 8,
+    out: 160,
+    depth: 1,
+    alpha: 0.5,
+    dropout: 0.1,
+    seed: 1,
+    nanAt: -1,
+  },
 ];
 
 for (const c of CASES) {
@@ -138,13 +182,7 @@ for (const c of CASES) {
         const got = await fusedSteps(c);
         for (let s = 0; s < STEPS; s++) {
           assertClose(got.losses[s], want.losses[s], { rtol: 1e-5, label: `loss step ${s + 1}` });
-          for (const [name, expected] of Object.entries(want.states[s])) {
-            assertClose(got.states[s][name], expected, {
-              rtol: 1e-5,
-              atol: 1e-6,
-              label: `step ${s + 1} ${name}`,
-            });
-          }
+          assertStep(got.states[s], want, s);
         }
       } finally {
         await initBackend({ prefer: "wasm" });

@@ -81,12 +81,13 @@ function entry(width: string): string {
 /**
  * input_fc with NaN rows and the mask: for frame `t` of sequence `s` (batch
  * row `s mod B`, frame `starts[s] + t`), `H = keep·(Σ_c x_c·W[o, c] + b_o)`,
- * 0 for a row holding a NaN or past the length; `G = gelu(H)`.
+ * 0 for a row holding a NaN or past the length; `G = gelu(H)`; the row's
+ * factor (`keep`, or 0 for a NaN row) goes to `mask [2B, T]`.
  */
 export const TS_INPUT = `${ENC_UNIFORM}
 ${
   bindings(
-    "uniform u: U, read dims: array<u32>, read X, read P, read keep, read_write H, read_write G",
+    "uniform u: U, read dims: array<u32>, read X, read P, read keep, read_write H, read_write G, read_write mask",
   )
 }
 ${IS_NAN}
@@ -101,7 +102,11 @@ ${FLAT_MAIN}${entry("cout")}
       let v = X[row + c];
       if (isNan(v)) { hasNan = true; } else { acc = acc + v * P[u.wOff + o * u.cin + c]; }
     }
-    if (!hasNan) { y = (acc + P[u.bOff + o]) * keep[st]; }
+    let m = select(keep[st], 0.0, hasNan);
+    if (!hasNan) { y = (acc + P[u.bOff + o]) * m; }
+    if (o == 0u) { mask[st] = m; }
+  } else if (o == 0u) {
+    mask[st] = 0.0;
   }
   H[index] = y;
   G[index] = gelu(y);
@@ -238,23 +243,21 @@ ${FLAT_MAIN}
 
 /**
  * input_fc's gradients, one thread per parameter (`F = cin`, `H = cout`):
- * `∂W[o, c] = Σ_{s,t} keep·dH[o]·x_c`, `∂b_o = Σ keep·dH[o]`, over the rows
- * without a NaN.
+ * `∂W[o, c] = Σ_{s,t} mask·dH[o]·x_c`, `∂b_o = Σ mask·dH[o]` over the rows
+ * whose mask (TS_INPUT's: keep, 0 for a NaN row) is not 0.
  */
 export const TS_INPUT_GRAD = `${ENC_UNIFORM}
-${bindings("uniform u: U, read dims: array<u32>, read X, read keep, read dH, read_write grads")}
-${IS_NAN}
+${bindings("uniform u: U, read dims: array<u32>, read X, read mask, read dH, read_write grads")}
 ${FLAT_MAIN}
   if (index >= u.cout * (u.cin + 1u)) { return; }
   let o = index / (u.cin + 1u);
   let c = index - o * (u.cin + 1u);
   var acc = 0.0;${
-  overFrames(`let row = ((s % u.batch) * u.frames + dims[${DIMS.starts}u + s] + t) * u.cin;
-      var hasNan = false;
-      for (var q = 0u; q < u.cin; q = q + 1u) { hasNan = hasNan || isNan(X[row + q]); }
-      if (!hasNan) {
-        let g = dH[st * u.cout + o] * keep[st];
-        acc = acc + select(g * X[row + c], g, c == u.cin);
+  overFrames(`let m = mask[st];
+      if (m != 0.0) {
+        let g = dH[st * u.cout + o] * m;
+        let row = ((s % u.batch) * u.frames + dims[${DIMS.starts}u + s] + t) * u.cin;
+        acc = acc + select(g * X[row + min(c, u.cin - 1u)], g, c == u.cin);
       }`)
 }
   if (c == u.cin) { grads[u.bOff + o] = acc; } else { grads[u.wOff + o * u.cin + c] = acc; }

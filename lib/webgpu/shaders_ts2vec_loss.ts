@@ -88,14 +88,47 @@ fn termWeight(kind : u32, len : u32) -> f32 {
 }
 fn pBase(kind : u32) -> u32 { return select(u.pOff, 0u, kind == 0u); }`;
 
+/** `z_a·z_b` of the vectors starting at `a`, `b` in `Z`. */
+const LOGIT = `
+fn logit(a : u32, b : u32) -> f32 {
+  var acc = 0.0;
+  for (var c = 0u; c < u.cols; c = c + 1u) { acc = acc + Z[a + c] * Z[b + c]; }
+  return acc;
+}`;
+
+/**
+ * The logits of level `u.level`, one thread per entry `(g, i, j)` of both
+ * terms' groups: `P[row(g, i) + j] = z_i·z_j` (instance entries first, `4B²·cap`
+ * slots, then the temporal ones, `4B·cap²`, at `pOff`).
+ */
+export const TS_LOGITS = `${LEVEL_UNIFORM}
+${bindings("uniform u: U, read dims: array<u32>, read Z, read_write P")}
+${MEMBERS}
+${LOGIT}
+${FLAT_MAIN}
+  if (!levelOn(u.level)) { return; }
+  let len = levelLen(u.level);
+  let cap = u.lossCap / (4u * u.batch);
+  let instSlots = 4u * u.batch * u.batch * cap;
+  let kind = select(1u, 0u, index < instSlots);
+  let e = index - select(instSlots, 0u, kind == 0u);
+  let n = groupSize(kind, len);
+  if (e >= 2u * u.batch * len * n) { return; }
+  let r = e / n;
+  let j = e - r * n;
+  let g = r / n;
+  let i = r - g * n;
+  P[pBase(kind) + e] = logit(memberAt(kind, g, i, len), memberAt(kind, g, j, len));
+}`;
+
 /**
  * One thread per row of both terms of level `u.level` (`kind = 0` instance,
- * 1 temporal): the logits `z_i·z_j` of its group (written into `P`), then
- * `P_ij = softmax` (`P_ii = 0`) and the weighted row loss `w·(LSE − z_i·z_pos)`
- * into `rowLoss[lossOff + kind·lossCap/2 + r]`; unused slots get 0.
+ * 1 temporal), on the logits in `P`: `P_ij ← softmax_{j≠i}` (`P_ii = 0`) and
+ * the weighted row loss `w·(LSE − z_i·z_pos)` into
+ * `rowLoss[lossOff + kind·lossCap/2 + r]`; unused slots get 0.
  */
 export const TS_ROWS = `${LEVEL_UNIFORM}
-${bindings("uniform u: U, read dims: array<u32>, read Z, read_write P, read_write rowLoss")}
+${bindings("uniform u: U, read dims: array<u32>, read_write P, read_write rowLoss")}
 ${MEMBERS}
 ${FLAT_MAIN}
   let perKind = u.lossCap / 2u;
@@ -106,25 +139,17 @@ ${FLAT_MAIN}
   let w = termWeight(kind, len);
   if (r >= 2u * u.batch * len || w == 0.0) { rowLoss[u.lossOff + index] = 0.0; return; }
   let n = groupSize(kind, len);
-  let g = r / n;
-  let i = r - g * n;
-  let zi = memberAt(kind, g, i, len);
-  let row = pBase(kind) + (g * n + i) * n;
+  let i = r % n;
+  let row = pBase(kind) + r * n;
   var peak = -3.0e38;
-  var positive = 0.0;
   for (var j = 0u; j < n; j = j + 1u) {
-    if (j == i) { continue; }
-    let zj = memberAt(kind, g, j, len);
-    var prod = 0.0;
-    for (var c = 0u; c < u.cols; c = c + 1u) { prod = prod + Z[zi + c] * Z[zj + c]; }
-    P[row + j] = prod;
-    peak = max(peak, prod);
-    if (j == (i + n / 2u) % n) { positive = prod; }
+    if (j != i) { peak = max(peak, P[row + j]); }
   }
   var total = 0.0;
   for (var j = 0u; j < n; j = j + 1u) {
     if (j != i) { total = total + exp(P[row + j] - peak); }
   }
+  let positive = P[row + (i + n / 2u) % n];
   for (var j = 0u; j < n; j = j + 1u) {
     P[row + j] = select(exp(P[row + j] - peak) / total, 0.0, j == i);
   }

@@ -72,6 +72,8 @@ export interface Ts2vecBuffers {
   x: GPUBuffer;
   dims: GPUBuffer;
   keep: GPUBuffer;
+  /** Per frame: input_fc's row factor (keep, 0 for a NaN row). */
+  mask: GPUBuffer;
   drop: GPUBuffer;
   params: GPUBuffer;
   grads: GPUBuffer;
@@ -129,6 +131,7 @@ export function allocateTs2vecBuffers(
     x: storage(B * T * F),
     dims: storage(DIMS.starts + 2 * B),
     keep: storage(frames),
+    mask: storage(frames),
     drop: storage(frames * D),
     params: storage(count, params),
     grads: storage(count),

@@ -7,14 +7,18 @@
  * input_fc + mask                                      1
  * 11 × (conv1 + GELU; conv2 + residual (+ dropout))   22
  * crop; (K − 1) × max-pool                             K
- * per level, deepest first: rows (softmax, loss); ∂Z   2K
+ * per level, deepest first: logits; rows (softmax,
+ *   loss); ∂Z                                          3K
  * loss total; ∂ at the encoder output (crop, dropout)  2
  * 11 × (∂ conv2 input; ∂W₂ (+ projector); ∂ block input; ∂W₁)   44
  * ∂ input_fc; finiteness guard; AdamW                  3
  * ```
  * `K` = the number of levels of a length-`T` overlap (8 for T = 200):
- * 96 dispatches for the SleepEEG shape. Levels a shorter crop does not
- * reach are dispatched and do nothing.
+ * 104 dispatches for the SleepEEG shape. Levels a shorter crop does not
+ * reach are dispatched and do nothing. The logits are their own program
+ * (one thread per entry): computed inside the row program, a temporal row's
+ * `2T_l·C` products per thread gave wrong softmax rows on llvmpipe beyond
+ * about 2·10⁴ of them.
  *
  * @module
  */
@@ -31,6 +35,7 @@ import {
 import {
   TS_CROP,
   TS_LEVEL_GRAD,
+  TS_LOGITS,
   TS_POOL,
   TS_ROWS,
   TS_TOTAL,
@@ -83,6 +88,7 @@ function addEncoder(add: Add, layout: Ts2vecLayout, b: Ts2vecBuffers, dropout: n
     b.keep,
     b.h[0],
     b.gh[0],
+    b.mask,
   ], flatGroups(frames * H));
   for (const [i, block] of blocks.entries()) {
     const { cin, cout, dilation: dil } = block;
@@ -146,7 +152,14 @@ function addLoss(add: Add, layout: Ts2vecLayout, b: Ts2vecBuffers, c: Ts2vecSequ
     );
   }
   for (let l = levels - 1; l >= 0; l--) {
-    add(TS_ROWS, fields(l), [b.dims, b.z[l], b.p, b.rowLoss], flatGroups(4 * B * levelCaps[l]));
+    const cap = levelCaps[l];
+    add(
+      TS_LOGITS,
+      fields(l),
+      [b.dims, b.z[l], b.p],
+      flatGroups(4 * B * B * cap + 4 * B * cap * cap),
+    );
+    add(TS_ROWS, fields(l), [b.dims, b.p, b.rowLoss], flatGroups(4 * B * cap));
     const next = Math.min(l + 1, levels - 1);
     add(TS_LEVEL_GRAD, fields(l), [
       b.dims,
@@ -222,7 +235,7 @@ function addBackward(add: Add, layout: Ts2vecLayout, b: Ts2vecBuffers): void {
   add(TS_INPUT_GRAD, enc(layout, { cin: F, cout: H, w: inputW, flags: 0 }), [
     b.dims,
     b.x,
-    b.keep,
+    b.mask,
     b.dOut[at],
     b.grads,
   ], flatGroups(H * (F + 1)));

@@ -25,6 +25,7 @@
 import { tf } from "../tf.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
+import { BackendError } from "../backend.ts";
 import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 import { webGpuDevice } from "./counters.ts";
@@ -95,7 +96,7 @@ interface StepDraws {
 }
 
 /** Fills `into` with one step's crop, mask and dropout draws, in the tfjs path's order. */
-function drawStep(
+export function drawStep(
   layout: Ts2vecLayout,
   rngs: { cropRng: Rng; noiseRng: Rng },
   noise: { maskKeep: number; dropout: number },
@@ -164,7 +165,7 @@ async function readParams(
  * const step = await createFusedTs2vecStep({ encoder, shape: [8, 200, 90],
  *   cropRng: makeRng(7), noiseRng: makeRng(1).fork(), lr: 1e-3, weightDecay: 0.01,
  *   mode: "reference" });
- * for (let i = 0; i < 3; i++) step.step(x); // 96 dispatches each
+ * for (let i = 0; i < 3; i++) step.step(x); // 104 dispatches each
  * const { losses } = await step.read();
  * await step.writeBack();
  * step.destroy();
@@ -173,6 +174,7 @@ async function readParams(
  * @throws {OptionError} when the encoder is not covered (see
  * {@linkcode fusedTs2vecUnsupported}), an option is out of range or webgpu is
  * not the active backend.
+ * @throws {BackendError} when the device rejects a program or binding.
  */
 export async function createFusedTs2vecStep(
   options: FusedTs2vecStepOptions,
@@ -194,12 +196,10 @@ export async function createFusedTs2vecStep(
   }
   const device = webGpuDevice();
   const layout = ts2vecLayout(encoder, shape);
-  const buffers = allocateTs2vecBuffers(
-    device,
-    layout,
-    await readParams(encoder, layout),
-    readEvery,
-  );
+  const params = await readParams(encoder, layout);
+  // A program or binding the device rejects would otherwise only be logged.
+  device.pushErrorScope("validation");
+  const buffers = allocateTs2vecBuffers(device, layout, params, readEvery);
   const sequence = buildTs2vecSequence(device, layout, buffers, {
     alpha,
     dropout,
@@ -207,6 +207,11 @@ export async function createFusedTs2vecStep(
     weightDecay,
     guarded: mode === "guarded",
   });
+  const error = await device.popErrorScope();
+  if (error) {
+    for (const buffer of buffers.all) buffer.destroy();
+    throw new BackendError(`createFusedTs2vecStep: the device rejected the step: ${error.message}`);
+  }
   const draw = (into: StepDraws) => drawStep(layout, options, { maskKeep, dropout }, into);
   return ts2vecRunner({ device, encoder, layout, buffers, readEvery, lr, dropout, draw }, sequence);
 }

@@ -22,14 +22,16 @@ function blockOffsets(r0: number, rows: number, n: number, shift: number): Tenso
   return tf.tensor2d(index, [end - first, 1], "int32");
 }
 
-/** `x` with the entries at `at` replaced by `x·0` (0, or NaN where `x` is not finite). */
+/**
+ * `x` with the entries at `at` (disjoint offset sets) replaced by `x·0` (0,
+ * or NaN where `x` is not finite), in one scatter: each one copies `x`.
+ */
 function clearEntries(x: Tensor2D, at: Tensor2D[]): Tensor2D {
   const [rows, n] = x.shape;
-  let flat = tf.reshape(x, [rows * n]);
-  for (const index of at) {
-    flat = tf.tensorScatterUpdate(flat, index, tf.mul(tf.gatherND(flat, index), 0));
-  }
-  return tf.reshape(flat, [rows, n]);
+  const flat = tf.reshape(x, [rows * n]);
+  const index = at.length === 1 ? at[0] : tf.concat(at);
+  const cleared = tf.tensorScatterUpdate(flat, index, tf.mul(tf.gatherND(flat, index), 0));
+  return tf.reshape(cleared, [rows, n]);
 }
 
 /** One row block `S_R` and what the loss needs from it. */

@@ -9,10 +9,11 @@
  *   a linear loss `Σ z ⊙ c` (its GFLOP/s from the layers' products:
  *   `2N·(F·128 + 128·64 + 64·D)` forward, as much for `∂W`, and
  *   `2N·(128·64 + 64·D)` for the input gradients of layers 2 and 3);
- * - `nnMs`: the loss's two N×N products, `S = U·Uᵀ` (`[N, D]·[D, N]`) and the
- *   backward `H·U` (`[N, N]·[N, D]`), `2N²D` flops each, timed as plain
- *   products on fresh operands, with their GFLOP/s beside the wasm SIMD
- *   multiply + add limit (bench/wasm_peak.ts);
+ * - `nnMs`: the loss's two N×N products, `S = U·Uᵀ` (`[N, D]·[D, N]`, from
+ *   N = 256 its lower block triangle, 5/8 of `2N²D` flops, with the blocks
+ *   assembled: `symmetricGram`) and the backward `H·U` (`[N, N]·[N, D]`,
+ *   `2N²D`), timed alone on fresh operands, with their GFLOP/s on the flops
+ *   done beside the wasm SIMD multiply + add limit (bench/wasm_peak.ts);
  * - `lossRestMs`: the loss forward + backward with respect to `z` (sim vector
  *   included), less `nnMs`: the element-wise passes, reductions and O(N) tail;
  * - `adamwMs`: one AdamW update of every parameter;
@@ -29,6 +30,7 @@ import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import type { Encoder } from "../lib/encoders/mod.ts";
 import { adamw } from "../lib/optim/mod.ts";
+import { BLOCKED_MIN_ROWS, SYMMETRIC_BLOCKS, symmetricGram } from "../lib/losses/mod.ts";
 import type { FrameLoss } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { median, timeSteps } from "./timing.ts";
@@ -56,6 +58,20 @@ export function encoderFlops(n: number, inFeatures: number, outFeatures: number)
 /** Flops of one of the loss's two N×N products, `[N, D]·[D, N]` or `[N, N]·[N, D]`. */
 export function nnFlops(n: number, d: number): number {
   return 2 * n * n * d;
+}
+
+/**
+ * Flops of `S = U·Uᵀ` as the losses multiply it: from {@linkcode BLOCKED_MIN_ROWS}
+ * rows, the lower block triangle of `blocks` runs of `⌈N/blocks⌉` rows only.
+ */
+export function gramFlops(n: number, d: number, blocks: number = SYMMETRIC_BLOCKS): number {
+  if (n < BLOCKED_MIN_ROWS) return nnFlops(n, d);
+  const size = Math.ceil(n / blocks);
+  const runs: number[] = [];
+  for (let s = 0; s < n; s += size) runs.push(Math.min(size, n - s));
+  let flops = 0;
+  runs.forEach((rows, a) => runs.slice(0, a + 1).forEach((cols) => flops += 2 * rows * cols * d));
+  return flops;
 }
 
 /** The measured parts of a step (ms). */
@@ -99,16 +115,24 @@ function fresh(x: Tensor): Tensor2D {
   return copy;
 }
 
-/** CPU ms of `S = U·Uᵀ` plus `H·U` at `[N, D]`, each on fresh operands, and their GFLOP/s. */
+/**
+ * CPU ms of `S = U·Uᵀ` as the losses form it (blocked from
+ * {@linkcode BLOCKED_MIN_ROWS} rows, its assembly included) plus `H·U` at
+ * `[N, D]`, each on fresh operands, and their GFLOP/s on the flops done.
+ */
 function timeProducts(n: number, d: number): { ms: number; gflops: [number, number] } {
   const u = tf.randomNormal([n, d], 0, 1, "float32", 1);
   const h = tf.randomNormal([n, n], 0, 1, "float32", 2);
   const uT = tf.transpose(u);
-  const gram = timeAlone(() => [fresh(u), fresh(uT)], (a, b) => tf.matMul(a, b));
+  const gram = n >= BLOCKED_MIN_ROWS
+    ? timeAlone(() => [fresh(u), fresh(uT)], (a) => symmetricGram(a))
+    : timeAlone(() => [fresh(u), fresh(uT)], (a, b) => tf.matMul(a, b));
   const back = timeAlone(() => [fresh(h), fresh(u)], (a, b) => tf.matMul(a, b));
   tf.dispose([u, h, uT]);
-  const flops = nnFlops(n, d);
-  return { ms: gram + back, gflops: [flops / gram / 1e6, flops / back / 1e6] };
+  return {
+    ms: gram + back,
+    gflops: [gramFlops(n, d) / gram / 1e6, nnFlops(n, d) / back / 1e6],
+  };
 }
 
 /** Median CPU ms of `op` on inputs made (untimed) by `make`, read back. */
@@ -190,7 +214,8 @@ async function partsRow(
   const products = timeProducts(n, encoder.outFeatures);
   const measured: StepParts = { stepMs: median(stepCpu), nnMs: products.ms, ...parts };
   const { lossRestMs, otherMs } = splitStep(measured);
-  const nnGflops = (2 * nnFlops(n, encoder.outFeatures)) / products.ms / 1e6;
+  const d = encoder.outFeatures;
+  const nnGflops = (gramFlops(n, d) + nnFlops(n, d)) / products.ms / 1e6;
   return {
     dataset: shape.dataset,
     variant,
@@ -228,7 +253,7 @@ export async function benchStepParts(): Promise<
     notes: [
       `${backend} backend, tfjs ${tf.version.tfjs}; load average after: ${load}`,
       "stepMs is wall time, every other …Ms process CPU time (median of 5 after 2 warm-ups); otherMs = stepCpuMs − upload − encoder − loss − AdamW",
-      "nnMs: the loss's two N×N products timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
+      "nnMs: the loss's two N×N products (S blocked from N = 256, assembly included) timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
       limit
         ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`
         : "no wasm SIMD limit on this backend",

@@ -18,3 +18,4 @@ export {
   usesColumnKernels,
 } from "./webgpu_kernels.ts";
 export * from "./infonce.ts";
+export { BLOCKED_MIN_ROWS, SYMMETRIC_BLOCKS, symmetricGram } from "./symmetric_blocks.ts";

@@ -1,7 +1,7 @@
 /**
  * The dilated ConvBlocks of the TS2Vec encoder (models/dilated_conv.py):
- * `y = conv2(GELU(conv1(GELU(x)))) + residual(x)`, each conv a kernel-3
- * `SamePadConv` computed as one product of the three dilated taps.
+ * `y = conv2(GELU(conv1(GELU(x)))) + residual(x)`, each `SamePadConv(GELU(·))`
+ * (kernel 3) one op with its gradient written out ({@linkcode geluConv}).
  *
  * @module
  */

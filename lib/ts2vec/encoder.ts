@@ -10,9 +10,10 @@
  * ```
  *
  * Every convolution is a `SamePadConv` (kernel 3, padding = dilation, output
- * length T). It is computed as one matrix product of the three dilated taps
- * concatenated along channels, `[x(t−d), x(t), x(t+d)]·Wᵀ`, because tfjs
- * has no gradient for dilated convolutions.
+ * length T). With the GELU before it, it is one op (`geluConv`): a dilated
+ * 2-D convolution forward and for the input gradient, one product of the
+ * gathered taps `[x(t−d), x(t), x(t+d)]` for the weight gradient (tfjs has
+ * no gradient for dilated convolutions); the weight keeps the taps k-major.
  *
  * With `backbone: "feature-projector"` the ConvBlocks are replaced by the
  * eMargin `FeatureProjector(64→320)`, as in the TS2Vec wrapper shipped with

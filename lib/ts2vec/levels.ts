@@ -13,9 +13,11 @@
  * ```
  *
  * with `S` the softmax of each row's logits (self excluded), `sI = wI/(2BL)`,
- * `sT = wT/(2BL)`. Every large product is an untransposed 2-D product,
- * the views are never split or concatenated per term, and the positives are
- * one element-wise product instead of a swapped copy of the views.
+ * `sT = wT/(2BL)`. The positives are read off the Gram matrices of one term
+ * (`P = ½·Σ G ⊙ Q`, `Q` pairing row `i` with `i ± m/2`) and their gradient
+ * folded into that term's weights, `(s·(S + Sᵀ) − p·Q)·Z`, so the views are
+ * never split, swapped or concatenated per term. Off the GPU the batched
+ * products are loops of 2-D products on entries cut on the host.
  *
  * @module
  */

@@ -19,8 +19,9 @@
  * - `adamwMs`: one AdamW update of every parameter;
  * - `otherMs`: the step less those parts (the tape, reshapes, the loss read).
  *
- * Parts are process CPU time (median of 5 after 2 warm-ups), less inflated
- * than wall time when other processes share the cores; the step has both.
+ * Parts are process CPU time, the least of 5 after 2 warm-ups (the step's
+ * too, beside its median wall time): the least disturbed run, far less
+ * inflated than wall time when other processes share the cores.
  *
  * @module
  */
@@ -34,6 +35,8 @@ import { BLOCKED_MIN_ROWS, SYMMETRIC_BLOCKS, symmetricGram } from "../lib/losses
 import type { FrameLoss } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { median, timeSteps } from "./timing.ts";
+
+const least = (xs: number[]) => Math.min(...xs);
 import { STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant, StudyShape } from "./variants.ts";
 import { wasmSimdPeak } from "./wasm_peak.ts";
@@ -97,7 +100,7 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 
-/** Median process CPU ms of `run` (which disposes what it makes) after warm-ups. */
+/** Least process CPU ms of `run` (which disposes what it makes) after warm-ups. */
 function cpuMedian(run: () => void): number {
   const times: number[] = [];
   for (let i = 0; i < WARMUP + REPEATS; i++) {
@@ -105,7 +108,7 @@ function cpuMedian(run: () => void): number {
     run();
     if (i >= WARMUP) times.push(cpuMs() - start);
   }
-  return median(times);
+  return least(times);
 }
 
 /** A fresh copy of `x` (so a product repacks its operand as in the step), read before timing. */
@@ -135,7 +138,7 @@ function timeProducts(n: number, d: number): { ms: number; gflops: [number, numb
   };
 }
 
-/** Median CPU ms of `op` on inputs made (untimed) by `make`, read back. */
+/** Least CPU ms of `op` on inputs made (untimed) by `make`, read back. */
 function timeAlone(make: () => Tensor2D[], op: (a: Tensor2D, b: Tensor2D) => Tensor): number {
   const times: number[] = [];
   for (let i = 0; i < WARMUP + REPEATS; i++) {
@@ -146,7 +149,7 @@ function timeAlone(make: () => Tensor2D[], op: (a: Tensor2D, b: Tensor2D) => Ten
     if (i >= WARMUP) times.push(cpuMs() - start);
     tf.dispose([a, b, c]);
   }
-  return median(times);
+  return least(times);
 }
 
 /** The batch of `timeSteps` (seeded |N(0, 1)|), as a flat array. */
@@ -212,7 +215,7 @@ async function partsRow(
   const parts = timeParts(shape, encoder, train.loss);
   encoder.dispose();
   const products = timeProducts(n, encoder.outFeatures);
-  const measured: StepParts = { stepMs: median(stepCpu), nnMs: products.ms, ...parts };
+  const measured: StepParts = { stepMs: least(stepCpu), nnMs: products.ms, ...parts };
   const { lossRestMs, otherMs } = splitStep(measured);
   const d = encoder.outFeatures;
   const nnGflops = (gramFlops(n, d) + nnFlops(n, d)) / products.ms / 1e6;
@@ -252,7 +255,7 @@ export async function benchStepParts(): Promise<
     rows,
     notes: [
       `${backend} backend, tfjs ${tf.version.tfjs}; load average after: ${load}`,
-      "stepMs is wall time, every other …Ms process CPU time (median of 5 after 2 warm-ups); otherMs = stepCpuMs − upload − encoder − loss − AdamW",
+      "stepMs is the median wall time; every other …Ms process CPU time, the least of 5 after 2 warm-ups; otherMs = stepCpuMs − upload − encoder − loss − AdamW",
       "nnMs: the loss's two N×N products (S blocked from N = 256, assembly included) timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
       limit
         ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`

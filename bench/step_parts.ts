@@ -101,7 +101,7 @@ const cpuMs = () => {
 };
 
 /** Least process CPU ms of `run` (which disposes what it makes) after warm-ups. */
-function cpuMedian(run: () => void): number {
+function cpuLeast(run: () => void): number {
   const times: number[] = [];
   for (let i = 0; i < WARMUP + REPEATS; i++) {
     const start = cpuMs();
@@ -167,7 +167,7 @@ function timeParts(
   const { B, T, F } = shape;
   const n = B * T, d = encoder.outFeatures;
   const values = batchValues(shape);
-  const uploadMs = cpuMedian(() => tf.tensor3d(values, [B, T, F]).dispose());
+  const uploadMs = cpuLeast(() => tf.tensor3d(values, [B, T, F]).dispose());
   const x = tf.tensor3d(values, [B, T, F]);
   const weights = tf.randomNormal([B, T, d], 0, 1, "float32", 3);
   const params = Object.values(encoder.params);
@@ -176,14 +176,14 @@ function timeParts(
       () => tf.sum(tf.mul(encoder.apply(x as Tensor3D, { training: true }), weights)) as Scalar,
       params,
     );
-  const encoderMs = cpuMedian(() => {
+  const encoderMs = cpuLeast(() => {
     const { value, grads } = encoderGrads();
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   });
   const z = tf.tidy(() => tf.reshape(encoder.apply(x, { training: false }), [n, d])) as Tensor2D;
   const frames = tf.reshape(x, [n, F]) as Tensor2D;
-  const lossMs = cpuMedian(() => {
+  const lossMs = cpuLeast(() => {
     const { value, grad } = tf.valueAndGrad((e: Tensor2D) => loss(e, frames))(z);
     grad.dataSync();
     tf.dispose([value, grad]);
@@ -192,7 +192,7 @@ function timeParts(
   const byKey: Record<string, Tensor> = {};
   for (const [key, v] of Object.entries(encoder.params)) byKey[key] = grads[v.name];
   const optimizer = adamw(encoder.params);
-  const adamwMs = cpuMedian(() => {
+  const adamwMs = cpuLeast(() => {
     optimizer.step(byKey);
     params[0].dataSync();
   });

@@ -10,6 +10,7 @@ import type { Tensor3D } from "../tf.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
+import { hostReadable } from "./host.ts";
 
 /** One draw of the crop positions for a batch of `B` sequences of length `T`. */
 export interface Crop {
@@ -54,41 +55,71 @@ function takeRows(
   length: number,
 ): Tensor3D {
   const out = new Float32Array(b * length * f);
+  checkStarts(starts, length, t);
   for (let row = 0; row < b; row++) {
-    if (!(starts[row] >= 0 && starts[row] + length <= t)) {
-      throw new ShapeError(
-        `takePerRow: row ${row} takes [${starts[row]}, ${starts[row] + length}) of ${t} frames`,
-      );
-    }
     const from = (row * t + starts[row]) * f;
     out.set(values.subarray(from, from + length * f), row * length * f);
   }
   return tf.tensor3d(out, [b, length, f]);
 }
 
+/** Every row's window `[starts[b], starts[b] + length)` lies inside `0..T`. */
+function checkStarts(starts: Int32Array, length: number, t: number): void {
+  starts.forEach((start, row) => {
+    if (!(start >= 0 && start + length <= t)) {
+      throw new ShapeError(
+        `takePerRow: row ${row} takes [${start}, ${start + length}) of ${t} frames`,
+      );
+    }
+  });
+}
+
+/** `take_per_row` on the device: one gather of frame indices of `x` as `[B·T, F]`. */
+function gatherRows(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
+  const [b, t, f] = x.shape;
+  checkStarts(starts, length, t);
+  const index = new Int32Array(b * length);
+  for (let row = 0; row < b; row++) {
+    for (let i = 0; i < length; i++) index[row * length + i] = row * t + starts[row] + i;
+  }
+  return tf.tidy(() =>
+    tf.reshape(tf.gather(tf.reshape(x, [b * t, f]), tf.tensor1d(index, "int32")), [
+      b,
+      length,
+      f,
+    ]) as Tensor3D
+  );
+}
+
 /**
  * `take_per_row`: `out[b, i] = x[b, starts[b] + i]` for `i < length`.
- * Shapes: `x [B, T, F]` (float32, data: no gradient) → `[B, length, F]`.
+ * Shapes: `x [B, T, F]` (float32 data: no gradient) → `[B, length, F]`.
  *
- * Copied on the host from one read of `x`: on wasm, `tf.gather` of frames
- * copies element by element and every `tf.slice` copies its whole input
- * (≈ 75 ms and ≈ 25 ms for the ECG views of 8 × 200 × 1502 frames).
+ * Off the GPU copied on the host from one read of `x` (`host.ts`): on wasm
+ * `tf.gather` of frames copies element by element and every `tf.slice`
+ * copies its whole input (≈ 75 ms and ≈ 25 ms for the ECG views of
+ * 8 × 200 × 1502 frames).
  */
 export function takePerRow(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
+  if (!hostReadable()) return gatherRows(x, starts, length);
   return takeRows(x.dataSync() as Float32Array, x.shape, starts, length);
 }
 
 /**
  * The two views of a crop: `[offset + eleft, offset + right)` and
  * `[offset + left, offset + eright)` of every sequence of `x [B, T, F]`
- * (float32 data, read once).
+ * (float32 data, read once off the GPU).
  */
 export function cropViews(x: Tensor3D, crop: Crop): [Tensor3D, Tensor3D] {
-  const values = x.dataSync() as Float32Array;
   const starts1 = crop.offsets.map((o) => o + crop.eleft);
   const starts2 = crop.offsets.map((o) => o + crop.left);
+  const length1 = crop.right - crop.eleft, length2 = crop.eright - crop.left;
+  if (!hostReadable()) {
+    return [gatherRows(x, starts1, length1), gatherRows(x, starts2, length2)];
+  }
+  const values = x.dataSync() as Float32Array;
   return [
-    takeRows(values, x.shape, starts1, crop.right - crop.eleft),
-    takeRows(values, x.shape, starts2, crop.eright - crop.left),
+    takeRows(values, x.shape, starts1, length1),
+    takeRows(values, x.shape, starts2, length2),
   ];
 }

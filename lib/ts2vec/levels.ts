@@ -23,6 +23,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../tf.ts";
+import { hostReadable } from "./host.ts";
 
 /** `[n, n]` float32: −∞ on the diagonal, 0 elsewhere (filled on the host). */
 function selfExclusion(n: number): Tensor2D {
@@ -41,9 +42,6 @@ function positivePairs(n: number): Tensor2D {
 
 /** `[G, m, C]` → `[G, C, m]`. */
 const swapInner = (z: Tensor3D): Tensor3D => tf.transpose(z, [0, 2, 1]);
-
-/** Whether tensors live on a GPU, where reading them back stalls and batched products are fast. */
-const onGpu = (): boolean => tf.getBackend() === "webgpu";
 
 /**
  * The entries `x[g]` of `x [G, m, k]` as `[m, k]` tensors, cut on the host
@@ -67,7 +65,7 @@ function entries(x: Tensor3D): Tensor2D[] {
  * 50 of them, 1.2 against 5.6 for `8 × 50×320×50`).
  */
 function entryProducts(a: Tensor3D, b: Tensor3D | null): Tensor3D {
-  if (onGpu()) return tf.matMul(a, b ?? a, false, b === null);
+  if (!hostReadable()) return tf.matMul(a, b ?? a, false, b === null);
   const as = entries(a);
   const bs = b ? entries(b) : as.map((e) => tf.transpose(e));
   return tf.stack(as.map((e, i) => tf.matMul(e, bs[i]))) as Tensor3D;

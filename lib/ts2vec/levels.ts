@@ -200,12 +200,17 @@ export function levelBackward(
 export function poolForward(z: Tensor3D): { pooled: Tensor3D; first: Tensor3D } {
   const [n, l, c] = z.shape;
   const half = Math.floor(l / 2);
-  const pairs = tf.reshape(tf.slice(z, [0, 0, 0], [n, 2 * half, c]), [n * half, 2 * c]);
-  const even = tf.slice(pairs, [0, 0], [n * half, c]);
-  const odd = tf.slice(pairs, [0, c], [n * half, c]);
+  const paired = l === 2 * half ? z : tf.slice(z, [0, 0, 0], [n, 2 * half, c]);
+  const pairs = tf.reshape(paired, [n * half, 2 * c]);
+  const first = tf.greaterEqual(
+    tf.slice(pairs, [0, 0], [n * half, c]),
+    tf.slice(pairs, [0, c], [n * half, c]),
+  );
+  // XNNPACK's pooling on wasm; tf.maximum of the two halves runs ≈ 6× slower.
+  const pooled = tf.maxPool(tf.reshape(z, [n, 1, l, c]) as tf.Tensor4D, [1, 2], [1, 2], "valid");
   return {
-    pooled: tf.reshape(tf.maximum(even, odd), [n, half, c]),
-    first: tf.reshape(tf.cast(tf.greaterEqual(even, odd), "float32"), [n, half, c]),
+    pooled: tf.reshape(pooled, [n, half, c]),
+    first: tf.reshape(tf.cast(first, "float32"), [n, half, c]),
   };
 }
 

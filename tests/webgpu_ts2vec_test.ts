@@ -5,7 +5,13 @@ import { initBackend } from "../lib/backend.ts";
 import { createTs2vecEncoder, ts2vecObjective } from "../lib/ts2vec/mod.ts";
 import type { Encoder } from "../lib/encoders/mod.ts";
 import { adamw } from "../lib/optim/mod.ts";
-import { createFusedTs2vecStep, fusedTs2vecUnsupported } from "../lib/webgpu/mod.ts";
+import {
+  countWebGpu,
+  createFusedTs2vecStep,
+  fusedTs2vecUnsupported,
+  trainFusedTs2vec,
+} from "../lib/webgpu/mod.ts";
+import type { FusedBatch } from "../lib/webgpu/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
@@ -190,6 +196,88 @@ for (const c of CASES) {
     },
   });
 }
+
+function* batchesOf(c: Case, override?: Float32Array): Generator<FusedBatch> {
+  for (let s = 0;; s++) yield { x: override ?? batch(c, s), shape: c.shape };
+}
+
+Deno.test({
+  name: "trainFusedTs2vec: the tfjs path's losses and weights, one read-back per readEvery steps",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const c = CASES[0];
+    const want = await tfjsSteps(c);
+    const encoder = encoderOf(c);
+    const tensors = Object.keys(encoder.params).length;
+    const counter = countWebGpu();
+    const seen: number[] = [];
+    try {
+      const result = await trainFusedTs2vec({
+        encoder,
+        batches: batchesOf(c),
+        steps: STEPS,
+        mode: "guarded",
+        lr: LR,
+        weightDecay: WD,
+        readEvery: 2,
+        cropRng: makeRng(c.seed + 7),
+        noiseRng: makeRng(c.seed).fork(),
+        alpha: c.alpha,
+        dropout: c.dropout,
+        onStep: ({ step }) => seen.push(step),
+      });
+      const { mapReads, tensorReads } = counter.snapshot();
+      // GPU read-backs after steps 2 and 3 and of the trained values; the fresh
+      // encoder's initial values are read through tfjs from the host, one per tensor
+      assert.equal(mapReads, 2 + 1);
+      assert.equal(tensorReads, tensors);
+      assert.deepEqual(seen, [1, 2, 3]);
+      assert.equal(result.nonFinite, 0);
+      assertClose(result.losses, want.losses, { rtol: 1e-5, label: "losses" });
+      assertStep(await values(encoder), want, STEPS - 1);
+    } finally {
+      counter.uninstall();
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
+
+Deno.test({
+  name: "trainFusedTs2vec in guarded mode stops before the first non-finite step's update",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    const c = CASES[0];
+    const x = batch(c, 0).fill(Infinity, 0, c.shape[2] * c.shape[1]); // sequence 0 infinite
+    const encoder = encoderOf(c);
+    try {
+      const before = await values(encoder);
+      const result = await trainFusedTs2vec({
+        encoder,
+        batches: batchesOf(c, x),
+        steps: 4,
+        mode: "guarded",
+        lr: LR,
+        weightDecay: WD,
+        readEvery: 3,
+        cropRng: makeRng(1),
+        noiseRng: makeRng(2),
+      });
+      assert.equal(result.losses.length, 1);
+      assert.ok(!Number.isFinite(result.losses[0]));
+      assert.equal(result.divergedStep, 1);
+      assert.equal(result.stoppedEarly, true);
+      assert.deepEqual(await values(encoder), before, "no update after the non-finite step");
+    } finally {
+      encoder.dispose();
+      await initBackend({ prefer: "wasm" });
+    }
+  },
+});
 
 Deno.test("fusedTs2vecUnsupported names what the fused TS2Vec step does not cover", async () => {
   await initBackend({ prefer: "cpu" });

@@ -18,7 +18,9 @@
  */
 import { OptionError, ShapeError } from "../errors.ts";
 import type { Encoder } from "../encoders/mod.ts";
+import type { Rng } from "../random.ts";
 import { createFusedProjectorStep } from "./projector_step.ts";
+import { createFusedTs2vecStep } from "./ts2vec_step.ts";
 import type { FusedProjectorStep, FusedStepLoss } from "./projector_step.ts";
 
 /** A batch as lib/train's batch sources yield it. */
@@ -39,10 +41,9 @@ export interface FusedStepProgress {
   etaSeconds: number;
 }
 
-/** Options of {@linkcode trainFused}. */
-export interface TrainFusedOptions {
+/** What every fused loop takes: the encoder, batches, steps and AdamW settings. */
+export interface FusedLoopOptions {
   encoder: Encoder;
-  loss: FusedStepLoss;
   batches: Iterator<FusedBatch>;
   steps: number;
   mode: "reference" | "guarded";
@@ -51,6 +52,23 @@ export interface TrainFusedOptions {
   /** Steps between read-backs (default 50). */
   readEvery?: number;
   onStep?: (progress: FusedStepProgress) => void;
+}
+
+/** Options of {@linkcode trainFused}. */
+export interface TrainFusedOptions extends FusedLoopOptions {
+  loss: FusedStepLoss;
+}
+
+/**
+ * Options of {@linkcode trainFusedTs2vec}: the TS2Vec step's streams and
+ * settings (see {@linkcode FusedTs2vecStepOptions}).
+ */
+export interface TrainFusedTs2vecOptions extends FusedLoopOptions {
+  cropRng: Rng;
+  noiseRng: Rng;
+  alpha?: number;
+  maskKeep?: number;
+  dropout?: number;
 }
 
 /**
@@ -89,7 +107,7 @@ export interface LoopRecord {
 function recordRead(
   record: LoopRecord,
   read: { losses: Float32Array; flags: Uint32Array },
-  options: TrainFusedOptions,
+  options: FusedLoopOptions,
   start: number,
 ): boolean {
   const { steps, mode, onStep } = options;
@@ -121,7 +139,7 @@ async function runSteps(
   first: FusedBatch,
   draw: (step: number) => FusedBatch,
   record: LoopRecord,
-  options: TrainFusedOptions,
+  options: FusedLoopOptions,
   start: number,
 ): Promise<boolean> {
   const { steps, mode } = options;
@@ -156,8 +174,44 @@ async function runSteps(
  * @throws {OptionError} when the batch source ends early or the step is not covered.
  * @throws {ShapeError} when a batch's shape differs from the first one's.
  */
-export async function trainFused(options: TrainFusedOptions): Promise<TrainFusedResult> {
-  const { encoder, loss, batches, steps, mode, lr, weightDecay } = options;
+export function trainFused(options: TrainFusedOptions): Promise<TrainFusedResult> {
+  const { encoder, loss, lr, weightDecay, mode } = options;
+  return trainWith(
+    options,
+    (shape, readEvery) =>
+      createFusedProjectorStep({ encoder, shape, loss, lr, weightDecay, mode, readEvery }),
+  );
+}
+
+/**
+ * Trains a TS2Vec encoder (dilated-CNN backbone) on the webgpu backend
+ * through {@linkcode createFusedTs2vecStep} (≤ 150 dispatches a step), with
+ * {@linkcode trainFused}'s loop: losses read every `readEvery` steps, guarded
+ * mode stopping at the first non-finite step, the trained values written
+ * back into `encoder`'s variables.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await trainFusedTs2vec({ encoder, batches, steps: 200, mode: "guarded",
+ *   lr: 1e-3, weightDecay: 0.01, cropRng: makeRng(cropSeed), noiseRng: makeRng(encoderSeed).fork() });
+ * ```
+ *
+ * @throws {OptionError} when the batch source ends early or the step is not covered.
+ * @throws {ShapeError} when a batch's shape differs from the first one's.
+ */
+export function trainFusedTs2vec(options: TrainFusedTs2vecOptions): Promise<TrainFusedResult> {
+  return trainWith(
+    options,
+    (shape, readEvery) => createFusedTs2vecStep({ ...options, shape, readEvery }),
+  );
+}
+
+/** The loop of both fused steps around the step `create` makes for the first batch's shape. */
+async function trainWith(
+  options: FusedLoopOptions,
+  create: (shape: [number, number, number], readEvery: number) => Promise<FusedProjectorStep>,
+): Promise<TrainFusedResult> {
+  const { batches, steps } = options;
   const readEvery = options.readEvery ?? 50;
   const record: LoopRecord = {
     losses: new Float32Array(steps),
@@ -174,15 +228,7 @@ export async function trainFused(options: TrainFusedOptions): Promise<TrainFused
   };
   const first = steps > 0 ? draw(1) : null;
   if (first) {
-    const fused = await createFusedProjectorStep({
-      encoder,
-      shape: first.shape,
-      loss,
-      lr,
-      weightDecay,
-      mode,
-      readEvery,
-    });
+    const fused = await create(first.shape, readEvery);
     // The steps taken stay in the encoder also when the loop fails (a
     // batch source that ends early), as with the per-step loop.
     const errors: unknown[] = [];

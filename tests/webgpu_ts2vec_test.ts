@@ -229,6 +229,9 @@ Deno.test({
         onStep: ({ step }) => seen.push(step),
       });
       const { mapReads, tensorReads } = counter.snapshot();
+      // softmax rows of 4·B·T² float32 beyond one storage binding (128 MiB by default)
+      assert.match(String(fusedTs2vecUnsupported(encoder, [8, 3000, 3])), /exceeds the device/);
+      assert.equal(fusedTs2vecUnsupported(encoder, [8, 200, 3]), null);
       // GPU read-backs after steps 2 and 3 and of the trained values; the fresh
       // encoder's initial values are read through tfjs from the host, one per tensor
       assert.equal(mapReads, 2 + 1);

@@ -63,7 +63,9 @@ export interface FusedTs2vecStepOptions {
 /**
  * Why the fused TS2Vec step cannot train `encoder` on `[B, T, F]` batches,
  * or null when it can: it covers `createTs2vecEncoder`'s dilated-CNN
- * backbone (parameters in its creation order) with `T ≥ 2`.
+ * backbone (parameters in its creation order) with `T ≥ 2`; on the webgpu
+ * backend its largest buffer (the softmax rows, `4B²T + 4BT²` float32) must
+ * fit one storage binding.
  */
 export function fusedTs2vecUnsupported(
   encoder: Encoder,
@@ -84,6 +86,17 @@ export function fusedTs2vecUnsupported(
   if (shape[1] < 2) return `T = ${shape[1]} < 2 frames`;
   if (shape[2] !== encoder.inFeatures) {
     return `F = ${shape[2]}, the encoder expects ${encoder.inFeatures}`;
+  }
+  if (tf.getBackend() === "webgpu") {
+    // the softmax rows (4B²T + 4BT²) and the [2B, T, max(H, D)] activations, each bound whole
+    const [B, T] = shape;
+    const wide = Math.max(encoder.outFeatures, encoder.params["input_fc.weight"].shape[0]);
+    const bytes = 4 * Math.max(4 * B * B * T + 4 * B * T * T, 2 * B * T * wide);
+    const limits = webGpuDevice().limits;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    if (bytes > limit) {
+      return `[${shape}]: a ${bytes}-byte buffer exceeds the device's ${limit} bytes`;
+    }
   }
   return null;
 }

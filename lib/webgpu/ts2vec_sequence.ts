@@ -102,9 +102,11 @@ function addEncoder(add: Add, layout: Ts2vecLayout, b: Ts2vecBuffers, dropout: n
       b.y1[i],
       b.gy1[i],
     ], flatGroups(frames * cout));
+    // residual: projector (1) or identity (8); then dropout (4, last block) or GELU (2)
     const flags = (block.projector ? 1 : 8) | (last ? (dropout > 0 ? 4 : 0) : 2);
     const scale = dropout > 0 ? 1 / (1 - dropout) : 0;
-    const [target, gelu] = last ? [b.out, b.y1[i]] : [b.h[i + 1], b.gh[i + 1]];
+    // the last block writes no GELU (flag 2 unset): dY1, idle until the backward pass, is bound
+    const [target, gelu] = last ? [b.out, b.dY1] : [b.h[i + 1], b.gh[i + 1]];
     const w = block.conv2;
     add(
       TS_CONV,
@@ -116,7 +118,7 @@ function addEncoder(add: Add, layout: Ts2vecLayout, b: Ts2vecBuffers, dropout: n
         b.h[i],
         b.drop,
         target,
-        last ? b.dY1 : gelu,
+        gelu,
       ],
       flatGroups(frames * cout),
     );

@@ -11,6 +11,7 @@ import {
   hierarchicalContrastiveLoss,
   ts2vecObjective,
 } from "../lib/ts2vec/mod.ts";
+import { deviceClean, hostClean } from "../lib/ts2vec/input_clean.ts";
 import { assertClose } from "./_util.ts";
 import { OptionError } from "../lib/errors.ts";
 
@@ -296,4 +297,30 @@ Deno.test("ts2vec options: unknown backbone or cropping is a typed error", () =>
     OptionError,
   );
   assert.throws(() => ts2vecObjective({ seed: 1, cropping: "x" as "overlap" }), OptionError);
+});
+
+Deno.test("TS2Vec input cleaning: the host scan equals the device ops (NaN entries zeroed, their rows and dropped timestamps masked)", async () => {
+  await initBackend({ prefer: "wasm" });
+  const x = randomSeq(2, 5, 3, 21);
+  x[0][1][2] = NaN;
+  x[1][3] = [NaN, NaN, 0.5];
+  const keep = Float32Array.from([1, 1, 0, 1, 1, 0, 1, 1, 1, 1]);
+  for (
+    const [label, values, mask] of [
+      ["NaN rows, training", x, keep],
+      ["NaN rows, eval", x, null],
+      ["clean, training", randomSeq(2, 5, 3, 22), keep],
+    ] as const
+  ) {
+    const xt = tf.tensor3d(values as Seq);
+    const host = hostClean(xt, mask), device = deviceClean(xt, mask);
+    assertClose(host.clean.dataSync(), device.clean.dataSync(), { rtol: 0, atol: 0, label });
+    const rows = (r: tf.Tensor | null) => r ? Array.from(r.dataSync()) : Array(10).fill(1);
+    assert.deepEqual(rows(host.rows), rows(device.rows), label);
+    tf.dispose([xt, host.clean, device.clean, host.rows ?? [], device.rows ?? []]);
+  }
+  assert.deepEqual(
+    Array.from(hostClean(tf.tensor3d(x), null).rows!.dataSync()),
+    [1, 0, 1, 1, 1, 1, 1, 1, 0, 1],
+  );
 });

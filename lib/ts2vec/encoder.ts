@@ -23,7 +23,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Tensor, Tensor2D, Tensor3D, Variable } from "../tf.ts";
+import type { Tensor2D, Tensor3D, Variable } from "../tf.ts";
 import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
@@ -38,6 +38,8 @@ import {
 import type { ApplyOptions, Encoder, StateDict } from "../encoders/mod.ts";
 import { convBlock, createConvBlocks, KERNEL } from "./conv_blocks.ts";
 import type { AddParameter, Block } from "./conv_blocks.ts";
+import { deviceClean, hostClean } from "./input_clean.ts";
+import { hostReadable } from "./host.ts";
 
 export { gelu } from "./conv_blocks.ts";
 
@@ -163,12 +165,7 @@ function createNet(options: ResolvedOptions): Ts2vecNet {
  */
 function inputLayer(net: Ts2vecNet, x: Tensor3D, keep: Float32Array | null): Tensor3D {
   const [b, t, f] = x.shape;
-  const xf = tf.cast(x, "float32");
-  const isNan = tf.isNaN(xf);
-  const nanRow = tf.any(isNan, 2, true); // [B,T,1]
-  // Only the NaN entries are zeroed here (no [B,T,1] → [B,T,F] broadcast):
-  // the whole row is zeroed after input_fc, which is the same output.
-  const clean = tf.where(isNan, tf.zerosLike(xf), xf);
+  const { clean, rows } = hostReadable() ? hostClean(x, keep) : deviceClean(x, keep);
   const h = tf.reshape(
     linear(
       tf.reshape(clean, [b * t, f]) as Tensor2D,
@@ -178,12 +175,7 @@ function inputLayer(net: Ts2vecNet, x: Tensor3D, keep: Float32Array | null): Ten
     ),
     [b, t, net.options.hidden],
   ) as Tensor3D;
-  // Timestamp mask (train) and NaN rows (always) are zeroed after input_fc.
-  let rowMask: Tensor = tf.logicalNot(nanRow);
-  if (keep) {
-    rowMask = tf.logicalAnd(rowMask, tf.cast(tf.tensor3d(keep, [b, t, 1]), "bool"));
-  }
-  return tf.mul(h, tf.cast(rowMask, "float32"));
+  return rows ? tf.mul(h, rows) : h;
 }
 
 /** The forward pass `[B, T, F] → [B, T, D]`; in training the mask and dropout draw from the noise stream. */

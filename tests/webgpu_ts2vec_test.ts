@@ -159,6 +159,10 @@ async function fusedSteps(c: Case): Promise<{ losses: number[]; states: Values[]
 const CASES: Case[] = [
   { shape: [2, 16, 3], hidden: 8, out: 12, depth: 3, alpha: 0.5, dropout: 0.1, seed: 1, nanAt: -1 },
   { shape: [3, 11, 4], hidden: 6, out: 10, depth: 2, alpha: 0.3, dropout: 0, seed: 2, nanAt: 17 },
+  // B = 1: no instance term
+  { shape: [1, 9, 3], hidden: 8, out: 12, depth: 2, alpha: 0.5, dropout: 0.1, seed: 3, nanAt: -1 },
+  // T = 2, one block with its projector, α = 1: no temporal term
+  { shape: [4, 2, 2], hidden: 8, out: 12, depth: 0, alpha: 1, dropout: 0.5, seed: 6, nanAt: -1 },
   // long temporal rows (2·T_l·C products each), the case llvmpipe got wrong within one program
   {
     shape: [2, 200, 3],

@@ -13,7 +13,7 @@ import type { LevelSaved, LevelWeights } from "./levels.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
-/** The scales of one loss: per scale, its term weights and whether it is pooled into the next. */
+/** The scales of one loss, finest first: each scale's term weights; every scale but the last is max-pooled into the next. */
 type Plan = LevelWeights[];
 
 /**

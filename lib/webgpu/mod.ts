@@ -3,7 +3,9 @@
  * (dispatches, allocations, submissions, read-backs), and the fused
  * FeatureProjector + loss (LS_MARGIN, emargin-stable, InfoNCE) + AdamW step
  * with its loop (≤ 30 dispatches a step on preallocated buffers, losses read
- * every 50 steps).
+ * every 50 steps), and the fused TS2Vec step (dilated-CNN encoder on both
+ * crops, hierarchical contrastive loss, AdamW: 104 dispatches a SleepEEG-shaped
+ * step) with the same loop (`trainFusedTs2vec`).
  *
  * @module
  */

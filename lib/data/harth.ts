@@ -14,9 +14,6 @@ import { csvParseRows } from "d3-dsv";
 import { DataFormatError, MissingDataError } from "../errors.ts";
 import { FINITE_DECIMAL, parseNumber } from "./parse.ts";
 
-/** HARTH sampling rate (Hz). */
-export const HARTH_FS = 50;
-
 /** Signal columns in feature order. */
 export const HARTH_CHANNEL_NAMES: readonly string[] = [
   "back_x",
@@ -26,6 +23,9 @@ export const HARTH_CHANNEL_NAMES: readonly string[] = [
   "thigh_y",
   "thigh_z",
 ];
+
+/** HARTH sampling rate (Hz). */
+export const HARTH_FS = 50;
 
 /** HARTH label code → class id (spec §4; 12 classes, none excluded). */
 export const HARTH_LABEL_MAP: Readonly<Record<number, number>> = {

@@ -311,8 +311,8 @@ export function pairedDifference(
   options: PairedOptions = {},
 ): PairedComparison {
   const fn = "pairedDifference";
-  const resolved = resolveIntervalOptions(options, fn);
   const pMethod = checkPMethod(options.pMethod, fn);
+  const resolved = resolveIntervalOptions(options, fn);
   const { pairs, unpaired } = pairRuns(a, b, fn);
   const packed = pack([
     ...pairs.map(([run]) => ({ run, label: `${fn}: a (fold "${run.fold}", seed ${run.seed})` })),

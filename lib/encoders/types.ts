@@ -5,6 +5,7 @@
  * @module
  */
 import type { Tensor3D, Variable } from "../tf.ts";
+import type { Rng } from "../random.ts";
 
 /** One entry of a state dict: a torch-layout shape and its row-major values. */
 export interface StateEntry {
@@ -24,6 +25,21 @@ export interface ApplyOptions {
    * dropout are drawn. Eval mode uses running statistics and no randomness.
    */
   training: boolean;
+}
+
+/**
+ * The train-mode randomness of an encoder that draws it on the host (TS2Vec's
+ * timestamp mask and output dropout): its live stream and rates, so that a
+ * fused training step can draw exactly what `apply` would, from the same
+ * stream, in the same order.
+ */
+export interface EncoderNoise {
+  /** The stream `apply({ training: true })` draws from (advanced by every draw). */
+  readonly rng: Rng;
+  /** Probability that a timestamp is kept by the mask. */
+  readonly maskKeep: number;
+  /** Output dropout rate (0: no dropout draws). */
+  readonly dropout: number;
 }
 
 /** A sequence encoder `[B, T, F] → [B, T, D]`. */
@@ -55,4 +71,6 @@ export interface Encoder {
   loadStateDict(state: StateDict): void;
   /** Frees every variable. */
   dispose(): void;
+  /** The host-drawn train-mode noise, for encoders that have one (TS2Vec). */
+  readonly noise?: EncoderNoise;
 }

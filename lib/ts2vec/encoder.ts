@@ -250,6 +250,8 @@ function loadTs2vecState(net: Ts2vecNet, state: StateDict): void {
  * original state-dict names: `input_fc.{weight,bias}`,
  * `feature_extractor.net.{i}.conv{1,2}.conv.{weight,bias}` (`[out, in, 3]`)
  * and `feature_extractor.net.{depth}.projector.{weight,bias}` (`[out, in, 1]`).
+ * `noise` holds the live stream of the train-mode masks and dropout (the init
+ * stream's first fork) and their rates, read-only.
  */
 export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
   const net = createNet(resolveOptions(options));
@@ -264,6 +266,12 @@ export function createTs2vecEncoder(options: Ts2vecEncoderOptions): Encoder {
     outFeatures: net.options.outFeatures,
     params,
     buffers,
+    // the live stream (not a copy): a fused step draws the masks and dropout from it
+    noise: Object.freeze({
+      rng: net.noiseRng,
+      maskKeep: net.options.maskKeep,
+      dropout: net.options.dropout,
+    }),
     apply: (x: Tensor3D, { training }: ApplyOptions): Tensor3D => forward(net, x, training),
     parameterCount: () => countParameters(params),
     stateDict: (): StateDict => ts2vecState(net),

@@ -9,9 +9,16 @@ import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../tf.ts";
 import type { Encoder } from "../encoders/mod.ts";
 import { OptionError } from "../errors.ts";
+import type { Rng } from "../random.ts";
 import { adamw } from "../optim/mod.ts";
 import type { SequenceBatch } from "./batches.ts";
-import { fusedStepUnsupported, loopResult, trainFused } from "../webgpu/mod.ts";
+import {
+  fusedStepUnsupported,
+  fusedTs2vecUnsupported,
+  loopResult,
+  trainFused,
+  trainFusedTs2vec,
+} from "../webgpu/mod.ts";
 import type { FusedStepLoss, FusedStepProgress, TrainFusedResult } from "../webgpu/mod.ts";
 
 /**
@@ -21,10 +28,26 @@ import type { FusedStepLoss, FusedStepProgress, TrainFusedResult } from "../webg
 export type FrameLoss = (z: Tensor2D, x: Tensor2D) => Scalar;
 
 /**
+ * What a TS2Vec objective (lib/ts2vec's `ts2vecObjective`) is, for a fused
+ * step to take its place: `rng`, the live stream its crops are drawn from
+ * (advanced by every call), the instance-term weight `alpha` and the cropping.
+ */
+export interface Ts2vecObjectiveSpec {
+  readonly kind: "ts2vec";
+  readonly rng: Rng;
+  readonly alpha: number;
+  readonly cropping: "overlap" | "padded-full";
+}
+
+/**
  * A full training objective: runs the encoder in train mode on `x [B, T, F]`
  * and returns the loss. Must depend on the parameters only through tf ops.
+ * `spec`, when present, says what the objective computes (see
+ * {@linkcode pretrain}'s webgpu path).
  */
-export type Objective = (encoder: Encoder, x: Tensor3D) => Scalar;
+export type Objective = ((encoder: Encoder, x: Tensor3D) => Scalar) & {
+  readonly spec?: Ts2vecObjectiveSpec;
+};
 
 /**
  * The reference objective: `z = encoder(x)` in train mode, reshaped to
@@ -87,8 +110,11 @@ export type PretrainResult = TrainFusedResult;
  * `steps` steps. Per step: `(loss, ∇) = variableGrads(objective(encoder, x))`,
  * then `adamw.step(∇)`. Every tensor of a step is freed before the next one.
  * On the webgpu backend, a FeatureProjector with a loss lib/webgpu's fused
- * step covers trains through that step instead (same arithmetic, ≤ 30 GPU
- * dispatches a step, the losses read back every 50 steps).
+ * step covers, and a TS2Vec encoder with `ts2vecObjective`'s overlap
+ * cropping, train through lib/webgpu's fused steps instead (same arithmetic
+ * and random draws, ≤ 30 and ≤ 150 GPU dispatches a step, the losses read
+ * back every 50 steps); the shipped wrapper's "padded-full" cropping and
+ * every other encoder or objective take the tfjs loop.
  *
  * @example Three steps of a small encoder on random sequences
  * ```ts
@@ -126,8 +152,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   if (mode !== "reference" && mode !== "guarded") {
     throw new OptionError(`pretrain: mode must be "reference" or "guarded", got "${mode}"`);
   }
-  if (tf.getBackend() === "webgpu" && options.loss) {
-    const fused = await pretrainWebGpu(options, options.loss);
+  if (tf.getBackend() === "webgpu") {
+    const fused = await pretrainWebGpu(options);
     if ("result" in fused) return fused.result;
     batches = fused.batches;
   }
@@ -180,25 +206,67 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
 }
 
 /**
- * The webgpu branch: a FeatureProjector with a spec'd LS_MARGIN,
- * emargin-stable or decoupled InfoNCE loss (`makeContrastiveLoss`; see lib/webgpu's
- * `fusedStepUnsupported`) trains through lib/webgpu's fused step (≤ 30
- * dispatches a step, the losses read every 50 steps; see `trainFused` for
- * the guarded mode). When the step is not covered, returns the batch source
- * to use instead (the same batches, the first one possibly looked at): the
- * tfjs loop then runs unchanged.
+ * A fused webgpu loop that may take the tfjs loop's place: whether its step
+ * covers a batch shape, and the loop itself.
+ */
+interface FusedRoute {
+  covers(shape: [number, number, number]): boolean;
+  train(batches: Iterator<SequenceBatch>): Promise<PretrainResult>;
+}
+
+/**
+ * The fused loop for `options`, or null when none applies: a FeatureProjector
+ * with a spec'd LS_MARGIN, emargin-stable or decoupled InfoNCE loss
+ * (`makeContrastiveLoss`; see lib/webgpu's `fusedStepUnsupported`) trains
+ * through `trainFused` (≤ 30 dispatches a step); a TS2Vec encoder (with its
+ * `noise`) and a `ts2vecObjective` with overlap cropping through
+ * `trainFusedTs2vec` (≤ 150 dispatches a step; see `fusedTs2vecUnsupported`),
+ * which draws the crops from the objective's live stream and the masks and
+ * dropout from the encoder's, as the tfjs loop would.
+ */
+function fusedRoute(options: PretrainOptions): FusedRoute | null {
+  const { encoder, steps, mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
+  const loop = { encoder, steps, mode, lr, weightDecay, onStep };
+  if (options.loss) {
+    const spec = (options.loss as { spec?: { kind: string } }).spec;
+    if (fusedStepUnsupported(encoder, spec, Infinity) !== null) return null;
+    return {
+      covers: ([b, t]) => fusedStepUnsupported(encoder, spec, b * t) === null,
+      train: (batches) => trainFused({ ...loop, loss: spec as FusedStepLoss, batches }),
+    };
+  }
+  const spec = options.objective?.spec;
+  const noise = encoder.noise;
+  if (spec?.kind !== "ts2vec" || spec.cropping !== "overlap" || !noise) return null;
+  return {
+    covers: (shape) => fusedTs2vecUnsupported(encoder, shape) === null,
+    train: (batches) =>
+      trainFusedTs2vec({
+        ...loop,
+        batches,
+        cropRng: spec.rng,
+        noiseRng: noise.rng,
+        alpha: spec.alpha,
+        maskKeep: noise.maskKeep,
+        dropout: noise.dropout,
+      }),
+  };
+}
+
+/**
+ * The webgpu branch: when a fused loop applies (see {@linkcode fusedRoute})
+ * and its step covers the first batch's shape, trains through it (the losses
+ * read every 50 steps; see `trainFused` for the guarded mode). Otherwise
+ * returns the batch source to use instead (the same batches, the first one
+ * possibly looked at): the tfjs loop then runs unchanged.
  */
 async function pretrainWebGpu(
   options: PretrainOptions,
-  loss: FrameLoss,
 ): Promise<{ result: PretrainResult } | { batches: Iterator<SequenceBatch> }> {
-  const spec = (loss as { spec?: { kind: string } }).spec;
-  const { encoder, steps } = options;
-  if (steps === 0 || fusedStepUnsupported(encoder, spec, Infinity) !== null) {
-    return { batches: options.batches };
-  }
-  // The batch size decides too (N ≥ 3): look at the first batch, then hand
-  // it on with the rest to whichever loop runs.
+  const route = options.steps === 0 ? null : fusedRoute(options);
+  if (route === null) return { batches: options.batches };
+  // The batch decides too (its size, its length): look at the first batch,
+  // then hand it on with the rest to whichever loop runs.
   const first = options.batches.next();
   const rest = options.batches;
   let consumed = false;
@@ -211,20 +279,8 @@ async function pretrainWebGpu(
       return rest.next();
     },
   };
-  const n = first.done ? 0 : first.value.shape[0] * first.value.shape[1];
-  if (first.done || fusedStepUnsupported(encoder, spec, n) !== null) return { batches };
-  const { mode, onStep, lr = 1e-3, weightDecay = 0.01 } = options;
-  const result = await trainFused({
-    encoder,
-    loss: spec as FusedStepLoss,
-    batches,
-    steps,
-    mode,
-    lr,
-    weightDecay,
-    onStep,
-  });
-  return { result };
+  if (first.done || !route.covers(first.value.shape)) return { batches };
+  return { result: await route.train(batches) };
 }
 
 /** True when every entry of every tensor is finite (one reduction, one read). */

@@ -11,10 +11,11 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Tensor3D } from "../tf.ts";
+import type { Scalar, Tensor3D } from "../tf.ts";
 import { makeRng } from "../random.ts";
 import { OptionError } from "../errors.ts";
-import type { Objective } from "../train/mod.ts";
+import type { Encoder } from "../encoders/mod.ts";
+import type { Objective, Ts2vecObjectiveSpec } from "../train/mod.ts";
 import { cropViews, drawCrop } from "./crop.ts";
 import { hierarchicalContrastiveLoss } from "./loss.ts";
 
@@ -34,6 +35,9 @@ export interface Ts2vecObjectiveOptions {
  * sequence), keep `out1[:, −crop_l:]` and `out2[:, :crop_l]`, and return
  * `hierarchicalContrastiveLoss(out1, out2)`. With `padded-full`:
  * `hierarchicalContrastiveLoss(pad(out1), pad(out2))`, both `[B, max(L₁, L₂), D]`.
+ * Its `spec` holds the live crop stream (`makeRng(seed)`, advanced by every
+ * call), `alpha` and the cropping: on webgpu, `pretrain` trains overlap
+ * cropping through lib/webgpu's fused step, which draws from that stream.
  */
 export function ts2vecObjective(options: Ts2vecObjectiveOptions): Objective {
   const rng = makeRng(options.seed);
@@ -44,7 +48,8 @@ export function ts2vecObjective(options: Ts2vecObjectiveOptions): Objective {
       `ts2vecObjective: cropping must be "overlap" or "padded-full", got "${cropping}"`,
     );
   }
-  return (encoder, x) => {
+  const spec: Ts2vecObjectiveSpec = { kind: "ts2vec", rng, alpha, cropping };
+  return Object.assign((encoder: Encoder, x: Tensor3D): Scalar => {
     const [b, t] = x.shape;
     const crop = drawCrop(b, t, rng);
     const [view1, view2] = cropViews(x, crop);
@@ -60,5 +65,5 @@ export function ts2vecObjective(options: Ts2vecObjectiveOptions): Objective {
     const z1 = tf.slice(out1, [0, len1 - crop.length, 0], [b, crop.length, d]) as Tensor3D;
     const z2 = tf.slice(out2, [0, 0, 0], [b, crop.length, d]) as Tensor3D;
     return hierarchicalContrastiveLoss(z1, z2, { alpha });
-  };
+  }, { spec: Object.freeze(spec) });
 }

@@ -12,7 +12,8 @@
  * `readEvery − 1` steps later. Those later steps were queued but not taken
  * (no update, no running-statistics change): they are left out of the record,
  * which ends at the non-finite step as with the per-step check; their batches
- * were drawn from the batch source.
+ * were drawn from the batch source and (TS2Vec) their crops, masks and
+ * dropout from the live streams, which the per-step check leaves undrawn.
  *
  * @module
  */

@@ -12,9 +12,11 @@
  * `left ~ U[0, T − crop_l]`, `eleft ~ U[0, left]`, `eright ~ U[right, T]`,
  * `offset_b ~ U[−eleft, T − eright]`), and from `noiseRng` per view the
  * encoder's timestamp mask (`B·L` draws, kept when `< maskKeep`) and its
- * dropout (`B·L·D` draws, kept when `< 1 − dropout`). For a fresh encoder
- * `createTs2vecEncoder({ seed })` the noise stream is
- * `makeRng(seed).fork()` (the encoder's own stream does not advance here).
+ * dropout (`B·L·D` draws, kept when `< 1 − dropout`). Given the live
+ * streams (`ts2vecObjective(...).spec.rng` and `encoder.noise.rng`, as
+ * lib/train's `pretrain` passes them) they advance exactly as the tfjs path
+ * would advance them; `makeRng(seed)` and `makeRng(seed).fork()` draw the
+ * same numbers for a fresh objective and encoder without advancing theirs.
  *
  * Both views are encoded as one batch of `2B` sequences padded to `T`
  * frames; the arithmetic is lib/ts2vec's (tfjs' erf for GELU), with sums in

@@ -38,7 +38,7 @@ import { pretrain } from "../lib/train/mod.ts";
 import type { SequenceBatch } from "../lib/train/mod.ts";
 import { stepLossSpec, STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant, StudyShape } from "./variants.ts";
-import type { FrameLoss } from "../lib/train/mod.ts";
+import type { FrameLoss, Objective } from "../lib/train/mod.ts";
 
 /** A tfjs WebGPU flag setting the counts are taken under. */
 export interface FlagSetting {
@@ -85,10 +85,10 @@ export async function countVariantSteps(
   const x = Float32Array.from({ length: B * T * F }, () => Math.abs(rng.normal()));
   const step = variantStep({ ...base, B, T, F }, variant);
   const { encoder } = step;
-  // A plain function hides the loss's spec: pretrain keeps the tfjs loop.
+  // A plain function hides the loss's or the objective's spec: pretrain keeps the tfjs loop.
   const train = "loss" in step.train
     ? { loss: ((loss: FrameLoss): FrameLoss => (z, x) => loss(z, x))(step.train.loss) }
-    : step.train;
+    : { objective: ((f: Objective): Objective => (e, x) => f(e, x))(step.train.objective) };
   const env = tf.env();
   const previous = Object.keys(options.flags ?? {}).map((k) => [k, env.get(k)] as const);
   for (const [k, v] of Object.entries(options.flags ?? {})) env.set(k, v);

@@ -18,6 +18,7 @@ import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
 import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { countVariantSteps } from "../bench/webgpu_counts.ts";
 
 warnIfIgnored("webgpu_counts_test", "the WebGPU count tests");
 
@@ -340,5 +341,23 @@ Deno.test({
       }
     }
     await initBackend({ prefer: "wasm" });
+  },
+});
+
+Deno.test({
+  name: "the bench's tfjs-ops TS2Vec counts come from the tfjs loop, not pretrain's fused step",
+  ignore: !webgpu && !ci,
+  async fn() {
+    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
+    await initBackend({ prefer: "webgpu" });
+    try {
+      const shape = { B: 2, T: 16, F: 3 };
+      const counts = await countVariantSteps("ts2vec", { warmup: 1, counted: 1, shape });
+      const [step] = counts.steps;
+      assert.ok(step.dispatches > 150, `${step.dispatches} dispatches: not the tfjs loop`);
+      assert.ok(step.tensorReads >= 1, "the tfjs loop reads the loss every step");
+    } finally {
+      await initBackend({ prefer: "wasm" });
+    }
   },
 });

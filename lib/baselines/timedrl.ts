@@ -182,8 +182,10 @@ export function timedrlObjective(options: { seed: number }): Objective {
       const token = linearOf(e, "input_layer.token"), head = linearOf(e, "predictive_linear.1");
       const normalised = padEnd(revin(x)), raw = padEnd(x);
       const pe = tf.tensor2d(sinusoidalPositions(t, f), [t, f]);
+      // the two passes differ only by dropout after the embedding: it is computed once (and
+      // its weight gradient, the step's largest product at ECG's F·P = 15 020, once for both)
+      const embedded = patchEmbed(normalised, e["cls_token"], token.weight, token.bias);
       const pass = () => {
-        const embedded = patchEmbed(normalised, e["cls_token"], token.weight, token.bias);
         const z = net.core.apply(dropout(tf.add(embedded, pe), DROPOUT, rng) as Tensor3D, {
           training: true,
         });

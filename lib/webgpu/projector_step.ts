@@ -55,8 +55,12 @@ import {
   USAGE_READ,
 } from "./step_buffers.ts";
 import type { StepBuffers, StepLayout } from "./step_buffers.ts";
-import { buildSequence, encodeSequence } from "./step_sequence.ts";
-import type { Dispatch } from "./step_sequence.ts";
+import { buildSequence } from "./step_sequence.ts";
+import { assignParams, readBack, stepRunner } from "./step_runner.ts";
+import type { FusedProjectorStep } from "./step_runner.ts";
+
+export { readBack, submitSequence } from "./step_runner.ts";
+export type { FusedProjectorStep, StepRead } from "./step_runner.ts";
 
 /** The LS_MARGIN loss of the fused step (lib/losses `MarginSpec` with kind "ls-margin"). */
 export interface LsMarginStepLoss {
@@ -113,30 +117,6 @@ export interface FusedProjectorStepOptions {
   mode: "reference" | "guarded";
   /** Steps between reads (size of the on-GPU loss record), default 50. */
   readEvery?: number;
-}
-
-/** Losses and flags of the steps queued since the previous read. */
-export interface StepRead {
-  /** Loss of each step, in order. */
-  losses: Float32Array;
-  /** Per step: 0 finite, 1 non-finite, 2 not taken (guarded mode had stopped). */
-  flags: Uint32Array;
-}
-
-/** A prepared fused step; see the module doc. */
-export interface FusedProjectorStep {
-  /** Compute dispatches of one step. */
-  readonly dispatchesPerStep: number;
-  /** Steps queued and not read yet. */
-  readonly pending: number;
-  /** Queues one step on `x` (`B·T·F` values, row-major `[B, T, F]`); reads nothing back. */
-  step(x: Float32Array): void;
-  /** Reads the losses and flags of the pending steps (one read-back). */
-  read(): Promise<StepRead>;
-  /** Copies the parameters and running statistics into the encoder's variables. */
-  writeBack(): Promise<void>;
-  /** Frees every GPU buffer of the step. */
-  destroy(): void;
 }
 
 /** Why the fused step does not cover `loss` on N frames, or null. */
@@ -253,33 +233,16 @@ export async function createFusedProjectorStep(
     weightDecay,
     guarded: mode === "guarded",
   });
-  return stepRunner({ device, encoder, layout, buffers, sequence, readEvery, lr });
-}
-
-/** Copies `sources` (buffer, bytes) one after the other into `target` and reads them (one mapAsync). */
-export async function readBack(
-  device: GPUDevice,
-  sources: [GPUBuffer, number][],
-  target: GPUBuffer,
-): Promise<ArrayBuffer> {
-  const commands = device.createCommandEncoder();
-  let at = 0;
-  for (const [source, bytes] of sources) {
-    commands.copyBufferToBuffer(source, 0, target, at, bytes);
-    at += bytes;
-  }
-  device.queue.submit([commands.finish()]);
-  await target.mapAsync(GPUMapMode.READ, 0, at);
-  const copy = target.getMappedRange(0, at).slice(0);
-  target.unmap();
-  return copy;
-}
-
-/** Records the whole sequence in one compute pass and submits it. */
-export function submitSequence(device: GPUDevice, sequence: Dispatch[]): void {
-  const commands = device.createCommandEncoder();
-  encodeSequence(commands, sequence);
-  device.queue.submit([commands.finish()]);
+  return stepRunner({
+    name: "FusedProjectorStep",
+    device,
+    buffers,
+    sequence,
+    size: layout.N * layout.F,
+    readEvery,
+    lr,
+    writeBack: () => writeBackValues(device, encoder, layout, buffers),
+  });
 }
 
 /** Copies the trained parameters and running statistics into the encoder's variables. */
@@ -289,7 +252,7 @@ async function writeBackValues(
   layout: StepLayout,
   buffers: StepBuffers,
 ): Promise<void> {
-  const { count, runCount, names, offsets, runOffsets, widths } = layout;
+  const { count, runCount, runOffsets, widths } = layout;
   const target = device.createBuffer({ size: (count + runCount) * 4, usage: USAGE_READ });
   try {
     const bytes = await readBack(
@@ -298,9 +261,9 @@ async function writeBackValues(
       target,
     );
     const values = new Float32Array(bytes);
+    assignParams(encoder, layout, values);
     const assign = (v: Variable, start: number) =>
       tf.tidy(() => v.assign(tf.tensor(values.slice(start, start + v.size), v.shape)));
-    for (const name of names) assign(encoder.params[name], offsets[name]);
     for (const [i, l] of LAYERS.entries()) {
       assign(encoder.buffers[`bn${l}.running_mean`], count + runOffsets[i]);
       assign(encoder.buffers[`bn${l}.running_var`], count + runOffsets[i] + widths[l]);
@@ -308,73 +271,4 @@ async function writeBackValues(
   } finally {
     target.destroy();
   }
-}
-
-interface RunnerParts {
-  device: GPUDevice;
-  encoder: Encoder;
-  layout: StepLayout;
-  buffers: StepBuffers;
-  sequence: Dispatch[];
-  readEvery: number;
-  lr: number;
-}
-
-function stepRunner(parts: RunnerParts): FusedProjectorStep {
-  const { device, encoder, layout, buffers, sequence, readEvery, lr } = parts;
-  const size = layout.N * layout.F;
-  let t = 0, pending = 0, destroyed = false;
-  const stepBytes = new ArrayBuffer(16);
-  const stepView = new DataView(stepBytes);
-  const alive = (what: string) => {
-    if (destroyed) throw new OptionError(`FusedProjectorStep.${what}: the step was destroyed`);
-  };
-  return {
-    dispatchesPerStep: sequence.length,
-    get pending() {
-      return pending;
-    },
-    step(x: Float32Array): void {
-      alive("step");
-      if (x.length !== size) {
-        throw new ShapeError(
-          `FusedProjectorStep.step: x has ${x.length} values, expected B·T·F = ${size}`,
-        );
-      }
-      if (pending >= readEvery) {
-        throw new OptionError(
-          `FusedProjectorStep.step: ${pending} steps unread; call read() every ≤ ${readEvery} steps`,
-        );
-      }
-      t++;
-      stepView.setUint32(0, pending, true);
-      stepView.setFloat32(4, lr / (1 - 0.9 ** t), true);
-      stepView.setFloat32(8, Math.sqrt(1 - 0.999 ** t), true);
-      device.queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
-      device.queue.writeBuffer(buffers.step, 0, stepBytes);
-      submitSequence(device, sequence);
-      pending++;
-    },
-    async read(): Promise<StepRead> {
-      alive("read");
-      const k = pending;
-      if (k === 0) return { losses: new Float32Array(0), flags: new Uint32Array(0) };
-      const sources: [GPUBuffer, number][] = [[buffers.losses, k * 4], [buffers.flags, k * 4]];
-      const bytes = await readBack(device, sources, buffers.staging);
-      pending = 0;
-      return {
-        losses: new Float32Array(bytes, 0, k).slice(),
-        flags: new Uint32Array(bytes, k * 4, k).slice(),
-      };
-    },
-    writeBack(): Promise<void> {
-      alive("writeBack");
-      return writeBackValues(device, encoder, layout, buffers);
-    },
-    destroy(): void {
-      if (destroyed) return;
-      destroyed = true;
-      for (const buffer of buffers.all) buffer.destroy();
-    },
-  };
 }

@@ -112,84 +112,109 @@ ${FLAT_MAIN}${entry("cout")}
   G[index] = gelu(y);
 }`;
 
+/** What differs between a kernel-3 dilated conv program and its transpose. */
+interface TapProgram {
+  /** Bindings after `uniform u: U, read dims: array<u32>`. */
+  bindings: string;
+  /** One thread per entry `(s, t, o)` of `[2B, T, width]`. */
+  width: "cin" | "cout";
+  /** Channels of one tap frame (its values start at `base`). */
+  tapWidth: "cin" | "cout";
+  /** The tap frames: `t + (k−1)·d` ("+", the conv) or `t − (k−1)·d` ("-", its transpose). */
+  sign: "+" | "-";
+  /** Adds tap `k` (frame values at `base`) to `acc`. */
+  tap: string;
+  /** Sets `v` from `acc`. */
+  value: string;
+  /** Adds the residual's term to `v`: flags 1 (projector) and flags 8 (identity). */
+  projected: string;
+  identity: string;
+  /** Statements on `v` in a valid frame after the residual, and the writes. */
+  after: string;
+  store: string;
+}
+
+/**
+ * The dilated `SamePadConv` skeleton shared by TS_CONV and TS_CONV_BACK: for a
+ * frame inside its sequence, `acc = Σ_k tap(k)` over the taps inside the
+ * sequence (zero padding), then `value`, the residual (flags 1 or 8) and
+ * `after`; `v = 0` past the length; then `store`.
+ */
+function tapProgram(p: TapProgram): string {
+  return `${ENC_UNIFORM}
+${bindings(`uniform u: U, read dims: array<u32>, ${p.bindings}`)}
+${GELU}
+${FLAT_MAIN}${entry(p.width)}
+  var v = 0.0;
+  if (t < len) {
+    var acc = 0.0;
+    for (var k = 0u; k < 3u; k = k + 1u) {
+      let tt = i32(t) ${p.sign} (i32(k) - 1) * i32(u.dil);
+      if (tt >= 0 && tt < i32(len)) {
+        let base = (s * u.frames + u32(tt)) * u.${p.tapWidth};${p.tap}
+      }
+    }
+    ${p.value}
+    if ((u.flags & 1u) != 0u) {${p.projected}
+    } else if ((u.flags & 8u) != 0u) {
+      v = v + ${p.identity};
+    }${p.after}
+  }
+  ${p.store}
+}`;
+}
+
 /**
  * One `SamePadConv` on `Gin` (the GELU of its input):
  * `Y = Σ_k Σ_c W[o, k·in + c]·Gin[t + (k−1)·d, c] + b_o` (zero padding at the
  * sequence's ends), plus the residual (flags 1: `R·Pwᵀ + pb`, 8: `R`), times
  * `drop·scale` (flags 4); `GY = gelu(Y)` (flags 2).
  */
-export const TS_CONV = `${ENC_UNIFORM}
-${
-  bindings(
-    "uniform u: U, read dims: array<u32>, read Gin, read P, read R, read drop, read_write Y, read_write GY",
-  )
-}
-${GELU}
-${FLAT_MAIN}${entry("cout")}
-  var y = 0.0;
-  if (t < len) {
-    var acc = 0.0;
-    for (var k = 0u; k < 3u; k = k + 1u) {
-      let tt = i32(t) + (i32(k) - 1) * i32(u.dil);
-      if (tt >= 0 && tt < i32(len)) {
-        let base = (s * u.frames + u32(tt)) * u.cin;
+export const TS_CONV = tapProgram({
+  bindings: "read Gin, read P, read R, read drop, read_write Y, read_write GY",
+  width: "cout",
+  tapWidth: "cin",
+  sign: "+",
+  tap: `
         let w = u.wOff + o * 3u * u.cin + k * u.cin;
-        for (var c = 0u; c < u.cin; c = c + 1u) { acc = acc + Gin[base + c] * P[w + c]; }
-      }
-    }
-    y = acc + P[u.bOff + o];
-    if ((u.flags & 1u) != 0u) {
+        for (var c = 0u; c < u.cin; c = c + 1u) { acc = acc + Gin[base + c] * P[w + c]; }`,
+  value: "v = acc + P[u.bOff + o];",
+  projected: `
       var r = 0.0;
       for (var c = 0u; c < u.pin; c = c + 1u) {
         r = r + R[st * u.pin + c] * P[u.pwOff + o * u.pin + c];
       }
-      y = y + (r + P[u.pbOff + o]);
-    } else if ((u.flags & 8u) != 0u) {
-      y = y + R[index];
-    }
-    if ((u.flags & 4u) != 0u) { y = y * (drop[index] * u.scale); }
-  }
-  Y[index] = y;
-  if ((u.flags & 2u) != 0u) { GY[index] = gelu(y); }
-}`;
+      v = v + (r + P[u.pbOff + o]);`,
+  identity: "R[index]",
+  after: `
+    if ((u.flags & 4u) != 0u) { v = v * (drop[index] * u.scale); }`,
+  store: `Y[index] = v;
+  if ((u.flags & 2u) != 0u) { GY[index] = gelu(v); }`,
+});
 
 /**
  * The gradient at a conv's input pre-activation, one thread per entry
- * `(s, t, c)` of width `cin`:
+ * `(s, t, c)` of width `cin` (`c` is the thread's `o`):
  * `dX = gelu'(Pre)·Σ_k Σ_o W[o, k·in + c]·dY[t − (k−1)·d, o]`, plus the
  * residual's gradient (flags 1: `Σ_o Pw[o, c]·dR[o]`, 8: `dR`).
  */
-export const TS_CONV_BACK = `${ENC_UNIFORM}
-${
-  bindings(
-    "uniform u: U, read dims: array<u32>, read dY, read Pre, read dR, read P, read_write dX",
-  )
-}
-${GELU}
-${FLAT_MAIN}${entry("cin")}
-  let c = o;
-  var g = 0.0;
-  if (t < len) {
-    var acc = 0.0;
-    for (var k = 0u; k < 3u; k = k + 1u) {
-      let tt = i32(t) - (i32(k) - 1) * i32(u.dil);
-      if (tt >= 0 && tt < i32(len)) {
-        let base = (s * u.frames + u32(tt)) * u.cout;
-        let w = u.wOff + k * u.cin + c;
-        for (var q = 0u; q < u.cout; q = q + 1u) { acc = acc + dY[base + q] * P[w + q * 3u * u.cin]; }
-      }
-    }
-    g = acc * geluGrad(Pre[index]);
-    if ((u.flags & 1u) != 0u) {
+export const TS_CONV_BACK = tapProgram({
+  bindings: "read dY, read Pre, read dR, read P, read_write dX",
+  width: "cin",
+  tapWidth: "cout",
+  sign: "-",
+  tap: `
+        let w = u.wOff + k * u.cin + o;
+        for (var q = 0u; q < u.cout; q = q + 1u) { acc = acc + dY[base + q] * P[w + q * 3u * u.cin]; }`,
+  value: "v = acc * geluGrad(Pre[index]);",
+  projected: `
       var r = 0.0;
-      for (var q = 0u; q < u.cout; q = q + 1u) { r = r + dR[st * u.cout + q] * P[u.pwOff + q * u.cin + c]; }
-      g = g + r;
-    } else if ((u.flags & 8u) != 0u) {
-      g = g + dR[st * u.cout + c];
-    }
-  }
-  dX[index] = g;
-}`;
+      for (var q = 0u; q < u.cout; q = q + 1u) { r = r + dR[st * u.cout + q] * P[u.pwOff + q * u.cin + o]; }
+      v = v + r;`,
+  identity: "dR[st * u.cout + o]",
+  after: "",
+  store: "dX[index] = v;",
+});
 
 /** Loops `body` over every valid frame `(s, t)` of both views (`len` in scope). */
 function overFrames(body: string): string {

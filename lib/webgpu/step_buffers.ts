@@ -24,10 +24,7 @@ export const USAGE_READ = 0x01 | 0x08;
  * `[mean₁; var₁; mean₂; var₂; mean₃; var₃]` (`runOffsets[i]` = layer i's
  * mean); `widths = [F, 128, 64, D]`; `N = B·T` frames.
  */
-export interface StepLayout {
-  names: string[];
-  offsets: Record<string, number>;
-  count: number;
+export interface StepLayout extends ParamLayout {
   runOffsets: number[];
   runCount: number;
   widths: number[];
@@ -36,10 +33,16 @@ export interface StepLayout {
   D: number;
 }
 
-/** The layout of `encoder` for `N` frames. */
-export function stepLayout(encoder: Encoder, N: number): StepLayout {
-  const F = encoder.inFeatures, D = encoder.outFeatures;
-  const widths = [F, HIDDEN[0], HIDDEN[1], D];
+/** Where each parameter sits in the flat parameter vector (`count` scalars). */
+export interface ParamLayout {
+  /** The encoder's parameter names, in its order. */
+  names: string[];
+  offsets: Record<string, number>;
+  count: number;
+}
+
+/** The flat layout of `encoder`'s parameters, in their order: `offsets[name] = Σ` sizes before it. */
+export function paramLayout(encoder: Encoder): ParamLayout {
   const names = Object.keys(encoder.params);
   const offsets: Record<string, number> = {};
   let count = 0;
@@ -47,6 +50,26 @@ export function stepLayout(encoder: Encoder, N: number): StepLayout {
     offsets[name] = count;
     count += encoder.params[name].size;
   }
+  return { names, offsets, count };
+}
+
+/** The encoder's parameters, flat as `layout` says (one read each). */
+export async function readParams(
+  encoder: Encoder,
+  layout: ParamLayout,
+): Promise<Float32Array<ArrayBuffer>> {
+  const params = new Float32Array(layout.count);
+  for (const name of layout.names) {
+    params.set(await encoder.params[name].data(), layout.offsets[name]);
+  }
+  return params;
+}
+
+/** The layout of `encoder` for `N` frames. */
+export function stepLayout(encoder: Encoder, N: number): StepLayout {
+  const F = encoder.inFeatures, D = encoder.outFeatures;
+  const widths = [F, HIDDEN[0], HIDDEN[1], D];
+  const { names, offsets, count } = paramLayout(encoder);
   const runOffsets: number[] = [];
   let runCount = 0;
   for (const l of LAYERS) {
@@ -61,10 +84,7 @@ export async function readEncoderValues(
   encoder: Encoder,
   layout: StepLayout,
 ): Promise<{ params: Float32Array<ArrayBuffer>; running: Float32Array<ArrayBuffer> }> {
-  const params = new Float32Array(layout.count);
-  for (const name of layout.names) {
-    params.set(await encoder.params[name].data(), layout.offsets[name]);
-  }
+  const params = await readParams(encoder, layout);
   const running = new Float32Array(layout.runCount);
   for (const [i, l] of LAYERS.entries()) {
     const at = layout.runOffsets[i];
@@ -74,15 +94,33 @@ export async function readEncoderValues(
   return { params, running };
 }
 
-/** Every storage buffer of the step (per-layer ones indexed 0..2). */
-export interface StepBuffers {
-  /** The batch `[N, F]`. */
-  x: GPUBuffer;
+/** The flat parameters, their gradients and AdamW's moments (`count` each). */
+export interface OptimizerBuffers {
   params: GPUBuffer;
   grads: GPUBuffer;
   /** AdamW's moments. */
   m: GPUBuffer;
   v: GPUBuffer;
+}
+
+/** The buffers every fused step records its steps in, and the list of all its buffers. */
+export interface RecordBuffers {
+  /** Per-step loss and flag slots (`readEvery` each) and the run state (`state[0]`: stopped). */
+  losses: GPUBuffer;
+  flags: GPUBuffer;
+  state: GPUBuffer;
+  /** The 16-byte per-step uniform (slot, lr/(1−β₁ᵗ), √(1−β₂ᵗ)). */
+  step: GPUBuffer;
+  /** Read-back staging for the loss and flag slots. */
+  staging: GPUBuffer;
+  /** Every buffer of the step, for destruction. */
+  all: GPUBuffer[];
+}
+
+/** Every storage buffer of the step (per-layer ones indexed 0..2). */
+export interface StepBuffers extends OptimizerBuffers, RecordBuffers {
+  /** The batch `[N, F]`. */
+  x: GPUBuffer;
   running: GPUBuffer;
   /** Pre-BatchNorm values, post-ReLU activations and `[μ; invStd]` per layer. */
   h: GPUBuffer[];
@@ -102,16 +140,6 @@ export interface StepBuffers {
   /** Gradient scratch `[N, max width]`: to the activations and to the pre-norm values. */
   gradA: GPUBuffer;
   gradH: GPUBuffer;
-  /** Per-step loss and flag slots (`readEvery` each) and the run state (`state[0]`: stopped). */
-  losses: GPUBuffer;
-  flags: GPUBuffer;
-  state: GPUBuffer;
-  /** The 16-byte per-step uniform (slot, lr/(1−β₁ᵗ), √(1−β₂ᵗ)). */
-  step: GPUBuffer;
-  /** Read-back staging for the loss and flag slots. */
-  staging: GPUBuffer;
-  /** Every buffer above, for destruction. */
-  all: GPUBuffer[];
 }
 
 /** Allocates a storage buffer of `floats` 4-byte values, written with `init` when given. */
@@ -134,6 +162,39 @@ export function storageAllocator(device: GPUDevice, all: GPUBuffer[]): StorageAl
     all.push(buffer);
     return buffer;
   };
+}
+
+/** Allocates the optimizer's buffers: `params` (written with `params`), `grads`, and `m`, `v` (zeros). */
+export function allocateOptimizer(
+  storage: StorageAllocator,
+  params: Float32Array<ArrayBuffer>,
+): OptimizerBuffers {
+  const count = params.length;
+  return {
+    params: storage(count, params),
+    grads: storage(count),
+    m: storage(count, new Float32Array(count)),
+    v: storage(count, new Float32Array(count)),
+  };
+}
+
+/**
+ * Allocates the record of `readEvery` steps: loss and flag slots, the zeroed
+ * run state, the step uniform and the read-back staging; pushes them onto `all`.
+ */
+export function allocateRecord(
+  device: GPUDevice,
+  storage: StorageAllocator,
+  all: GPUBuffer[],
+  readEvery: number,
+): RecordBuffers {
+  const losses = storage(readEvery);
+  const flags = storage(readEvery);
+  const state = storage(4, new Uint32Array(4));
+  const step = device.createBuffer({ size: 16, usage: USAGE_UNIFORM });
+  const staging = device.createBuffer({ size: readEvery * 8, usage: USAGE_READ });
+  all.push(step, staging);
+  return { losses, flags, state, step, staging, all };
 }
 
 /** The loss's own buffers, from the sim vector to `∂L/∂U`. */
@@ -173,17 +234,14 @@ export function allocateStepBuffers(
   values: { params: Float32Array<ArrayBuffer>; running: Float32Array<ArrayBuffer> },
   readEvery: number,
 ): StepBuffers {
-  const { N, F, D, count, runCount, widths } = layout;
+  const { N, F, D, runCount, widths } = layout;
   const all: GPUBuffer[] = [];
   const storage = storageAllocator(device, all);
   const maxWidth = Math.max(...widths.slice(1));
   const perLayer = (size: (width: number) => number) => LAYERS.map((l) => storage(size(widths[l])));
-  const buffers = {
+  return {
     x: storage(N * F),
-    params: storage(count, values.params),
-    grads: storage(count),
-    m: storage(count, new Float32Array(count)),
-    v: storage(count, new Float32Array(count)),
+    ...allocateOptimizer(storage, values.params),
     running: storage(runCount, values.running),
     h: perLayer((w) => N * w),
     a: perLayer((w) => N * w),
@@ -191,12 +249,6 @@ export function allocateStepBuffers(
     ...allocateLossMatrices(storage, N, D, 3),
     gradA: storage(N * maxWidth),
     gradH: storage(N * maxWidth),
-    losses: storage(readEvery),
-    flags: storage(readEvery),
-    state: storage(4, new Uint32Array(4)),
-    step: device.createBuffer({ size: 16, usage: USAGE_UNIFORM }),
-    staging: device.createBuffer({ size: readEvery * 8, usage: USAGE_READ }),
+    ...allocateRecord(device, storage, all, readEvery),
   };
-  all.push(buffers.step, buffers.staging);
-  return { ...buffers, all };
 }

@@ -236,8 +236,25 @@ function addBackward(add: Add, layout: StepLayout, b: StepBuffers): void {
   }
 }
 
-function addUpdate(add: Add, layout: StepLayout, b: StepBuffers, c: SequenceConfig): void {
-  const { count } = layout;
+/** The buffers the finiteness guard and AdamW bind. */
+export type UpdateBuffers = Pick<
+  StepBuffers,
+  "grads" | "params" | "m" | "v" | "losses" | "state" | "flags"
+>;
+
+/**
+ * Appends the step's last two programs over the `count` flat parameters: the
+ * finiteness guard (flags the step's loss and gradients; in guarded mode the
+ * first non-finite step stops every later update) and AdamW in torch's order
+ * (`β = (0.9, 0.999)`, `ε = 1e−8`, decay `1 − lr·λ`; the bias corrections
+ * come from the step uniform).
+ */
+export function addUpdate(
+  add: Add,
+  count: number,
+  b: UpdateBuffers,
+  c: Pick<SequenceConfig, "lr" | "weightDecay" | "guarded">,
+): void {
   const [beta1, beta2] = [0.9, 0.999];
   add(
     shaders.GUARD,
@@ -278,6 +295,6 @@ export function buildSequence(
   addForward(add, layout, buffers, config);
   addLoss(add, layout, buffers, config, buffers.a[2]);
   addBackward(add, layout, buffers);
-  addUpdate(add, layout, buffers, config);
+  addUpdate(add, layout.count, buffers, config);
   return sequence;
 }

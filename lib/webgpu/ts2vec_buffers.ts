@@ -8,7 +8,13 @@
  */
 import type { Encoder } from "../encoders/mod.ts";
 import { DIMS } from "./shaders_ts2vec.ts";
-import { storageAllocator, USAGE_READ, USAGE_UNIFORM } from "./step_buffers.ts";
+import {
+  allocateOptimizer,
+  allocateRecord,
+  paramLayout,
+  storageAllocator,
+} from "./step_buffers.ts";
+import type { OptimizerBuffers, ParamLayout, RecordBuffers } from "./step_buffers.ts";
 
 /** One ConvBlock's parameter offsets, widths and dilation. */
 export interface BlockLayout {
@@ -22,10 +28,7 @@ export interface BlockLayout {
 }
 
 /** Where things sit for the batch shape `[B, T, F]`, hidden width `H`, output `D`. */
-export interface Ts2vecLayout {
-  names: string[];
-  offsets: Record<string, number>;
-  count: number;
+export interface Ts2vecLayout extends ParamLayout {
   B: number;
   T: number;
   F: number;
@@ -38,13 +41,7 @@ export interface Ts2vecLayout {
 
 /** The layout of a TS2Vec encoder (dilated-CNN backbone) for batches `[B, T, F]`. */
 export function ts2vecLayout(encoder: Encoder, [B, T, F]: [number, number, number]): Ts2vecLayout {
-  const names = Object.keys(encoder.params);
-  const offsets: Record<string, number> = {};
-  let count = 0;
-  for (const name of names) {
-    offsets[name] = count;
-    count += encoder.params[name].size;
-  }
+  const { names, offsets, count } = paramLayout(encoder);
   const H = encoder.params["input_fc.weight"].shape[0];
   const blocks: BlockLayout[] = [];
   for (let i = 0; `feature_extractor.net.${i}.conv1.conv.weight` in offsets; i++) {
@@ -68,17 +65,13 @@ export function ts2vecLayout(encoder: Encoder, [B, T, F]: [number, number, numbe
 }
 
 /** Every buffer of the step. */
-export interface Ts2vecBuffers {
+export interface Ts2vecBuffers extends OptimizerBuffers, RecordBuffers {
   x: GPUBuffer;
   dims: GPUBuffer;
   keep: GPUBuffer;
   /** Per frame: input_fc's row factor (keep, 0 for a NaN row). */
   mask: GPUBuffer;
   drop: GPUBuffer;
-  params: GPUBuffer;
-  grads: GPUBuffer;
-  m: GPUBuffer;
-  v: GPUBuffer;
   /** Block inputs and their GELU (`h[0]` = input_fc's output), conv1 outputs and their GELU. */
   h: GPUBuffer[];
   gh: GPUBuffer[];
@@ -96,12 +89,6 @@ export interface Ts2vecBuffers {
   dZ: [GPUBuffer, GPUBuffer];
   dOut: [GPUBuffer, GPUBuffer];
   dY1: GPUBuffer;
-  losses: GPUBuffer;
-  flags: GPUBuffer;
-  state: GPUBuffer;
-  step: GPUBuffer;
-  staging: GPUBuffer;
-  all: GPUBuffer[];
 }
 
 /** Slots of `rowLoss` per level: `[instance; temporal]`, `2B·cap_l` each. */
@@ -122,7 +109,7 @@ export function allocateTs2vecBuffers(
   params: Float32Array<ArrayBuffer>,
   readEvery: number,
 ): Ts2vecBuffers {
-  const { B, T, F, H, D, count, blocks, levelCaps } = layout;
+  const { B, T, F, H, D, blocks, levelCaps } = layout;
   const all: GPUBuffer[] = [];
   const storage = storageAllocator(device, all);
   const frames = 2 * B * T;
@@ -133,10 +120,7 @@ export function allocateTs2vecBuffers(
     keep: storage(frames),
     mask: storage(frames),
     drop: storage(frames * D),
-    params: storage(count, params),
-    grads: storage(count),
-    m: storage(count, new Float32Array(count)),
-    v: storage(count, new Float32Array(count)),
+    ...allocateOptimizer(storage, params),
     h: blocks.map(() => storage(frames * H)),
     gh: blocks.map(() => storage(frames * H)),
     y1: blocks.map((b) => storage(frames * b.cout)),
@@ -149,17 +133,6 @@ export function allocateTs2vecBuffers(
     dZ: [storage(2 * B * T * D), storage(2 * B * T * D)],
     dOut: [storage(frames * wide), storage(frames * wide)],
     dY1: storage(frames * wide),
-    losses: storage(readEvery),
-    flags: storage(readEvery),
-    state: storage(4, new Uint32Array(4)),
-    step: makeBuffer(device, all, 16, USAGE_UNIFORM),
-    staging: makeBuffer(device, all, readEvery * 8, USAGE_READ),
-    all,
+    ...allocateRecord(device, storage, all, readEvery),
   };
-}
-
-function makeBuffer(device: GPUDevice, all: GPUBuffer[], size: number, usage: number): GPUBuffer {
-  const buffer = device.createBuffer({ size, usage });
-  all.push(buffer);
-  return buffer;
 }

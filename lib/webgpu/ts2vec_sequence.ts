@@ -23,7 +23,6 @@
  * @module
  */
 import { OptionError } from "../errors.ts";
-import * as shaders from "./shaders.ts";
 import {
   MAX_LEVELS,
   TS_CONV,
@@ -43,7 +42,7 @@ import {
 } from "./shaders_ts2vec_loss.ts";
 import { lossSlots } from "./ts2vec_buffers.ts";
 import type { Ts2vecBuffers, Ts2vecLayout } from "./ts2vec_buffers.ts";
-import { flatGroups, sequenceBuilder } from "./step_sequence.ts";
+import { addUpdate, flatGroups, sequenceBuilder } from "./step_sequence.ts";
 import type { Add, Dispatch, Field } from "./step_sequence.ts";
 
 /** ENC_UNIFORM's fields. */
@@ -270,29 +269,6 @@ export function buildTs2vecSequence(
   addEncoder(add, layout, buffers, config.dropout);
   addLoss(add, layout, buffers, config);
   addBackward(add, layout, buffers);
-  const { count } = layout;
-  const [beta1, beta2] = [0.9, 0.999];
-  add(
-    shaders.GUARD,
-    [{ u: count }, { u: config.guarded ? 1 : 0 }],
-    [buffers.grads, buffers.losses, buffers.state, buffers.flags],
-    [1, 1],
-    true,
-  );
-  add(
-    shaders.ADAMW,
-    [
-      { u: count },
-      { f: 1 - config.lr * config.weightDecay },
-      { f: beta1 },
-      { f: beta2 },
-      { f: 1 - beta1 },
-      { f: 1 - beta2 },
-      { f: 1e-8 },
-    ],
-    [buffers.grads, buffers.params, buffers.m, buffers.v, buffers.state],
-    flatGroups(count),
-    true,
-  );
+  addUpdate(add, layout.count, buffers, config);
   return sequence;
 }

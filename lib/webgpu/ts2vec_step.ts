@@ -26,15 +26,15 @@
  */
 import { tf } from "../tf.ts";
 import type { Encoder } from "../encoders/mod.ts";
-import { OptionError, ShapeError } from "../errors.ts";
+import { OptionError } from "../errors.ts";
 import { BackendError } from "../backend.ts";
 import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 import { webGpuDevice } from "./counters.ts";
-import { readBack, submitSequence } from "./projector_step.ts";
-import type { FusedProjectorStep, StepRead } from "./projector_step.ts";
 import { DIMS } from "./shaders_ts2vec.ts";
-import { USAGE_READ } from "./step_buffers.ts";
+import { readParams, USAGE_READ } from "./step_buffers.ts";
+import { assignParams, readBack, stepRunner } from "./step_runner.ts";
+import type { FusedProjectorStep } from "./step_runner.ts";
 import { allocateTs2vecBuffers, ts2vecLayout } from "./ts2vec_buffers.ts";
 import type { Ts2vecBuffers, Ts2vecLayout } from "./ts2vec_buffers.ts";
 import { buildTs2vecSequence } from "./ts2vec_sequence.ts";
@@ -158,18 +158,6 @@ export function drawStep(
   }
 }
 
-/** The encoder's parameters, flat in the layout's order (one read each). */
-async function readParams(
-  encoder: Encoder,
-  layout: Ts2vecLayout,
-): Promise<Float32Array<ArrayBuffer>> {
-  const params = new Float32Array(layout.count);
-  for (const name of layout.names) {
-    params.set(await encoder.params[name].data(), layout.offsets[name]);
-  }
-  return params;
-}
-
 /**
  * Builds the fused TS2Vec step for `options.encoder` (its current
  * parameters, read once) on the active webgpu backend.
@@ -227,106 +215,42 @@ export async function createFusedTs2vecStep(
     for (const buffer of buffers.all) buffer.destroy();
     throw new BackendError(`createFusedTs2vecStep: the device rejected the step: ${error.message}`);
   }
-  const draw = (into: StepDraws) => drawStep(layout, options, { maskKeep, dropout }, into);
-  return ts2vecRunner({ device, encoder, layout, buffers, readEvery, lr, dropout, draw }, sequence);
-}
-
-interface RunnerParts {
-  device: GPUDevice;
-  encoder: Encoder;
-  layout: Ts2vecLayout;
-  buffers: Ts2vecBuffers;
-  readEvery: number;
-  lr: number;
-  dropout: number;
-  draw: (into: StepDraws) => void;
-}
-
-/** Copies the trained parameters into the encoder's variables (one read-back). */
-async function writeBackParams(parts: RunnerParts): Promise<void> {
-  const { device, encoder, layout, buffers } = parts;
-  const target = device.createBuffer({ size: layout.count * 4, usage: USAGE_READ });
-  try {
-    const values = new Float32Array(
-      await readBack(device, [[buffers.params, layout.count * 4]], target),
-    );
-    for (const name of layout.names) {
-      const v = encoder.params[name];
-      const start = layout.offsets[name];
-      tf.tidy(() => v.assign(tf.tensor(values.slice(start, start + v.size), v.shape)));
-    }
-  } finally {
-    target.destroy();
-  }
-}
-
-function ts2vecRunner(
-  parts: RunnerParts,
-  sequence: ReturnType<typeof buildTs2vecSequence>,
-): FusedProjectorStep {
-  const { device, layout, buffers, readEvery, lr, draw } = parts;
   const { B, T, F, D } = layout;
   const draws: StepDraws = {
     dims: new Uint32Array(DIMS.starts + 2 * B),
     keep: new Float32Array(2 * B * T),
     drop: new Float32Array(2 * B * T * D),
   };
-  let t = 0, pending = 0, destroyed = false;
-  const stepView = new DataView(new ArrayBuffer(16));
-  const alive = (what: string) => {
-    if (destroyed) throw new OptionError(`FusedTs2vecStep.${what}: the step was destroyed`);
-  };
-  return {
-    dispatchesPerStep: sequence.length,
-    get pending() {
-      return pending;
+  return stepRunner({
+    name: "FusedTs2vecStep",
+    device,
+    buffers,
+    sequence,
+    size: B * T * F,
+    readEvery,
+    lr,
+    upload: () => {
+      drawStep(layout, options, { maskKeep, dropout }, draws);
+      device.queue.writeBuffer(buffers.dims, 0, draws.dims);
+      device.queue.writeBuffer(buffers.keep, 0, draws.keep);
+      if (dropout > 0) device.queue.writeBuffer(buffers.drop, 0, draws.drop);
     },
-    step(x: Float32Array): void {
-      alive("step");
-      if (x.length !== B * T * F) {
-        throw new ShapeError(
-          `FusedTs2vecStep.step: x has ${x.length} values, expected B·T·F = ${B * T * F}`,
-        );
-      }
-      if (pending >= readEvery) {
-        throw new OptionError(
-          `FusedTs2vecStep.step: ${pending} steps unread; call read() every ≤ ${readEvery} steps`,
-        );
-      }
-      draw(draws);
-      t++;
-      stepView.setUint32(0, pending, true);
-      stepView.setFloat32(4, lr / (1 - 0.9 ** t), true);
-      stepView.setFloat32(8, Math.sqrt(1 - 0.999 ** t), true);
-      const { queue } = device;
-      queue.writeBuffer(buffers.x, 0, x as Float32Array<ArrayBuffer>);
-      queue.writeBuffer(buffers.dims, 0, draws.dims);
-      queue.writeBuffer(buffers.keep, 0, draws.keep);
-      if (parts.dropout > 0) queue.writeBuffer(buffers.drop, 0, draws.drop);
-      queue.writeBuffer(buffers.step, 0, stepView.buffer);
-      submitSequence(device, sequence);
-      pending++;
-    },
-    async read(): Promise<StepRead> {
-      alive("read");
-      const k = pending;
-      if (k === 0) return { losses: new Float32Array(0), flags: new Uint32Array(0) };
-      const sources: [GPUBuffer, number][] = [[buffers.losses, k * 4], [buffers.flags, k * 4]];
-      const bytes = await readBack(device, sources, buffers.staging);
-      pending = 0;
-      return {
-        losses: new Float32Array(bytes, 0, k).slice(),
-        flags: new Uint32Array(bytes, k * 4, k).slice(),
-      };
-    },
-    writeBack(): Promise<void> {
-      alive("writeBack");
-      return writeBackParams(parts);
-    },
-    destroy(): void {
-      if (destroyed) return;
-      destroyed = true;
-      for (const buffer of buffers.all) buffer.destroy();
-    },
-  };
+    writeBack: () => writeBackParams(device, encoder, layout, buffers),
+  });
+}
+
+/** Copies the trained parameters into the encoder's variables (one read-back). */
+async function writeBackParams(
+  device: GPUDevice,
+  encoder: Encoder,
+  layout: Ts2vecLayout,
+  buffers: Ts2vecBuffers,
+): Promise<void> {
+  const target = device.createBuffer({ size: layout.count * 4, usage: USAGE_READ });
+  try {
+    const bytes = await readBack(device, [[buffers.params, layout.count * 4]], target);
+    assignParams(encoder, layout, new Float32Array(bytes));
+  } finally {
+    target.destroy();
+  }
 }

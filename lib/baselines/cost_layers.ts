@@ -16,6 +16,7 @@ import type { Rng } from "../random.ts";
 import { applyLinear, dropout, normalizeRows, normalValues, uniformValues } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
 import { rfftTime } from "./cost.ts";
+import { wideProduct } from "./cost_product.ts";
 
 /** Kernel sizes of the trend convolutions. */
 export const COST_KERNELS = [1, 2, 4, 8, 16, 32, 64, 128] as const;
@@ -82,7 +83,10 @@ export function trendAt(h: Tensor3D, r: number, layers: CostLayers): Tensor2D {
   const outs = COST_KERNELS.map((k, i) => {
     const taps = tf.slice(padded, [0, r + maxK - k, 0], [b, k, HIDDEN]);
     const { weight, bias } = layers.trend[i];
-    return tf.add(tf.matMul(tf.reshape(taps, [b, k * HIDDEN]) as Tensor2D, weight), bias);
+    const window = tf.reshape(taps, [b, k * HIDDEN]) as Tensor2D;
+    // A trained weight changes every step: wideProduct avoids repacking it (cost_product.ts).
+    const product = weight instanceof tf.Variable ? wideProduct : tf.matMul;
+    return tf.add(product(window, weight), bias);
   });
   return tf.div(tf.addN(outs), COST_KERNELS.length) as Tensor2D;
 }

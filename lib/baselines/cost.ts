@@ -20,6 +20,7 @@ import { tf } from "../tf.ts";
 import type { Scalar, Tensor2D, Tensor3D } from "../tf.ts";
 import { instanceContrastiveLoss } from "../ts2vec/mod.ts";
 import { applyLinear, crossEntropy, normalizeRows } from "./common.ts";
+import { basisProduct } from "./cost_product.ts";
 import type { LinearWeights } from "./common.ts";
 
 /** MoCo temperature. */
@@ -63,9 +64,9 @@ export function rfftTime(x: Tensor3D): [Tensor3D, Tensor3D] {
     }
   }
   return tf.tidy(() => {
-    const rows = tf.reshape(tf.transpose(x, [0, 2, 1]), [b * c, t]);
+    const rows = tf.reshape(tf.transpose(x, [0, 2, 1]), [b * c, t]) as Tensor2D;
     const part = (m: Float32Array) =>
-      tf.transpose(tf.reshape(tf.matMul(rows, tf.tensor2d(m, [t, nf])), [b, c, nf]), [
+      tf.transpose(tf.reshape(basisProduct(rows, m, [t, nf]), [b, c, nf]), [
         0,
         2,
         1,

@@ -16,7 +16,8 @@ import type { Rng } from "../random.ts";
 import { applyLinear, dropout, normalizeRows, normalValues, uniformValues } from "./common.ts";
 import type { LinearWeights } from "./common.ts";
 import { rfftTime } from "./cost.ts";
-import { wideProduct } from "./cost_product.ts";
+import { basisProduct, wideProduct } from "./cost_product.ts";
+import { bandedProduct } from "./cost_banded.ts";
 
 /** Kernel sizes of the trend convolutions. */
 export const COST_KERNELS = [1, 2, 4, 8, 16, 32, 64, 128] as const;
@@ -108,10 +109,10 @@ export function irfftTime(re: Tensor3D, im: Tensor3D, t: number): Tensor3D {
     }
   }
   return tf.tidy(() => {
-    const rows = (z: Tensor) => tf.reshape(tf.transpose(z, [0, 2, 1]), [b * c, nf]);
+    const rows = (z: Tensor) => tf.reshape(tf.transpose(z, [0, 2, 1]), [b * c, nf]) as Tensor2D;
     const time = tf.add(
-      tf.matMul(rows(re), tf.tensor2d(cos, [nf, t])),
-      tf.matMul(rows(im), tf.tensor2d(sin, [nf, t])),
+      basisProduct(rows(re), cos, [nf, t]),
+      basisProduct(rows(im), sin, [nf, t]),
     );
     return tf.transpose(tf.reshape(time, [b, c, t]), [0, 2, 1]) as Tensor3D;
   });
@@ -120,10 +121,11 @@ export function irfftTime(re: Tensor3D, im: Tensor3D, t: number): Tensor3D {
 /** The banded Fourier layer over all frequencies, then dropout 0.1 → `[B, T, 160]`. */
 export function seasonOf(h: Tensor3D, layers: CostLayers, rng: Rng): Tensor3D {
   const t = h.shape[1];
-  const [re, im] = rfftTime(h).map((p) => tf.transpose(p, [1, 0, 2])); // [nf, B, 320]
+  const [re, im] = rfftTime(h).map((p) => tf.transpose(p, [1, 0, 2]) as Tensor3D); // [nf, B, 320]
   const { wRe, wIm, bRe, bIm } = layers.season;
-  const outRe = tf.add(tf.sub(tf.matMul(re, wRe), tf.matMul(im, wIm)), tf.expandDims(bRe, 1));
-  const outIm = tf.add(tf.add(tf.matMul(re, wIm), tf.matMul(im, wRe)), tf.expandDims(bIm, 1));
+  const mm = bandedProduct; // per-frequency 2-D products (cost_banded.ts)
+  const outRe = tf.add(tf.sub(mm(re, wRe), mm(im, wIm)), tf.expandDims(bRe, 1));
+  const outIm = tf.add(tf.add(mm(re, wIm), mm(im, wRe)), tf.expandDims(bIm, 1));
   const toBatch = (z: Tensor) => tf.transpose(z, [1, 0, 2]) as Tensor3D;
   return dropout(irfftTime(toBatch(outRe), toBatch(outIm), t), 0.1, rng);
 }

@@ -143,8 +143,6 @@ export function patchEmbed(
 interface MseParts {
   /** Frames `[p, p + n)` as rows `[B·n, F]`. */
   shifted(p: number): Tensor2D;
-  /** `V_p [F, D]`. */
-  rows(p: number): Tensor2D;
   /** `V_pᵀ [D, F]`. */
   rowsT(p: number): Tensor2D;
   /** `c_p [F]`. */
@@ -165,7 +163,6 @@ function mseParts(xPad: Tensor3D, v: Tensor2D, c: Tensor1D, n: number): MseParts
   };
   return {
     shifted: shiftedFrames(xPad, n),
-    rows: (p) => rowsOf(vData, f, d, p),
     rowsT,
     bias: (p) =>
       tf.tensor1d(Float32Array.from({ length: f }, (_, k) => cData[k * TIMEDRL_PATCH + p])),
@@ -175,8 +172,9 @@ function mseParts(xPad: Tensor3D, v: Tensor2D, c: Tensor1D, n: number): MseParts
 /**
  * `MSE(Linear(D → F·P)(h), patch(x))` from `h [B·(T−1), D]`, the
  * torch-layout weight `[F·P, D]`, bias `[F·P]` and the padded raw input
- * `x_pad [B, T + 8, F]` (a constant). The backward pass recomputes each
- * offset's residual instead of keeping them.
+ * `x_pad [B, T + 8, F]` (a constant). The forward pass keeps the
+ * residuals (`P` × `[B·(T−1), F]`, as much as one dense patch tensor) for
+ * the backward pass, which would otherwise recompute their products.
  */
 export function patchMse(h: Tensor2D, weight: Tensor2D, bias: Tensor1D, xPad: Tensor3D): Scalar {
   const [b, tp, f] = xPad.shape;
@@ -186,27 +184,28 @@ export function patchMse(h: Tensor2D, weight: Tensor2D, bias: Tensor1D, xPad: Te
     tf.sub(tf.add(tf.matMul(hh, parts.rowsT(p)), parts.bias(p)), parts.shifted(p)) as Tensor2D;
   const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [xp, hh, v, c, save] = args as [Tensor3D, Tensor2D, Tensor2D, Tensor1D, Saver];
-    save([xp, hh, v, c]);
-    const value = tf.tidy(() => {
+    const [value, ...residuals] = tf.tidy(() => {
       const parts = mseParts(xp, v, c, n);
+      const rs = Array.from({ length: TIMEDRL_PATCH }, (_, p) => residual(parts, hh, p));
       let total: Tensor = tf.scalar(0);
-      for (let p = 0; p < TIMEDRL_PATCH; p++) {
-        total = tf.add(total, tf.sum(tf.square(residual(parts, hh, p))));
-      }
-      return tf.div(total, count);
+      for (const r of rs) total = tf.add(total, tf.sum(tf.square(r)));
+      return [tf.div(total, count), ...rs];
     });
+    // `save` keeps clones only while a gradient tape records; the residuals are freed here.
+    save([xp, hh, v, ...residuals]);
+    tf.dispose(residuals);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sh, sv, sc] = saved as [Tensor3D, Tensor2D, Tensor2D, Tensor1D];
-        const parts = mseParts(sx, sv, sc, n);
+        const [sx, sh, sv, ...rs] = saved as Tensor2D[];
+        const vData = dataSyncOrThrow(sv, "timedrl V") as Float32Array;
         const scale = tf.mul(dy, 2 / count);
         let dh: Tensor = tf.zeros(sh.shape);
         const dV: Tensor[] = [], dC: Tensor[] = [];
         for (let p = 0; p < TIMEDRL_PATCH; p++) {
           const [nextDh, dv, dc] = tf.tidy(() => {
-            const r = tf.mul(residual(parts, sh, p), scale) as Tensor2D; // [N, F]
-            const vp = parts.rows(p);
+            const r = tf.mul(rs[p], scale) as Tensor2D; // [N, F]
+            const vp = rowsOf(vData, f, d, p);
             return [tf.add(dh, tf.matMul(r, vp)), tf.matMul(tf.transpose(r), sh), tf.sum(r, 0)];
           });
           dh.dispose();

@@ -12,8 +12,9 @@
  * (≈ 1 GFLOP/s: ≈ 80 ms for `[101, 8, 320] · [101, 320, 160]`), as do the
  * transposed products of its gradient. Here each frequency is a 2-D product
  * (≈ 25 GFLOP/s), its operands cut on the host (a `tf.slice` per frequency
- * would copy the whole input each time) and the transposed operands of the
- * gradient transposed on the host. Each output element sums the same
+ * would copy the whole input each time), `dx[f]` taken as `(w[f] dy[f]ᵀ)ᵀ`
+ * so that only the small `dy[f]ᵀ` is packed, and `x[f]ᵀ` transposed on the
+ * host. Each output element sums the same
  * products in the same order as the batched product, so the values and
  * gradients are `tf.matMul(x, w)`'s (bit-identical on cpu in the tests).
  *
@@ -75,7 +76,10 @@ const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
         pieces(saved[1], "banded w"),
         pieces(dy, "banded dy"),
       ];
-      const dx = products(dys, ws.map((wf) => hostTranspose(wf, k, n)), [b, n, k]);
+      // dx[f]ᵀ = w[f] · dy[f]ᵀ: only the small [N, B] operand is packed
+      const dxT = products(ws, dys.map((d) => hostTranspose(d, b, n)), [k, n, b]);
+      const dx = tf.transpose(dxT, [0, 2, 1]);
+      dxT.dispose();
       const dw = products(xs.map((xf) => hostTranspose(xf, b, k)), dys, [k, b, n]);
       return [dx, dw];
     },

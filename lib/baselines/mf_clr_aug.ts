@@ -13,7 +13,9 @@
  *    cell of an output frame gives `x[src] ± gap` (random sign), later cells
  *    of the same frame are averaged in as `x[src] + gap`.
  *
- * Hand-written: no JavaScript package does it, and it is plain loops.
+ * Hand-written: no JavaScript package does it, and it is plain loops, run
+ * for every (sequence, feature) pair (12 016 at ECG), so they allocate
+ * nothing per step.
  *
  * @module
  */
@@ -23,51 +25,98 @@ import type { Rng } from "../random.ts";
 // cap only keeps the weighted draw finite.
 const WEIGHT_CAP = 1e12;
 
-/** `prob_sample`: index `i` with weight `⌊100·p_i⌋`, uniform when all are 0. */
-function probSample(probs: number[], rng: Rng): number {
-  const weights = probs.map((p) => Math.min(Math.trunc(p * 100), WEIGHT_CAP));
-  const total = weights.reduce((a, b) => a + b, 0);
-  if (total === 0) return rng.int(probs.length);
-  let pick = rng.next() * total;
-  for (let i = 0; i < weights.length; i++) {
-    pick -= weights[i];
-    if (pick < 0) return i;
-  }
-  return weights.length - 1;
-}
+/** The moves `[Δi, Δj]` in `find_path_opt`'s order: up, diagonal, right. */
+const MOVE_I = [-1, -1, 0], MOVE_J = [0, 1, 1];
 
-type Move = [number, number];
+/**
+ * `find_path_opt` into `is`, `js` (at least `2T − 1` long); returns the
+ * number of cells. `prob_sample` is inlined: the remaining moves get weight
+ * `min(⌊100·p⌋, cap)`, a draw `U(0, Σw)` walks them in order, and a uniform
+ * index is drawn when every weight is 0. As in the shipped code, the move
+ * remembered for the next step's rules is the index among the remaining moves.
+ */
+function pathInto(T: number, rng: Rng, is: Int32Array, js: Int32Array): number {
+  const rows = T, cols = T;
+  const candidates = [0, 0, 0], weights = [0, 0, 0];
+  let i = rows - 1, j = 0, last = -1, n = 0;
+  is[n] = i;
+  js[n++] = j;
+  while (i !== 0 || j !== cols - 1) {
+    let move = 2;
+    if (i === 0) move = 2;
+    else if (j === cols - 1) move = 0;
+    else {
+      let count = 0;
+      for (let m = 0; m < 3; m++) {
+        if (m === 0 && (i === 1 || last === 2)) continue;
+        if (m === 2 && (j === cols - 2 || last === 0)) continue;
+        candidates[count++] = m;
+      }
+      const here = 2 * (j - (rows - 1 - i)) ** 2;
+      let total = 0;
+      for (let c = 0; c < count; c++) {
+        const ni = i + MOVE_I[candidates[c]], nj = j + MOVE_J[candidates[c]];
+        const change = 2 * (nj - (rows - 1 - ni)) ** 2 - here;
+        const p = change >= 6 ? 0 : Math.exp(-here * 0.5 * change);
+        weights[c] = Math.min(Math.trunc(p * 100), WEIGHT_CAP);
+        total += weights[c];
+      }
+      let pick = count - 1;
+      if (total === 0) pick = rng.int(count);
+      else {
+        let left = rng.next() * total;
+        for (let c = 0; c < count; c++) {
+          left -= weights[c];
+          if (left < 0) {
+            pick = c;
+            break;
+          }
+        }
+      }
+      last = pick;
+      move = candidates[pick];
+    }
+    i += MOVE_I[move];
+    j += MOVE_J[move];
+    is[n] = i;
+    js[n++] = j;
+  }
+  return n;
+}
 
 /** `find_path_opt` on a `T × T` grid: the visited cells `(i, j)` in order, from `(T−1, 0)`. */
 export function mfclrPath(T: number, rng: Rng): Array<[number, number]> {
-  const rows = T, cols = T;
-  const dist = (i: number, j: number) => 2 * (j - (rows - 1 - i)) ** 2;
-  let i = rows - 1, j = 0, last: number | null = null;
-  const path: Array<[number, number]> = [[i, j]];
-  while (i !== 0 || j !== cols - 1) {
-    let move: Move;
-    if (i === 0) move = [0, 1];
-    else if (j === cols - 1) move = [-1, 0];
-    else {
-      let moves: Move[] = [[-1, 0], [-1, 1], [0, 1]];
-      const drop = (m: Move) => (moves = moves.filter((x) => x[0] !== m[0] || x[1] !== m[1]));
-      if (i === 1) drop([-1, 0]);
-      if (j === cols - 2) drop([0, 1]);
-      if (last === 0) drop([0, 1]);
-      if (last === 2) drop([-1, 0]);
-      const here = dist(i, j);
-      const probs = moves.map(([di, dj]) => {
-        const change = dist(i + di, j + dj) - here;
-        return change >= 6 ? 0 : Math.exp(-here * 0.5 * change);
-      });
-      last = probSample(probs, rng);
-      move = moves[last];
+  const is = new Int32Array(2 * T), js = new Int32Array(2 * T);
+  const n = pathInto(T, rng, is, js);
+  return Array.from({ length: n }, (_, k) => [is[k], js[k]]);
+}
+
+/** `seq_generation` of `series` along the first `n` cells of `is`, `js` into `out`. */
+function generateInto(
+  series: ArrayLike<number>,
+  cells: { is: Int32Array; js: Int32Array; n: number },
+  total: number,
+  rng: Rng,
+  out: Float32Array,
+): void {
+  const { is, js, n } = cells, rows = series.length;
+  const acc = new Float64Array(n + 1);
+  acc[1] = total;
+  for (let k = 0; k < n - 1; k++) acc[k + 2] = total * rng.next();
+  acc.sort();
+  let current = -1, visits = 0;
+  for (let counter = 0; counter < n; counter++) {
+    const j = js[counter];
+    const source = series[rows - is[counter] - 1], gap = acc[counter + 1] - acc[counter];
+    if (j !== current) {
+      out[j] = source + (rng.next() < 0.5 ? 1 : -1) * gap;
+      current = j;
+      visits = 1;
+    } else {
+      out[j] = (visits * out[j]) / (visits + 1) + (source + gap) / (visits + 1);
+      visits++;
     }
-    i += move[0];
-    j += move[1];
-    path.push([i, j]);
   }
-  return path;
 }
 
 /** `seq_generation` of one series along `path` with noise budget `total`. */
@@ -77,23 +126,9 @@ export function mfclrGenerate(
   total: number,
   rng: Rng,
 ): Float32Array {
-  const n = path.length, rows = series.length;
-  const acc = [0, total];
-  for (let k = 0; k < n - 1; k++) acc.push(total * rng.next());
-  acc.sort((a, b) => a - b);
-  const out = new Float32Array(rows);
-  let current = -1, visits = 0;
-  path.forEach(([i, j], counter) => {
-    const source = series[rows - i - 1], gap = acc[counter + 1] - acc[counter];
-    if (j !== current) {
-      out[j] = source + (rng.next() < 0.5 ? 1 : -1) * gap;
-      current = j;
-      visits = 1;
-    } else {
-      out[j] = (visits * out[j]) / (visits + 1) + (source + gap) / (visits + 1);
-      visits++;
-    }
-  });
+  const is = Int32Array.from(path, ([i]) => i), js = Int32Array.from(path, ([, j]) => j);
+  const out = new Float32Array(series.length);
+  generateInto(series, { is, js, n: path.length }, total, rng, out);
   return out;
 }
 
@@ -106,12 +141,15 @@ export function mfclrAugment(
   rng: Rng,
 ): Float32Array {
   const out = new Float32Array(x.length);
-  const series = new Float32Array(T);
+  const series = new Float32Array(T), generated = new Float32Array(T);
+  const is = new Int32Array(2 * T), js = new Int32Array(2 * T);
   for (let b = 0; b < B; b++) {
     for (let d = 0; d < F; d++) {
       let sum = 0;
       for (let t = 0; t < T; t++) sum += series[t] = x[(b * T + t) * F + d];
-      const generated = mfclrGenerate(series, mfclrPath(T, rng), (0.05 * sum) / T, rng);
+      const n = pathInto(T, rng, is, js);
+      generated.fill(0);
+      generateInto(series, { is, js, n }, (0.05 * sum) / T, rng, generated);
       for (let t = 0; t < T; t++) out[(b * T + t) * F + d] = generated[t];
     }
   }

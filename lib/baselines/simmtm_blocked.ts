@@ -1,6 +1,7 @@
 /**
- * SimMTM's similarity aggregation in row blocks, never holding an `[R, R]`
- * matrix: with `X = û ûᵀ/τ` and its diagonal excluded,
+ * SimMTM's similarity aggregation in row blocks, holding one `[R, R]`
+ * matrix (the logits, as row blocks): with `X = û ûᵀ/τ` and its diagonal
+ * excluded,
  *
  * ```
  * lse_r = logsumexp_{j≠r} X_rj               [R]

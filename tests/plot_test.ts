@@ -11,6 +11,7 @@ import {
   legend,
   placeLabels,
   plot,
+  roundGeometry,
 } from "../lib/report/mod.ts";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -183,4 +184,16 @@ Deno.test("heatmapFigure: axes with labels, a viridis ramp over the clipped rang
   assert.deepEqual([view.getUint32(16), view.getUint32(20)], [4, 3], "one pixel per cell");
   assert.match(fig.markup, /image-rendering="pixelated"|image-rendering:\s*pixelated/);
   assert.deepEqual(findExternalReferences(fig.markup), []);
+});
+
+Deno.test("roundGeometry rounds geometry attributes to 0.1 px and leaves text alone", () => {
+  const svg = `<svg width="640" height="400.123"><path d="M1.23456,-2.0049L3.75,4.999"></path>` +
+    `<circle cx="10.06" cy="7" r="2.5"></circle><text x="1.5">0.52549</text>` +
+    `<g aria-label="0.123456"></g></svg>`;
+  assert.equal(
+    roundGeometry(svg),
+    `<svg width="640" height="400.1"><path d="M1.2,-2L3.8,5"></path>` +
+      `<circle cx="10.1" cy="7" r="2.5"></circle><text x="1.5">0.52549</text>` +
+      `<g aria-label="0.123456"></g></svg>`,
+  );
 });

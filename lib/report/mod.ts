@@ -40,7 +40,7 @@ export {
 export { escapeHtml, stripAnsi } from "./html.ts";
 export { findExternalReferences } from "./resources.ts";
 export { checkReport, type ReportCheck } from "./check.ts";
-export { JUPYTER_DISPLAY, legend, plot, type PlotFigure } from "./plot.ts";
+export { JUPYTER_DISPLAY, legend, plot, type PlotFigure, roundGeometry } from "./plot.ts";
 export { formatNumber } from "./format.ts";
 export { colourTransform, heatmap, type HeatmapOptions, heatmapPng } from "./heatmap.ts";
 export {

@@ -27,9 +27,51 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
-/** Writes `value` as pretty JSON to `path` atomically. */
-export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+/**
+ * Writes `value` as JSON to `path` atomically: pretty (2-space indent), or,
+ * with `depth`, indented for the first `depth` levels and compact below them
+ * (see {@linkcode stringifyToDepth}).
+ */
+export function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  options: { depth?: number } = {},
+): Promise<void> {
+  const text = options.depth === undefined
+    ? JSON.stringify(value, null, 2)
+    : stringifyToDepth(value, options.depth);
+  return writeFileAtomic(path, text + "\n");
+}
+
+/**
+ * JSON with the outer `depth` levels of objects and arrays indented by two
+ * spaces a level and everything deeper written compactly: `depth = 2` puts a
+ * top-level object's keys on their own lines and each element of its arrays
+ * on one line. Parses back to the same value as `JSON.stringify(value)`.
+ *
+ * @example
+ * ```ts
+ * stringifyToDepth({ a: [{ x: 1 }, { x: 2 }] }, 2);
+ * // '{\n  "a": [\n    {"x":1},\n    {"x":2}\n  ]\n}'
+ * ```
+ */
+export function stringifyToDepth(value: unknown, depth: number, indent = ""): string {
+  // through toJSON and the undefined/function rules exactly as JSON.stringify applies them
+  const plain = JSON.parse(JSON.stringify(value) ?? "null") as unknown;
+  return layout(plain, depth, indent);
+}
+
+function layout(value: unknown, depth: number, indent: string): string {
+  if (depth <= 0 || value === null || typeof value !== "object") return JSON.stringify(value);
+  const inner = indent + "  ";
+  const parts = Array.isArray(value)
+    ? value.map((v) => inner + layout(v, depth - 1, inner))
+    : Object.entries(value).map(([k, v]) =>
+      `${inner}${JSON.stringify(k)}: ${layout(v, depth - 1, inner)}`
+    );
+  if (parts.length === 0) return Array.isArray(value) ? "[]" : "{}";
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  return `${open}\n${parts.join(",\n")}\n${indent}${close}`;
 }
 
 /**

@@ -186,6 +186,7 @@ async function writeReport(): Promise<void> {
   });
   const all = await listCachedResults();
   const keys = new Set(records.map((r) => r.key));
+  // a record per line: the committed file stays small and its diffs name whole runs
   await writeJsonAtomic(join(outDir, "results.json"), {
     profile,
     dataDir: dataDirLabel(dataDir, repoRoot),
@@ -196,7 +197,7 @@ async function writeReport(): Promise<void> {
       ...f,
       config: { ...f.config, dataDir: dataDirLabel(f.config.dataDir, repoRoot) },
     })),
-  });
+  }, { depth: 2 });
   console.error(
     `wrote ${join(outDir, "index.html")} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

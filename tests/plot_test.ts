@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as Plot from "@observablehq/plot";
 import { DOMParser } from "linkedom";
 import {
+  dotsAsPaths,
   findExternalReferences,
   formatNumber,
   heatmapFigure,
@@ -196,4 +197,45 @@ Deno.test("roundGeometry rounds geometry attributes to 0.1 px and leaves text al
       `<circle cx="10.1" cy="7" r="2.5"></circle><text x="1.5">0.52549</text>` +
       `<g aria-label="0.123456"></g></svg>`,
   );
+});
+
+Deno.test("dotsAsPaths: Plot's dots become one round-capped path per colour, rarest on top", () => {
+  const classes = ["a", "b", "b", "c", "b", "a"];
+  const dots = classes.map((c, i) => ({ x: i, y: (i * 7) % 5, c }));
+  const { svg } = plot({
+    width: 200,
+    height: 150,
+    color: { domain: ["a", "b", "c"], range: ["#111111", "#222222", "#333333"] },
+    marks: [Plot.dot(dots, { x: "x", y: "y", fill: "c", r: 1.6 })],
+  });
+  const compact = dotsAsPaths(svg);
+  assert.equal((svg.match(/<circle /g) ?? []).length, 6);
+  assert.equal((compact.match(/<circle /g) ?? []).length, 0);
+  const group = Array.from(parseXml(compact).querySelectorAll('g[aria-label="dot"]'))[0];
+  assert.equal(group.getAttribute("stroke-width"), "3.2");
+  assert.equal(group.getAttribute("stroke-linecap"), "round");
+  assert.equal(group.getAttribute("fill"), "none");
+  const paths = Array.from(group.querySelectorAll("path"));
+  // most frequent first: b (3), a (2), c (1)
+  assert.deepEqual(paths.map((p) => p.getAttribute("stroke")), ["#222222", "#111111", "#333333"]);
+  // every dot keeps its centre, as a zero-length segment
+  const circles = Array.from(parseXml(svg).querySelectorAll("circle"));
+  const expected = (fill: string) =>
+    circles.filter((c) => c.getAttribute("fill") === fill)
+      .map((c) => `M${c.getAttribute("cx")} ${c.getAttribute("cy")}h0`).join("");
+  for (const p of paths) assert.equal(p.getAttribute("d"), expected(p.getAttribute("stroke")!));
+  // the rest of the chart is untouched
+  assert.equal(
+    compact.replace(/<g aria-label="dot".*?<\/g>/, ""),
+    svg.replace(/<g aria-label="dot".*?<\/g>/, ""),
+  );
+});
+
+Deno.test("dotsAsPaths leaves dot groups it cannot express as paths unchanged", () => {
+  const mixedRadius = '<g aria-label="dot"><circle fill="red" r="1" cy="2" cx="1" />' +
+    '<circle fill="red" r="2" cy="3" cx="4" /></g>';
+  const stroked = '<g aria-label="dot"><circle fill="red" stroke="blue" r="1" cy="2" cx="1" /></g>';
+  const titled =
+    '<g aria-label="dot"><circle fill="red" r="1" cy="2" cx="1"><title>x</title></circle></g>';
+  for (const svg of [mixedRadius, stroked, titled]) assert.equal(dotsAsPaths(svg), svg);
 });

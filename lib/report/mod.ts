@@ -38,6 +38,7 @@ export {
   type ReportHeader,
 } from "./header.ts";
 export { escapeHtml, stripAnsi } from "./html.ts";
+export { dotsAsPaths } from "./svg_dots.ts";
 export { findExternalReferences } from "./resources.ts";
 export { checkReport, type ReportCheck } from "./check.ts";
 export { JUPYTER_DISPLAY, legend, plot, type PlotFigure, roundGeometry } from "./plot.ts";

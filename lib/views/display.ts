@@ -6,7 +6,7 @@
  * @module
  */
 import * as Plot from "@observablehq/plot";
-import { escapeHtml, legend, plot } from "../report/mod.ts";
+import { dotsAsPaths, escapeHtml, legend, plot } from "../report/mod.ts";
 import type { ResultRecord } from "../experiments/mod.ts";
 import { isNotComputed, type Study } from "../experiments/mod.ts";
 import { formatStat, HIGHER_IS_BETTER, METRIC_LABEL } from "../experiments/mod.ts";
@@ -197,9 +197,9 @@ export function projectionMaps(study: Study, dataset: StudyDataset): Displayable
       color: { domain: names, scheme: "tableau10" },
       marks: [Plot.dot(pts, { x: "x", y: "y", fill: "class", r: 1.6 })],
     });
-    return `<figure class="panel"><figcaption>${
-      escapeHtml(r.config.variant)
-    }</figcaption>${chart.svg}</figure>`;
+    return `<figure class="panel"><figcaption>${escapeHtml(r.config.variant)}</figcaption>${
+      dotsAsPaths(chart.svg)
+    }</figure>`;
   });
   const names = recs[0]?.data.classNames ?? [];
   // no run, no classes: no legend rather than an empty one

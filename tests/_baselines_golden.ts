@@ -20,9 +20,11 @@ export interface GoldenTensor {
   data: number[];
 }
 
-/** shared/golden/baselines.json, one list of cases per key. */
+/** One case of shared/golden/baselines.json: inputs, expected values and its `name`. */
 // deno-lint-ignore no-explicit-any
-export type GoldenCases = Record<string, any>[];
+export type GoldenCase = Record<string, any>;
+/** A list of golden cases. */
+export type GoldenCases = GoldenCase[];
 
 /** The parsed golden file. */
 export const baselinesGolden: Record<string, GoldenCases> = readGolden("baselines.json");
@@ -73,6 +75,31 @@ export function eachBackend(name: string, fn: () => Promise<void>): void {
       await fn();
     });
   }
+}
+
+/**
+ * A golden test on the cpu and the wasm backends: `baselinesGolden[key]`
+ * holds `count` cases, and `check` runs on each in turn (labelling its
+ * assertions with the case's `name`).
+ *
+ * @example
+ * ```ts
+ * eachGoldenCase("infots", 2, "infots golden: loss", async (c) => {
+ *   await expectClose(infotsLoss(tensorOf(c.o1), tensorOf(c.o2), c.localStart), c.expected.loss, c.name);
+ * });
+ * ```
+ */
+export function eachGoldenCase(
+  key: string,
+  count: number,
+  name: string,
+  check: (c: GoldenCase) => Promise<void>,
+): void {
+  eachBackend(name, async () => {
+    const cases = baselinesGolden[key] ?? [];
+    assert.equal(cases.length, count, `${key}: golden cases`);
+    for (const c of cases) await check(c);
+  });
 }
 
 /** Endless batches of seeded N(0, 1) data `[B, T, F]`. */

@@ -7,10 +7,9 @@ import { initBackend } from "../lib/backend.ts";
 import { pretrain } from "../lib/train/mod.ts";
 import type { CostHead } from "../lib/baselines/mod.ts";
 import {
-  baselinesGolden,
   eachBackend,
+  eachGoldenCase,
   expectClose,
-  smokePretrain,
   syntheticBatches,
   tensorOf,
 } from "./_baselines_golden.ts";
@@ -24,9 +23,11 @@ function headOf(h: Record<string, GoldenTensor>, name: string): CostHead {
   return { first: lin(0), second: lin(2) };
 }
 
-eachBackend("cost golden: q, k, MoCo, amplitude, phase, loss and gradients", async () => {
-  assert.equal(baselinesGolden.cost.length, 2);
-  for (const c of baselinesGolden.cost) {
+eachGoldenCase(
+  "cost",
+  2,
+  "cost golden: q, k, MoCo, amplitude, phase, loss and gradients",
+  async (c) => {
     assert.equal(c.encoderParamsRequireGradAfterInit, false);
     const headQ = headOf(c.heads, "head_q"), headK = headOf(c.heads, "head_k");
     const tq = tensorOf<Tensor2D>(c.trendQ_atR), tk = tensorOf<Tensor2D>(c.trendK_atR);
@@ -47,8 +48,8 @@ eachBackend("cost golden: q, k, MoCo, amplitude, phase, loss and gradients", asy
     await expectClose(grads[1], c.expected.gradSeasonQ, `${c.name} gradSeasonQ`);
     tf.dispose([tq, tk, sq, sk, queue, value, ...grads, headQ, headK] as unknown as tf.Tensor[]);
     tf.dispose(Object.values(parts));
-  }
-});
+  },
+);
 
 Deno.test("cost: the encoder stays at its random init, only head_q trains", async () => {
   await initBackend({ prefer: "wasm" });
@@ -76,10 +77,6 @@ Deno.test("cost: the encoder stays at its random init, only head_q trains", asyn
   assert.ok(!same("head_q.0.weight"), "head_q trains");
   encoder.dispose();
   costBaseline.dispose?.();
-});
-
-Deno.test("cost: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(costBaseline, { T: 12, F: 3 });
 });
 
 eachBackend("cost irfft inverts rfft over time (even and odd T)", async () => {

@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor2D, Tensor3D } from "../lib/tf.ts";
-import { cpcBaseline, cpcForward, cpcLoss, cpcNegatives } from "../lib/baselines/mod.ts";
+import { cpcForward, cpcLoss, cpcNegatives } from "../lib/baselines/mod.ts";
 import type { CpcAux } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { ShapeError } from "../lib/errors.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { baselinesGolden, eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
 // deno-lint-ignore no-explicit-any
 function auxOf(c: Record<string, any>): CpcAux {
@@ -29,24 +23,21 @@ function auxOf(c: Record<string, any>): CpcAux {
   };
 }
 
-eachBackend("cpc golden: context, q, scores, logits, loss and dL/dZ", async () => {
-  assert.equal(baselinesGolden.cpc.length, 2);
-  for (const c of baselinesGolden.cpc) {
-    const aux = auxOf(c);
-    const z = tensorOf<Tensor3D>(c.Z);
-    assert.equal(c.posIdx, c.center + 1);
-    const out = cpcForward(z, aux, c.negIdx);
-    for (const key of ["context", "q", "scores", "logits"] as const) {
-      await expectClose(out[key], c.expected[key], `${c.name} ${key}`);
-    }
-    await expectClose(out.loss, c.expected.loss, `${c.name} loss`);
-    const { value, grad } = tf.valueAndGrad((zz: Tensor3D) => cpcLoss(zz, aux, c.negIdx))(z);
-    await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
-    await expectClose(grad, c.expected.gradZ, `${c.name} gradZ`);
-    tf.dispose([z, value, grad, out.context, out.q, out.scores, out.logits, out.loss]);
-    tf.dispose([aux.gru.weightIh, aux.gru.weightHh, aux.gru.biasIh, aux.gru.biasHh]);
-    tf.dispose([aux.density.weight, aux.density.bias]);
+eachGoldenCase("cpc", 2, "cpc golden: context, q, scores, logits, loss and dL/dZ", async (c) => {
+  const aux = auxOf(c);
+  const z = tensorOf<Tensor3D>(c.Z);
+  assert.equal(c.posIdx, c.center + 1);
+  const out = cpcForward(z, aux, c.negIdx);
+  for (const key of ["context", "q", "scores", "logits"] as const) {
+    await expectClose(out[key], c.expected[key], `${c.name} ${key}`);
   }
+  await expectClose(out.loss, c.expected.loss, `${c.name} loss`);
+  const { value, grad } = tf.valueAndGrad((zz: Tensor3D) => cpcLoss(zz, aux, c.negIdx))(z);
+  await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
+  await expectClose(grad, c.expected.gradZ, `${c.name} gradZ`);
+  tf.dispose([z, value, grad, out.context, out.q, out.scores, out.logits, out.loss]);
+  tf.dispose([aux.gru.weightIh, aux.gru.weightHh, aux.gru.biasIh, aux.gru.biasHh]);
+  tf.dispose([aux.density.weight, aux.density.bias]);
 });
 
 Deno.test("cpc negatives avoid c−2..c+2 and draw ⌊T/2⌋ with replacement", () => {
@@ -67,8 +58,4 @@ Deno.test("cpc rejects an index outside the sequence", () => {
   assert.throws(() => cpcForward(z, aux, [12]), ShapeError);
   tf.dispose([z, aux.gru.weightIh, aux.gru.weightHh, aux.gru.biasIh, aux.gru.biasHh]);
   tf.dispose([aux.density.weight, aux.density.bias]);
-});
-
-Deno.test("cpc: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(cpcBaseline, { T: 20, F: 3 });
 });

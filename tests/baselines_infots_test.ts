@@ -3,37 +3,26 @@ import { tf } from "../lib/tf.ts";
 import type { Tensor3D } from "../lib/tf.ts";
 import {
   INFOTS_AUGS,
-  infotsBaseline,
   infotsGlobalLoss,
   infotsLocalLoss,
   infotsLocalPairs,
   infotsLoss,
 } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
-eachBackend("infots golden: global, local, loss and gradients", async () => {
-  assert.equal(baselinesGolden.infots.length, 2);
-  for (const c of baselinesGolden.infots) {
-    assert.equal(c.k, 8);
-    const o1 = tensorOf<Tensor3D>(c.o1), o2 = tensorOf<Tensor3D>(c.o2);
-    const g = infotsGlobalLoss(o1, o2), l = infotsLocalLoss(o1, c.localStart);
-    await expectClose(g, c.expected.global, `${c.name} global`);
-    await expectClose(l, c.expected.local, `${c.name} local`);
-    const f = (a: tf.Tensor, b: tf.Tensor) =>
-      infotsLoss(a as Tensor3D, b as Tensor3D, c.localStart);
-    const { value, grads } = tf.valueAndGrads(f)([o1, o2]);
-    await expectClose(value, c.expected.loss, `${c.name} loss`);
-    await expectClose(grads[0], c.expected.gradO1, `${c.name} gradO1`);
-    await expectClose(grads[1], c.expected.gradO2, `${c.name} gradO2`);
-    tf.dispose([o1, o2, g, l, value, ...grads]);
-  }
+eachGoldenCase("infots", 2, "infots golden: global, local, loss and gradients", async (c) => {
+  assert.equal(c.k, 8);
+  const o1 = tensorOf<Tensor3D>(c.o1), o2 = tensorOf<Tensor3D>(c.o2);
+  const g = infotsGlobalLoss(o1, o2), l = infotsLocalLoss(o1, c.localStart);
+  await expectClose(g, c.expected.global, `${c.name} global`);
+  await expectClose(l, c.expected.local, `${c.name} local`);
+  const f = (a: tf.Tensor, b: tf.Tensor) => infotsLoss(a as Tensor3D, b as Tensor3D, c.localStart);
+  const { value, grads } = tf.valueAndGrads(f)([o1, o2]);
+  await expectClose(value, c.expected.loss, `${c.name} loss`);
+  await expectClose(grads[0], c.expected.gradO1, `${c.name} gradO1`);
+  await expectClose(grads[1], c.expected.gradO2, `${c.name} gradO2`);
+  tf.dispose([o1, o2, g, l, value, ...grads]);
 });
 
 Deno.test("infots local pairs: every row keeps its positive and 5 negatives", () => {
@@ -53,8 +42,4 @@ Deno.test("infots augmentations keep the shape and are seeded", () => {
     assert.deepEqual(a, b, aug.name);
     assert.ok(a.every(Number.isFinite), aug.name);
   }
-});
-
-Deno.test("infots: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(infotsBaseline, { T: 16, F: 3 });
 });

@@ -8,7 +8,9 @@ import {
   BASELINES,
   baselineSpec,
 } from "../lib/baselines/mod.ts";
+import type { BaselineName } from "../lib/baselines/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
+import { smokePretrain } from "./_baselines_golden.ts";
 
 Deno.test("baselines registry: every spec is named, sectioned and lists its defects", () => {
   assert.deepEqual(BASELINE_NAMES, [
@@ -100,3 +102,30 @@ Deno.test("baselineSpec: the factories get exactly the contract's fields; dispos
   });
   assert.equal("dispose" in bare, false);
 });
+
+/**
+ * The sequence length and features of each baseline's pretrain smoke test
+ * (cost-unfrozen has its own, which also checks which parameters train).
+ */
+const SMOKE_SHAPES: Partial<Record<BaselineName, { T: number; F: number }>> = {
+  cpc: { T: 20, F: 3 },
+  tnc: { T: 64, F: 3 },
+  infots: { T: 16, F: 3 },
+  softclt: { T: 16, F: 3 },
+  "softclt-published": { T: 16, F: 3 },
+  cost: { T: 12, F: 3 },
+  timedrl: { T: 16, F: 4 },
+  simmtm: { T: 8, F: 3 },
+  "mf-clr": { T: 12, F: 3 },
+};
+
+Deno.test("baselines registry: every baseline but cost-unfrozen has a pretrain smoke test", () => {
+  const expected = BASELINE_NAMES.filter((n) => n !== "cost-unfrozen");
+  assert.deepEqual(Object.keys(SMOKE_SHAPES), expected);
+});
+
+for (const [name, shape] of Object.entries(SMOKE_SHAPES)) {
+  Deno.test(`${name}: pretrain runs two steps with finite loss and no leaked tensors`, async () => {
+    await smokePretrain(BASELINES[name as BaselineName], shape);
+  });
+}

@@ -6,44 +6,34 @@ import {
   similarityAggregate,
   SIMMTM_BLOCK,
   SIMMTM_TEMPERATURE,
-  simmtmBaseline,
   simmtmLossParts,
   simmtmMaskedBatch,
   simmtmSimilarity,
 } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { assertClose } from "./_util.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { eachBackend, eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
-eachBackend("simmtm golden: similarity, L_cl, L_rb, L and dL/dz", async () => {
-  assert.equal(baselinesGolden.simmtm.length, 1);
-  for (const c of baselinesGolden.simmtm) {
-    const z = tensorOf<Tensor2D>(c.z), xOm = tensorOf<Tensor3D>(c.xOm);
-    const head = {
-      weight: tensorOf<Tensor2D>(c.head.weight),
-      bias: tensorOf<Tensor1D>(c.head.bias),
-    };
-    const sigma = c.awlParams as [number, number];
-    const parts = simmtmLossParts(z, xOm, head, sigma);
-    const similarity = simmtmSimilarity(z);
-    await expectClose(similarity, c.expected.similarity, `${c.name} similarity`);
-    await expectClose(parts.lossCl, c.expected.lossCl, `${c.name} lossCl`);
-    await expectClose(parts.lossRb, c.expected.lossRb, `${c.name} lossRb`);
-    await expectClose(parts.loss, c.expected.loss, `${c.name} loss`);
-    const { value, grad } = tf.valueAndGrad((zz: Tensor2D) =>
-      simmtmLossParts(zz, xOm, head, sigma).loss
-    )(z);
-    await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
-    await expectClose(grad, c.expected.gradZ, `${c.name} gradZ`);
-    tf.dispose([z, xOm, head.weight, head.bias, value, grad]);
-    tf.dispose([similarity, parts.lossCl, parts.lossRb, parts.loss]);
-  }
+eachGoldenCase("simmtm", 1, "simmtm golden: similarity, L_cl, L_rb, L and dL/dz", async (c) => {
+  const z = tensorOf<Tensor2D>(c.z), xOm = tensorOf<Tensor3D>(c.xOm);
+  const head = {
+    weight: tensorOf<Tensor2D>(c.head.weight),
+    bias: tensorOf<Tensor1D>(c.head.bias),
+  };
+  const sigma = c.awlParams as [number, number];
+  const parts = simmtmLossParts(z, xOm, head, sigma);
+  const similarity = simmtmSimilarity(z);
+  await expectClose(similarity, c.expected.similarity, `${c.name} similarity`);
+  await expectClose(parts.lossCl, c.expected.lossCl, `${c.name} lossCl`);
+  await expectClose(parts.lossRb, c.expected.lossRb, `${c.name} lossRb`);
+  await expectClose(parts.loss, c.expected.loss, `${c.name} loss`);
+  const { value, grad } = tf.valueAndGrad((zz: Tensor2D) =>
+    simmtmLossParts(zz, xOm, head, sigma).loss
+  )(z);
+  await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
+  await expectClose(grad, c.expected.gradZ, `${c.name} gradZ`);
+  tf.dispose([z, xOm, head.weight, head.bias, value, grad]);
+  tf.dispose([similarity, parts.lossCl, parts.lossRb, parts.loss]);
 });
 
 Deno.test("simmtm masks: runs alternate, about half masked, copies 1..3 masked per feature", () => {
@@ -60,10 +50,6 @@ Deno.test("simmtm masks: runs alternate, about half masked, copies 1..3 masked p
   for (let k = 1; k <= 3; k++) {
     for (let i = 0; i < 15; i++) assert.equal(out[k * 30 + i] === 0, out[k * 30 + 15 + i] === 0);
   }
-});
-
-Deno.test("simmtm: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(simmtmBaseline, { T: 8, F: 3 });
 });
 
 eachBackend(

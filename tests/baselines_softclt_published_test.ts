@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor3D } from "../lib/tf.ts";
 import {
-  softcltPublishedBaseline,
   softHierarchicalLoss,
   softInstanceLabels,
   softLoss,
@@ -14,8 +13,8 @@ import { instanceContrastiveLoss, temporalContrastiveLoss } from "../lib/ts2vec/
 import {
   baselinesGolden,
   eachBackend,
+  eachGoldenCase,
   expectClose,
-  smokePretrain,
   tensorOf,
 } from "./_baselines_golden.ts";
 
@@ -56,23 +55,23 @@ eachBackend("soft paired CE on a hand-computed group (M = 2, scalars)", async ()
   tf.dispose([z, loss]);
 });
 
-eachBackend(
+eachGoldenCase(
+  "soft",
+  2,
   "soft terms with identity labels equal TS2Vec's hard terms (golden inputs)",
-  async () => {
-    for (const c of baselinesGolden.soft) {
-      const z1 = tensorOf<Tensor3D>(c.z1), z2 = tensorOf<Tensor3D>(c.z2);
-      const eye = (n: number) =>
-        Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-      const instSoft = softPairedCrossEntropy(
-        tf.transpose(tf.concat([z1, z2], 0), [1, 0, 2]) as Tensor3D,
-        eye(c.B),
-      );
-      const tempSoft = softPairedCrossEntropy(tf.concat([z1, z2], 1) as Tensor3D, eye(c.T));
-      const instHard = instanceContrastiveLoss(z1, z2), tempHard = temporalContrastiveLoss(z1, z2);
-      await expectClose(instSoft, (await instHard.data())[0], `${c.name} instance`);
-      await expectClose(tempSoft, (await tempHard.data())[0], `${c.name} temporal`);
-      tf.dispose([z1, z2, instSoft, tempSoft, instHard, tempHard]);
-    }
+  async (c) => {
+    const z1 = tensorOf<Tensor3D>(c.z1), z2 = tensorOf<Tensor3D>(c.z2);
+    const eye = (n: number) =>
+      Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+    const instSoft = softPairedCrossEntropy(
+      tf.transpose(tf.concat([z1, z2], 0), [1, 0, 2]) as Tensor3D,
+      eye(c.B),
+    );
+    const tempSoft = softPairedCrossEntropy(tf.concat([z1, z2], 1) as Tensor3D, eye(c.T));
+    const instHard = instanceContrastiveLoss(z1, z2), tempHard = temporalContrastiveLoss(z1, z2);
+    await expectClose(instSoft, (await instHard.data())[0], `${c.name} instance`);
+    await expectClose(tempSoft, (await tempHard.data())[0], `${c.name} temporal`);
+    tf.dispose([z1, z2, instSoft, tempSoft, instHard, tempHard]);
   },
 );
 
@@ -85,8 +84,4 @@ eachBackend("soft hierarchical loss differs from the hard one once labels are so
   const [h, s2] = [(await hard.data())[0], (await soft.data())[0]];
   assert.ok(Number.isFinite(s2) && Math.abs(s2 - h) > 1e-3, `${s2} vs ${h}`);
   tf.dispose([z1, z2, hard, soft]);
-});
-
-Deno.test("softclt-published: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(softcltPublishedBaseline, { T: 16, F: 3 });
 });

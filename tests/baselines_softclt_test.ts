@@ -2,29 +2,20 @@ import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor3D } from "../lib/tf.ts";
 import { softcltBaseline, softLoss } from "../lib/baselines/mod.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
-eachBackend("soft golden: hierarchical loss and dL/dz1, dL/dz2", async () => {
-  assert.equal(baselinesGolden.soft.length, 2);
-  for (const c of baselinesGolden.soft) {
-    assert.equal(c.lambda, 0.5);
-    assert.equal(c.temporalUnit, 0);
-    const z1 = tensorOf<Tensor3D>(c.z1), z2 = tensorOf<Tensor3D>(c.z2);
-    const { value, grads } = tf.valueAndGrads((a, b) => softLoss(a as Tensor3D, b as Tensor3D))([
-      z1,
-      z2,
-    ]);
-    await expectClose(value, c.expected.loss, `${c.name} loss`);
-    await expectClose(grads[0], c.expected.gradZ1, `${c.name} gradZ1`);
-    await expectClose(grads[1], c.expected.gradZ2, `${c.name} gradZ2`);
-    tf.dispose([z1, z2, value, ...grads]);
-  }
+eachGoldenCase("soft", 2, "soft golden: hierarchical loss and dL/dz1, dL/dz2", async (c) => {
+  assert.equal(c.lambda, 0.5);
+  assert.equal(c.temporalUnit, 0);
+  const z1 = tensorOf<Tensor3D>(c.z1), z2 = tensorOf<Tensor3D>(c.z2);
+  const { value, grads } = tf.valueAndGrads((a, b) => softLoss(a as Tensor3D, b as Tensor3D))([
+    z1,
+    z2,
+  ]);
+  await expectClose(value, c.expected.loss, `${c.name} loss`);
+  await expectClose(grads[0], c.expected.gradZ1, `${c.name} gradZ1`);
+  await expectClose(grads[1], c.expected.gradZ2, `${c.name} gradZ2`);
+  tf.dispose([z1, z2, value, ...grads]);
 });
 
 Deno.test("softclt: the encoder is Linear → FeatureProjector with every parameter trained", () => {
@@ -34,8 +25,4 @@ Deno.test("softclt: the encoder is Linear → FeatureProjector with every parame
   assert.ok(names.some((n) => n.startsWith("feature_extractor.conv1")), names.join());
   assert.equal(encoder.outFeatures, 320);
   encoder.dispose();
-});
-
-Deno.test("softclt: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(softcltBaseline, { T: 16, F: 3 });
 });

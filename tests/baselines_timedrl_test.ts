@@ -12,40 +12,31 @@ import {
   timedrlPatch,
 } from "../lib/baselines/mod.ts";
 import { assertClose } from "./_util.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { eachBackend, eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
-eachBackend("timedrl golden: patching, loss parts and gradients", async () => {
-  assert.equal(baselinesGolden.timedrl.length, 1);
-  for (const c of baselinesGolden.timedrl) {
-    assert.equal(c.patchLen, 10);
-    const x = tensorOf<Tensor3D>(c.x);
-    const target = timedrlPatch(x);
-    await expectClose(target, c.expected.patchTarget, `${c.name} patchTarget`);
-    const [p1, p2] = [tensorOf<Tensor3D>(c.xPred1), tensorOf<Tensor3D>(c.xPred2)];
-    const [i1, i2] = [tensorOf<Tensor2D>(c.i1), tensorOf<Tensor2D>(c.i2)];
-    const [q1, q2] = [tensorOf<Tensor2D>(c.i1Pred), tensorOf<Tensor2D>(c.i2Pred)];
-    const parts = timedrlLoss(target, p1, p2, i1, i2, q1, q2);
-    await expectClose(parts.predictive, c.expected.predictiveLoss, `${c.name} predictive`);
-    await expectClose(parts.contrastive, c.expected.contrastiveLoss, `${c.name} contrastive`);
-    await expectClose(parts.loss, c.expected.loss, `${c.name} loss`);
-    const f = (a: tf.Tensor, b: tf.Tensor, c1: tf.Tensor, d: tf.Tensor) =>
-      timedrlLoss(target, a as Tensor3D, p2, b as Tensor2D, i2, c1 as Tensor2D, d as Tensor2D).loss;
-    const { value, grads } = tf.valueAndGrads(f)([p1, i1, q1, q2]);
-    await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
-    await expectClose(grads[0], c.expected.gradXPred1, `${c.name} gradXPred1`);
-    assert.equal(c.expected.gradI1IsNone, true);
-    assert.deepEqual(Array.from(await grads[1].data()).every((v) => v === 0), true, "i1 detached");
-    await expectClose(grads[2], c.expected.gradI1Pred, `${c.name} gradI1Pred`);
-    await expectClose(grads[3], c.expected.gradI2Pred, `${c.name} gradI2Pred`);
-    tf.dispose([x, target, p1, p2, i1, i2, q1, q2, value, ...grads]);
-    tf.dispose([parts.predictive, parts.contrastive, parts.loss]);
-  }
+eachGoldenCase("timedrl", 1, "timedrl golden: patching, loss parts and gradients", async (c) => {
+  assert.equal(c.patchLen, 10);
+  const x = tensorOf<Tensor3D>(c.x);
+  const target = timedrlPatch(x);
+  await expectClose(target, c.expected.patchTarget, `${c.name} patchTarget`);
+  const [p1, p2] = [tensorOf<Tensor3D>(c.xPred1), tensorOf<Tensor3D>(c.xPred2)];
+  const [i1, i2] = [tensorOf<Tensor2D>(c.i1), tensorOf<Tensor2D>(c.i2)];
+  const [q1, q2] = [tensorOf<Tensor2D>(c.i1Pred), tensorOf<Tensor2D>(c.i2Pred)];
+  const parts = timedrlLoss(target, p1, p2, i1, i2, q1, q2);
+  await expectClose(parts.predictive, c.expected.predictiveLoss, `${c.name} predictive`);
+  await expectClose(parts.contrastive, c.expected.contrastiveLoss, `${c.name} contrastive`);
+  await expectClose(parts.loss, c.expected.loss, `${c.name} loss`);
+  const f = (a: tf.Tensor, b: tf.Tensor, c1: tf.Tensor, d: tf.Tensor) =>
+    timedrlLoss(target, a as Tensor3D, p2, b as Tensor2D, i2, c1 as Tensor2D, d as Tensor2D).loss;
+  const { value, grads } = tf.valueAndGrads(f)([p1, i1, q1, q2]);
+  await expectClose(value, c.expected.loss, `${c.name} loss (grad pass)`);
+  await expectClose(grads[0], c.expected.gradXPred1, `${c.name} gradXPred1`);
+  assert.equal(c.expected.gradI1IsNone, true);
+  assert.deepEqual(Array.from(await grads[1].data()).every((v) => v === 0), true, "i1 detached");
+  await expectClose(grads[2], c.expected.gradI1Pred, `${c.name} gradI1Pred`);
+  await expectClose(grads[3], c.expected.gradI2Pred, `${c.name} gradI2Pred`);
+  tf.dispose([x, target, p1, p2, i1, i2, q1, q2, value, ...grads]);
+  tf.dispose([parts.predictive, parts.contrastive, parts.loss]);
 });
 
 Deno.test("timedrl patching replicates the last frame: hand-computed T = 3, F = 2", async () => {
@@ -79,10 +70,6 @@ Deno.test("timedrl: every net parameter is trained; encode is the FP on raw fram
   assert.deepEqual(z.shape, [1, 12, 320]);
   z.dispose();
   enc.dispose();
-});
-
-Deno.test("timedrl: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(timedrlBaseline, { T: 16, F: 4 });
 });
 
 eachBackend("timedrl patched embedding and MSE equal the dense patch forms", async () => {

@@ -1,26 +1,16 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Tensor3D } from "../lib/tf.ts";
-import {
-  TNC_WINDOW,
-  tncBaseline,
-  tncDiscriminate,
-  tncDraw,
-  tncLossParts,
-} from "../lib/baselines/mod.ts";
+import { TNC_WINDOW, tncDiscriminate, tncDraw, tncLossParts } from "../lib/baselines/mod.ts";
 import type { TncDiscriminator } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
-import {
-  baselinesGolden,
-  eachBackend,
-  expectClose,
-  smokePretrain,
-  tensorOf,
-} from "./_baselines_golden.ts";
+import { eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
-eachBackend("tnc golden: logits, loss parts and gradients (dropout off)", async () => {
-  assert.equal(baselinesGolden.tnc.length, 2);
-  for (const c of baselinesGolden.tnc) {
+eachGoldenCase(
+  "tnc",
+  2,
+  "tnc golden: logits, loss parts and gradients (dropout off)",
+  async (c) => {
     const g = c.discriminator;
     const disc: TncDiscriminator = {
       first: { weight: tensorOf(g["model.0.weight"]), bias: tensorOf(g["model.0.bias"]) },
@@ -46,8 +36,8 @@ eachBackend("tnc golden: logits, loss parts and gradients (dropout off)", async 
     tf.dispose([zt, zp, zn, dP, dN, value, ...grads, parts.pLoss, parts.nLoss, parts.nLossU]);
     tf.dispose([parts.loss, disc.first.weight, disc.first.bias, disc.second.weight]);
     tf.dispose(disc.second.bias);
-  }
-});
+  },
+);
 
 Deno.test("tnc draws: anchor in [2W, W·B − 2W), neighbours inside the spec's ranges", () => {
   const rng = makeRng(2), W = TNC_WINDOW;
@@ -62,8 +52,4 @@ Deno.test("tnc draws: anchor in [2W, W·B − 2W), neighbours inside the spec's 
       }
     }
   }
-});
-
-Deno.test("tnc: pretrain runs two steps with finite loss and no leaked tensors", async () => {
-  await smokePretrain(tncBaseline, { T: 64, F: 3 });
 });

@@ -26,6 +26,33 @@ import { assertClose } from "./_util.ts";
 const scatter = (x: Tensor, at: Tensor, updates: Tensor) =>
   tf.tensorScatterUpdate(tf.add(x, 0), at, updates);
 
+/**
+ * The fused loss at `z` equals the reference: the value within 1e−5 relative
+ * (1e−6 absolute), the gradient within 1e−5 relative plus 1e−5 of its largest
+ * entry (float32 summation order). `label` names the case.
+ */
+function assertSameValueAndGrad(
+  reference: (q: Tensor2D) => Scalar,
+  fused: (q: Tensor2D) => Scalar,
+  z: Tensor2D,
+  label: string,
+): void {
+  const want = tf.valueAndGrad(reference)(z);
+  const got = tf.valueAndGrad(fused)(z);
+  assertClose(got.value.dataSync()[0], want.value.dataSync()[0], {
+    rtol: 1e-5,
+    atol: 1e-6,
+    label,
+  });
+  const scale = Math.max(...want.grad.dataSync().map(Math.abs));
+  assertClose(got.grad.dataSync(), want.grad.dataSync(), {
+    rtol: 1e-5,
+    atol: 1e-5 * scale,
+    label,
+  });
+  tf.dispose([want.value, want.grad, got.value, got.grad]);
+}
+
 for (const backend of ["cpu", "wasm"] as BackendName[]) {
   Deno.test(`symmetric blocks: T, its row sums and the positives as from the whole product (${backend})`, async () => {
     await initBackend({ prefer: backend });
@@ -74,21 +101,12 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
     for (const form of ["ls", "single"] as const) {
       for (const vrns of [undefined, { lambda: 30, k: 5000 }]) {
         const options = { temperature: 0.1, form, vrns };
-        const want = tf.valueAndGrad((q: Tensor2D) => infoNceLoss(q, options))(z);
-        const got = tf.valueAndGrad((q: Tensor2D) => fusedInfoNceLoss(q, options))(z);
-        const label = `${form}${vrns ? " + VRN" : ""}`;
-        assertClose(got.value.dataSync()[0], want.value.dataSync()[0], {
-          rtol: 1e-5,
-          atol: 1e-6,
-          label,
-        });
-        const scale = Math.max(...want.grad.dataSync().map(Math.abs));
-        assertClose(got.grad.dataSync(), want.grad.dataSync(), {
-          rtol: 1e-5,
-          atol: 1e-5 * scale,
-          label,
-        });
-        tf.dispose([want.value, want.grad, got.value, got.grad]);
+        assertSameValueAndGrad(
+          (q) => infoNceLoss(q, options),
+          (q) => fusedInfoNceLoss(q, options),
+          z,
+          `${form}${vrns ? " + VRN" : ""}`,
+        );
       }
     }
     z.dispose();
@@ -135,20 +153,7 @@ Deno.test("fused column-sum losses on the blocked S equal the reference formulat
     ["stable", (q) => stableMarginLoss(q, x, stable), (q) => fusedStableMarginLoss(q, x, stable)],
   ];
   for (const [label, reference, fused] of pairs) {
-    const want = tf.valueAndGrad(reference)(z);
-    const got = tf.valueAndGrad(fused)(z);
-    assertClose(got.value.dataSync()[0], want.value.dataSync()[0], {
-      rtol: 1e-5,
-      atol: 1e-6,
-      label,
-    });
-    const scale = Math.max(...want.grad.dataSync().map(Math.abs));
-    assertClose(got.grad.dataSync(), want.grad.dataSync(), {
-      rtol: 1e-5,
-      atol: 1e-5 * scale,
-      label,
-    });
-    tf.dispose([want.value, want.grad, got.value, got.grad]);
+    assertSameValueAndGrad(reference, fused, z, label);
   }
   tf.dispose([z, x, v, single]);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import type { Scalar, Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
+import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { makeRng } from "../lib/random.ts";
 import { gelu, hierarchicalContrastiveLoss, instanceContrastiveLoss } from "../lib/ts2vec/mod.ts";
@@ -14,6 +14,20 @@ function randomSeq(b: number, t: number, c: number, seed: number): number[][][] 
     { length: b },
     () => Array.from({ length: t }, () => Array.from({ length: c }, () => rng.normal())),
   );
+}
+
+/**
+ * `f(...inputs)` and its gradients with respect to each input, read back (the
+ * tensors made on the way are disposed; the inputs are kept).
+ */
+function lossAndGrads<T extends Tensor[]>(
+  f: (...xs: T) => Scalar,
+  inputs: [...T],
+): { value: number; grads: Float32Array[] } {
+  const { value, grads } = tf.valueAndGrads(f as (...xs: Tensor[]) => Scalar)(inputs);
+  const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync<"float32">()) };
+  tf.dispose([value, ...grads]);
+  return out;
 }
 
 /** The loss as written before its gradients were given by hand: tfjs autodiff of the plain ops. */
@@ -59,17 +73,11 @@ for (const backend of ["cpu", "wasm"] as const) {
     for (const [b, t, c] of [[3, 9, 5], [2, 300, 8]]) {
       const z1 = tf.tensor3d(randomSeq(b, t, c, 5 + t)),
         z2 = tf.tensor3d(randomSeq(b, t, c, 6 + t));
-      const grad = (f: (a: Tensor3D, z: Tensor3D) => Scalar) => {
-        const { value, grads } = tf.valueAndGrads((a, z) => f(a as Tensor3D, z as Tensor3D))([
-          z1,
-          z2,
-        ]);
-        const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
-        tf.dispose([value, ...grads]);
-        return out;
-      };
-      const want = grad((a, z) => autodiffLoss(a, z, 0.3));
-      const got = grad((a, z) => hierarchicalContrastiveLoss(a, z, { alpha: 0.3 }));
+      const want = lossAndGrads((a, z) => autodiffLoss(a, z, 0.3), [z1, z2]);
+      const got = lossAndGrads((a, z) => hierarchicalContrastiveLoss(a, z, { alpha: 0.3 }), [
+        z1,
+        z2,
+      ]);
       assertClose(got.value, want.value, { rtol: 1e-5, label: `B=${b} T=${t} loss` });
       for (const i of [0, 1]) {
         const scale = Math.max(...want.grads[i].map(Math.abs));
@@ -89,17 +97,8 @@ Deno.test("hierarchical loss: positives carried by the temporal term (α = 0, B 
   for (const [b, t, c, alpha] of [[3, 6, 4, 0], [3, 6, 4, 1], [1, 7, 3, 0.4], [2, 1, 3, 0.5]]) {
     const z1 = tf.tensor3d(randomSeq(b, t, c, 40 + t)),
       z2 = tf.tensor3d(randomSeq(b, t, c, 41 + t));
-    const run = (f: (a: Tensor3D, z: Tensor3D) => Scalar) => {
-      const { value, grads } = tf.valueAndGrads((a, z) => f(a as Tensor3D, z as Tensor3D))([
-        z1,
-        z2,
-      ]);
-      const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
-      tf.dispose([value, ...grads]);
-      return out;
-    };
-    const want = run((a, z) => autodiffLoss(a, z, alpha));
-    const got = run((a, z) => hierarchicalContrastiveLoss(a, z, { alpha }));
+    const want = lossAndGrads((a, z) => autodiffLoss(a, z, alpha), [z1, z2]);
+    const got = lossAndGrads((a, z) => hierarchicalContrastiveLoss(a, z, { alpha }), [z1, z2]);
     const label = `B=${b} T=${t} α=${alpha}`;
     assertClose(got.value, want.value, { rtol: 1e-5, label: `${label} loss` });
     for (const i of [0, 1]) {
@@ -173,14 +172,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       const w = tf.tensor2d(draw(out * 3 * c), [out, 3 * c]);
       const bias = tf.tensor1d(draw(out));
       const r = tf.tensor3d(draw(b * t * out), [b, t, out]);
-      const run = (f: typeof plainGeluConv) => {
-        const { value, grads } = tf.valueAndGrads((xs, ws, bs) =>
-          tf.sum(tf.mul(f(xs as Tensor3D, ws as Tensor2D, bs as Tensor1D, d), r))
-        )([x, w, bias]);
-        const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
-        tf.dispose([value, ...grads]);
-        return out;
-      };
+      const run = (f: typeof plainGeluConv) =>
+        lossAndGrads((xs, ws, bs) => tf.sum(tf.mul(f(xs, ws, bs, d), r)), [x, w, bias]);
       const want = run(plainGeluConv), got = run(geluConv);
       const label = `B=${b} T=${t} C=${c} out=${out} d=${d}`;
       assertClose(got.value, want.value, { rtol: 1e-5, atol: 1e-5, label: `${label} value` });

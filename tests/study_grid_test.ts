@@ -16,7 +16,7 @@ import type { RunConfig } from "../lib/experiments/mod.ts";
 import { OptionError } from "../lib/errors.ts";
 import { heatmap } from "../lib/report/heatmap.ts";
 import { unzlibSync } from "fflate";
-import { fakeRecord } from "./_records.ts";
+import { CONFIG, fakeRecord } from "./_records.ts";
 
 Deno.test("stat: mean and sample std of finite values; none → null", () => {
   assert.deepEqual(stat([1, 2, 3, null, NaN]), { mean: 2, std: 1, n: 3 });
@@ -67,20 +67,11 @@ Deno.test("shards partition the grid; bad shard specs are typed errors", () => {
   for (const bad of ["0/2", "3/2", "x", "1/0"]) assert.throws(() => parseShard(bad), OptionError);
 });
 
-const config: RunConfig = {
-  dataset: "synthetic",
-  variant: "infonce",
-  seed: 1,
-  profile: "quick",
-  fold: 0,
-  dataDir: null,
-};
-
 Deno.test("resultKey depends on config and fingerprint, not on the data directory", async () => {
-  const k1 = await resultKey(config, "fp");
-  assert.equal(k1, await resultKey({ ...config, dataDir: "/elsewhere" }, "fp"));
-  assert.notEqual(k1, await resultKey({ ...config, seed: 2 }, "fp"));
-  assert.notEqual(k1, await resultKey(config, "fp2"));
+  const k1 = await resultKey(CONFIG, "fp");
+  assert.equal(k1, await resultKey({ ...CONFIG, dataDir: "/elsewhere" }, "fp"));
+  assert.notEqual(k1, await resultKey({ ...CONFIG, seed: 2 }, "fp"));
+  assert.notEqual(k1, await resultKey(CONFIG, "fp2"));
   assert.match(k1, /^[0-9a-f]{64}$/);
 });
 

@@ -11,15 +11,13 @@ import { join } from "node:path";
 import { readEdf } from "../lib/data/edf.ts";
 import { readSleepEdfHypnogram, sleepStagesFromHypnogram } from "../lib/data/hypnogram.ts";
 import { readWfdbAnnotations, readWfdbRecord, wfdbChecksum } from "../lib/data/wfdb/mod.ts";
-import { DataFormatError } from "../lib/errors.ts";
 import { sharedDatasetsDir } from "../lib/paths.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
 import { type EdfSpec, writeEdf } from "./_edf_writer.ts";
+import { checkDamaged, pick } from "./_fuzz.ts";
 
 const CASES = 240;
 const encoder = new TextEncoder();
-
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 function splice(
   bytes: Uint8Array,
@@ -39,34 +37,6 @@ function setField(bytes: Uint8Array, offset: number, width: number, text: string
   const out = bytes.slice();
   out.set(encoder.encode(text.padEnd(width, " ").slice(0, width)), offset);
   return out;
-}
-
-/**
- * Runs one damaged case: a DataFormatError naming `file` and a field, or a
- * result equal to `reference`. Returns true when it raised.
- */
-function check(
-  label: string,
-  files: string | string[],
-  run: () => unknown,
-  reference: unknown,
-): boolean {
-  let result: unknown;
-  try {
-    result = run();
-  } catch (e) {
-    assert.ok(
-      e instanceof DataFormatError,
-      `${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
-    );
-    const named = [files].flat().some((file) => e.message.startsWith(`${file}: `));
-    assert.ok(named, `${label}: message does not name ${files}: ${e.message}`);
-    assert.ok(e.field.trim() !== "", `${label}: no field in ${e.message}`);
-    assert.ok(e.message.includes(e.field), label);
-    return true;
-  }
-  assert.deepEqual(result, reference, `${label}: accepted with a different result`);
-  return false;
 }
 
 const BAD_NUMBERS = [
@@ -190,7 +160,7 @@ Deno.test("fuzz: damaged WFDB headers raise DataFormatError naming file and fiel
       // The header's own errors name the .hea; length, checksum and initial-value errors the .dat.
       const run = () => readWfdbRecord(dir, record);
       const files = [path, join(dir, `${record}.dat`)];
-      if (check(`header case ${i} ${JSON.stringify(text)}`, files, run, reference[record])) {
+      if (checkDamaged(`header case ${i} ${JSON.stringify(text)}`, files, run, reference[record])) {
         raised++;
       }
     }
@@ -227,7 +197,9 @@ Deno.test("fuzz: damaged WFDB signal files raise DataFormatError naming file and
       else bytes = splice(original, rng.int(original.length), 1 + rng.int(3)); // Bytes cut out.
       const path = join(dir, `${record}.dat`);
       Deno.writeFileSync(path, bytes);
-      if (check(`dat case ${i} kind ${kind}`, path, () => readWfdbRecord(dir, record), null)) {
+      if (
+        checkDamaged(`dat case ${i} kind ${kind}`, path, () => readWfdbRecord(dir, record), null)
+      ) {
         raised++;
       }
     }
@@ -274,7 +246,7 @@ Deno.test("fuzz: damaged annotation files raise DataFormatError naming file and 
       } else bytes = new Uint8Array(0);
       Deno.writeFileSync(join(dir, "m.atr"), bytes);
       if (
-        check(
+        checkDamaged(
           `atr case ${i} kind ${kind}`,
           join(dir, "m.atr"),
           () => readWfdbAnnotations(dir, "m"),
@@ -457,7 +429,7 @@ Deno.test("fuzz: damaged EDF files raise DataFormatError naming file and field",
   let raised = 0;
   for (let i = 0; i < CASES; i++) {
     const bytes = damageEdf(original, rng, tal);
-    if (check(`edf case ${i}`, "fuzz.edf", () => arrays(bytes), reference)) raised++;
+    if (checkDamaged(`edf case ${i}`, "fuzz.edf", () => arrays(bytes), reference)) raised++;
   }
   assert.ok(raised >= 200, `only ${raised} of ${CASES} cases raised`);
 });
@@ -506,7 +478,7 @@ Deno.test("fuzz: damaged Sleep-EDF hypnograms raise DataFormatError naming file 
       const path = join(dir, name);
       Deno.writeFileSync(path, bytes);
       if (
-        check(
+        checkDamaged(
           `hypnogram case ${i} kind ${kind}`,
           path,
           () => readSleepEdfHypnogram(path),
@@ -531,7 +503,7 @@ Deno.test("fuzz: damaged Sleep-EDF hypnograms raise DataFormatError naming file 
         annotations[k].text = pick(rng, ["Sleep stage 5", "", "W", "sleep stage w"]);
       } else annotations[k].onset = k === 0 ? -60 : 30 * (k - 1) - 30 * rng.int(2);
       const run = () => sleepStagesFromHypnogram(annotations, { file: "list.edf" });
-      if (check(`annotation list ${i} damage ${damage}`, "list.edf", run, null)) raised++;
+      if (checkDamaged(`annotation list ${i} damage ${damage}`, "list.edf", run, null)) raised++;
     }
     assert.ok(raised >= 200, `only ${raised} cases raised`);
   } finally {

@@ -15,33 +15,11 @@ import {
   WFDB_INVALID_SAMPLE,
   type WfdbRecord,
 } from "../lib/data/wfdb/mod.ts";
-import { DataFormatError } from "../lib/errors.ts";
 import { makeRng, type Rng } from "../lib/random.ts";
 import { type SignalToWrite, writeMultiSegment, writeRecord } from "./_wfdb_writer.ts";
+import { checkDamaged, pick } from "./_fuzz.ts";
 
 const CASES = 200;
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
-
-/** A DataFormatError naming one of `files` and a field (true), or `reference` (false). */
-function check(label: string, files: string[], run: () => unknown, reference: unknown): boolean {
-  let result: unknown;
-  try {
-    result = run();
-  } catch (e) {
-    assert.ok(
-      e instanceof DataFormatError,
-      `${label}: ${e instanceof Error ? `${e.name}: ${e.message}` : e}`,
-    );
-    assert.ok(
-      files.some((f) => e.message.startsWith(`${f}: `)),
-      `${label}: names none of ${files}: ${e.message}`,
-    );
-    assert.ok(e.field.trim() !== "" && e.message.includes(e.field), `${label}: no field`);
-    return true;
-  }
-  assert.deepEqual(result, reference, `${label}: accepted with a different result`);
-  return false;
-}
 
 /** A damaged copy of `bytes` (`length`: its length changed): truncated, extended, bytes cut, one byte changed, or garbage. */
 function damage(bytes: Uint8Array, rng: Rng): { bytes: Uint8Array; length: boolean } {
@@ -78,7 +56,7 @@ function readOrRaise(
     assert.equal(run().nSamples, n, label);
     return false;
   } catch (e) {
-    return check(label, files, () => {
+    return checkDamaged(label, files, () => {
       throw e;
     }, null);
   }
@@ -128,7 +106,7 @@ for (const [format, bits] of FORMATS) {
         Deno.writeFileSync(path, bytes);
         const run = () => shortOfSkew(readWfdbRecord(dir, "z"), reference);
         if (length || format > 500) {
-          if (check(`fmt ${format} case ${i}`, [path], run, reference)) raised++;
+          if (checkDamaged(`fmt ${format} case ${i}`, [path], run, reference)) raised++;
         } else {
           // A changed byte the 16-bit checksum cannot see (the high bytes of 24- and
           // 32-bit samples, frames read past the header length for skew) is as
@@ -207,7 +185,12 @@ Deno.test(`wfdb fuzz: ${CASES} damaged headers with samples per frame, skew and 
       lines[line] = fields.join(" ");
       Deno.writeTextFileSync(files[0], lines.join("\n"));
       if (
-        check(`header case ${i}: ${lines[line]}`, files, () => readWfdbRecord(dir, "h"), reference)
+        checkDamaged(
+          `header case ${i}: ${lines[line]}`,
+          files,
+          () => readWfdbRecord(dir, "h"),
+          reference,
+        )
       ) raised++;
     }
     assert.ok(raised >= 0.9 * CASES, `only ${raised} of ${CASES} raised`);
@@ -264,7 +247,7 @@ Deno.test(`wfdb fuzz: ${CASES} damaged multi-segment and layout headers`, () => 
       Deno.writeTextFileSync(files[onLayout ? 1 : 0], lines.join("\n") + "\n");
       Deno.writeTextFileSync(files[onLayout ? 0 : 1], onLayout ? master : layout);
       const run = () => readWfdbRecord(dir, "ms");
-      if (check(`segment case ${i}: ${lines[line]}`, files, run, reference)) raised++;
+      if (checkDamaged(`segment case ${i}: ${lines[line]}`, files, run, reference)) raised++;
     }
     Deno.writeTextFileSync(files[0], master);
     assert.ok(raised >= 0.75 * CASES, `only ${raised} of ${CASES} raised`);
@@ -308,7 +291,7 @@ Deno.test(`wfdb fuzz: ${CASES} headers with non-ASCII or control bytes`, () => {
       } catch (e) {
         // A renamed signal file is missing data; anything else must be a DataFormatError naming the file.
         if (e instanceof Error && e.name === "MissingDataError") continue;
-        check(`text case ${i}`, [path, join(dir, "u.dat")], () => {
+        checkDamaged(`text case ${i}`, [path, join(dir, "u.dat")], () => {
           throw e;
         }, null);
         outcomes++;

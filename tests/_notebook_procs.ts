@@ -8,21 +8,11 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { repoRoot } from "../lib/paths.ts";
-
-/** A code cell with a fixed id. */
-export function codeCell(id: string, source: string): Record<string, unknown> {
-  return { id, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null };
-}
+import { type CodeCell, notebookOf } from "./_notebook.ts";
 
 /** Writes an nbformat 4.5 notebook of `cells` to `path`. */
-export async function writeNotebook(
-  path: string,
-  cells: Record<string, unknown>[],
-): Promise<void> {
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells }),
-  );
+export async function writeNotebook(path: string, cells: CodeCell[]): Promise<void> {
+  await Deno.writeTextFile(path, JSON.stringify(notebookOf(cells)));
 }
 
 /** Process ids (other than this one) whose command line contains `needle`. */
@@ -69,8 +59,16 @@ export async function entries(dir: string): Promise<string[]> {
  * that the kernel's connection folder is created there.
  */
 export function spawnRunner(args: string[], tmpDir: string): Deno.ChildProcess {
+  return spawnDeno(["run", "-A", join(repoRoot, "scripts", "notebooks.ts"), ...args], tmpDir);
+}
+
+/**
+ * Starts `deno ARGS…` in the repository root with `TMPDIR=tmpDir`, no colour,
+ * no stdin, and stdout and stderr piped.
+ */
+function spawnDeno(args: string[], tmpDir: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repoRoot, "scripts", "notebooks.ts"), ...args],
+    args,
     cwd: repoRoot,
     env: { TMPDIR: tmpDir, NO_COLOR: "1" },
     stdin: "null",
@@ -95,14 +93,7 @@ export async function spawnLibraryCaller(
     `import { runNotebook } from ${JSON.stringify(mod)};\n` +
       `await runNotebook(${JSON.stringify(notebook)});\n`,
   );
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", join(repoRoot, "deno.json"), script],
-    cwd: repoRoot,
-    env: { TMPDIR: tmpDir, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return spawnDeno(["run", "-A", "--config", join(repoRoot, "deno.json"), script], tmpDir);
 }
 
 /** Sends SIGKILL to every process whose command line contains `needle` (test clean-up). */

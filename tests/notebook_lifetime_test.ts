@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { type CodeCell, codeCell } from "./_notebook.ts";
 import {
-  codeCell,
   entries,
   eventually,
   killMentioning,
@@ -18,7 +18,7 @@ import {
 } from "./_notebook_procs.ts";
 
 /** Cell 2 writes the kernel's pid to `kernel.pid` (in the notebook's folder), then runs long. */
-function longCells(body: string): Record<string, unknown>[] {
+function longCells(body: string): CodeCell[] {
   return [
     codeCell("first", 'console.log("first");'),
     codeCell("long", `Deno.writeTextFileSync("kernel.pid", String(Deno.pid));\n${body}`),

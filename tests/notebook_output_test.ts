@@ -8,34 +8,21 @@ import type { IOutput, IStream } from "@jupyterlab/nbformat";
 import {
   createOutputCollector,
   DEFAULT_MAX_OUTPUT_BYTES,
-  type Message,
   parseByteSize,
   runNotebook,
   utf8Length,
 } from "../lib/notebook/mod.ts";
-import { makeHeader } from "../lib/notebook/protocol.ts";
 import { prefixWithin } from "../lib/notebook/outputs.ts";
 import { withoutStaleMarkers } from "../lib/notebook/run_cell.ts";
 import { STREAM_PIECE_CHARS } from "../lib/notebook/kernel_prelude.ts";
+import { codeCell, message } from "./_notebook.ts";
 import {
-  codeCell,
   entries,
   killMentioning,
   processesMentioning,
   spawnRunner,
   writeNotebook,
 } from "./_notebook_procs.ts";
-
-function message(msgType: string, content: Record<string, unknown>): Message {
-  return {
-    identities: [],
-    header: makeHeader(msgType, "test"),
-    parent_header: {},
-    metadata: {},
-    content,
-    buffers: [],
-  };
-}
 
 const stdout = (text: string) => message("stream", { name: "stdout", text });
 

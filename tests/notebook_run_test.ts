@@ -14,6 +14,7 @@ import {
   runNotebook,
   validateNotebook,
 } from "../lib/notebook/mod.ts";
+import { codeCell, notebookOf, plain } from "./_notebook.ts";
 
 const FIXTURES = join(repoRoot, "tests", "fixtures", "notebooks");
 
@@ -21,22 +22,6 @@ async function processGone(pid: number): Promise<boolean> {
   const { success } = await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" })
     .output();
   return !success;
-}
-
-function codeCell(id: string, source: string, metadata: Record<string, unknown> = {}) {
-  return { id, cell_type: "code", metadata, source, outputs: [], execution_count: null };
-}
-
-function notebookOf(cells: ReturnType<typeof codeCell>[]): INotebookContent {
-  return { nbformat: 4, nbformat_minor: 5, metadata: {}, cells } as INotebookContent;
-}
-
-/** Outputs without per-output metadata, for exact comparison. */
-function plain(outputs: IOutput[]): unknown[] {
-  return outputs.map((o) => {
-    const { metadata: _metadata, ...rest } = o;
-    return rest;
-  });
 }
 
 /** A 30-cell notebook and, for each cell, the exact outputs it must produce. */

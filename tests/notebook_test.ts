@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as zmq from "zeromq";
-import type { INotebookContent, IOutput } from "@jupyterlab/nbformat";
 import {
   connectKernel,
   createOutputCollector,
@@ -15,40 +14,13 @@ import {
   injectParameters,
   installKernelSpec,
   makeConnectionInfo,
-  type Message,
   ParameterError,
   parseParameterArgs,
   type ProgressEvent,
   validateNotebook,
 } from "../lib/notebook/mod.ts";
 import { makeHeader } from "../lib/notebook/protocol.ts";
-
-function message(msgType: string, content: Record<string, unknown>): Message {
-  return {
-    identities: [],
-    header: makeHeader(msgType, "test"),
-    parent_header: {},
-    metadata: {},
-    content,
-    buffers: [],
-  };
-}
-
-function codeCell(id: string, source: string, metadata: Record<string, unknown> = {}) {
-  return { id, cell_type: "code", metadata, source, outputs: [], execution_count: null };
-}
-
-function notebookOf(cells: ReturnType<typeof codeCell>[]): INotebookContent {
-  return { nbformat: 4, nbformat_minor: 5, metadata: {}, cells } as INotebookContent;
-}
-
-/** Outputs without per-output metadata, for exact comparison. */
-function plain(outputs: IOutput[]): unknown[] {
-  return outputs.map((o) => {
-    const { metadata: _metadata, ...rest } = o;
-    return rest;
-  });
-}
+import { codeCell, message, notebookOf, plain } from "./_notebook.ts";
 
 // ---------------------------------------------------------------- protocol
 

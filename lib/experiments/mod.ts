@@ -13,6 +13,7 @@ export * from "./study.ts";
 export * from "./projection.ts";
 export * from "./defects.ts";
 export * from "./summary.ts";
+export * from "./shared_folds.ts";
 export * from "./evaluate.ts";
 export * from "./adjacency.ts";
 export * from "./evidence.ts";

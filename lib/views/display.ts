@@ -9,9 +9,15 @@ import * as Plot from "@observablehq/plot";
 import { dotsAsPaths, escapeHtml, legend, plot } from "../report/mod.ts";
 import type { ResultRecord } from "../experiments/mod.ts";
 import { isNotComputed, type Study } from "../experiments/mod.ts";
-import { formatStat, HIGHER_IS_BETTER, METRIC_LABEL } from "../experiments/mod.ts";
+import {
+  comparableSummary,
+  formatStat,
+  HIGHER_IS_BETTER,
+  METRIC_LABEL,
+} from "../experiments/mod.ts";
 import type { Metric, SummaryRow } from "../experiments/mod.ts";
 import type { StudyDataset } from "../experiments/mod.ts";
+import { foldsLabel } from "./folds.ts";
 
 /** Something the Jupyter kernel can display. */
 export interface Displayable {
@@ -54,8 +60,9 @@ export function datasetLabel(d: StudyDataset): string {
 }
 
 /**
- * Table of `metrics` (mean ± std over seeds × folds) per (dataset, variant);
- * the best mean per dataset and metric is marked with ★.
+ * Table of `metrics` (mean ± std over seeds × folds) per (dataset, variant),
+ * over the folds every variant of the dataset has runs on; the best mean per
+ * dataset and metric is marked with ★.
  */
 export function summaryTable(
   study: Study,
@@ -63,17 +70,18 @@ export function summaryTable(
   { caption, digits = 3 }: { caption?: string; digits?: number } = {},
 ): Displayable {
   const best = new Map<string, number>();
+  const summary = comparableSummary(study);
   for (const m of metrics) {
     for (const d of study.datasets) {
-      const means = study.summary.filter((r) => r.dataset === d).map((r) => r.metrics[m].mean)
+      const means = summary.filter((r) => r.dataset === d).map((r) => r.metrics[m].mean)
         .filter((v): v is number => v !== null);
       if (means.length) {
         best.set(`${d}|${m}`, HIGHER_IS_BETTER[m] ? Math.max(...means) : Math.min(...means));
       }
     }
   }
-  const rows = study.summary.map((r) => [
-    datasetLabel(r.dataset),
+  const rows = summary.map((r) => [
+    `${datasetLabel(r.dataset)}, ${foldsLabel(study, r.dataset)}`,
     r.variant,
     r.runs,
     statusText(r),
@@ -315,10 +323,14 @@ export function supportTable(study: Study, dataset: StudyDataset): Displayable {
   );
 }
 
-/** Bar chart of one metric's mean per variant, one panel per dataset (error bars: ± std over runs). */
+/**
+ * Bar chart of one metric's mean per variant, one panel per dataset, over the
+ * folds every variant has runs on (error bars: ± std over runs).
+ */
 export function metricBars(study: Study, metric: Metric): Displayable {
   const panels = study.datasets.map((d) => {
-    const rows = study.summary.filter((r) => r.dataset === d && r.metrics[metric].mean !== null)
+    const rows = comparableSummary(study)
+      .filter((r) => r.dataset === d && r.metrics[metric].mean !== null)
       .map((r) => ({
         variant: r.variant,
         mean: r.metrics[metric].mean as number,
@@ -337,7 +349,7 @@ export function metricBars(study: Study, metric: Metric): Displayable {
       ],
     });
     return `<figure class="panel"><figcaption>${
-      escapeHtml(datasetLabel(d))
+      escapeHtml(`${datasetLabel(d)}, ${foldsLabel(study, d)}`)
     }</figcaption>${chart.svg}</figure>`;
   });
   return html(`<div class="panels">${panels.join("")}</div>`);

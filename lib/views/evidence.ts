@@ -12,6 +12,7 @@ import {
   hasNonFinite,
   isExcluded,
   MAX_NON_FINITE_FRACTION,
+  onSharedFolds,
   RESAMPLES,
   type Study,
   type StudyDataset,
@@ -22,6 +23,7 @@ import {
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
 import type { MetricInterval } from "../stats/mod.ts";
 import { formatNumber } from "./format.ts";
+import { foldsLabel } from "./folds.ts";
 
 /**
  * "0.812 [0.790, 0.833]" — a mean and its 95 % interval, or "—"; a run-level
@@ -78,18 +80,32 @@ export const MAIN_METRICS: readonly EvidenceMetric[] = [
   "effectiveRank",
 ];
 
+/** Options of {@linkcode evidenceTable}. */
+export interface EvidenceTableOptions {
+  /** Rows of these roles (default: methods, baselines and controls). */
+  roles?: string[];
+  /** Words after the dataset's name in the caption. */
+  caption?: string;
+  /**
+   * Every computed fold rather than the folds every row has runs on (the
+   * default, so that no row's mean is over other held-out units than another's).
+   */
+  allFolds?: boolean;
+}
+
 /**
  * A table per dataset: methods and controls (rows) × `metrics`, each a mean
- * over (fold, seed) runs with its 95 % interval; ★ marks a value whose
- * interval clears every other row's.
+ * over (fold, seed) runs with its 95 % interval, on the folds every row has
+ * runs on; ★ marks a value whose interval clears every other row's.
  */
 export function evidenceTable(
   study: Study,
   dataset: StudyDataset,
   metrics: readonly EvidenceMetric[] = MAIN_METRICS,
-  { roles = ["method", "baseline", "control"] as string[], caption = "" } = {},
+  { roles = ["method", "baseline", "control"], caption = "", allFolds = false }:
+    EvidenceTableOptions = {},
 ): Displayable {
-  const rows = studyEvidence(study, dataset)
+  const rows = studyEvidence(study, dataset, { allFolds })
     .filter((e) => roles.includes(VARIANT_TABLE[e.variant].role));
   const best = new Map(metrics.map((m) => [m, clearBest(rows, m)]));
   const body = rows.map((e) => [
@@ -99,23 +115,34 @@ export function evidenceTable(
     ...metrics.map((m) => `${formatInterval(e.intervals[m])}${best.get(m) === e ? " ★" : ""}`),
   ]);
   const head = ["variant", "role", "runs", ...metrics.map((m) => EVIDENCE_LABEL[m])];
+  const folds = allFolds ? "every computed fold" : foldsLabel(study, dataset);
   const note =
-    `${datasetLabel(dataset)}${caption ? ` — ${caption}` : ""}: mean over (fold, seed) ` +
+    `${datasetLabel(dataset)}${caption ? ` — ${caption}` : ""}, ${folds}: mean over (fold, seed) ` +
     `runs [95 % interval; probe metrics: cluster bootstrap over held-out subjects/records/excerpts, ` +
     `others over runs; ${RESAMPLES} resamples]. ★ = the interval clears every other row's. ${MARKS_NOTE}`;
   return html(`<div class="table-scroll">${htmlTable(head, body, { caption: note })}</div>`);
 }
 
-const memo = new WeakMap<Study, Map<StudyDataset, VariantEvidence[]>>();
+const memo = new WeakMap<Study, Map<string, VariantEvidence[]>>();
 
-/** {@linkcode variantEvidence} of one dataset, computed once per study object. */
-export function studyEvidence(study: Study, dataset: StudyDataset): VariantEvidence[] {
-  const byDataset = memo.get(study) ?? new Map<StudyDataset, VariantEvidence[]>();
+/**
+ * {@linkcode variantEvidence} of one dataset on the folds every variant has
+ * runs on (or, with `allFolds`, on every computed fold), computed once per
+ * study object.
+ */
+export function studyEvidence(
+  study: Study,
+  dataset: StudyDataset,
+  { allFolds = false }: { allFolds?: boolean } = {},
+): VariantEvidence[] {
+  const byDataset = memo.get(study) ?? new Map<string, VariantEvidence[]>();
   memo.set(study, byDataset);
-  let rows = byDataset.get(dataset);
+  const key = `${dataset}|${allFolds}`;
+  let rows = byDataset.get(key);
   if (!rows) {
-    rows = variantEvidence(study.records, [dataset]);
-    byDataset.set(dataset, rows);
+    const records = allFolds ? study.records : onSharedFolds(study.records, [dataset]);
+    rows = variantEvidence(records, [dataset]);
+    byDataset.set(key, rows);
   }
   return rows;
 }
@@ -143,6 +170,20 @@ export function probeTable(study: Study, dataset: StudyDataset): Displayable {
     dataset,
     ["balancedAccuracy", "f1Macro", "accuracy", "referenceAccuracy"],
     { caption: "converged logistic probe and the reference protocol" },
+  );
+}
+
+/**
+ * The controls on every computed fold: how much the held-out subjects /
+ * records / excerpts move the scores (the main tables use the folds every
+ * row shares).
+ */
+export function controlsAcrossFolds(study: Study, dataset: StudyDataset): Displayable {
+  return evidenceTable(
+    study,
+    dataset,
+    ["balancedAccuracy", "f1Macro", "nmi", "daviesBouldin"],
+    { roles: ["control"], caption: "the controls", allFolds: true },
   );
 }
 

@@ -12,6 +12,7 @@ export * from "./data_views.ts";
 export * from "./scatter_view.ts";
 export * from "./coverage.ts";
 export * from "./evidence.ts";
+export * from "./folds.ts";
 export * from "./claims.ts";
 export * from "./defects.ts";
 export * from "./front_page.ts";

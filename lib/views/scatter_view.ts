@@ -1,17 +1,18 @@
 /**
  * The paper's "inconsistency" as a picture: per dataset, a clustering index
- * against probe accuracy, one numbered point per variant, labels placed
+ * against the converged probe's balanced accuracy, one numbered point per variant, labels placed
  * without overlap and a key table beside each chart.
  *
  * @module
  */
 import * as Plot from "@observablehq/plot";
 import { escapeHtml, formatNumber, placeLabels, plot } from "../report/mod.ts";
-import { METRIC_LABEL } from "../experiments/mod.ts";
+import { comparableSummary, METRIC_LABEL } from "../experiments/mod.ts";
 import type { Study } from "../experiments/mod.ts";
 import type { Metric } from "../experiments/mod.ts";
 import type { Variant } from "../experiments/mod.ts";
 import { datasetLabel, type Displayable, html, htmlTable } from "./display.ts";
+import { foldsLabel } from "./folds.ts";
 
 /** Axis name of a metric (arrow: which direction is better). */
 const axisLabel = (m: Metric): string => METRIC_LABEL[m];
@@ -57,7 +58,7 @@ function scatterPanel(rows: ScatterRow[], clusterMetric: Metric, caption: string
     marginBottom: MARGIN.bottom,
     marginLeft: MARGIN.left,
     x: { domain: xd, label: axisLabel(clusterMetric), grid: true },
-    y: { domain: yd, label: "probe accuracy", grid: true },
+    y: { domain: yd, label: "probe balanced accuracy", grid: true },
     marks: [
       Plot.dot(rows, { x: "x", y: "y", fill: "#1f5f99", r: 4 }),
       ...(["start", "middle", "end"] as const).map((anchor) =>
@@ -81,7 +82,8 @@ function scatterPanel(rows: ScatterRow[], clusterMetric: Metric, caption: string
 }
 
 /**
- * Per dataset, a clustering index (x, means over runs) against probe accuracy
+ * Per dataset, a clustering index (x, means over runs on the folds every
+ * variant has runs on) against the converged probe's balanced accuracy
  * (y). If clustering quality implied useful embeddings, the points would rise
  * to the right. Each variant keeps its number across the datasets.
  *
@@ -92,24 +94,26 @@ function scatterPanel(rows: ScatterRow[], clusterMetric: Metric, caption: string
  * ```
  */
 export function clusteringVsProbe(study: Study, clusterMetric: Metric = "silhouette"): Displayable {
-  const order = [...new Set(study.summary.map((r) => r.variant))];
+  const summary = comparableSummary(study);
+  const order = [...new Set(summary.map((r) => r.variant))];
   const panels = study.datasets.map((d) => {
-    const rows = study.summary.filter((r) =>
-      r.dataset === d && r.metrics[clusterMetric].mean !== null && r.metrics.accuracy.mean !== null
+    const rows = summary.filter((r) =>
+      r.dataset === d && r.metrics[clusterMetric].mean !== null &&
+      r.metrics.balancedAccuracy.mean !== null
     ).map((r) => ({
       n: order.indexOf(r.variant) + 1,
       variant: r.variant,
       x: r.metrics[clusterMetric].mean as number,
-      y: r.metrics.accuracy.mean as number,
+      y: r.metrics.balancedAccuracy.mean as number,
     }));
     if (!rows.length) {
       return `<figure class="panel"><figcaption>${
         escapeHtml(datasetLabel(d))
       }</figcaption><p>no run with both a ${
         escapeHtml(axisLabel(clusterMetric))
-      } and a probe accuracy</p></figure>`;
+      } and a probe balanced accuracy</p></figure>`;
     }
-    return scatterPanel(rows, clusterMetric, datasetLabel(d));
+    return scatterPanel(rows, clusterMetric, `${datasetLabel(d)}, ${foldsLabel(study, d)}`);
   });
   // wide cells: each chart has its key table beside it where the page is wide enough
   return html(`<div class="panels wide">${panels.join("")}</div>`);

@@ -14,12 +14,10 @@ import type { ICodeCell, INotebookContent } from "@jupyterlab/nbformat";
 import {
   buildReport,
   checkLayout,
-  findChromium,
   heatmapFigure,
   JUPYTER_DISPLAY,
   plot,
 } from "../lib/report/mod.ts";
-import type { ReportHeader } from "../lib/report/mod.ts";
 import {
   clusteringVsProbe,
   htmlTable,
@@ -28,18 +26,10 @@ import {
   projectionMaps,
 } from "../lib/views/mod.ts";
 import type { ResultRecord, Study, SummaryRow } from "../lib/experiments/mod.ts";
-import { ignoreWithout } from "./_tools.ts";
+import { localHeader } from "./_report.ts";
+import { chromiumTest } from "./_tools.ts";
 
-const HEADER: ReportHeader = {
-  date: "2026-12-04T20:00:00.000Z",
-  commit: "unknown",
-  denoVersion: Deno.version.deno,
-  tfjsVersion: "4.22.0",
-  backend: "cpu",
-  adapter: null,
-  dataDir: "/data",
-  profile: "quick",
-};
+const HEADER = localHeader("2026-12-04T20:00:00.000Z");
 
 const VARIANTS = ["infonce", "emargin-reference", "emargin-stable", "infonce+difficult"];
 const CLASSES = ["wake", "N1", "N2", "N3", "REM"];
@@ -78,7 +68,11 @@ function madeUpStudy(): Study {
         variant,
         runs: 3,
         // the same silhouette for all: their labels must still not overlap
-        metrics: { silhouette: stat(0.41), accuracy: stat(0.6 + r() / 100) },
+        metrics: {
+          silhouette: stat(0.41),
+          accuracy: stat(0.6 + r() / 100),
+          balancedAccuracy: stat(0.5 + r() / 100),
+        },
       }) as unknown as SummaryRow
     )
   );
@@ -162,58 +156,45 @@ function faultyNotebook(): INotebookContent {
   ]);
 }
 
-const chromium = findChromium();
+chromiumTest(
+  "report_layout_test",
+  "report layout at 1400 and 800 px: columns, svg content, legends (headless Chromium)",
+  async (chromium, dir) => {
+    const good = join(dir, "good.html"), bad = join(dir, "bad.html");
+    const entry = (
+      nb: INotebookContent,
+    ) => [{ path: "notebooks/layout.ipynb", notebook: nb, trusted: true }];
+    await buildReport({
+      title: "Layout",
+      header: HEADER,
+      outFile: good,
+      notebooks: entry(viewsNotebook()),
+    });
+    await buildReport({
+      title: "Faults",
+      header: HEADER,
+      outFile: bad,
+      notebooks: entry(faultyNotebook()),
+    });
 
-Deno.test({
-  name: "report layout at 1400 and 800 px: columns, svg content, legends (headless Chromium)",
-  ignore: ignoreWithout(
-    chromium,
-    "report_layout_test",
-    "no chromium or chromium-browser on PATH (Debian: apt-get install chromium)",
-  ),
-  sanitizeResources: false,
-  async fn() {
-    assert.ok(chromium, "CI=true requires chromium or chromium-browser on PATH");
-    const dir = await Deno.makeTempDir();
-    try {
-      const good = join(dir, "good.html"), bad = join(dir, "bad.html");
-      const entry = (
-        nb: INotebookContent,
-      ) => [{ path: "notebooks/layout.ipynb", notebook: nb, trusted: true }];
-      await buildReport({
-        title: "Layout",
-        header: HEADER,
-        outFile: good,
-        notebooks: entry(viewsNotebook()),
-      });
-      await buildReport({
-        title: "Faults",
-        header: HEADER,
-        outFile: bad,
-        notebooks: entry(faultyNotebook()),
-      });
-
-      for (const report of await checkLayout(good, { chromium })) {
-        assert.deepEqual(report.problems, [], `${report.width} px`);
-        // 4 loss curves, 8 maps, 2 bar panels, 2 scatters, heatmap, legends' swatches …
-        assert.ok(report.counts.svgs >= 18, `${report.width} px: ${report.counts.svgs} svgs`);
-        // two class legends (box and swatches each), the heatmap's ramp (box and svg), Plot's own
-        assert.ok(
-          report.counts.legends >= 5,
-          `${report.width} px: ${report.counts.legends} legends`,
-        );
-        assert.ok(report.counts.scrollBoxes >= 1, `${report.width} px: the wide table scrolls`);
-      }
-
-      const [faulty] = await checkLayout(bad, { chromium, widths: [800] });
-      const found = faulty.problems.join("\n");
-      assert.match(found, /the page scrolls sideways/);
-      assert.match(found, /div "a fixed-width block": .* outside its column/);
-      assert.match(found, /svg.*outside its column/);
-      assert.match(found, /an empty <svg> \(640×60\)/);
-      assert.match(found, /div\.legend: an empty legend/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    for (const report of await checkLayout(good, { chromium })) {
+      assert.deepEqual(report.problems, [], `${report.width} px`);
+      // 4 loss curves, 8 maps, 2 bar panels, 2 scatters, heatmap, legends' swatches …
+      assert.ok(report.counts.svgs >= 18, `${report.width} px: ${report.counts.svgs} svgs`);
+      // two class legends (box and swatches each), the heatmap's ramp (box and svg), Plot's own
+      assert.ok(
+        report.counts.legends >= 5,
+        `${report.width} px: ${report.counts.legends} legends`,
+      );
+      assert.ok(report.counts.scrollBoxes >= 1, `${report.width} px: the wide table scrolls`);
     }
+
+    const [faulty] = await checkLayout(bad, { chromium, widths: [800] });
+    const found = faulty.problems.join("\n");
+    assert.match(found, /the page scrolls sideways/);
+    assert.match(found, /div "a fixed-width block": .* outside its column/);
+    assert.match(found, /svg.*outside its column/);
+    assert.match(found, /an empty <svg> \(640×60\)/);
+    assert.match(found, /div\.legend: an empty legend/);
   },
-});
+);

@@ -9,9 +9,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as Plot from "@observablehq/plot";
 import type { ICodeCell } from "@jupyterlab/nbformat";
 import { unzlibSync } from "fflate";
-import { buildReport, findChromium, JUPYTER_DISPLAY, plot } from "../lib/report/mod.ts";
+import { buildReport, JUPYTER_DISPLAY, plot } from "../lib/report/mod.ts";
 import { readNotebook } from "../lib/notebook/mod.ts";
-import { ignoreWithout } from "./_tools.ts";
+import { localHeader } from "./_report.ts";
+import { chromiumTest } from "./_tools.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/report/", import.meta.url));
 
@@ -80,90 +81,68 @@ function decodePng(bytes: Uint8Array): Image {
   return { width, height, channels, pixels };
 }
 
-const chromium = findChromium();
+chromiumTest(
+  "report_render_test",
+  "report renders in headless Chromium to a non-blank page",
+  async (chromium, dir) => {
+    const notebook = await readNotebook(join(FIXTURES, "executed.ipynb"));
+    const chart = plot({
+      color: { legend: true },
+      marks: [Plot.dot([{ x: 1, y: 1, g: "a" }, { x: 2, y: 3, g: "b" }], {
+        x: "x",
+        y: "y",
+        fill: "g",
+        r: 8,
+      })],
+    });
+    const cell: ICodeCell = {
+      cell_type: "code",
+      execution_count: 1,
+      metadata: {},
+      source: "plot(...)",
+      outputs: [{ output_type: "display_data", metadata: {}, data: chart[JUPYTER_DISPLAY]() }],
+    };
+    notebook.cells.splice(1, 0, cell);
+    const { outFile } = await buildReport({
+      title: "Render check",
+      outFile: join(dir, "index.html"),
+      header: localHeader("2026-11-25T20:00:00.000Z"),
+      notebooks: [{ path: "notebooks/render.ipynb", notebook, trusted: true }],
+    });
+    const png = join(dir, "page.png");
+    const { code, stderr } = await new Deno.Command(chromium, {
+      args: [
+        "--headless",
+        "--disable-gpu",
+        "--no-sandbox",
+        "--no-first-run",
+        "--hide-scrollbars",
+        `--user-data-dir=${join(dir, "profile")}`,
+        `--screenshot=${png}`,
+        "--window-size=1200,1600",
+        pathToFileURL(outFile).href,
+      ],
+      stdout: "null",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
 
-Deno.test({
-  name: "report renders in headless Chromium to a non-blank page",
-  ignore: ignoreWithout(
-    chromium,
-    "report_render_test",
-    "no chromium or chromium-browser on PATH (Debian: apt-get install chromium)",
-  ),
-  sanitizeResources: false,
-  async fn() {
-    assert.ok(chromium, "CI=true requires chromium or chromium-browser on PATH");
-    const dir = await Deno.makeTempDir();
-    try {
-      const notebook = await readNotebook(join(FIXTURES, "executed.ipynb"));
-      const chart = plot({
-        color: { legend: true },
-        marks: [Plot.dot([{ x: 1, y: 1, g: "a" }, { x: 2, y: 3, g: "b" }], {
-          x: "x",
-          y: "y",
-          fill: "g",
-          r: 8,
-        })],
-      });
-      const cell: ICodeCell = {
-        cell_type: "code",
-        execution_count: 1,
-        metadata: {},
-        source: "plot(...)",
-        outputs: [{ output_type: "display_data", metadata: {}, data: chart[JUPYTER_DISPLAY]() }],
-      };
-      notebook.cells.splice(1, 0, cell);
-      const { outFile } = await buildReport({
-        title: "Render check",
-        outFile: join(dir, "index.html"),
-        header: {
-          date: "2026-11-25T20:00:00.000Z",
-          commit: "unknown",
-          denoVersion: Deno.version.deno,
-          tfjsVersion: "4.22.0",
-          backend: "cpu",
-          adapter: null,
-          dataDir: "/data",
-          profile: "quick",
-        },
-        notebooks: [{ path: "notebooks/render.ipynb", notebook, trusted: true }],
-      });
-      const png = join(dir, "page.png");
-      const { code, stderr } = await new Deno.Command(chromium, {
-        args: [
-          "--headless",
-          "--disable-gpu",
-          "--no-sandbox",
-          "--no-first-run",
-          "--hide-scrollbars",
-          `--user-data-dir=${join(dir, "profile")}`,
-          `--screenshot=${png}`,
-          "--window-size=1200,1600",
-          pathToFileURL(outFile).href,
-        ],
-        stdout: "null",
-        stderr: "piped",
-        signal: AbortSignal.timeout(60_000),
-      }).output();
-      assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
-
-      const image = decodePng(await Deno.readFile(png));
-      assert.deepEqual([image.width, image.height], [1200, 1600]);
-      const colours = new Map<number, number>();
-      let dark = 0;
-      const n = image.width * image.height;
-      for (let i = 0; i < n; i++) {
-        const [r, g, b] = image.pixels.subarray(i * image.channels, i * image.channels + 3);
-        const key = (r << 16) | (g << 8) | b;
-        colours.set(key, (colours.get(key) ?? 0) + 1);
-        if (r + g + b < 200) dark++;
-      }
-      const white = colours.get(0xffffff) ?? 0;
-      // A light page (mostly white background) with text and a chart on it.
-      assert.ok(white / n > 0.4, `white share ${(white / n).toFixed(3)}`);
-      assert.ok(dark / n > 0.002, `dark (text) share ${(dark / n).toFixed(4)}`);
-      assert.ok(colours.size >= 16, `distinct colours: ${colours.size}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    const image = decodePng(await Deno.readFile(png));
+    assert.deepEqual([image.width, image.height], [1200, 1600]);
+    const colours = new Map<number, number>();
+    let dark = 0;
+    const n = image.width * image.height;
+    for (let i = 0; i < n; i++) {
+      const [r, g, b] = image.pixels.subarray(i * image.channels, i * image.channels + 3);
+      const key = (r << 16) | (g << 8) | b;
+      colours.set(key, (colours.get(key) ?? 0) + 1);
+      if (r + g + b < 200) dark++;
     }
+    const white = colours.get(0xffffff) ?? 0;
+    // A light page (mostly white background) with text and a chart on it.
+    assert.ok(white / n > 0.4, `white share ${(white / n).toFixed(3)}`);
+    assert.ok(dark / n > 0.002, `dark (text) share ${(dark / n).toFixed(4)}`);
+    assert.ok(colours.size >= 16, `distinct colours: ${colours.size}`);
   },
-});
+);

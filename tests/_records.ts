@@ -1,9 +1,9 @@
 /**
  * Result records for tests: the new schema, with a probe whose per-group
- * confusion matrices give a chosen balanced accuracy.
+ * confusion matrices give a chosen balanced accuracy, and a study of them.
  */
-import { LIB_VERSION } from "../lib/experiments/mod.ts";
-import type { ResultRecord, RunConfig, Variant } from "../lib/experiments/mod.ts";
+import { LIB_VERSION, summarise } from "../lib/experiments/mod.ts";
+import type { ResultRecord, RunConfig, Study, Variant } from "../lib/experiments/mod.ts";
 
 /** A run's config on the synthetic dataset. */
 export const CONFIG: RunConfig = {
@@ -118,5 +118,18 @@ export function fakeRecord(o: FakeRecord): ResultRecord {
     projection: null,
     timings: { loadSeconds: 0, trainSeconds: 0, evalSeconds: 0, totalSeconds: 0 },
     createdAt: "",
+  };
+}
+
+/** A paper-profile study of the synthetic dataset made of `records` (no failures), summarised. */
+export function fakeStudy(records: ResultRecord[]): Study {
+  return {
+    profile: "paper",
+    dataDir: null,
+    datasets: ["synthetic"],
+    records,
+    failures: [],
+    rejected: [],
+    summary: summarise(records),
   };
 }

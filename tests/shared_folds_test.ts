@@ -8,8 +8,6 @@ import {
   onSharedFolds,
   type ResultRecord,
   sharedFolds,
-  type Study,
-  summarise,
 } from "../lib/experiments/mod.ts";
 import {
   controlsAcrossFolds,
@@ -19,7 +17,7 @@ import {
   studyEvidence,
   symbolHtml,
 } from "../lib/views/mod.ts";
-import { fakeRecord } from "./_records.ts";
+import { fakeRecord, fakeStudy } from "./_records.ts";
 
 // infonce on fold 0 (seeds 1–2) scores 0.6; raw-features on folds 0–3 scores 0.6 on fold 0
 // and 0.9 elsewhere, so a mean over each row's own runs would favour the control.
@@ -36,18 +34,6 @@ const records: ResultRecord[] = [
     )
   ),
 ];
-
-function study(recs: ResultRecord[]): Study {
-  return {
-    profile: "paper",
-    dataDir: null,
-    datasets: ["synthetic"],
-    records: recs,
-    failures: [],
-    rejected: [],
-    summary: summarise(recs),
-  };
-}
 
 Deno.test("sharedFolds: the folds every variant has runs on, beside every computed fold", () => {
   assert.deepEqual(sharedFolds(records, "synthetic"), { shared: [0], computed: [0, 1, 2, 3] });
@@ -66,19 +52,19 @@ Deno.test("sharedFolds: the folds every variant has runs on, beside every comput
 });
 
 Deno.test("foldsLabel and foldList say which folds a table is over", () => {
-  const s = study(records);
+  const s = fakeStudy(records);
   assert.equal(
     foldsLabel(s, "synthetic"),
     "fold 0 (the fold every row has runs on; folds 0–3 computed)",
   );
   assert.equal(
-    foldsLabel(study(records.filter((r) => r.config.fold === 0)), "synthetic"),
+    foldsLabel(fakeStudy(records.filter((r) => r.config.fold === 0)), "synthetic"),
     "fold 0",
   );
   assert.equal(foldsLabel(s, "hapt"), "no runs");
   assert.equal(
     foldsLabel(
-      study([
+      fakeStudy([
         fakeRecord({ variant: "infonce", fold: 0 }),
         fakeRecord({ variant: "raw-features", fold: 2 }),
       ]),
@@ -91,7 +77,7 @@ Deno.test("foldsLabel and foldList say which folds a table is over", () => {
 });
 
 Deno.test("means are over the shared folds; the controls' table covers every fold", () => {
-  const s = study(records);
+  const s = fakeStudy(records);
   const rows = new Map(studyEvidence(s, "synthetic").map((e) => [e.variant, e]));
   assert.equal(rows.get("infonce")!.intervals.balancedAccuracy!.estimate, 0.6);
   assert.equal(rows.get("raw-features")!.intervals.balancedAccuracy!.estimate, 0.6);
@@ -109,7 +95,13 @@ Deno.test("means are over the shared folds; the controls' table covers every fol
     /fold 0 \(the fold every row has runs on/,
   );
   const controls = symbolHtml(controlsAcrossFolds(s, "synthetic"));
-  assert.match(controls, /the controls, every computed fold/);
-  assert.match(controls, /raw-features/);
+  assert.match(controls, /the controls(&#39;|') balanced accuracy per fold/);
+  for (const head of ["fold 0", "fold 1", "fold 2", "fold 3", "all folds"]) {
+    assert.match(controls, new RegExp(`<th[^>]*>${head}</th>`));
+  }
+  // fold 0 at 0.6, folds 1–3 at 0.9, all folds at their mean; two runs a fold, eight in all
+  assert.match(controls, /<td[^>]*>raw-features<\/td><td[^>]*>0\.600 \[[^\]]*\] \(2\)<\/td>/);
+  assert.match(controls, /0\.900 \[[^\]]*\] \(2\)/);
+  assert.match(controls, /0\.825 \[[^\]]*\] \(8\)/);
   assert.doesNotMatch(controls, />infonce</);
 });

@@ -7,13 +7,12 @@ import {
   compareClaim,
   judgeClaims,
   readCachedResultChecked,
-  summarise,
   variantEvidence,
   writeCachedResult,
 } from "../lib/experiments/mod.ts";
-import type { ResultRecord, Study } from "../lib/experiments/mod.ts";
+import type { ResultRecord } from "../lib/experiments/mod.ts";
 import { claimsTable, clearBest, d6Rows, frontPage, symbolHtml } from "../lib/views/mod.ts";
-import { fakeRecord } from "./_records.ts";
+import { fakeRecord, fakeStudy } from "./_records.ts";
 
 const SEEDS = [1, 2, 3];
 const FOLDS = [0, 1, 2, 3];
@@ -51,18 +50,6 @@ function records(good: number, bad: number, excludedEmargin = false): ResultReco
   );
 }
 
-function study(recs: ResultRecord[]): Study {
-  return {
-    profile: "paper",
-    dataDir: null,
-    datasets: ["synthetic"],
-    records: recs,
-    failures: [],
-    rejected: [],
-    summary: summarise(recs),
-  };
-}
-
 Deno.test("judgeClaims: a clear probe loss is supported, a null difference is not resolved", () => {
   const judged = judgeClaims(records(8, 5), ["synthetic"]);
   const probe = judged.find((c) => c.id === "probe")!;
@@ -93,7 +80,10 @@ Deno.test("runs non-finite on most steps are left out of verdicts and marked", (
   const ev = variantEvidence(recs, ["synthetic"]).find((e) => e.variant === "emargin-reference")!;
   assert.equal(ev.excludedRuns, 12);
   assert.equal(ev.nonFiniteRuns, 12);
-  assert.match(symbolHtml(claimsTable(study(recs))), /every run of emargin-reference is excluded/);
+  assert.match(
+    symbolHtml(claimsTable(fakeStudy(recs))),
+    /every run of emargin-reference is excluded/,
+  );
 });
 
 Deno.test("variantEvidence: means with bootstrap intervals; clearBest only when intervals clear", () => {
@@ -122,7 +112,7 @@ Deno.test("d6Rows: a failed clustering counts as DBI 0 for the reference and ran
 });
 
 Deno.test("frontPage: generated summary with headline verdicts and the main results table", () => {
-  const page = symbolHtml(frontPage(study(records(8, 5))));
+  const page = symbolHtml(frontPage(fakeStudy(records(8, 5))));
   assert.match(page, /<h2>Summary<\/h2>/);
   assert.match(page, /synthetic dataset/);
   assert.match(page, /supported on synthetic/);

@@ -10,6 +10,7 @@ import {
   sharedFolds,
 } from "../lib/experiments/mod.ts";
 import {
+  chanceNote,
   controlsAcrossFolds,
   evidenceTable,
   foldList,
@@ -104,4 +105,21 @@ Deno.test("means are over the shared folds; the controls' table covers every fol
   assert.match(controls, /0\.900 \[[^\]]*\] \(2\)/);
   assert.match(controls, /0\.825 \[[^\]]*\] \(8\)/);
   assert.doesNotMatch(controls, />infonce</);
+});
+
+Deno.test("chanceNote: said only when every row's probe on the shared folds is at chance", () => {
+  const half = [5, 5, 5, 5];
+  const atChance = [
+    fakeRecord({ variant: "infonce", correct: half }),
+    fakeRecord({ variant: "raw-features", correct: half }),
+    fakeRecord({ variant: "raw-features", fold: 1, correct: [9, 9, 9, 9] }),
+  ];
+  const note = chanceNote(fakeStudy(atChance), "synthetic");
+  assert.ok(note);
+  assert.match(note, /fold 0 \(the fold every row has runs on; folds 0–1 computed\)/);
+  assert.match(note, /scores at chance \(balanced accuracy 0\.500 against 1\/2/);
+  assert.match(note, /Over folds 0–1, the controls average up to 0\.700/);
+  // one row above chance: nothing to say
+  assert.equal(chanceNote(fakeStudy(records), "synthetic"), null);
+  assert.equal(chanceNote(fakeStudy(atChance), "hapt"), null);
 });

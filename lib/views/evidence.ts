@@ -174,16 +174,37 @@ export function probeTable(study: Study, dataset: StudyDataset): Displayable {
 }
 
 /**
- * The controls on every computed fold: how much the held-out subjects /
- * records / excerpts move the scores (the main tables use the folds every
- * row shares).
+ * The controls' converged-probe balanced accuracy on each computed fold and
+ * over all of them: how much the held-out subjects / records / excerpts move
+ * the scores (the main tables use the folds every row shares).
  */
 export function controlsAcrossFolds(study: Study, dataset: StudyDataset): Displayable {
-  return evidenceTable(
-    study,
-    dataset,
-    ["balancedAccuracy", "f1Macro", "nmi", "daviesBouldin"],
-    { roles: ["control"], caption: "the controls", allFolds: true },
+  const metric: EvidenceMetric = "balancedAccuracy";
+  const records = study.records.filter((r) =>
+    r.config.dataset === dataset && VARIANT_TABLE[r.config.variant].role === "control"
+  );
+  const folds = [...new Set(records.map((r) => r.config.fold))].sort((a, b) => a - b);
+  const columns = [
+    ...folds.map((f) => variantEvidence(records.filter((r) => r.config.fold === f), [dataset])),
+    variantEvidence(records, [dataset]),
+  ];
+  const variants = columns.at(-1)!.map((e) => e.variant);
+  const body = variants.map((v) => [
+    v,
+    ...columns.map((col) => {
+      const e = col.find((x) => x.variant === v);
+      return e ? `${formatInterval(e.intervals[metric])} (${e.runs})` : "—";
+    }),
+  ]);
+  const caption =
+    `${datasetLabel(dataset)} — the controls' ${
+      EVIDENCE_LABEL[metric]
+    } per fold (runs in brackets) and over every fold [95 % interval: cluster bootstrap over ` +
+    `held-out subjects/records/excerpts, ${RESAMPLES} resamples]`;
+  return html(
+    `<div class="table-scroll">${
+      htmlTable(["variant", ...folds.map((f) => `fold ${f}`), "all folds"], body, { caption })
+    }</div>`,
   );
 }
 

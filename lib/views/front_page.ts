@@ -5,12 +5,22 @@
  *
  * @module
  */
-import { type JudgedClaim, type Study } from "../experiments/mod.ts";
+import {
+  isExcluded,
+  type JudgedClaim,
+  onSharedFolds,
+  sharedFolds,
+  type Study,
+  VARIANT_TABLE,
+} from "../experiments/mod.ts";
+import type { StudyDataset } from "../experiments/mod.ts";
 import { datasetLabel, type Displayable, html } from "./display.ts";
 import { PAPER_DOMAINS } from "./coverage.ts";
 import { escapeHtml } from "../report/mod.ts";
 import { formatClaimEffect, studyClaims, VERDICT_RULE } from "./claims.ts";
-import { mainResults, symbolHtml } from "./evidence.ts";
+import { mainResults, studyEvidence, symbolHtml } from "./evidence.ts";
+import { foldList, foldsLabel } from "./folds.ts";
+import { formatNumber } from "./format.ts";
 
 /** One headline: a sentence and the claims behind it. */
 export interface Headline {
@@ -69,7 +79,45 @@ export function headlines(study: Study): Headline[] {
     title: "The margin's mechanism (probe near label changes)",
     text: byVerdict(pick("boundary")),
   });
+  const atChance = study.datasets.map((d) => chanceNote(study, d)).filter((t) => t !== null);
+  if (atChance.length) {
+    out.push({ title: "Where the probe cannot tell the variants apart", text: atChance.join(" ") });
+  }
   return out;
+}
+
+/** Within this of 1/k, a balanced accuracy is what a constant prediction scores. */
+const CHANCE_MARGIN = 0.01;
+
+/**
+ * A sentence when every row's probe on the dataset's shared folds scores at
+ * chance (balanced accuracy within {@linkcode CHANCE_MARGIN} of 1/k, k the
+ * classes scored): the probe comparisons there say nothing about the
+ * variants. Null otherwise.
+ */
+export function chanceNote(study: Study, dataset: StudyDataset): string | null {
+  const records = onSharedFolds(study.records, [dataset])
+    .filter((r) => r.config.dataset === dataset && r.probe && !isExcluded(r));
+  if (!records.length) return null;
+  const k = Math.max(...records.map((r) => r.probe!.support.filter((n) => n > 0).length));
+  const scores = studyEvidence(study, dataset).map((e) => e.intervals.balancedAccuracy?.estimate)
+    .filter((v): v is number => v !== undefined);
+  if (!scores.length || scores.some((v) => Math.abs(v - 1 / k) > CHANCE_MARGIN)) return null;
+  const lo = Math.min(...scores), hi = Math.max(...scores);
+  const range = lo === hi ? formatNumber(lo) : `${formatNumber(lo)}–${formatNumber(hi)}`;
+  const { shared, computed } = sharedFolds(study.records, dataset);
+  const controls = studyEvidence(study, dataset, { allFolds: true })
+    .filter((e) => VARIANT_TABLE[e.variant].role === "control")
+    .map((e) => e.intervals.balancedAccuracy?.estimate)
+    .filter((v): v is number => v !== undefined);
+  const elsewhere = computed.length > shared.length && controls.length
+    ? ` Over ${foldList(computed)}, the controls average up to ${
+      formatNumber(Math.max(...controls))
+    } (see "The controls on every fold").`
+    : "";
+  return `On ${datasetLabel(dataset)}, ${foldsLabel(study, dataset)}, every probe, the controls' ` +
+    `included, scores at chance (balanced accuracy ${range} against 1/${k}, what a constant ` +
+    `prediction scores), so the probe comparisons there cannot separate the variants.${elsewhere}`;
 }
 
 /** The front page as one display object. */

@@ -9,7 +9,7 @@ import {
   recordSteps,
   trainFused,
 } from "../lib/webgpu/mod.ts";
-import type { LsMarginStepLoss } from "../lib/webgpu/mod.ts";
+import type { FusedProjectorStep, LsMarginStepLoss, StepRead } from "../lib/webgpu/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { createTs2vecEncoder } from "../lib/ts2vec/mod.ts";
 import { makeContrastiveLoss } from "../lib/losses/mod.ts";
@@ -17,17 +17,14 @@ import { pretrain } from "../lib/train/mod.ts";
 import type { FrameLoss, SequenceBatch } from "../lib/train/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
-import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 import { countVariantSteps } from "../bench/webgpu_counts.ts";
 
 warnIfIgnored("webgpu_counts_test", "the WebGPU count tests");
 
-Deno.test({
-  name: "the device counter counts dispatches, bind groups, submissions and read-backs",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "the device counter counts dispatches, bind groups, submissions and read-backs",
+  async () => {
     const a = tf.fill([4096], 2);
     await a.data(); // uploaded and settled before counting
     const counter = countWebGpu();
@@ -55,9 +52,8 @@ Deno.test({
     assert.equal(counter.snapshot().dispatches, 0);
     assert.equal(counter.snapshot().mapReads, 0);
     tf.dispose([a, b, c, d, e]);
-    await initBackend({ prefer: "wasm" });
   },
-});
+);
 
 Deno.test("countWebGpu names the active backend when it is not webgpu", async () => {
   await initBackend({ prefer: "cpu" });
@@ -88,12 +84,44 @@ function* repeat(x: Float32Array, shape: [number, number, number]): Generator<Se
   while (true) yield { indices, epoch: 0, x, shape };
 }
 
-Deno.test({
-  name: "the fused SleepEEG-shaped step: ≤ 40 dispatches, no creations after warm-up, no read-back",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+/**
+ * One warm-up step and its read, then two counted steps of `step` on `x`:
+ * each dispatches `step.dispatchesPerStep` ≤ `maxDispatches` programs, creates
+ * no buffer or bind group, reads nothing back and submits once. Returns the
+ * read of the two counted steps.
+ */
+async function assertSteadySteps(
+  step: FusedProjectorStep,
+  x: Float32Array,
+  maxDispatches: number,
+): Promise<StepRead> {
+  const counter = countWebGpu();
+  try {
+    step.step(x); // warm-up
+    await step.read();
+    const steps = recordSteps(counter);
+    for (let i = 0; i < 2; i++) {
+      step.step(x);
+      steps.mark();
+    }
+    for (const counts of steps.steps) {
+      assert.ok(counts.dispatches <= maxDispatches, `${counts.dispatches} dispatches per step`);
+      assert.equal(counts.dispatches, step.dispatchesPerStep);
+      assert.equal(counts.buffers, 0, "buffers created after warm-up");
+      assert.equal(counts.bindGroups, 0, "bind groups created after warm-up");
+      assert.equal(counts.mapReads, 0, "read-backs inside the loop");
+      assert.equal(counts.tensorReads, 0, "tfjs reads inside the loop");
+      assert.equal(counts.submits, 1);
+    }
+    return await step.read();
+  } finally {
+    counter.uninstall();
+  }
+}
+
+webgpuTest(
+  "the fused SleepEEG-shaped step: ≤ 40 dispatches, no creations after warm-up, no read-back",
+  async () => {
     const shape: [number, number, number] = [8, 200, 90];
     const x = batchOf(shape, 1);
     const encoder = createFeatureProjector({ inFeatures: 90, outFeatures: 320, seed: 1 });
@@ -105,44 +133,21 @@ Deno.test({
       weightDecay: 0.01,
       mode: "reference",
     });
-    const counter = countWebGpu();
     try {
-      step.step(x); // warm-up
-      await step.read();
-      const steps = recordSteps(counter);
-      for (let i = 0; i < 2; i++) {
-        step.step(x);
-        steps.mark();
-      }
-      for (const counts of steps.steps) {
-        assert.ok(counts.dispatches <= 40, `${counts.dispatches} dispatches per step`);
-        assert.equal(counts.dispatches, step.dispatchesPerStep);
-        assert.equal(counts.buffers, 0, "buffers created after warm-up");
-        assert.equal(counts.bindGroups, 0, "bind groups created after warm-up");
-        assert.equal(counts.mapReads, 0, "read-backs inside the loop");
-        assert.equal(counts.tensorReads, 0, "tfjs reads inside the loop");
-        assert.equal(counts.submits, 1);
-      }
-      const { losses, flags } = await step.read();
+      const { losses, flags } = await assertSteadySteps(step, x, 40);
       assert.equal(losses.length, 2);
       assert.ok(losses.every(Number.isFinite) && losses[1] < losses[0], `losses ${losses}`);
       assert.deepEqual([...flags], [0, 0]);
     } finally {
-      counter.uninstall();
       step.destroy();
       encoder.dispose();
-      await initBackend({ prefer: "wasm" });
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "the fused SleepEEG-shaped TS2Vec step: ≤ 150 dispatches, no creations after warm-up, no read-back",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "the fused SleepEEG-shaped TS2Vec step: ≤ 150 dispatches, no creations after warm-up, no read-back",
+  async () => {
     const shape: [number, number, number] = [8, 200, 90];
     const x = batchOf(shape, 8);
     const encoder = createTs2vecEncoder({ inFeatures: 90, seed: 1 });
@@ -155,43 +160,21 @@ Deno.test({
       weightDecay: 0.01,
       mode: "reference",
     });
-    const counter = countWebGpu();
     try {
-      step.step(x); // warm-up
-      await step.read();
-      const steps = recordSteps(counter);
-      for (let i = 0; i < 2; i++) {
-        step.step(x);
-        steps.mark();
-      }
-      for (const counts of steps.steps) {
-        assert.ok(counts.dispatches <= 150, `${counts.dispatches} dispatches per step`);
-        assert.equal(counts.dispatches, step.dispatchesPerStep);
-        assert.equal(counts.buffers, 0, "buffers created after warm-up");
-        assert.equal(counts.bindGroups, 0, "bind groups created after warm-up");
-        assert.equal(counts.mapReads, 0, "read-backs inside the loop");
-        assert.equal(counts.tensorReads, 0, "tfjs reads inside the loop");
-        assert.equal(counts.submits, 1);
-      }
-      const { losses, flags } = await step.read();
+      const { losses, flags } = await assertSteadySteps(step, x, 150);
       assert.equal(losses.length, 2);
       assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `losses ${losses}`);
       assert.deepEqual([...flags], [0, 0]);
     } finally {
-      counter.uninstall();
       step.destroy();
       encoder.dispose();
-      await initBackend({ prefer: "wasm" });
     }
   },
-});
+);
 
-Deno.test({
-  name: "pretrain on webgpu reads the losses back once per 50 steps and keeps every step's loss",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "pretrain on webgpu reads the losses back once per 50 steps and keeps every step's loss",
+  async () => {
     const shape: [number, number, number] = [2, 6, 5];
     const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 2 });
     const tensors = Object.keys(encoder.params).length + Object.keys(encoder.buffers).length;
@@ -222,17 +205,13 @@ Deno.test({
     } finally {
       counter.uninstall();
       encoder.dispose();
-      await initBackend({ prefer: "wasm" });
     }
   },
-});
+);
 
-Deno.test({
-  name: "fused guarded mode stops at the first non-finite loss, found at the next read",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "fused guarded mode stops at the first non-finite loss, found at the next read",
+  async () => {
     const shape: [number, number, number] = [2, 6, 5];
     const x = batchOf(shape, 4);
     // τ = 0.5, m = 100: every term overflows float32 (D3), the loss is NaN from step 1.
@@ -275,47 +254,36 @@ Deno.test({
     assert.ok(oneStep.runningVar.every(Number.isFinite));
     assert.notDeepEqual(oneStep.runningVar, Float32Array.from(oneStep.runningVar, () => 1));
     assert.deepEqual(guarded.runningVar, oneStep.runningVar);
-    await initBackend({ prefer: "wasm" });
   },
+);
+
+webgpuTest("the fused loop keeps the steps taken when the batch source ends early", async () => {
+  const shape: [number, number, number] = [2, 6, 5];
+  const x = batchOf(shape, 6);
+  const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 6 });
+  try {
+    const before = await encoder.params["conv1.weight"].data();
+    await assert.rejects(
+      () =>
+        pretrain({
+          encoder,
+          loss: makeContrastiveLoss({ ...LS_MARGIN, temperature: 0.5 }),
+          batches: repeat(x, shape).take(2),
+          steps: 5,
+          mode: "reference",
+        }),
+      (err) => err instanceof OptionError && /ended after 2 steps/.test(err.message),
+    );
+    const after = await encoder.params["conv1.weight"].data();
+    assert.notDeepEqual(after, before, "the two steps taken are in the encoder");
+  } finally {
+    encoder.dispose();
+  }
 });
 
-Deno.test({
-  name: "the fused loop keeps the steps taken when the batch source ends early",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
-    const shape: [number, number, number] = [2, 6, 5];
-    const x = batchOf(shape, 6);
-    const encoder = createFeatureProjector({ inFeatures: 5, outFeatures: 8, seed: 6 });
-    try {
-      const before = await encoder.params["conv1.weight"].data();
-      await assert.rejects(
-        () =>
-          pretrain({
-            encoder,
-            loss: makeContrastiveLoss({ ...LS_MARGIN, temperature: 0.5 }),
-            batches: repeat(x, shape).take(2),
-            steps: 5,
-            mode: "reference",
-          }),
-        (err) => err instanceof OptionError && /ended after 2 steps/.test(err.message),
-      );
-      const after = await encoder.params["conv1.weight"].data();
-      assert.notDeepEqual(after, before, "the two steps taken are in the encoder");
-    } finally {
-      encoder.dispose();
-      await initBackend({ prefer: "wasm" });
-    }
-  },
-});
-
-Deno.test({
-  name: "pretrain keeps the tfjs loop on webgpu for the reference implementation and custom losses",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "pretrain keeps the tfjs loop on webgpu for the reference implementation and custom losses",
+  async () => {
     const shape: [number, number, number] = [2, 6, 5];
     const x = batchOf(shape, 7);
     const spec = { ...LS_MARGIN, temperature: 0.5 };
@@ -340,24 +308,16 @@ Deno.test({
         encoder.dispose();
       }
     }
-    await initBackend({ prefer: "wasm" });
   },
-});
+);
 
-Deno.test({
-  name: "the bench's tfjs-ops TS2Vec counts come from the tfjs loop, not pretrain's fused step",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
-    try {
-      const shape = { B: 2, T: 16, F: 3 };
-      const counts = await countVariantSteps("ts2vec", { warmup: 1, counted: 1, shape });
-      const [step] = counts.steps;
-      assert.ok(step.dispatches > 150, `${step.dispatches} dispatches: not the tfjs loop`);
-      assert.ok(step.tensorReads >= 1, "the tfjs loop reads the loss every step");
-    } finally {
-      await initBackend({ prefer: "wasm" });
-    }
+webgpuTest(
+  "the bench's tfjs-ops TS2Vec counts come from the tfjs loop, not pretrain's fused step",
+  async () => {
+    const shape = { B: 2, T: 16, F: 3 };
+    const counts = await countVariantSteps("ts2vec", { warmup: 1, counted: 1, shape });
+    const [step] = counts.steps;
+    assert.ok(step.dispatches > 150, `${step.dispatches} dispatches: not the tfjs loop`);
+    assert.ok(step.tensorReads >= 1, "the tfjs loop reads the loss every step");
   },
-});
+);

@@ -112,12 +112,15 @@ Deno.test("chanceNote: said only when every row's probe on the shared folds is a
   const atChance = [
     fakeRecord({ variant: "infonce", correct: half }),
     fakeRecord({ variant: "raw-features", correct: half }),
+    // below chance is no better than chance
+    fakeRecord({ variant: "random-encoder", correct: [4, 4, 4, 4] }),
     fakeRecord({ variant: "raw-features", fold: 1, correct: [9, 9, 9, 9] }),
+    fakeRecord({ variant: "random-encoder", fold: 1, correct: [9, 9, 9, 9] }),
   ];
   const note = chanceNote(fakeStudy(atChance), "synthetic");
   assert.ok(note);
   assert.match(note, /fold 0 \(the fold every row has runs on; folds 0–1 computed\)/);
-  assert.match(note, /scores at chance \(balanced accuracy 0\.500 against 1\/2/);
+  assert.match(note, /no better than chance \(balanced accuracy 0\.400–0\.500 against 1\/2/);
   assert.match(note, /Over folds 0–1, the controls average up to 0\.700/);
   // one row above chance: nothing to say
   assert.equal(chanceNote(fakeStudy(records), "synthetic"), null);

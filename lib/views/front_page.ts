@@ -86,12 +86,12 @@ export function headlines(study: Study): Headline[] {
   return out;
 }
 
-/** Within this of 1/k, a balanced accuracy is what a constant prediction scores. */
+/** Up to this above 1/k, a balanced accuracy is no better than a constant prediction's. */
 const CHANCE_MARGIN = 0.01;
 
 /**
- * A sentence when every row's probe on the dataset's shared folds scores at
- * chance (balanced accuracy within {@linkcode CHANCE_MARGIN} of 1/k, k the
+ * A sentence when every row's probe on the dataset's shared folds scores no
+ * better than chance (balanced accuracy at most 1/k + {@linkcode CHANCE_MARGIN}, k the
  * classes scored): the probe comparisons there say nothing about the
  * variants. Null otherwise.
  */
@@ -102,7 +102,7 @@ export function chanceNote(study: Study, dataset: StudyDataset): string | null {
   const k = Math.max(...records.map((r) => r.probe!.support.filter((n) => n > 0).length));
   const scores = studyEvidence(study, dataset).map((e) => e.intervals.balancedAccuracy?.estimate)
     .filter((v): v is number => v !== undefined);
-  if (!scores.length || scores.some((v) => Math.abs(v - 1 / k) > CHANCE_MARGIN)) return null;
+  if (!scores.length || scores.some((v) => v > 1 / k + CHANCE_MARGIN)) return null;
   const lo = Math.min(...scores), hi = Math.max(...scores);
   const range = lo === hi ? formatNumber(lo) : `${formatNumber(lo)}–${formatNumber(hi)}`;
   const { shared, computed } = sharedFolds(study.records, dataset);
@@ -116,7 +116,7 @@ export function chanceNote(study: Study, dataset: StudyDataset): string | null {
     } (see "The controls on every fold").`
     : "";
   return `On ${datasetLabel(dataset)}, ${foldsLabel(study, dataset)}, every probe, the controls' ` +
-    `included, scores at chance (balanced accuracy ${range} against 1/${k}, what a constant ` +
+    `included, scores no better than chance (balanced accuracy ${range} against 1/${k}, what a constant ` +
     `prediction scores), so the probe comparisons there cannot separate the variants.${elsewhere}`;
 }
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
 import type { Scalar, Tensor1D, Tensor2D } from "../lib/tf.ts";
-import { initBackend } from "../lib/backend.ts";
 import {
   COLUMN_GRADIENTS_KERNEL,
   COLUMN_SUMS_KERNEL,
@@ -12,7 +11,7 @@ import {
 } from "../lib/losses/fused/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
 import type { GoldenCase } from "./_losses_golden.ts";
-import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { maxAbsFinite, warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 
 warnIfIgnored("losses_fused_webgpu_test", "the WGSL kernel tests");
 
@@ -25,12 +24,9 @@ async function valueAndGrad(loss: (z: Tensor2D) => Scalar, z: Tensor2D) {
   return result;
 }
 
-Deno.test({
-  name: "WGSL fused LS_MARGIN / LS_HATCL / MARGIN kernels match the goldens on WebGPU",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "WGSL fused LS_MARGIN / LS_HATCL / MARGIN kernels match the goldens on WebGPU",
+  async () => {
     assert.ok(usesColumnKernels());
     const golden = readGolden<{ cases: GoldenCase[] }>("losses.json");
     // Finite cases of moderate size (llvmpipe compiles and runs slowly), one per loss and config.
@@ -69,14 +65,11 @@ Deno.test({
       tf.dispose([z, ...(s ? [s] : [])]);
     }
   },
-});
+);
 
-Deno.test({
-  name: "WGSL kernels keep the reference's non-finite results (D3 overflow) on WebGPU",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "WGSL kernels keep the reference's non-finite results (D3 overflow) on WebGPU",
+  async () => {
     const z = tf.randomUniform([12, 6], 0, 1, "float32", 3) as Tensor2D;
     const v = tf.ones([12]) as Tensor1D;
     const got = await valueAndGrad(
@@ -98,4 +91,4 @@ Deno.test({
     );
     tf.dispose([z, v]);
   },
-});
+);

@@ -11,7 +11,7 @@ import { createTs2vecEncoder, drawCrop, ts2vecObjective } from "../lib/ts2vec/mo
 import { countWebGpu, recordSteps } from "../lib/webgpu/mod.ts";
 import type { GpuCounts } from "../lib/webgpu/mod.ts";
 import { assertClose } from "./_util.ts";
-import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { maxAbsFinite, warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 
 warnIfIgnored("train_webgpu_ts2vec_test", "pretrain's fused TS2Vec path tests");
 
@@ -146,66 +146,52 @@ function assertStates(got: Values, want: Values, grads: Values[]): void {
   }
 }
 
-Deno.test({
-  name: "pretrain on webgpu: a TS2Vec encoder with ts2vecObjective takes the fused step " +
+webgpuTest(
+  "pretrain on webgpu: a TS2Vec encoder with ts2vecObjective takes the fused step " +
     "(≤ 150 dispatches and no read a step) and equals the tfjs loop",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
-    try {
-      const fused = await run("overlap", false);
-      const tfjs = await run("overlap", true);
-      const grads = await tfjsGradients();
-      // draws 2 → 3 and 3 → 4 hold steps 2 and 3 whole (1 holds the setup, 4 the read)
-      for (const counts of fused.draws.slice(2)) {
-        assert.ok(counts.dispatches <= 150, `fused: ${counts.dispatches} dispatches a step`);
-        assert.equal(counts.mapReads + counts.tensorReads, 0, "fused: a read within a step");
-        assert.equal(counts.buffers + counts.bindGroups, 0, "fused: a creation within a step");
-      }
-      for (const counts of tfjs.draws.slice(2)) {
-        assert.ok(counts.dispatches > 150, `tfjs loop: ${counts.dispatches} dispatches a step`);
-        assert.ok(counts.tensorReads >= 1, "tfjs loop: the loss is read every step");
-      }
-      assert.equal(fused.result.losses.length, STEPS);
-      for (let s = 0; s < STEPS; s++) {
-        assertClose(fused.result.losses[s], tfjs.result.losses[s], {
-          rtol: 1e-5,
-          label: `loss step ${s + 1}`,
-        });
-      }
-      assertStates(fused.states, tfjs.states, grads);
-      // both streams left where the tfjs loop leaves them
-      assert.deepEqual(fused.nextDraws, tfjs.nextDraws);
-    } finally {
-      await initBackend({ prefer: "wasm" });
+  async () => {
+    const fused = await run("overlap", false);
+    const tfjs = await run("overlap", true);
+    const grads = await tfjsGradients();
+    // draws 2 → 3 and 3 → 4 hold steps 2 and 3 whole (1 holds the setup, 4 the read)
+    for (const counts of fused.draws.slice(2)) {
+      assert.ok(counts.dispatches <= 150, `fused: ${counts.dispatches} dispatches a step`);
+      assert.equal(counts.mapReads + counts.tensorReads, 0, "fused: a read within a step");
+      assert.equal(counts.buffers + counts.bindGroups, 0, "fused: a creation within a step");
     }
+    for (const counts of tfjs.draws.slice(2)) {
+      assert.ok(counts.dispatches > 150, `tfjs loop: ${counts.dispatches} dispatches a step`);
+      assert.ok(counts.tensorReads >= 1, "tfjs loop: the loss is read every step");
+    }
+    assert.equal(fused.result.losses.length, STEPS);
+    for (let s = 0; s < STEPS; s++) {
+      assertClose(fused.result.losses[s], tfjs.result.losses[s], {
+        rtol: 1e-5,
+        label: `loss step ${s + 1}`,
+      });
+    }
+    assertStates(fused.states, tfjs.states, grads);
+    // both streams left where the tfjs loop leaves them
+    assert.deepEqual(fused.nextDraws, tfjs.nextDraws);
   },
-});
+);
 
-Deno.test({
-  name: "pretrain on webgpu: ts2vec-reference's padded-full cropping and SoftCLT's " +
+webgpuTest(
+  "pretrain on webgpu: ts2vec-reference's padded-full cropping and SoftCLT's " +
     "frame-projector backbone take the tfjs loop",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
-    try {
-      const padded = await run("padded-full", false, 3);
-      const frameProjector = await run("overlap", false, 3, "feature-projector");
-      for (const { result, draws } of [padded, frameProjector]) {
-        assert.equal(result.losses.length, 3);
-        assert.ok(result.losses.every(Number.isFinite));
-        // the frame projector's tfjs step is short, the fused step has no read
-        assert.ok(draws[2].dispatches > 30, `${draws[2].dispatches} dispatches`);
-        assert.ok(draws[2].tensorReads >= 1, "the tfjs loop reads the loss every step");
-      }
-      assert.ok(padded.draws[2].dispatches > 150, "padded-full: not the tfjs loop");
-    } finally {
-      await initBackend({ prefer: "wasm" });
+  async () => {
+    const padded = await run("padded-full", false, 3);
+    const frameProjector = await run("overlap", false, 3, "feature-projector");
+    for (const { result, draws } of [padded, frameProjector]) {
+      assert.equal(result.losses.length, 3);
+      assert.ok(result.losses.every(Number.isFinite));
+      // the frame projector's tfjs step is short, the fused step has no read
+      assert.ok(draws[2].dispatches > 30, `${draws[2].dispatches} dispatches`);
+      assert.ok(draws[2].tensorReads >= 1, "the tfjs loop reads the loss every step");
     }
+    assert.ok(padded.draws[2].dispatches > 150, "padded-full: not the tfjs loop");
   },
-});
+);
 
 Deno.test("TS2Vec encoder.noise is the live stream of its masks and dropout", async () => {
   await initBackend({ prefer: "cpu" });

@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { initBackend } from "../lib/backend.ts";
 import { fusedLsMarginValueAndGrad } from "../lib/webgpu/mod.ts";
 import { assertClose, flat, readGolden } from "./_util.ts";
 import type { LossesGolden } from "./_losses_golden.ts";
-import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { maxAbsFinite, warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 
 warnIfIgnored("webgpu_loss_test", "the fused-step loss tests");
 
-Deno.test({
-  name: "the fused step's LS_MARGIN programs match every LS_MARGIN golden (loss and gradient)",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "the fused step's LS_MARGIN programs match every LS_MARGIN golden (loss and gradient)",
+  async () => {
     const golden = readGolden<LossesGolden>("losses.json");
     const cases = golden.cases.filter((c) => c.loss === "ls_margin" && c.s);
     assert.ok(cases.length >= 40, `${cases.length} LS_MARGIN cases`);
@@ -47,6 +43,5 @@ Deno.test({
       }
     }
     assert.ok(finite >= 10, `${finite} finite cases compared`);
-    await initBackend({ prefer: "wasm" });
   },
-});
+);

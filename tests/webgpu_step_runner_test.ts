@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { initBackend } from "../lib/backend.ts";
 import { createFusedProjectorStep, createFusedTs2vecStep } from "../lib/webgpu/mod.ts";
 import type { FusedProjectorStep } from "../lib/webgpu/mod.ts";
 import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { createTs2vecEncoder } from "../lib/ts2vec/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError, ShapeError } from "../lib/errors.ts";
-import { ci, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 
 warnIfIgnored("webgpu_step_runner_test", "the fused steps' runner tests");
 
@@ -73,12 +72,9 @@ async function checkRunner(name: string, step: FusedProjectorStep): Promise<void
   );
 }
 
-Deno.test({
-  name: "fused steps: shape, unread-record and destroyed checks, and reads, name their step",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "fused steps: shape, unread-record and destroyed checks, and reads, name their step",
+  async () => {
     const common = { lr: 1e-2, weightDecay: 0.01, mode: "reference", readEvery: 2 } as const;
     const projector = await createFusedProjectorStep({
       ...common,
@@ -96,4 +92,4 @@ Deno.test({
     });
     await checkRunner("FusedTs2vecStep", ts2vec);
   },
-});
+);

@@ -16,7 +16,7 @@ import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { OptionError } from "../lib/errors.ts";
 import { assertClose } from "./_util.ts";
-import { ci, maxAbsFinite, warnIfIgnored, webgpu } from "./_webgpu.ts";
+import { maxAbsFinite, warnIfIgnored, webgpuTest } from "./_webgpu.ts";
 
 warnIfIgnored("webgpu_ts2vec_test", "the fused TS2Vec step tests");
 
@@ -177,40 +177,29 @@ const CASES: Case[] = [
 ];
 
 for (const c of CASES) {
-  Deno.test({
-    name:
-      `fused TS2Vec step = tfjs path for 3 steps (B=${c.shape[0]}, T=${
-        c.shape[1]
-      }, depth ${c.depth}, ` +
+  webgpuTest(
+    `fused TS2Vec step = tfjs path for 3 steps (B=${c.shape[0]}, T=${
+      c.shape[1]
+    }, depth ${c.depth}, ` +
       `α=${c.alpha}, dropout ${c.dropout}${c.nanAt >= 0 ? ", a NaN frame" : ""})`,
-    ignore: !webgpu && !ci,
-    async fn() {
-      assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-      await initBackend({ prefer: "webgpu" });
-      try {
-        const want = await tfjsSteps(c);
-        const got = await fusedSteps(c);
-        for (let s = 0; s < STEPS; s++) {
-          assertClose(got.losses[s], want.losses[s], { rtol: 1e-5, label: `loss step ${s + 1}` });
-          assertStep(got.states[s], want, s);
-        }
-      } finally {
-        await initBackend({ prefer: "wasm" });
+    async () => {
+      const want = await tfjsSteps(c);
+      const got = await fusedSteps(c);
+      for (let s = 0; s < STEPS; s++) {
+        assertClose(got.losses[s], want.losses[s], { rtol: 1e-5, label: `loss step ${s + 1}` });
+        assertStep(got.states[s], want, s);
       }
     },
-  });
+  );
 }
 
 function* batchesOf(c: Case, override?: Float32Array): Generator<FusedBatch> {
   for (let s = 0;; s++) yield { x: override ?? batch(c, s), shape: c.shape };
 }
 
-Deno.test({
-  name: "trainFusedTs2vec: the tfjs path's losses and weights, one read-back per readEvery steps",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "trainFusedTs2vec: the tfjs path's losses and weights, one read-back per readEvery steps",
+  async () => {
     const c = CASES[0];
     const want = await tfjsSteps(c);
     const encoder = encoderOf(c);
@@ -247,17 +236,13 @@ Deno.test({
     } finally {
       counter.uninstall();
       encoder.dispose();
-      await initBackend({ prefer: "wasm" });
     }
   },
-});
+);
 
-Deno.test({
-  name: "trainFusedTs2vec in guarded mode stops before the first non-finite step's update",
-  ignore: !webgpu && !ci,
-  async fn() {
-    assert.ok(webgpu, "CI=true but no WebGPU adapter is available");
-    await initBackend({ prefer: "webgpu" });
+webgpuTest(
+  "trainFusedTs2vec in guarded mode stops before the first non-finite step's update",
+  async () => {
     const c = CASES[0];
     const x = batch(c, 0).fill(Infinity, 0, c.shape[2] * c.shape[1]); // sequence 0 infinite
     const encoder = encoderOf(c);
@@ -281,10 +266,9 @@ Deno.test({
       assert.deepEqual(await values(encoder), before, "no update after the non-finite step");
     } finally {
       encoder.dispose();
-      await initBackend({ prefer: "wasm" });
     }
   },
-});
+);
 
 Deno.test("fusedTs2vecUnsupported names what the fused TS2Vec step does not cover", async () => {
   await initBackend({ prefer: "cpu" });

@@ -102,7 +102,6 @@ export function finiteScale(values: Float64Array): number {
  * the finite/non-finite pattern is compared, the values being ill-conditioned.
  */
 export async function checkCase(c: GoldenCase, gradients = true): Promise<string[]> {
-  const problems: string[] = [];
   const z = tf.tensor2d(f32(c.z), [c.N, c.D]);
   const s = c.s ? tf.tensor1d(f32(c.s)) : null;
   const f = goldenLoss(c, s);
@@ -120,11 +119,26 @@ export async function checkCase(c: GoldenCase, gradients = true): Promise<string
   }
   z.dispose();
   s?.dispose();
+  return goldenMismatches(c, c.name, loss, gradZ);
+}
+
+/**
+ * What differs between a computed `loss` (and `gradZ`, when not null) and
+ * case `c`'s expected values, with the tolerances of {@linkcode checkCase};
+ * each description starts with `label`, which names the case.
+ */
+export function goldenMismatches(
+  c: GoldenCase,
+  label: string,
+  loss: number,
+  gradZ: ArrayLike<number> | null,
+): string[] {
+  const problems: string[] = [];
   const attempt = (fn: () => void) => {
     try {
       fn();
     } catch (e) {
-      problems.push(`${c.name}: ${(e as Error).message}`);
+      problems.push(`${label}: ${(e as Error).message}`);
     }
   };
   const expectedLoss = flat([c.expected.loss])[0];

@@ -106,3 +106,62 @@ export async function killMentioning(needle: string): Promise<void> {
     }
   }
 }
+
+/** Where {@linkcode withRunner} starts a runner. */
+export interface RunnerPlace {
+  /** The temporary folder (its real path), holding the notebook and `tmp/`. */
+  dir: string;
+  /** `dir/tmp`, the runner's `TMPDIR`. */
+  tmp: string;
+  /** The notebook's path in `dir`. */
+  notebook: string;
+}
+
+/** A runner started on a notebook in a temporary folder, as {@linkcode withRunner} gives it. */
+export interface RunnerRun extends RunnerPlace {
+  /** The process; its stdout is discarded. */
+  runner: Deno.ChildProcess;
+  /** The process's whole stderr, once it has ended. */
+  stderr: Promise<string>;
+}
+
+/**
+ * Writes `cells` as `name` in a new temporary folder (`prefix…`) with an
+ * empty `tmp/`, starts `start` on it and runs `fn`; after, pass or fail, it
+ * kills every process that mentions `tmp`, waits for the runner and removes
+ * the folder.
+ *
+ * @example
+ * ```ts
+ * await withRunner("emargin-x-", "x.ipynb", [codeCell("a", "1")], (r) =>
+ *   spawnRunner([r.notebook, "--out", join(r.dir, "out")], r.tmp), async ({ runner }) => {
+ *   assert.equal((await runner.status).code, 0);
+ * });
+ * ```
+ */
+export async function withRunner(
+  prefix: string,
+  name: string,
+  cells: CodeCell[],
+  start: (
+    at: Omit<RunnerRun, "runner" | "stderr">,
+  ) => Promise<Deno.ChildProcess> | Deno.ChildProcess,
+  fn: (run: RunnerRun) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  const tmp = join(dir, "tmp");
+  await Deno.mkdir(tmp);
+  const notebook = join(dir, name);
+  await writeNotebook(notebook, cells);
+  const runner = await start({ dir, tmp, notebook });
+  const stderr = new Response(runner.stderr).text();
+  runner.stdout.cancel();
+  try {
+    await fn({ dir, tmp, notebook, runner, stderr });
+  } finally {
+    await killMentioning(tmp);
+    await runner.status;
+    await stderr;
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -10,11 +10,11 @@ import { type CodeCell, codeCell } from "./_notebook.ts";
 import {
   entries,
   eventually,
-  killMentioning,
   processesMentioning,
+  type RunnerPlace,
   spawnLibraryCaller,
   spawnRunner,
-  writeNotebook,
+  withRunner,
 } from "./_notebook_procs.ts";
 
 /** Cell 2 writes the kernel's pid to `kernel.pid` (in the notebook's folder), then runs long. */
@@ -46,49 +46,46 @@ async function signalMidCell(
   expectedCode: number | null,
   caller: Caller = "cli",
 ): Promise<void> {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "emargin-life-" }));
-  const tmp = join(dir, "tmp");
-  await Deno.mkdir(tmp);
-  const notebook = join(dir, "long.ipynb");
-  await writeNotebook(notebook, longCells(body));
-  const runner = caller === "cli"
-    ? spawnRunner([notebook, "--out", join(dir, "out")], tmp)
-    : await spawnLibraryCaller(dir, notebook, tmp);
-  const stderr = new Response(runner.stderr).text();
-  runner.stdout.cancel();
-  try {
-    const pidFile = join(dir, "kernel.pid");
-    const started = await eventually(
-      () => Deno.stat(pidFile).then(() => true, () => false),
-      90_000,
-    );
-    assert.ok(started, "the long cell never started");
-    const kernelPid = Number(await Deno.readTextFile(pidFile));
-    const conn = await connectionFile(kernelPid);
-    assert.ok(conn.startsWith(tmp), `${conn} is not under ${tmp}`);
-    assert.equal((await Deno.stat(conn)).mode! & 0o777, 0o600, "connection file mode");
-    assert.equal((await Deno.stat(join(conn, ".."))).mode! & 0o777, 0o700, "folder mode");
-    await new Promise((r) => setTimeout(r, 300));
+  const start = ({ dir, tmp, notebook }: RunnerPlace) =>
+    caller === "cli"
+      ? spawnRunner([notebook, "--out", join(dir, "out")], tmp)
+      : spawnLibraryCaller(dir, notebook, tmp);
+  await withRunner(
+    "emargin-life-",
+    "long.ipynb",
+    longCells(body),
+    start,
+    async ({ dir, tmp, runner, stderr }) => {
+      const pidFile = join(dir, "kernel.pid");
+      const started = await eventually(
+        () => Deno.stat(pidFile).then(() => true, () => false),
+        90_000,
+      );
+      assert.ok(started, "the long cell never started");
+      const kernelPid = Number(await Deno.readTextFile(pidFile));
+      const conn = await connectionFile(kernelPid);
+      assert.ok(conn.startsWith(tmp), `${conn} is not under ${tmp}`);
+      assert.equal((await Deno.stat(conn)).mode! & 0o777, 0o600, "connection file mode");
+      assert.equal((await Deno.stat(join(conn, ".."))).mode! & 0o777, 0o700, "folder mode");
+      await new Promise((r) => setTimeout(r, 300));
 
-    runner.kill(signal);
-    const status = await runner.status;
-    if (expectedCode !== null) assert.equal(status.code, expectedCode, await stderr);
-    const gone = await eventually(
-      async () => (await processesMentioning(tmp)).length === 0,
-      15_000,
-    );
-    assert.ok(
-      gone,
-      `processes left behind: ${(await processesMentioning(tmp)).join(", ")} (kernel ${kernelPid})`,
-    );
-    assert.deepEqual(await entries(tmp), [], "the connection folder is left behind");
-    assert.deepEqual(await entries(join(dir, "out")), [], "an executed notebook was written");
-  } finally {
-    await killMentioning(tmp);
-    await runner.status;
-    await stderr;
-    await Deno.remove(dir, { recursive: true });
-  }
+      runner.kill(signal);
+      const status = await runner.status;
+      if (expectedCode !== null) assert.equal(status.code, expectedCode, await stderr);
+      const gone = await eventually(
+        async () => (await processesMentioning(tmp)).length === 0,
+        15_000,
+      );
+      assert.ok(
+        gone,
+        `processes left behind: ${
+          (await processesMentioning(tmp)).join(", ")
+        } (kernel ${kernelPid})`,
+      );
+      assert.deepEqual(await entries(tmp), [], "the connection folder is left behind");
+      assert.deepEqual(await entries(join(dir, "out")), [], "an executed notebook was written");
+    },
+  );
 }
 
 Deno.test("lifetime: SIGINT to the runner mid-cell stops the kernel and removes its folder", async () => {

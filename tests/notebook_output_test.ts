@@ -20,7 +20,9 @@ import {
   entries,
   killMentioning,
   processesMentioning,
+  type RunnerPlace,
   spawnRunner,
+  withRunner,
   writeNotebook,
 } from "./_notebook_procs.ts";
 
@@ -116,11 +118,8 @@ Deno.test("markers: an earlier cell's end marker, sent again and stamped with th
 });
 
 Deno.test("runner: cells printing 20 MiB and 200 000 lines are cut at 4 MiB and the run goes on", async () => {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "emargin-big-" }));
-  const tmp = join(dir, "tmp");
-  await Deno.mkdir(tmp);
   const MiB = 1024 * 1024;
-  await writeNotebook(join(dir, "big.ipynb"), [
+  const cells = [
     codeCell(
       "mib20",
       `const line = "x".repeat(${MiB - 1});\nfor (let i = 0; i < 20; i++) console.log(line);`,
@@ -131,63 +130,63 @@ Deno.test("runner: cells printing 20 MiB and 200 000 lines are cut at 4 MiB and 
       'for (let i = 0; i < 200_000; i++) console.log(`line ${i} ${"-".repeat(24)}`);',
     ),
     codeCell("after", 'console.log("after");'),
-  ]);
-  const runner = spawnRunner([join(dir, "big.ipynb"), "--out", join(dir, "out")], tmp);
-  const stderr = new Response(runner.stderr).text();
-  runner.stdout.cancel();
-  try {
-    const peak = await peakRss(runner.pid, runner.status);
-    const status = await runner.status;
-    assert.equal(status.code, 0, await stderr);
-    const written = JSON.parse(await Deno.readTextFile(join(dir, "out", "big.ipynb")));
-    const [mib20, one8, lines, after] = written.cells as {
-      outputs: IStream[];
-      metadata: { emargin: { output_truncated?: Record<string, number> } };
-    }[];
+  ];
+  const start = ({ dir, tmp, notebook }: RunnerPlace) =>
+    spawnRunner([notebook, "--out", join(dir, "out")], tmp);
+  await withRunner(
+    "emargin-big-",
+    "big.ipynb",
+    cells,
+    start,
+    async ({ dir, tmp, runner, stderr }) => {
+      const peak = await peakRss(runner.pid, runner.status);
+      const status = await runner.status;
+      assert.equal(status.code, 0, await stderr);
+      const written = JSON.parse(await Deno.readTextFile(join(dir, "out", "big.ipynb")));
+      const [mib20, one8, lines, after] = written.cells as {
+        outputs: IStream[];
+        metadata: { emargin: { output_truncated?: Record<string, number> } };
+      }[];
 
-    assert.equal(mib20.outputs[0].text, `${"x".repeat(MiB - 1)}\n`.repeat(4));
-    // the prelude sends console text in pieces of STREAM_PIECE_CHARS: 16 per 1 MiB line
-    const pieces = MiB / STREAM_PIECE_CHARS;
-    assert.match(
-      String(mib20.outputs[1].text),
-      new RegExp(`^\\[output truncated: 16\\.0 MiB in ${16 * pieces} output`),
-    );
-    assert.deepEqual(mib20.metadata.emargin.output_truncated, {
-      kept_bytes: 4 * MiB,
-      dropped_bytes: 16 * MiB,
-      dropped_outputs: 16 * pieces,
-      limit_bytes: 4 * MiB,
-    });
+      assert.equal(mib20.outputs[0].text, `${"x".repeat(MiB - 1)}\n`.repeat(4));
+      // the prelude sends console text in pieces of STREAM_PIECE_CHARS: 16 per 1 MiB line
+      const pieces = MiB / STREAM_PIECE_CHARS;
+      assert.match(
+        String(mib20.outputs[1].text),
+        new RegExp(`^\\[output truncated: 16\\.0 MiB in ${16 * pieces} output`),
+      );
+      assert.deepEqual(mib20.metadata.emargin.output_truncated, {
+        kept_bytes: 4 * MiB,
+        dropped_bytes: 16 * MiB,
+        dropped_outputs: 16 * pieces,
+        limit_bytes: 4 * MiB,
+      });
 
-    assert.equal(one8.outputs[0].text, "y".repeat(4 * MiB), "one line is cut at the limit");
-    assert.match(
-      String(one8.outputs[1].text),
-      new RegExp(`^\\[output truncated: 4\\.0 MiB in ${4 * pieces + 1} output`),
-      "the second half of the line and its line end",
-    );
+      assert.equal(one8.outputs[0].text, "y".repeat(4 * MiB), "one line is cut at the limit");
+      assert.match(
+        String(one8.outputs[1].text),
+        new RegExp(`^\\[output truncated: 4\\.0 MiB in ${4 * pieces + 1} output`),
+        "the second half of the line and its line end",
+      );
 
-    const kept = String(lines.outputs[0].text).split("\n");
-    assert.equal(kept.pop(), "", "the kept text ends at a line end");
-    kept.forEach((line, i) => assert.equal(line, `line ${i} ${"-".repeat(24)}`));
-    let fit = 0;
-    for (let bytes = 0; (bytes += `line ${fit} ${"-".repeat(24)}\n`.length) <= 4 * MiB;) fit++;
-    assert.equal(kept.length, fit, "every line that fits in 4 MiB is kept, in order");
-    assert.match(String(lines.outputs[1].text), /^\[output truncated: /);
-    assert.ok(lines.metadata.emargin.output_truncated!.kept_bytes <= 4 * MiB);
+      const kept = String(lines.outputs[0].text).split("\n");
+      assert.equal(kept.pop(), "", "the kept text ends at a line end");
+      kept.forEach((line, i) => assert.equal(line, `line ${i} ${"-".repeat(24)}`));
+      let fit = 0;
+      for (let bytes = 0; (bytes += `line ${fit} ${"-".repeat(24)}\n`.length) <= 4 * MiB;) fit++;
+      assert.equal(kept.length, fit, "every line that fits in 4 MiB is kept, in order");
+      assert.match(String(lines.outputs[1].text), /^\[output truncated: /);
+      assert.ok(lines.metadata.emargin.output_truncated!.kept_bytes <= 4 * MiB);
 
-    assert.deepEqual(after.outputs, [{ output_type: "stream", name: "stdout", text: "after\n" }]);
-    assert.ok(peak < 1024 * MiB, `the runner peaked at ${(peak / MiB).toFixed(0)} MiB`);
-    console.log(`runner peak RSS ${(peak / MiB).toFixed(0)} MiB`);
+      assert.deepEqual(after.outputs, [{ output_type: "stream", name: "stdout", text: "after\n" }]);
+      assert.ok(peak < 1024 * MiB, `the runner peaked at ${(peak / MiB).toFixed(0)} MiB`);
+      console.log(`runner peak RSS ${(peak / MiB).toFixed(0)} MiB`);
 
-    assert.deepEqual(await processesMentioning(tmp), [], "a process is left behind");
-    assert.deepEqual(await entries(tmp), [], "a temporary file is left behind");
-    assert.deepEqual(await entries(join(dir, "out")), ["big.ipynb"]);
-  } finally {
-    await killMentioning(tmp);
-    await runner.status;
-    await stderr;
-    await Deno.remove(dir, { recursive: true });
-  }
+      assert.deepEqual(await processesMentioning(tmp), [], "a process is left behind");
+      assert.deepEqual(await entries(tmp), [], "a temporary file is left behind");
+      assert.deepEqual(await entries(join(dir, "out")), ["big.ipynb"]);
+    },
+  );
 });
 
 Deno.test("runNotebook: maxOutputBytes sets the limit; the kernel and its folder are gone after", async () => {

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { softmaxObjectiveWasm } from "./softmax_wasm.ts";
 
 /** Dot product of `a[ao..ao+len)` and `b[bo..bo+len)`, four accumulators. */
 export function dotAt(
@@ -136,12 +137,32 @@ export interface SoftmaxProblem {
 }
 
 /**
- * The objective over parameters `[W (k·d, row-major) | b (k)]`, writing its gradient:
+ * The objective over parameters `[W (k·d, row-major) | b (k)]`, writing its
+ * gradient, on the wasm SIMD kernels of {@linkcode softmaxObjectiveWasm}:
+ * bit for bit the numbers of {@linkcode softmaxObjectiveJs} (the reference
+ * it is tested against), at about twice its speed.
+ *
+ * @example
+ * ```ts
+ * const f = softmaxObjective({ x, n, d, k, codes, weights, C: 1 });
+ * const grad = new Float64Array(k * d + k);
+ * const value = f(new Float64Array(k * d + k), grad);
+ * ```
+ */
+export function softmaxObjective(
+  p: SoftmaxProblem,
+): (params: Float64Array, grad: Float64Array) => number {
+  return softmaxObjectiveWasm(p);
+}
+
+/**
+ * The objective in plain JavaScript (the reference of the wasm kernels)
+ * over parameters `[W (k·d, row-major) | b (k)]`, writing its gradient:
  * `f = C Σ_i w_i (log Σ_c e^{z_ic} − z_{i,y_i}) + ½‖W‖²`, `z_i = W x_i + b`;
  * `∂f/∂W_c = C Σ_i w_i (p_ic − [y_i = c]) x_i + W_c`,
  * `∂f/∂b_c = C Σ_i w_i (p_ic − [y_i = c])` (log-sum-exp shifted by max_c z_ic).
  */
-export function softmaxObjective(
+export function softmaxObjectiveJs(
   p: SoftmaxProblem,
 ): (params: Float64Array, grad: Float64Array) => number {
   const { x: X, n, d, k, codes, weights, C } = p;

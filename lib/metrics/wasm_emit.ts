@@ -1,0 +1,159 @@
+/**
+ * A tiny WebAssembly binary emitter: just enough of the format (one function
+ * type of i32 parameters, an imported memory, exported functions, the scalar
+ * and f64x2 SIMD instructions the float64 kernels use) to assemble the
+ * kernels of `wasm_kernels.ts` at load time. Written by hand because the
+ * project has no build step that could assemble a `.wat` file, and the
+ * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
+ * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
+ *
+ * Wasm arithmetic is IEEE 754 with round-to-nearest and no fused
+ * multiply-add, so a kernel that performs the same multiplies and adds in
+ * the same order as a JavaScript loop gives bit-identical float64 results.
+ *
+ * @module
+ */
+import { OptionError } from "../errors.ts";
+
+/** Value types of locals. */
+export const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
+
+/** Unsigned LEB128 of `n` (n ≥ 0). */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 of the 32-bit integer `n`. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** A byte vector prefixed with its length. */
+function sized(bytes: number[]): number[] {
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** A name as a length-prefixed UTF-8 (here ASCII) string. */
+function name(s: string): number[] {
+  return sized([...s].map((ch) => ch.charCodeAt(0)));
+}
+
+/** Encoders of the instructions {@linkcode assemble} knows, by their text-format names. */
+const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> = {
+  "block": { arity: 0, encode: () => [0x02, 0x40] },
+  "loop": { arity: 0, encode: () => [0x03, 0x40] },
+  "end": { arity: 0, encode: () => [0x0b] },
+  "br": { arity: 1, encode: ([depth]) => [0x0c, ...uleb(depth)] },
+  "br_if": { arity: 1, encode: ([depth]) => [0x0d, ...uleb(depth)] },
+  "local.get": { arity: 1, encode: ([i]) => [0x20, ...uleb(i)] },
+  "local.set": { arity: 1, encode: ([i]) => [0x21, ...uleb(i)] },
+  "local.tee": { arity: 1, encode: ([i]) => [0x22, ...uleb(i)] },
+  "i32.const": { arity: 1, encode: ([n]) => [0x41, ...sleb(n)] },
+  "i32.eqz": { arity: 0, encode: () => [0x45] },
+  "i32.lt_u": { arity: 0, encode: () => [0x49] },
+  "i32.add": { arity: 0, encode: () => [0x6a] },
+  "i32.sub": { arity: 0, encode: () => [0x6b] },
+  "i32.mul": { arity: 0, encode: () => [0x6c] },
+  "f64.load": { arity: 1, encode: ([offset]) => [0x2b, 3, ...uleb(offset)] },
+  "f64.store": { arity: 1, encode: ([offset]) => [0x39, 3, ...uleb(offset)] },
+  "f64.add": { arity: 0, encode: () => [0xa0] },
+  "f64.mul": { arity: 0, encode: () => [0xa2] },
+  "v128.load": { arity: 1, encode: ([offset]) => [0xfd, 0x00, 4, ...uleb(offset)] },
+  "v128.store": { arity: 1, encode: ([offset]) => [0xfd, 0x0b, 4, ...uleb(offset)] },
+  /** Both lanes = the f64 at the address. */
+  "v128.load64_splat": { arity: 1, encode: ([offset]) => [0xfd, 0x0a, 3, ...uleb(offset)] },
+  /** `v128.const` of two zero lanes. */
+  "v128.zero": { arity: 0, encode: () => [0xfd, 0x0c, ...new Array<number>(16).fill(0)] },
+  "f64x2.extract_lane": { arity: 1, encode: ([lane]) => [0xfd, 0x21, lane] },
+  "f64x2.add": { arity: 0, encode: () => [0xfd, ...uleb(0xf0)] },
+  "f64x2.mul": { arity: 0, encode: () => [0xfd, ...uleb(0xf2)] },
+};
+
+/**
+ * Assembles a function body from text: whitespace-separated instructions in
+ * the text format's names, each followed by its immediate (a local's name
+ * from `locals`, a constant, a memory offset in bytes, a branch depth or a
+ * lane), e.g. `"local.get x v128.load64_splat 8 local.set a"`.
+ *
+ * @throws {OptionError} on an unknown instruction or local name.
+ */
+export function assemble(text: string, locals: readonly string[]): number[] {
+  const tokens = text.split(/\s+/).filter((t) => t !== "");
+  const out: number[] = [];
+  for (let i = 0; i < tokens.length;) {
+    const mnemonic = tokens[i++], spec = OPS[mnemonic];
+    if (spec === undefined) throw new OptionError(`assemble: unknown instruction "${mnemonic}"`);
+    const args = tokens.slice(i, i += spec.arity).map((t) => {
+      if (/^-?\d+$/.test(t)) return Number(t);
+      const index = locals.indexOf(t);
+      if (index < 0) throw new OptionError(`assemble: "${mnemonic} ${t}": unknown local "${t}"`);
+      return index;
+    });
+    out.push(...spec.encode(args));
+  }
+  return out;
+}
+
+/** One exported function: all parameters i32, no result. */
+export interface WasmFunction {
+  /** Export name. */
+  name: string;
+  /** Number of i32 parameters (locals 0..params-1). */
+  params: number;
+  /** Further locals in order, as value types (locals params, params+1, …). */
+  locals: number[];
+  /** The body's instructions, without the final `end`. */
+  body: number[];
+}
+
+/**
+ * A module importing its memory as `env.memory` (at least `minPages` pages of
+ * 64 KiB) and exporting `functions`.
+ */
+export function assembleModule(functions: WasmFunction[], minPages = 1): Uint8Array {
+  const section = (id: number, content: number[]) => [id, ...sized(content)];
+  const arities = [...new Set(functions.map((f) => f.params))];
+  const types = arities.map((p) => [0x60, ...uleb(p), ...new Array<number>(p).fill(I32), 0]);
+  const code = functions.map((f) => {
+    const groups: [number, number][] = []; // runs of equal adjacent local types: [count, type]
+    for (const type of f.locals) {
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last[1] === type) last[0]++;
+      else groups.push([1, type]);
+    }
+    const locals = groups.flatMap(([count, type]) => [...uleb(count), type]);
+    return sized([...uleb(groups.length), ...locals, ...f.body, ...OPS.end.encode([])]);
+  });
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, [...uleb(types.length), ...types.flat()]),
+    ...section(2, [...uleb(1), ...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(minPages)]),
+    ...section(3, [...uleb(functions.length), ...functions.map((f) => arities.indexOf(f.params))]),
+    ...section(7, [
+      ...uleb(functions.length),
+      ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),
+    ]),
+    ...section(10, [...uleb(functions.length), ...code.flat()]),
+  ]);
+}

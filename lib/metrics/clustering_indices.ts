@@ -23,7 +23,7 @@
  * @module
  */
 import { DegenerateInputError } from "../errors.ts";
-import { crossDots } from "./dots.ts";
+import { residentRows } from "./dots_wasm.ts";
 import {
   countDistinctRows,
   encodeLabels,
@@ -195,22 +195,15 @@ function distanceSumsPerCluster(cl: Clustering): Float64Array {
     out[i * K + codes[j]] += dist;
     out[j * K + codes[i]] += dist;
   };
-  const tile = new Float64Array(TILE * TILE);
+  const resident = residentRows(x, nPad, d, 0, TILE * TILE);
   for (let bi = 0; bi < nPad; bi += TILE) {
     const rows = Math.min(TILE, nPad - bi);
     for (let bj = bi; bj < nPad; bj += TILE) {
       const cols = Math.min(TILE, nPad - bj);
-      // rows and cols are multiples of 4 (nPad and TILE are), as crossDots needs
-      crossDots(
-        x.subarray(bi * d, (bi + rows) * d),
-        rows,
-        x.subarray(bj * d, (bj + cols) * d),
-        cols,
-        d,
-        tile,
-      );
+      // rows and cols are multiples of 4 (nPad and TILE are), as the kernel needs
+      const { out: tile, stride } = resident.dotsWithin(bi, rows, bj, cols);
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < cols; j++) add(bi + i, bj + j, tile[i * cols + j]);
+        for (let j = 0; j < cols; j++) add(bi + i, bj + j, tile[i * stride + j]);
       }
     }
   }

@@ -1,8 +1,10 @@
 /**
- * Register-blocked float64 dot products between the rows of two matrices, the
- * inner kernel of K-means assignment and seeding. Written by hand because
- * plain TypeScript has no BLAS; the 4 × 2 blocking loads each value once per
- * four (or two) products, which roughly doubles throughput over a naive loop.
+ * Register-blocked float64 dot products between the rows of two matrices: the
+ * JavaScript reference of the wasm SIMD kernel in `dots_wasm.ts` (which
+ * K-means and the silhouette use, bit for bit the same sums). Written by hand
+ * because plain TypeScript has no BLAS; the 4 × 2 blocking loads each value
+ * once per four (or two) products, which roughly doubles throughput over a
+ * naive loop.
  *
  * @module
  */

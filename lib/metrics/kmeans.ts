@@ -14,7 +14,8 @@
  */
 import { DegenerateInputError, OptionError } from "../errors.ts";
 import { makeRng, type Rng } from "../random.ts";
-import { crossDots, roundUp } from "./dots.ts";
+import { roundUp } from "./dots.ts";
+import { type ResidentRows, residentRows } from "./dots_wasm.ts";
 import { countDistinctRows, type Matrix, type MatrixInput, toFiniteMatrix } from "./matrix.ts";
 
 /** Options of {@linkcode kmeans}. */
@@ -60,11 +61,12 @@ function squaredDistance(a: Float64Array, ao: number, b: Float64Array, bo: numbe
 }
 
 /**
- * Rows of the (centred) data, padded with zero rows to a multiple of 4 for
- * {@linkcode crossDots}, with their squared norms.
+ * Rows of the (centred) data, padded with zero rows to a multiple of 4, with
+ * their squared norms and a copy resident in the dot-product kernel's memory.
  */
 interface Points extends Matrix {
   norms: Float64Array;
+  resident: ResidentRows;
 }
 
 /**
@@ -75,7 +77,6 @@ interface Points extends Matrix {
 function kmeansPlusPlus(x: Points, k: number, rng: Rng): Float64Array {
   const { data, rows: n, cols: d, norms } = x;
   const trials = 2 + Math.floor(Math.log(k));
-  const trialsPad = roundUp(trials, 2);
   const centers = new Float64Array(k * d);
   const first = rng.int(n);
   centers.set(data.subarray(first * d, first * d + d), 0);
@@ -83,9 +84,8 @@ function kmeansPlusPlus(x: Points, k: number, rng: Rng): Float64Array {
   for (let i = 0; i < n; i++) closest[i] = squaredDistance(data, i * d, data, first * d, d);
   let potential = closest.reduce((s, v) => s + v, 0);
   const cumulative = new Float64Array(n);
-  const candidateRows = new Float64Array(trialsPad * d);
-  const dots = new Float64Array(roundUp(n, 4) * trialsPad);
-  const ids = new Int32Array(trialsPad);
+  const candidateRows = new Float64Array(trials * d);
+  const ids = new Int32Array(trials);
   for (let c = 1; c < k; c++) {
     let s = 0;
     for (let i = 0; i < n; i++) cumulative[i] = s += closest[i];
@@ -100,18 +100,17 @@ function kmeansPlusPlus(x: Points, k: number, rng: Rng): Float64Array {
       }
       ids[t] = lo;
     }
-    for (let t = 0; t < trialsPad; t++) {
-      const id = ids[Math.min(t, trials - 1)];
-      candidateRows.set(data.subarray(id * d, id * d + d), t * d);
+    for (let t = 0; t < trials; t++) {
+      candidateRows.set(data.subarray(ids[t] * d, ids[t] * d + d), t * d);
     }
-    crossDots(data, n, candidateRows, trials, d, dots);
+    const { out: dots, stride } = x.resident.dotsWith(candidateRows, trials);
     let best = closest, bestPotential = Infinity, bestId = 0;
     for (let t = 0; t < trials; t++) {
       const id = ids[t];
       const dist = new Float64Array(n);
       let pot = 0;
       for (let i = 0; i < n; i++) {
-        const sq = Math.max(0, norms[i] + norms[id] - 2 * dots[i * trialsPad + t]);
+        const sq = Math.max(0, norms[i] + norms[id] - 2 * dots[i * stride + t]);
         dist[i] = Math.min(closest[i], sq);
         pot += dist[i];
       }
@@ -126,14 +125,8 @@ function kmeansPlusPlus(x: Points, k: number, rng: Rng): Float64Array {
 
 /** Nearest centre of every row (ties → lowest index), by `‖c‖² − 2 x·c`. */
 function assign(x: Points, centers: Float64Array, k: number, labels: Int32Array): void {
-  const { data, rows: n, cols: d } = x;
-  const kPad = roundUp(k, 2);
-  // An odd k is padded with a copy of centre 0, which never wins a tie.
-  const padded = new Float64Array(kPad * d);
-  padded.set(centers.subarray(0, k * d));
-  if (kPad > k) padded.set(centers.subarray(0, d), k * d);
-  const dots = new Float64Array(roundUp(n, 4) * kPad);
-  crossDots(data, n, padded, k, d, dots);
+  const { rows: n, cols: d } = x;
+  const { out: dots, stride } = x.resident.dotsWith(centers, k);
   const norms = new Float64Array(k);
   for (let c = 0; c < k; c++) {
     let s = 0;
@@ -143,7 +136,7 @@ function assign(x: Points, centers: Float64Array, k: number, labels: Int32Array)
   for (let i = 0; i < n; i++) {
     let best = 0, bestScore = Infinity;
     for (let c = 0; c < k; c++) {
-      const score = norms[c] - 2 * dots[i * kPad + c];
+      const score = norms[c] - 2 * dots[i * stride + c];
       if (score < bestScore) (bestScore = score), (best = c);
     }
     labels[i] = best;
@@ -265,7 +258,9 @@ export function kmeans(x: MatrixInput, options: KMeansOptions): KMeansResult {
     }
     variance += norms[i];
   }
-  const points: Points = { data, rows: n, cols: d, norms };
+  const maxM = Math.max(k, 2 + Math.floor(Math.log(k)));
+  const resident = residentRows(data, n, d, maxM, roundUp(n, 4) * roundUp(maxM, 4));
+  const points: Points = { data, rows: n, cols: d, norms, resident };
   const absTol = (variance / (n * d)) * tol;
   const rng = makeRng(seed);
   let best: Run | null = null;

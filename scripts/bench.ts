@@ -36,6 +36,7 @@ const SECTIONS: Record<string, string> = {
   baselines: "benchBaselines",
   webgpu_counts: "benchWebgpuCounts",
   step_parts: "benchStepParts",
+  eval: "benchEval",
 };
 
 function formatCell(v: unknown): string {

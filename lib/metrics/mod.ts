@@ -4,7 +4,10 @@
  * D6-safe clustering evaluator, the reference linear probe (spec §2.5) and
  * the converged logistic probe (standardisation, L-BFGS, grouped CV of C).
  * Everything except the reference linear probe is computed in float64 in
- * plain TypeScript.
+ * TypeScript; the inner loops of the logistic objective and of the K-means /
+ * silhouette dot products run on small wasm f64x2 SIMD kernels
+ * (`softmax_wasm.ts`, `dots_wasm.ts`, assembled at load by `wasm_emit.ts`)
+ * that give bit for bit the sums of their JavaScript references.
  *
  * Errors raised on bad input:
  * - `NonFiniteError`: NaN / ±Inf in an embedding matrix (every matrix function);

@@ -1,12 +1,16 @@
 /**
  * The multinomial logistic objective and its gradient over plain float64
- * arrays — the inner loop of the converged probe. Rows are processed in
- * pairs and classes in blocks of 2–6, with one accumulator per (row, class),
- * so each loaded weight serves two rows and each loaded row value a whole
- * block: one evaluation at 6 000 × 320 × 5 classes takes ≈ 8.5 ms of CPU,
- * against ≈ 10 ms for single rows and ≈ 13 ms for single rows in blocks of
- * 4 + 1 (measured on a busy 2-core machine). The kernels are generated per
- * block size ({@linkcode compileKernel}): each accumulator must be a local
+ * arrays — the inner loop of the converged probe. `softmaxObjective` runs
+ * on the wasm SIMD kernels of `softmax_wasm.ts`; the JavaScript kernels
+ * below ({@linkcode softmaxObjectiveJs}) are their bit-for-bit reference.
+ * There, rows are processed in pairs and classes in blocks of 2–6, with one
+ * accumulator per (row, class), so each loaded weight serves two rows and
+ * each loaded row value a whole block: one evaluation at 6 000 × 320 × 5
+ * classes takes ≈ 8.5 ms of CPU, against ≈ 10 ms for single rows and ≈ 13 ms
+ * for single rows in blocks of 4 + 1 (measured on a busy 2-core machine);
+ * the wasm kernels take ≈ 4.7 ms (`deno task bench --only eval`). The
+ * JavaScript kernels are generated per block size ({@linkcode compileKernel}):
+ * each accumulator must be a local
  * variable for the JIT to keep it in a register.
  *
  * @module

@@ -10,8 +10,8 @@
  * for single rows in blocks of 4 + 1 (measured on a busy 2-core machine);
  * the wasm kernels take ≈ 4.7 ms (`deno task bench --only eval`). The
  * JavaScript kernels are generated per block size ({@linkcode compileKernel}):
- * each accumulator must be a local
- * variable for the JIT to keep it in a register.
+ * each accumulator must be a local variable for the JIT to keep it in a
+ * register.
  *
  * @module
  */

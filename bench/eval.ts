@@ -12,9 +12,13 @@
  * @module
  */
 import process from "node:process";
-import { crossDots, roundUp } from "../lib/metrics/dots.ts";
-import { residentRows } from "../lib/metrics/dots_wasm.ts";
-import { softmaxObjective, softmaxObjectiveJs } from "../lib/metrics/softmax_objective.ts";
+import {
+  crossDots,
+  residentRows,
+  roundUp,
+  softmaxObjective,
+  softmaxObjectiveJs,
+} from "../lib/metrics/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { median } from "./timing.ts";
 

@@ -35,3 +35,6 @@ export * from "./standardise.ts";
 export * from "./logistic_regression.ts";
 export * from "./grouped_cv.ts";
 export * from "./logistic_probe.ts";
+export { crossDots, roundUp } from "./dots.ts";
+export { type DotsView, type ResidentRows, residentRows } from "./dots_wasm.ts";
+export { softmaxObjective, softmaxObjectiveJs, type SoftmaxProblem } from "./softmax_objective.ts";

@@ -54,3 +54,26 @@ Deno.test("residentRows.dotsWithin: tiles of resident rows, bit-identical to cro
   assert.throws(() => rows.dotsWithin(0, 24, 0, 24), RangeError);
   assert.throws(() => rows.dotsWithin(2, 4, 0, 4), RangeError);
 });
+
+Deno.test("residentRows: two sets of rows sharing the kernel's memory, used in turn", () => {
+  const small = randomRows(6, 5, 8), large = randomRows(41, 23, 44), b = randomRows(3, 23, 4);
+  const first = residentRows(small, 6, 5, 0, 8 * 8),
+    second = residentRows(large, 41, 23, 3, 44 * 4);
+  const refSmall = new Float64Array(8 * 8), refLarge = new Float64Array(44 * 4);
+  crossDots(small, 6, small, 8, 5, refSmall);
+  crossDots(large, 41, b, 3, 23, refLarge);
+  for (let round = 0; round < 2; round++) {
+    const s = first.dotsWithin(0, 8, 0, 8);
+    for (let i = 0; i < 6; i++) {
+      for (let j = 0; j < 6; j++) {
+        assert.ok(Object.is(s.out[i * s.stride + j], refSmall[i * 8 + j]));
+      }
+    }
+    const l = second.dotsWith(b, 3);
+    for (let i = 0; i < 41; i++) {
+      for (let c = 0; c < 3; c++) {
+        assert.ok(Object.is(l.out[i * l.stride + c], refLarge[i * 4 + c]));
+      }
+    }
+  }
+});

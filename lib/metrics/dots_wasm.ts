@@ -9,7 +9,7 @@
  * @module
  */
 import { roundUp } from "./dots.ts";
-import { assemble, assembleModule, I32, V128 } from "./wasm_emit.ts";
+import { assemble, assembleModule, I32, sharedWorkspace, V128 } from "./wasm_emit.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -63,13 +63,16 @@ const DOTS_TEXT = `
     local.get nQuads i32.const 1 i32.sub local.tee nQuads br_if 0
   end`;
 
-const MODULE = new WebAssembly.Module(
-  assembleModule([{
-    name: "dots",
-    params: PARAMS.length,
-    locals: [...I32_LOCALS.map(() => I32), ...V128_LOCALS.map(() => V128)],
-    body: assemble(DOTS_TEXT, [...PARAMS, ...I32_LOCALS, ...V128_LOCALS]),
-  }]) as Uint8Array<ArrayBuffer>,
+/** The kernel's module and its shared instance. */
+const WORKSPACE = sharedWorkspace(
+  new WebAssembly.Module(
+    assembleModule([{
+      name: "dots",
+      params: PARAMS.length,
+      locals: [...I32_LOCALS.map(() => I32), ...V128_LOCALS.map(() => V128)],
+      body: assemble(DOTS_TEXT, [...PARAMS, ...I32_LOCALS, ...V128_LOCALS]),
+    }]) as Uint8Array<ArrayBuffer>,
+  ),
 );
 
 type DotsKernel = (
@@ -104,9 +107,11 @@ export interface DotsView {
 }
 
 /**
- * Loads `a` `[n, d]` (row-major, `n` rounded up to 4 with zero rows) into a
- * kernel instance whose scratch holds up to `maxM` rows of `b` and
- * `maxOut` products, e.g. `roundUp(n, 4) · roundUp(maxM, 4)`.
+ * Loads `a` `[n, d]` (row-major, `n` rounded up to 4 with zero rows) into the
+ * kernel's memory, with scratch for up to `maxM` rows of `b` and `maxOut`
+ * products, e.g. `roundUp(n, 4) · roundUp(maxM, 4)`. The memory is shared:
+ * rows that find another's data there load `a` again, so `a` must not change
+ * while the rows are in use.
  *
  * @example
  * ```ts
@@ -124,19 +129,27 @@ export function residentRows(
   const nPad = roundUp(n, 4), mCap = roundUp(Math.max(maxM, 1), 4);
   const aAt = 0, bAt = nPad * d * 8, outAt = bAt + mCap * d * 8;
   const bytes = outAt + Math.max(maxOut, 16) * 8;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const dots = new WebAssembly.Instance(MODULE, { env: { memory } }).exports.dots as DotsKernel;
-  const quads = (at: number, rows: number) => new Float64Array(memory.buffer, at, rows * d);
+  const token = {};
   const interleave = (src: Float64Array, rows: number, dst: Float64Array) => {
     for (let i = 0; i < rows; i++) {
       const q = (i >> 2) * 4 * d + (i & 3), o = i * d;
       for (let t = 0; t < d; t++) dst[q + 4 * t] = src[o + t];
     }
   };
-  interleave(a, n, quads(aAt, nPad));
-  const bq = quads(bAt, mCap);
-  const view = (rows: number, stride: number): DotsView => ({
-    out: new Float64Array(memory.buffer, outAt, rows * stride),
+  /** The shared memory with `a` in it, and the kernel. */
+  const load = () => {
+    const ws = WORKSPACE(bytes);
+    if (ws.owner !== token) {
+      const aq = new Float64Array(ws.memory.buffer, aAt, nPad * d);
+      aq.fill(0, (n >> 2) * 4 * d); // the last quad, whose padding rows must be 0
+      interleave(a, n, aq);
+      ws.owner = token;
+    }
+    return { buffer: ws.memory.buffer, dots: ws.exports.dots as DotsKernel };
+  };
+  load();
+  const view = (buffer: ArrayBufferLike, rows: number, stride: number): DotsView => ({
+    out: new Float64Array(buffer, outAt, rows * stride),
     stride,
   });
   const check = (ok: boolean, what: string) => {
@@ -148,17 +161,20 @@ export function residentRows(
     dotsWith(b, m, i0 = 0, ni = nPad) {
       const mPad = roundUp(m, 4);
       check(m <= mCap && ni * mPad <= maxOut && i0 % 4 === 0 && ni % 4 === 0, "block too large");
-      bq.fill(0, 0, mPad * d);
+      const { buffer, dots } = load();
+      const bq = new Float64Array(buffer, bAt, mPad * d);
+      bq.fill(0);
       interleave(b, m, bq);
       if (ni > 0) dots(aAt + i0 * d * 8, ni / 4, bAt, mPad / 4, d, outAt, mPad * 8);
-      return view(ni, mPad);
+      return view(buffer, ni, mPad);
     },
     dotsWithin(i0, ni, j0, nj) {
       check(ni * nj <= maxOut && (i0 | ni | j0 | nj) % 4 === 0, "block too large");
+      const { buffer, dots } = load();
       if (ni > 0 && nj > 0) {
         dots(aAt + i0 * d * 8, ni / 4, aAt + j0 * d * 8, nj / 4, d, outAt, nj * 8);
       }
-      return view(ni, nj);
+      return view(buffer, ni, nj);
     },
   };
 }

@@ -13,7 +13,14 @@
  *
  * @module
  */
-import { assemble, assembleModule, I32, V128, type WasmFunction } from "./wasm_emit.ts";
+import {
+  assemble,
+  assembleModule,
+  I32,
+  sharedWorkspace,
+  V128,
+  type WasmFunction,
+} from "./wasm_emit.ts";
 import type { SoftmaxProblem } from "./softmax_objective.ts";
 
 /** Most class pairs (SIMD lanes / 2) one kernel call handles. */
@@ -119,11 +126,13 @@ function gradFunction(U: number): WasmFunction {
   );
 }
 
-/** The kernels' module, compiled once (a few kilobytes). */
-const MODULE = new WebAssembly.Module(
-  assembleModule(
-    range(MAX_PAIRS_PER_BLOCK).flatMap((u) => [logitsFunction(u + 1), gradFunction(u + 1)]),
-  ) as Uint8Array<ArrayBuffer>,
+/** The kernels' module, compiled once (a few kilobytes), and its shared instance. */
+const WORKSPACE = sharedWorkspace(
+  new WebAssembly.Module(
+    assembleModule(
+      range(MAX_PAIRS_PER_BLOCK).flatMap((u) => [logitsFunction(u + 1), gradFunction(u + 1)]),
+    ) as Uint8Array<ArrayBuffer>,
+  ),
 );
 
 /** `(xo, matrix, out, nPairs, d, kPadB) => void` of a kernel instance. */
@@ -145,9 +154,11 @@ const CHUNK_BYTES = 1 << 17;
  * The objective of {@linkcode softmaxObjectiveJs}, bit-identical, on wasm
  * SIMD kernels: `f = C Σ_i w_i (log Σ_c e^{z_ic} − z_{i,y_i}) + ½‖W‖²`,
  * `z_i = W x_i + b`, parameters `[W (k·d, row-major) | b (k)]`, gradient
- * written into `grad`. The rows are copied once into the instance's memory
+ * written into `grad`. The rows are copied into the kernels' memory
  * (`[n + n mod 2, d]`, an odd last row paired with a copy of itself as in the
- * JavaScript kernel), so the returned function keeps no reference to `p.x`.
+ * JavaScript kernel); that memory is shared by all objectives, and one that
+ * finds another's rows there copies its own in again, so `p.x` must not
+ * change while the objective is in use (as for the JavaScript kernel).
  *
  * @example
  * ```ts
@@ -165,19 +176,31 @@ export function softmaxObjectiveWasm(
   // Layout (bytes, all multiples of 16): X | Wt [d, kPad] | Gt [d, kPad] | z, r [chunk, kPad].
   const xAt = 0, wtAt = xAt + nPad * d * 8, gtAt = wtAt + d * kPadB;
   const zAt = gtAt + d * kPadB, rAt = zAt + chunkRows * kPadB, bytes = rAt + chunkRows * kPadB;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const exports = new WebAssembly.Instance(MODULE, { env: { memory } }).exports as Record<
-    string,
-    Kernel
-  >;
-  const f64 = (at: number, length: number) => new Float64Array(memory.buffer, at, length);
-  const xm = f64(xAt, nPad * d), wt = f64(wtAt, d * kPad), gt = f64(gtAt, d * kPad);
-  const z = f64(zAt, chunkRows * kPad), r = f64(rAt, chunkRows * kPad);
-  xm.set(X.subarray(0, n * d));
-  if (nPad > n) xm.copyWithin(n * d, (n - 1) * d, n * d);
-  const blocks = pairBlocks(kPad / 2);
-  const logits = blocks.map((U) => exports[`logits${U}`]);
-  const axpy = blocks.map((U) => exports[`grad${U}`]);
+  const blocks = pairBlocks(kPad / 2), token = {};
+  let z: Float64Array = new Float64Array(0), r: Float64Array = z;
+  /**
+   * The shared memory with this problem's rows in it; sets the scratch views.
+   * (An odd k's pad lane may hold anything: lanes never mix, and it is not read.)
+   */
+  const load = () => {
+    const ws = WORKSPACE(bytes);
+    const f64 = (at: number, length: number) => new Float64Array(ws.memory.buffer, at, length);
+    if (ws.owner !== token) {
+      const xm = f64(xAt, nPad * d);
+      xm.set(X.subarray(0, n * d));
+      if (nPad > n) xm.copyWithin(n * d, (n - 1) * d, n * d);
+      ws.owner = token;
+    }
+    z = f64(zAt, chunkRows * kPad);
+    r = f64(rAt, chunkRows * kPad);
+    const kernels = ws.exports as Record<string, Kernel>;
+    return {
+      wt: f64(wtAt, d * kPad),
+      gt: f64(gtAt, d * kPad),
+      logits: blocks.map((U) => kernels[`logits${U}`]),
+      axpy: blocks.map((U) => kernels[`grad${U}`]),
+    };
+  };
   /** Softmax of chunk row `at`'s logits (row i): residuals into `r`, returns w_i · CE_i. */
   const rowLoss = (i: number, at: number, params: Float64Array, grad: Float64Array): number => {
     const yi = codes[i];
@@ -192,6 +215,7 @@ export function softmaxObjectiveWasm(
     return weights[i] * (zmax + Math.log(sum) - zy);
   };
   return (params, grad) => {
+    const { wt, gt, logits, axpy } = load();
     grad.fill(0);
     gt.fill(0);
     for (let c = 0; c < k; c++) {

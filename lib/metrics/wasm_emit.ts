@@ -157,3 +157,37 @@ export function assembleModule(functions: WasmFunction[], minPages = 1): Uint8Ar
     ...section(10, [...uleb(functions.length), ...code.flat()]),
   ]);
 }
+
+/** An instance of a kernel module and its memory, shared by the module's callers. */
+export interface Workspace {
+  exports: WebAssembly.Exports;
+  memory: WebAssembly.Memory;
+  /**
+   * Token of the caller whose data the memory holds (a caller that finds
+   * another's token there copies its data in again and sets its own).
+   */
+  owner: object | null;
+}
+
+/**
+ * One lazily created instance of `module` per module, with an imported
+ * memory that grows to the largest size asked for and is then reused: a
+ * fresh memory per call would leave each to the garbage collector, which
+ * lets dozens of them (hundreds of MB) pile up over a cross-validation. Views
+ * on the memory must be taken after each call (growing detaches them).
+ */
+export function sharedWorkspace(module: WebAssembly.Module): (bytes: number) => Workspace {
+  let ws: Workspace | null = null;
+  return (bytes) => {
+    const pages = Math.ceil(bytes / 65536);
+    if (ws === null) {
+      const memory = new WebAssembly.Memory({ initial: Math.max(pages, 1) });
+      const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+      ws = { exports, memory, owner: null };
+    } else {
+      const have = ws.memory.buffer.byteLength / 65536;
+      if (pages > have) ws.memory.grow(pages - have);
+    }
+    return ws;
+  };
+}

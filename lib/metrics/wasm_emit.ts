@@ -2,7 +2,7 @@
  * A tiny WebAssembly binary emitter: just enough of the format (one function
  * type of i32 parameters, an imported memory, exported functions, the scalar
  * and f64x2 SIMD instructions the float64 kernels use) to assemble the
- * kernels of `wasm_kernels.ts` at load time. Written by hand because the
+ * kernels of `softmax_wasm.ts` and `dots_wasm.ts` at load time. Written by hand because the
  * project has no build step that could assemble a `.wat` file, and the
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).

@@ -145,7 +145,7 @@ export function frontPage(study: Study): Displayable {
       `learned embeddings beat simple controls? Profile: ${escapeHtml(study.profile)}; ` +
       `${study.records.length} runs, ${study.failures.length} not computed.</p>` +
       `<p>${escapeHtml(covered.join(". "))}.</p>` +
-      `<h3>Main results</h3>${symbolHtml(mainResults(study, ["method", "control"]))}` +
+      `<h3>Main results</h3>${symbolHtml(mainResults(study))}` +
       `<h3>Headline findings</h3><ul class="headlines">${items}</ul>` +
       `<p class="rule">${escapeHtml(VERDICT_RULE)}</p></section>`,
   );

@@ -118,6 +118,13 @@ Deno.test("frontPage: generated summary with headline verdicts and the main resu
   assert.match(page, /supported on synthetic/);
   assert.match(page, /Main results/);
   assert.match(page, /raw-features/);
+  // a baseline with runs has its row in the main results table
+  const withCpc = [
+    ...records(8, 5),
+    fakeRecord({ variant: "cpc", fold: FOLDS[0], seed: SEEDS[0], correct: spread(6) }),
+  ];
+  const main = symbolHtml(frontPage(fakeStudy(withCpc))).split("Headline findings")[0];
+  assert.match(main, /<td[^>]*>cpc<\/td><td[^>]*>baseline<\/td>/);
 });
 
 Deno.test("boundaryMask and adjacentSimilarity stay within sequences", () => {

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import * as Plot from "@observablehq/plot";
 import type { ICodeCell } from "@jupyterlab/nbformat";
 import { unzlibSync } from "fflate";
-import { buildReport, JUPYTER_DISPLAY, plot } from "../lib/report/mod.ts";
+import { buildReport, JUPYTER_DISPLAY, plot, screenshot } from "../lib/report/mod.ts";
 import { readNotebook } from "../lib/notebook/mod.ts";
 import { localHeader } from "./_report.ts";
 import { chromiumTest } from "./_tools.ts";
@@ -110,23 +110,8 @@ chromiumTest(
       notebooks: [{ path: "notebooks/render.ipynb", notebook, trusted: true }],
     });
     const png = join(dir, "page.png");
-    const { code, stderr } = await new Deno.Command(chromium, {
-      args: [
-        "--headless",
-        "--disable-gpu",
-        "--no-sandbox",
-        "--no-first-run",
-        "--hide-scrollbars",
-        `--user-data-dir=${join(dir, "profile")}`,
-        `--screenshot=${png}`,
-        "--window-size=1200,1600",
-        pathToFileURL(outFile).href,
-      ],
-      stdout: "null",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
+    // screenshot() throws, with Chromium's stderr, unless it exits with status 0
+    await screenshot(outFile, png, { chromium, width: 1200, height: 1600, timeoutSeconds: 60 });
 
     const image = decodePng(await Deno.readFile(png));
     assert.deepEqual([image.width, image.height], [1200, 1600]);

@@ -35,6 +35,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // seeded randomness
   ["errors", "architecture"],
   ["tf", "io", "paths", "random"],
+  // WebAssembly kernels: the emitter, and the GEMM the wasm backend's products run on
+  ["wasm"],
   ["backend"],
   // building blocks, and the notebook runner (infrastructure)
   ["features", "ops", "optim", "stats", "notebook"],

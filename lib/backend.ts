@@ -7,6 +7,7 @@
  */
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { installWasmGemm } from "./wasm/mod.ts";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
 import { join } from "node:path";
@@ -213,6 +214,7 @@ async function activate(name: BackendName): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
+    if (ok && name === "wasm") installWasmGemm();
     return ok && tf.getBackend() === name;
   } catch {
     return false;

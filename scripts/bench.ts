@@ -37,6 +37,7 @@ const SECTIONS: Record<string, string> = {
   webgpu_counts: "benchWebgpuCounts",
   step_parts: "benchStepParts",
   eval: "benchEval",
+  gemm: "benchGemm",
 };
 
 function formatCell(v: unknown): string {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { OptionError } from "../lib/errors.ts";
 import { softmaxObjective, softmaxObjectiveJs } from "../lib/metrics/softmax_objective.ts";
 import { softmaxObjectiveWasm } from "../lib/metrics/softmax_wasm.ts";
-import { assemble } from "../lib/metrics/wasm_emit.ts";
+import { assemble } from "../lib/wasm/mod.ts";
 import { makeRng } from "../lib/random.ts";
 
 /** [n, d, k]: n odd/even, k odd/even/over 8, chunks of 102 rows at d = 160. */

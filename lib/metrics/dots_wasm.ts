@@ -9,7 +9,7 @@
  * @module
  */
 import { roundUp } from "./dots.ts";
-import { assemble, assembleModule, I32, sharedWorkspace, V128 } from "./wasm_emit.ts";
+import { assemble, assembleModule, I32, sharedWorkspace, V128 } from "../wasm/mod.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

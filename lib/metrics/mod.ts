@@ -6,7 +6,7 @@
  * Everything except the reference linear probe is computed in float64 in
  * TypeScript; the inner loops of the logistic objective and of the K-means /
  * silhouette dot products run on small wasm f64x2 SIMD kernels
- * (`softmax_wasm.ts`, `dots_wasm.ts`, assembled at load by `wasm_emit.ts`)
+ * (`softmax_wasm.ts`, `dots_wasm.ts`, assembled at load by `lib/wasm/emit.ts`)
  * that give bit for bit the sums of their JavaScript references.
  *
  * Errors raised on bad input:

@@ -20,7 +20,7 @@ import {
   sharedWorkspace,
   V128,
   type WasmFunction,
-} from "./wasm_emit.ts";
+} from "../wasm/mod.ts";
 import type { SoftmaxProblem } from "./softmax_objective.ts";
 
 /** Most class pairs (SIMD lanes / 2) one kernel call handles. */

@@ -1,11 +1,14 @@
 /**
  * Matrix products whose forward AND backward passes avoid transposed operands.
  *
- * The tfjs wasm backend multiplies `A·B` about 12× faster than `A·Bᵀ` or
+ * tfjs' own wasm kernel multiplies `A·B` about 12× faster than `A·Bᵀ` or
  * `Aᵀ·B` (measured at 1600×320×1600: 70 ms vs 860 ms), and tfjs' own gradient
  * of `matMul` always multiplies by a transposed operand. These ops transpose
  * explicitly (a cheap copy) and use the plain product in both directions,
- * with gradients given through `tf.customGrad`.
+ * with gradients given through `tf.customGrad`. `lib/wasm/gemm.ts`, which
+ * `initBackend` installs on wasm, packs either layout at the same speed;
+ * the explicit transposes then cost one copy each and keep the cpu backend
+ * and tfjs' kernel (where the GEMM cannot be installed) fast.
  *
  * @module
  */

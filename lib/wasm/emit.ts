@@ -1,8 +1,9 @@
 /**
  * A tiny WebAssembly binary emitter: just enough of the format (one function
  * type of i32 parameters, an imported memory, exported functions, the scalar
- * and f64x2 SIMD instructions the float64 kernels use) to assemble the
- * kernels of `softmax_wasm.ts` and `dots_wasm.ts` at load time. Written by hand because the
+ * and f64x2 SIMD instructions the float64 kernels use, and the f32x4 ones of
+ * the GEMM) to assemble the kernels of `../metrics/softmax_wasm.ts`, `../metrics/dots_wasm.ts` and
+ * `gemm.ts` at load time. Written by hand because the
  * project has no build step that could assemble a `.wat` file, and the
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
@@ -56,6 +57,7 @@ function name(s: string): number[] {
 const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> = {
   "block": { arity: 0, encode: () => [0x02, 0x40] },
   "loop": { arity: 0, encode: () => [0x03, 0x40] },
+  "if": { arity: 0, encode: () => [0x04, 0x40] },
   "end": { arity: 0, encode: () => [0x0b] },
   "br": { arity: 1, encode: ([depth]) => [0x0c, ...uleb(depth)] },
   "br_if": { arity: 1, encode: ([depth]) => [0x0d, ...uleb(depth)] },
@@ -68,6 +70,9 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "i32.add": { arity: 0, encode: () => [0x6a] },
   "i32.sub": { arity: 0, encode: () => [0x6b] },
   "i32.mul": { arity: 0, encode: () => [0x6c] },
+  "i32.and": { arity: 0, encode: () => [0x71] },
+  "f32.load": { arity: 1, encode: ([offset]) => [0x2a, 2, ...uleb(offset)] },
+  "f32.store": { arity: 1, encode: ([offset]) => [0x38, 2, ...uleb(offset)] },
   "f64.load": { arity: 1, encode: ([offset]) => [0x2b, 3, ...uleb(offset)] },
   "f64.store": { arity: 1, encode: ([offset]) => [0x39, 3, ...uleb(offset)] },
   "f64.add": { arity: 0, encode: () => [0xa0] },
@@ -81,6 +86,12 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "f64x2.extract_lane": { arity: 1, encode: ([lane]) => [0xfd, 0x21, lane] },
   "f64x2.add": { arity: 0, encode: () => [0xfd, ...uleb(0xf0)] },
   "f64x2.mul": { arity: 0, encode: () => [0xfd, ...uleb(0xf2)] },
+  /** All four lanes = the f32 at the address. */
+  "v128.load32_splat": { arity: 1, encode: ([offset]) => [0xfd, 0x09, 2, ...uleb(offset)] },
+  "f32x4.add": { arity: 0, encode: () => [0xfd, ...uleb(0xe4)] },
+  "f32x4.mul": { arity: 0, encode: () => [0xfd, ...uleb(0xe6)] },
+  /** `a·b + c` of the relaxed-SIMD proposal (fused on a CPU with FMA). */
+  "f32x4.relaxed_madd": { arity: 0, encode: () => [0xfd, ...uleb(0x105)] },
 };
 
 /**

@@ -1,0 +1,398 @@
+/**
+ * The wasm backend's `BatchMatMul` on a register-blocked f32x4 GEMM that
+ * runs in the backend's own memory, with a fused multiply-add where the
+ * engine has relaxed SIMD.
+ *
+ * ```
+ * C_g = op(A_g) · op(B_g)     op(X) = X or Xᵀ (the kernel's transposeA / transposeB)
+ * A_g [M, K], B_g [K, N] → C_g [M, N]; g over the batch (one side may be unbatched)
+ * ```
+ *
+ * Each product packs `op(A)` into blocks of {@linkcode GEMM_ROWS} rows
+ * (`[⌈M/6⌉][K][6]`) and `op(B)` into panels of {@linkcode GEMM_COLUMNS} columns
+ * (`[⌈N/8⌉][K][8]`), zero-padded, so a transposed operand costs the same as
+ * a plain one. The micro-kernel keeps a 6 × 8 tile of `C` in twelve f32x4
+ * accumulators and adds `a_rk · b_k·` for every `k`, two `k` per loop turn,
+ * in a single pass over `K` (so every element of `C` is one sequential sum
+ * from `k = 0`). Panels of `B` are taken a chunk at a time that fits the
+ * L2 cache while every block of `A` passes over them.
+ *
+ * Why by hand: tfjs' XNNPACK product runs at 30 GFLOP/s on this project's
+ * 2-core machine, a transposed operand at 2.3 (it repacks per call), and a
+ * batch far below its 2-D speed; with `f32x4.relaxed_madd` this kernel runs
+ * at ≈ 46 GFLOP/s (`deno task bench --only gemm`). No library offers a
+ * wasm GEMM that can work in tfjs' memory.
+ *
+ * Rounding: with the fused multiply-add each step `c ← a·b + c` rounds once,
+ * so results differ from tfjs' (two roundings) in the last bits; an engine
+ * without relaxed SIMD gets the multiply-then-add kernel, which matches
+ * tfjs' XNNPACK product bit for bit on the shapes tested.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import type { Tensor } from "../tf.ts";
+import { assemble, assembleModule, I32, V128 } from "./emit.ts";
+
+/** Rows of `C` per micro-kernel tile. */
+export const GEMM_ROWS = 6;
+/** Columns of `C` per micro-kernel tile (two f32x4 lanes). */
+export const GEMM_COLUMNS = 8;
+/** Bytes of packed `B` per chunk (panels that stay in L2 while `A` passes). */
+const CHUNK_BYTES = 256 * 1024;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * `gemm(ap, bp, c, mBlocks, nPanels, k, ldc)`: for each block of packed `A`
+ * from `ap` and each panel of packed `B` from `bp`, the 6 × 8 tile of `C`
+ * at `c` (rows `ldc` bytes apart; a block's tiles side by side).
+ */
+function gemmText(fused: boolean): { text: string; locals: string[]; v128: string[] } {
+  const params = ["ap0", "bp0", "c0", "mBlocks", "nPanels", "k", "ldc"];
+  const i32 = ["ap", "bp", "c", "end", "panel", "cRow", "block", "o"];
+  const acc = range(GEMM_ROWS).flatMap((r) => [0, 1].map((h) => `s${r}${h}`));
+  const v128 = ["a", "b0", "b1", ...acc];
+  const mac = (s: string, b: string) =>
+    fused
+      ? `local.get a local.get ${b} local.get ${s} f32x4.relaxed_madd local.set ${s}`
+      : `local.get ${s} local.get a local.get ${b} f32x4.mul f32x4.add local.set ${s}`;
+  const step = (u: number) => `
+        local.get bp v128.load ${32 * u} local.set b0
+        local.get bp v128.load ${32 * u + 16} local.set b1
+        ${
+    range(GEMM_ROWS).map((r) =>
+      `local.get ap v128.load32_splat ${4 * (r + u * GEMM_ROWS)} local.set a
+       ${mac(`s${r}0`, "b0")} ${mac(`s${r}1`, "b1")}`
+    ).join("\n")
+  }`;
+  const text = `
+  local.get ap0 local.set block
+  local.get c0 local.set cRow
+  loop
+    local.get bp0 local.set bp
+    local.get cRow local.set c
+    local.get nPanels local.set panel
+    loop
+      ${acc.map((s) => `v128.zero local.set ${s}`).join(" ")}
+      local.get block local.set ap
+      local.get block local.get k i32.const ${4 * GEMM_ROWS} i32.mul i32.add local.set end
+      local.get k i32.const 1 i32.and
+      if
+        ${step(0)}
+        local.get ap i32.const ${4 * GEMM_ROWS} i32.add local.set ap
+        local.get bp i32.const 32 i32.add local.set bp
+      end
+      local.get ap local.get end i32.lt_u
+      if
+        loop
+          ${step(0)}
+          ${step(1)}
+          local.get ap i32.const ${8 * GEMM_ROWS} i32.add local.set ap
+          local.get bp i32.const 64 i32.add local.set bp
+          local.get ap local.get end i32.lt_u br_if 0
+        end
+      end
+      ${
+    range(GEMM_ROWS).map((r) =>
+      `local.get c ${"local.get ldc i32.add ".repeat(r)}local.tee o
+       local.get s${r}0 v128.store 0 local.get o local.get s${r}1 v128.store 16`
+    ).join("\n")
+  }
+      local.get c i32.const 32 i32.add local.set c
+      local.get panel i32.const 1 i32.sub local.tee panel br_if 0
+    end
+    local.get end local.set block
+    local.get cRow local.get ldc i32.const ${GEMM_ROWS} i32.mul i32.add local.set cRow
+    local.get mBlocks i32.const 1 i32.sub local.tee mBlocks br_if 0
+  end`;
+  return { text, locals: [...params, ...i32, ...v128], v128 };
+}
+
+/**
+ * `pack{W}(dst, src, groups, k, rs, cs)`: for each group of `W` rows (`rs`
+ * bytes apart) and every `t < k` (`cs` bytes apart), the group's `W` values
+ * of column `t` side by side: `dst[(g·k + t)·W + w] = src[(g·W + w)·rs + t·cs]`.
+ * One kernel packs both operands and both layouts (row-major or transposed).
+ */
+function packText(width: number): { text: string; locals: string[] } {
+  const params = ["dst", "src", "groups", "k", "rs", "cs"];
+  const rows = range(width).map((w) => `p${w}`);
+  const text = `
+  loop
+    local.get src local.set p0
+    ${
+    range(width - 1).map((w) => `local.get p${w} local.get rs i32.add local.set p${w + 1}`).join(
+      " ",
+    )
+  }
+    local.get k local.set t
+    loop
+      ${
+    range(width).map((w) =>
+      `local.get dst local.get p${w} f32.load 0 f32.store ${4 * w}
+       local.get p${w} local.get cs i32.add local.set p${w}`
+    ).join("\n")
+  }
+      local.get dst i32.const ${4 * width} i32.add local.set dst
+      local.get t i32.const 1 i32.sub local.tee t br_if 0
+    end
+    local.get src local.get rs i32.const ${width} i32.mul i32.add local.set src
+    local.get groups i32.const 1 i32.sub local.tee groups br_if 0
+  end`;
+  return { text, locals: [...params, "t", ...rows] };
+}
+
+/** The GEMM module (fused with relaxed SIMD, or multiply-then-add) and its two packers. */
+export function gemmModuleBytes(fused: boolean): Uint8Array {
+  const { text, locals, v128 } = gemmText(fused);
+  const params = 7;
+  const packers = [GEMM_ROWS, GEMM_COLUMNS].map((width) => {
+    const p = packText(width);
+    return {
+      name: `pack${width}`,
+      params: 6,
+      locals: p.locals.slice(6).map(() => I32),
+      body: assemble(p.text, p.locals),
+    };
+  });
+  return assembleModule([{
+    name: "gemm",
+    params,
+    locals: locals.slice(params).map((l) => (v128.includes(l) ? V128 : I32)),
+    body: assemble(text, locals),
+  }, ...packers]);
+}
+
+/** Whether this engine validates relaxed SIMD's `f32x4.relaxed_madd`. */
+export function hasRelaxedSimd(): boolean {
+  return WebAssembly.validate(gemmModuleBytes(true) as BufferSource);
+}
+
+/** The parts of tfjs' wasm backend the kernel uses (not in its public types). */
+interface WasmBackendLike {
+  wasm: {
+    HEAPF32: Float32Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+    asm?: { memory?: unknown };
+  };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: string): { dataId: object; shape: number[]; dtype: string };
+}
+
+/** A product's shape: `batch` products of `[m, k]·[k, n]`. */
+export interface GemmShape {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+type PackFn = (dst: number, src: number, groups: number, k: number, rs: number, cs: number) => void;
+
+/**
+ * Packs `rows` rows of length `k` (element `(i, t)` at float offset
+ * `src + i·rs + t·cs`) into `[⌈rows/W⌉][k][W]` at float offset `dst`: whole
+ * groups in wasm, the last partial group here, zero-padded.
+ */
+function packRows(
+  pack: PackFn,
+  width: number,
+  heap: Float32Array,
+  dst: number,
+  src: number,
+  rows: number,
+  k: number,
+  rs: number,
+  cs: number,
+): void {
+  const whole = Math.floor(rows / width);
+  if (whole > 0) pack(4 * dst, 4 * src, whole, k, 4 * rs, 4 * cs);
+  if (whole * width === rows) return;
+  const base = dst + whole * k * width;
+  for (let w = 0; w < width; w++) {
+    const i = whole * width + w;
+    for (let t = 0; t < k; t++) {
+      heap[base + t * width + w] = i < rows ? heap[src + i * rs + t * cs] : 0;
+    }
+  }
+}
+
+type GemmFn = (
+  ap: number,
+  bp: number,
+  c: number,
+  mBlocks: number,
+  nPanels: number,
+  k: number,
+  ldc: number,
+) => void;
+
+/** A GEMM bound to one wasm backend's memory, with its scratch space. */
+export interface BoundGemm {
+  /** Whether the kernel uses the fused multiply-add. */
+  fused: boolean;
+  /**
+   * `C_g = op(A_g)·op(B_g)` for `g < batch` between float offsets of the
+   * backend's heap (`aStride`/`bStride` floats between batch entries, 0 for
+   * an operand shared by all).
+   */
+  run(
+    a: number,
+    b: number,
+    c: number,
+    shape: GemmShape,
+    batch: number,
+    aStride: number,
+    bStride: number,
+  ): void;
+}
+
+/** Binds the GEMM to a backend's memory (`null` where the memory is not reachable). */
+export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): BoundGemm | null {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const module = new WebAssembly.Module(gemmModuleBytes(fused) as BufferSource);
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const gemm = exports.gemm as GemmFn;
+  const packA = exports[`pack${GEMM_ROWS}`] as PackFn,
+    packB = exports[`pack${GEMM_COLUMNS}`] as PackFn;
+  let scratch = 0, scratchBytes = 0;
+  const reserve = (bytes: number) => {
+    if (bytes <= scratchBytes) return;
+    if (scratch !== 0) backend.wasm._free(scratch);
+    scratchBytes = Math.max(bytes, Math.ceil(scratchBytes * 1.5));
+    scratch = backend.wasm._malloc(scratchBytes) >>> 0;
+  };
+  return {
+    fused,
+    run(a, b, c, shape, batch, aStride, bStride) {
+      const { m, k, n } = shape;
+      const mBlocks = Math.ceil(m / GEMM_ROWS), nPanels = Math.ceil(n / GEMM_COLUMNS);
+      const aPacked = mBlocks * GEMM_ROWS * k, bPacked = nPanels * GEMM_COLUMNS * k;
+      const direct = n % GEMM_COLUMNS === 0; // C's rows are whole panels
+      const full = direct ? Math.floor(m / GEMM_ROWS) : 0; // blocks written straight into C
+      const tailRows = (mBlocks - full) * GEMM_ROWS;
+      const tail = tailRows * nPanels * GEMM_COLUMNS;
+      reserve(4 * (aPacked + bPacked + tail));
+      // views are taken after every allocation (growing the memory detaches them)
+      const heap = backend.wasm.HEAPF32;
+      const ap = scratch >>> 2, bp = ap + aPacked, tp = bp + bPacked;
+      const chunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * k * GEMM_COLUMNS)));
+      const ldTail = 4 * nPanels * GEMM_COLUMNS;
+      for (let g = 0; g < batch; g++) {
+        // element (i, t) of op(A) is A[i, t] or, transposed, A[t, i]; (t, j) of op(B) likewise
+        if (g === 0 || aStride !== 0) {
+          const [rs, cs] = shape.transposeA ? [1, m] : [k, 1];
+          packRows(packA, GEMM_ROWS, heap, ap, a + g * aStride, m, k, rs, cs);
+        }
+        if (g === 0 || bStride !== 0) {
+          const [rs, cs] = shape.transposeB ? [k, 1] : [1, n];
+          packRows(packB, GEMM_COLUMNS, heap, bp, b + g * bStride, n, k, rs, cs);
+        }
+        const out = c + g * m * n;
+        for (let p0 = 0; p0 < nPanels; p0 += chunk) {
+          const panels = Math.min(chunk, nPanels - p0);
+          const bChunk = 4 * (bp + p0 * k * GEMM_COLUMNS);
+          if (full > 0) gemm(4 * ap, bChunk, 4 * (out + p0 * GEMM_COLUMNS), full, panels, k, 4 * n);
+          if (tailRows > 0) {
+            const aTail = 4 * (ap + full * GEMM_ROWS * k);
+            gemm(aTail, bChunk, 4 * (tp + p0 * GEMM_COLUMNS), mBlocks - full, panels, k, ldTail);
+          }
+        }
+        // the rows (or columns) past the whole tiles, copied out of the tail's tiles
+        for (let i = full * GEMM_ROWS; i < m; i++) {
+          const from = tp + (i - full * GEMM_ROWS) * nPanels * GEMM_COLUMNS;
+          heap.copyWithin(out + i * n, from, from + n);
+        }
+      }
+    },
+  };
+}
+
+/** Product of the dimensions (1 for none). */
+const size = (dims: number[]) => dims.reduce((p, d) => p * d, 1);
+
+/** The tfjs kernel config shape used here. */
+type KernelConfig = ReturnType<typeof tf.getKernel>;
+type KernelArgs = {
+  inputs: Record<string, Tensor>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+};
+
+let installed: { fused: boolean; original: KernelConfig } | null = null;
+
+/**
+ * Replaces the wasm backend's `BatchMatMul` by {@linkcode bindGemm}'s product
+ * for every float32 product, small ones included, so that a product split
+ * into tiles gives the same bits as the whole (each element is one
+ * sequential sum over `k` either way); empty products, other dtypes and
+ * batches broadcast both ways keep tfjs' kernel. Call after
+ * the wasm backend has started; idempotent. Returns whether the kernel is in
+ * place and whether it fuses the multiply-add.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { installWasmGemm } from "./gemm.ts";
+ * await tf.setBackend("wasm");
+ * installWasmGemm(); // tf.matMul(a, b, false, true) now runs the packed kernel
+ * ```
+ */
+export function installWasmGemm(): { installed: boolean; fused: boolean } {
+  if (installed) return { installed: true, fused: installed.fused };
+  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
+  const original = tf.getKernel("BatchMatMul", "wasm") as KernelConfig | undefined;
+  if (!backend || !original) return { installed: false, fused: false };
+  const bound = bindGemm(backend);
+  if (!bound) return { installed: false, fused: false };
+  const fallback = original.kernelFunc as unknown as (args: KernelArgs) => unknown;
+  const kernelFunc = (args: KernelArgs) => {
+    const { a, b } = args.inputs;
+    const transposeA = Boolean(args.attrs?.transposeA),
+      transposeB = Boolean(args.attrs?.transposeB);
+    const ra = a.shape.length, rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+    const batchA = size(outerA), batchB = size(outerB);
+    const batch = Math.max(batchA, batchB);
+    const shared = batchA === batchB || batchA === 1 || batchB === 1;
+    if (
+      a.dtype !== "float32" || b.dtype !== "float32" || k !== kb || !shared ||
+      m * n * k === 0
+    ) {
+      return fallback(args);
+    }
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+    if (size(outer) !== batch) return fallback(args);
+    const out = backend.makeOutput([...outer, m, n], "float32");
+    bound.run(
+      backend.getMemoryOffset(a.dataId) >>> 2,
+      backend.getMemoryOffset(b.dataId) >>> 2,
+      backend.getMemoryOffset(out.dataId) >>> 2,
+      { m, k, n, transposeA, transposeB },
+      batch,
+      batchA === 1 ? 0 : m * k,
+      batchB === 1 ? 0 : k * n,
+    );
+    return out;
+  };
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({ ...original, kernelFunc } as KernelConfig);
+  installed = { fused: bound.fused, original };
+  return { installed: true, fused: bound.fused };
+}
+
+/** Puts tfjs' own `BatchMatMul` back (for A/B timings and tests); idempotent. */
+export function uninstallWasmGemm(): void {
+  if (!installed) return;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel(installed.original);
+  installed = null;
+}

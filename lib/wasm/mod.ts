@@ -1,0 +1,9 @@
+/**
+ * WebAssembly kernels assembled at load time: the binary emitter
+ * (`emit.ts`) and the f32x4 GEMM that replaces the wasm backend's
+ * `BatchMatMul` (`gemm.ts`).
+ *
+ * @module
+ */
+export * from "./emit.ts";
+export * from "./gemm.ts";

@@ -1,7 +1,8 @@
 /**
  * The wasm backend's matrix products: tfjs' own `BatchMatMul` (XNNPACK)
- * against the packed f32x4 GEMM of `lib/wasm/gemm.ts`, in one process, on
- * the products that dominate the study's steps (the N×N similarity and its
+ * against the packed f32x4 GEMM of `lib/wasm/gemm.ts`, with and without the
+ * fused multiply-add, in one process, on the products that dominate the
+ * study's steps (the N×N similarity and its
  * gradients at N = 1600 and SimMTM's 4N = 6400, the FeatureProjector's
  * layers on ECG, TS2Vec's per-instance products), plain and with a
  * transposed operand; beside them the wasm arithmetic limits of
@@ -51,6 +52,8 @@ export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; no
     const b = tf.randomNormal(batch > 1 ? [batch, ...shapeB] : shapeB);
     uninstallWasmGemm();
     const tfjsMs = await timeProduct(a, b, ta, tb);
+    installWasmGemm({ fused: false });
+    const mulAddMs = await timeProduct(a, b, ta, tb);
     fused = installWasmGemm().fused;
     const oursMs = await timeProduct(a, b, ta, tb);
     tf.dispose([a, b]);
@@ -61,8 +64,10 @@ export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; no
       }`,
       what,
       tfjsMs,
+      oursMulAddMs: mulAddMs,
       oursMs,
       tfjsGflops: gflop / (tfjsMs / 1e3),
+      oursMulAddGflops: gflop / (mulAddMs / 1e3),
       oursGflops: gflop / (oursMs / 1e3),
       speedup: tfjsMs / oursMs,
     });
@@ -73,7 +78,9 @@ export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; no
   return {
     rows,
     notes: [
-      `ours: ${fused ? "f32x4.relaxed_madd" : "f32x4.mul + f32x4.add"} micro-kernel, 6 × 8 tiles`,
+      `ours: 6 × 8 tiles with ${
+        fused ? "f32x4.relaxed_madd" : "f32x4.mul + f32x4.add (no relaxed SIMD here)"
+      }; oursMulAdd: the same kernel with f32x4.mul + f32x4.add`,
       `wasm limits (bench/wasm_peak.ts): mul + add ${
         peak.gflops.toFixed(1)
       } GFLOP/s, relaxed_madd ${fma.gflops.toFixed(1)} GFLOP/s; the best product reaches ${

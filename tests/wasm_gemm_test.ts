@@ -42,52 +42,58 @@ function randomTensor(shape: number[], seed: number): Tensor {
   return tf.tensor(Float32Array.from({ length: size }, () => rng.normal()), shape);
 }
 
-Deno.test("wasm GEMM: every transpose, ragged edges, odd k and batches match a float64 product", async () => {
-  await initBackend({ prefer: "wasm" });
-  assert.ok(installWasmGemm().installed);
-  // [batchA, batchB, m, k, n]; m and n off the 6 × 8 tile, k odd and even, 1 × n and m × 1
-  const shapes = [
-    [1, 1, 13, 7, 19],
-    [1, 1, GEMM_ROWS * 3, 32, GEMM_COLUMNS * 5],
-    [1, 1, 1, 9, 30],
-    [1, 1, 25, 40, 1],
-    [1, 1, 6, 1, 8],
-    [3, 3, 11, 10, 9],
-    [1, 4, 7, 5, 17],
-    [4, 1, 9, 6, 8],
-  ];
-  let seed = 1;
-  for (const [batchA, batchB, m, k, n] of shapes) {
-    for (const ta of [false, true]) {
-      for (const tb of [false, true]) {
-        const shapeA = ta ? [k, m] : [m, k], shapeB = tb ? [n, k] : [k, n];
-        const a = randomTensor(batchA > 1 ? [batchA, ...shapeA] : shapeA, seed++);
-        const b = randomTensor(batchB > 1 ? [batchB, ...shapeB] : shapeB, seed++);
-        const c = tf.matMul(a, b, ta, tb);
-        const label = `${batchA}/${batchB} × ${m}×${k}×${n} ${ta ? "Aᵀ" : "A"}${tb ? "Bᵀ" : "B"}`;
-        const batch = Math.max(batchA, batchB);
-        assert.deepEqual(c.shape, [...(batch > 1 ? [batch] : []), m, n], label);
-        const want = reference(
-          a.dataSync() as Float32Array,
-          b.dataSync() as Float32Array,
-          [batchA, batchB, m, k, n],
-          ta,
-          tb,
-        );
-        const got = c.dataSync();
-        for (let i = 0; i < want.length; i++) {
-          const tol = 1e-5 * (1 + Math.sqrt(k) * 3);
-          assert.ok(Math.abs(got[i] - want[i]) <= tol, `${label}[${i}]: ${got[i]} vs ${want[i]}`);
+/** The kernels this engine can run: multiply-then-add, and the fused one with relaxed SIMD. */
+const KERNELS = hasRelaxedSimd() ? [false, true] : [false];
+
+for (const fused of KERNELS) {
+  Deno.test(`wasm GEMM (${fused ? "fused" : "multiply + add"}): every transpose, ragged edges, odd k and batches match a float64 product`, async () => {
+    await initBackend({ prefer: "wasm" });
+    assert.deepEqual(installWasmGemm({ fused }), { installed: true, fused });
+    // [batchA, batchB, m, k, n]; m and n off the 6 × 8 tile, k odd and even, 1 × n and m × 1
+    const shapes = [
+      [1, 1, 13, 7, 19],
+      [1, 1, GEMM_ROWS * 3, 32, GEMM_COLUMNS * 5],
+      [1, 1, 1, 9, 30],
+      [1, 1, 25, 40, 1],
+      [1, 1, 6, 1, 8],
+      [3, 3, 11, 10, 9],
+      [1, 4, 7, 5, 17],
+      [4, 1, 9, 6, 8],
+    ];
+    let seed = 1;
+    for (const [batchA, batchB, m, k, n] of shapes) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const shapeA = ta ? [k, m] : [m, k], shapeB = tb ? [n, k] : [k, n];
+          const a = randomTensor(batchA > 1 ? [batchA, ...shapeA] : shapeA, seed++);
+          const b = randomTensor(batchB > 1 ? [batchB, ...shapeB] : shapeB, seed++);
+          const c = tf.matMul(a, b, ta, tb);
+          const label = `${batchA}/${batchB} × ${m}×${k}×${n} ${ta ? "Aᵀ" : "A"}${tb ? "Bᵀ" : "B"}`;
+          const batch = Math.max(batchA, batchB);
+          assert.deepEqual(c.shape, [...(batch > 1 ? [batch] : []), m, n], label);
+          const want = reference(
+            a.dataSync() as Float32Array,
+            b.dataSync() as Float32Array,
+            [batchA, batchB, m, k, n],
+            ta,
+            tb,
+          );
+          const got = c.dataSync();
+          for (let i = 0; i < want.length; i++) {
+            const tol = 1e-5 * (1 + Math.sqrt(k) * 3);
+            assert.ok(Math.abs(got[i] - want[i]) <= tol, `${label}[${i}]: ${got[i]} vs ${want[i]}`);
+          }
+          tf.dispose([a, b, c]);
         }
-        tf.dispose([a, b, c]);
       }
     }
-  }
-});
+    installWasmGemm({ fused: hasRelaxedSimd() });
+  });
+}
 
 Deno.test("wasm GEMM: rows of a product taken in tiles equal the whole product bit for bit", async () => {
   await initBackend({ prefer: "wasm" });
-  installWasmGemm();
+  installWasmGemm({ fused: hasRelaxedSimd() });
   const u = randomTensor([50, 24], 7);
   const whole = tf.matMul(u, u, false, true);
   for (const rows of [1, 7, 13]) {
@@ -105,8 +111,8 @@ Deno.test("wasm GEMM: rows of a product taken in tiles equal the whole product b
 Deno.test("wasm GEMM: uninstall puts tfjs' kernel back and install is idempotent", async () => {
   await initBackend({ prefer: "wasm" });
   const a = randomTensor([64, 96], 3), b = randomTensor([96, 64], 4);
-  const first = installWasmGemm();
-  assert.deepEqual(installWasmGemm(), first);
+  const first = installWasmGemm({ fused: hasRelaxedSimd() });
+  assert.deepEqual(installWasmGemm({ fused: hasRelaxedSimd() }), first);
   assert.equal(first.fused, hasRelaxedSimd());
   const ours = tf.matMul(a, b);
   uninstallWasmGemm();
@@ -123,6 +129,6 @@ Deno.test("wasm GEMM: uninstall puts tfjs' kernel back and install is idempotent
     const got = c.dataSync();
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-3);
   }
-  installWasmGemm();
+  installWasmGemm({ fused: hasRelaxedSimd() });
   tf.dispose([a, b, ours, theirs]);
 });

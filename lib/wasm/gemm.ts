@@ -24,9 +24,10 @@
  * wasm GEMM that can work in tfjs' memory.
  *
  * Rounding: with the fused multiply-add each step `c ← a·b + c` rounds once,
- * so results differ from tfjs' (two roundings) in the last bits; an engine
- * without relaxed SIMD gets the multiply-then-add kernel, which matches
- * tfjs' XNNPACK product bit for bit on the shapes tested.
+ * so results differ from tfjs' (two roundings) in the last bits. Without
+ * relaxed SIMD the kernel is not installed: with a separate multiply and
+ * add its 6 × 8 tile needs more registers than the engine has, and it runs
+ * at ≈ 26 GFLOP/s, below XNNPACK.
  *
  * @module
  */
@@ -325,14 +326,25 @@ type KernelArgs = {
 
 let installed: { fused: boolean; original: KernelConfig } | null = null;
 
+/** Options of {@linkcode installWasmGemm}. */
+export interface InstallGemmOptions {
+  /**
+   * Use the fused multiply-add (the default, installed only where the
+   * engine has relaxed SIMD); false installs the multiply-then-add kernel,
+   * for A/B timings.
+   */
+  fused?: boolean;
+}
+
 /**
  * Replaces the wasm backend's `BatchMatMul` by {@linkcode bindGemm}'s product
  * for every float32 product, small ones included, so that a product split
  * into tiles gives the same bits as the whole (each element is one
  * sequential sum over `k` either way); empty products, other dtypes and
  * batches broadcast both ways keep tfjs' kernel. Call after
- * the wasm backend has started; idempotent. Returns whether the kernel is in
- * place and whether it fuses the multiply-add.
+ * the wasm backend has started; idempotent (a call asking for the other
+ * kernel replaces the one in place). Returns whether the kernel is in place
+ * and whether it fuses the multiply-add.
  *
  * @example
  * ```ts
@@ -342,12 +354,19 @@ let installed: { fused: boolean; original: KernelConfig } | null = null;
  * installWasmGemm(); // tf.matMul(a, b, false, true) now runs the packed kernel
  * ```
  */
-export function installWasmGemm(): { installed: boolean; fused: boolean } {
-  if (installed) return { installed: true, fused: installed.fused };
+export function installWasmGemm(
+  options: InstallGemmOptions = {},
+): { installed: boolean; fused: boolean } {
+  const relaxed = hasRelaxedSimd();
+  // without relaxed SIMD the multiply-then-add kernel (≈ 26 GFLOP/s) trails XNNPACK's (28–31)
+  if (options.fused === undefined && !relaxed) return { installed: false, fused: false };
+  const fused = options.fused ?? true;
+  if (installed?.fused === fused) return { installed: true, fused };
+  uninstallWasmGemm();
   const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
   const original = tf.getKernel("BatchMatMul", "wasm") as KernelConfig | undefined;
   if (!backend || !original) return { installed: false, fused: false };
-  const bound = bindGemm(backend);
+  const bound = bindGemm(backend, fused && relaxed);
   if (!bound) return { installed: false, fused: false };
   const fallback = original.kernelFunc as unknown as (args: KernelArgs) => unknown;
   const kernelFunc = (args: KernelArgs) => {

@@ -8,6 +8,7 @@ import {
   hasRelaxedSimd,
   installWasmGemm,
   uninstallWasmGemm,
+  wasmGemmState,
 } from "../lib/wasm/mod.ts";
 import { makeRng } from "../lib/random.ts";
 
@@ -131,4 +132,13 @@ Deno.test("wasm GEMM: uninstall puts tfjs' kernel back and install is idempotent
   }
   installWasmGemm({ fused: hasRelaxedSimd() });
   tf.dispose([a, b, ours, theirs]);
+});
+
+Deno.test("wasm GEMM: starting the wasm backend installs it where the engine has relaxed SIMD", async () => {
+  uninstallWasmGemm();
+  await initBackend({ prefer: "cpu" });
+  assert.deepEqual(wasmGemmState(), { installed: false, fused: false });
+  await initBackend({ prefer: "wasm" });
+  const relaxed = hasRelaxedSimd();
+  assert.deepEqual(wasmGemmState(), { installed: relaxed, fused: relaxed });
 });

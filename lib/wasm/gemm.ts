@@ -408,6 +408,11 @@ export function installWasmGemm(
   return { installed: true, fused: bound.fused };
 }
 
+/** Whether the GEMM runs the wasm backend's products now, and which kernel. */
+export function wasmGemmState(): { installed: boolean; fused: boolean } {
+  return { installed: installed !== null, fused: installed?.fused ?? false };
+}
+
 /** Puts tfjs' own `BatchMatMul` back (for A/B timings and tests); idempotent. */
 export function uninstallWasmGemm(): void {
   if (!installed) return;

@@ -1,64 +1,62 @@
 /**
  * The arithmetic limit of WebAssembly SIMD on this machine, measured: a loop
  * of `chains` independent `f32x4.mul` chains and as many `f32x4.add` chains
- * (no fused multiply-add exists in wasm SIMD, so a matrix product issues one
- * multiply and one add per multiply-add), 8 flops per chain pair and
- * iteration. Each chain depends only on itself, so the loop is bound by how
+ * (fixed-width SIMD has no fused multiply-add, so a product written with it
+ * issues one multiply and one add per multiply-add), 8 flops per chain pair
+ * and iteration. Each chain depends only on itself, so the loop is bound by how
  * many vector multiplies and adds the engine and the CPU issue per cycle; the
  * best rate over a few chain counts is the limit quoted beside the matrix
  * products' GFLOP/s (bench/torch.ts). The relaxed-SIMD proposal adds a fused
- * multiply-add (`f32x4.relaxed_madd`); {@linkcode wasmFmaPeak} times chains of
- * it the same way, to show whether a kernel written with it could beat the
- * limit on this CPU.
+ * multiply-add (`f32x4.relaxed_madd`, which `lib/wasm/gemm.ts` uses);
+ * {@linkcode wasmFmaPeak} times chains of it the same way.
  *
- * The module is assembled here, byte by byte, because it is 200 bytes and a
- * WAT toolchain would be a dependency for nothing else; the layout follows
- * the WebAssembly binary format (type, function, export and code sections).
+ * The modules are assembled by `lib/wasm/emit.ts`, like the project's kernels.
  *
  * @module
  */
+import { assemble, assembleModule, F32, V128 } from "../lib/wasm/mod.ts";
 
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+/**
+ * `run(n: i32) → f32` around a loop body over the v128 locals `x1..x{count}`
+ * (each started at `1 + k/100`), `b` and `c` (splats of `bValue`, `cValue`):
+ * `n` iterations of `body`, then the sum of every chain's lane 0 (so nothing
+ * is dead code).
+ */
+function runModule(count: number, bValue: number, cValue: number, body: string): Uint8Array {
+  const xs = range(count).map((k) => `x${k}`);
+  const locals = ["n", ...xs, "b", "c"];
+  const text = `
+    f32.const ${bValue} f32x4.splat local.set b
+    f32.const ${cValue} f32x4.splat local.set c
+    ${xs.map((x, i) => `f32.const ${1 + (i + 1) / 100} f32x4.splat local.set ${x}`).join(" ")}
+    loop
+      ${body}
+      local.get n i32.const 1 i32.sub local.tee n br_if 0
+    end
+    local.get x1 f32x4.extract_lane 0
+    ${xs.slice(1).map((x) => `local.get ${x} f32x4.extract_lane 0 f32.add`).join(" ")}`;
+  return assembleModule([{
+    name: "run",
+    params: 1,
+    results: [F32],
+    locals: locals.slice(1).map(() => V128),
+    body: assemble(text, locals),
+  }], { memory: false });
 }
-
-const f32 = (x: number) => [...new Uint8Array(new Float32Array([x]).buffer)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const SPLAT = simd(0x13), ADD = simd(0xe4), MUL = simd(0xe6), MADD = simd(0x105);
-const LANE0 = [...simd(0x1f), 0];
-const get = (i: number) => [0x20, ...uleb(i)], set = (i: number) => [0x21, ...uleb(i)];
-const F32_CONST = 0x43, F32_ADD = 0x92, I32_CONST = 0x41, I32_SUB = 0x6b, TEE = 0x22;
-const LOOP = [0x03, 0x40], BR_IF = 0x0d, END = 0x0b, V128 = 0x7b;
 
 /**
  * `run(n: i32) → f32`: `n` iterations of `chains` multiplies (`x_k ← x_k·b`)
- * and `chains` adds (`y_k ← y_k + c`), returning the sum of every chain's
- * first lane (so nothing is dead code). Locals: 1..chains the products,
- * chains+1..2·chains the sums, then b and c.
+ * and `chains` adds (`y_k ← y_k + c`, the locals after the products),
+ * returning the sum of every chain's first lane.
  */
 export function peakModule(chains: number): Uint8Array {
-  const b = 2 * chains + 1, c = 2 * chains + 2;
-  const body = [
-    ...[F32_CONST, ...f32(1.0000001), ...SPLAT, ...set(b)],
-    ...[F32_CONST, ...f32(1e-7), ...SPLAT, ...set(c)],
-  ];
-  for (let k = 1; k <= 2 * chains; k++) {
-    body.push(F32_CONST, ...f32(1 + k / 100), ...SPLAT, ...set(k));
-  }
-  body.push(...LOOP);
-  for (let k = 1; k <= chains; k++) {
-    body.push(...get(k), ...get(b), ...MUL, ...set(k));
-    body.push(...get(chains + k), ...get(c), ...ADD, ...set(chains + k));
-  }
-  return runModule(2 * chains, 2 * chains + 2, body);
+  const body = range(chains).map((k) =>
+    `local.get x${k} local.get b f32x4.mul local.set x${k}
+     local.get x${chains + k} local.get c f32x4.add local.set x${chains + k}`
+  ).join("\n");
+  return runModule(2 * chains, 1.0000001, 1e-7, body);
 }
 
 /**
@@ -69,35 +67,10 @@ export function peakModule(chains: number): Uint8Array {
  * than with a multiply and an add.
  */
 export function fmaModule(chains: number, scale = 0.9999999, shift = 1e-7): Uint8Array {
-  const b = chains + 1, c = chains + 2;
-  const body = [
-    ...[F32_CONST, ...f32(scale), ...SPLAT, ...set(b)],
-    ...[F32_CONST, ...f32(shift), ...SPLAT, ...set(c)],
-  ];
-  for (let k = 1; k <= chains; k++) {
-    body.push(F32_CONST, ...f32(1 + k / 100), ...SPLAT, ...set(k));
-  }
-  body.push(...LOOP);
-  for (let k = 1; k <= chains; k++) body.push(...get(k), ...get(b), ...get(c), ...MADD, ...set(k));
-  return runModule(chains, chains + 2, body);
-}
-
-/** The `run` function around a loop body: count down local 0, sum every chain's lane 0. */
-function runModule(chains: number, locals: number, body: number[]): Uint8Array {
-  body.push(...get(0), I32_CONST, 1, I32_SUB, TEE, 0, BR_IF, 0, END);
-  body.push(...get(1), ...LANE0);
-  for (let k = 2; k <= chains; k++) body.push(...get(k), ...LANE0, F32_ADD);
-  body.push(END);
-  const func = [1, ...uleb(locals), V128, ...body];
-  const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
-  const name = [..."run"].map((ch) => ch.charCodeAt(0));
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
-    ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7d]), // (i32) → f32
-    ...section(3, [1, 0]),
-    ...section(7, [1, name.length, ...name, 0, 0]),
-    ...section(10, [1, ...uleb(func.length), ...func]),
-  ]);
+  const body = range(chains).map((k) =>
+    `local.get x${k} local.get b local.get c f32x4.relaxed_madd local.set x${k}`
+  ).join(" ");
+  return runModule(chains, scale, shift, body);
 }
 
 /** Which loop {@linkcode wasmSimdRate} times. */
@@ -146,7 +119,8 @@ export async function wasmSimdPeak(): Promise<{ gflops: number; chains: number }
 /**
  * The best relaxed-SIMD FMA rate over 8–16 chains, in GFLOP/s. On a CPU with
  * two 128-bit FMA pipes beside two add pipes (AMD Zen), it equals the
- * multiply + add limit: FMA would not raise wasm's ceiling there.
+ * multiply + add limit; a matrix product still gains from it, issuing half
+ * the arithmetic instructions (`deno task bench --only gemm`).
  */
 export async function wasmFmaPeak(): Promise<{ gflops: number; chains: number }> {
   return await bestRate([8, 10, 12, 14, 16], "fma");

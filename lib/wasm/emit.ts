@@ -16,8 +16,8 @@
  */
 import { OptionError } from "../errors.ts";
 
-/** Value types of locals. */
-export const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
+/** Value types of locals and results. */
+export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 
 /** Unsigned LEB128 of `n` (n ≥ 0). */
 export function uleb(n: number): number[] {
@@ -83,6 +83,11 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "v128.load64_splat": { arity: 1, encode: ([offset]) => [0xfd, 0x0a, 3, ...uleb(offset)] },
   /** `v128.const` of two zero lanes. */
   "v128.zero": { arity: 0, encode: () => [0xfd, 0x0c, ...new Array<number>(16).fill(0)] },
+  /** `f32.const` with a number immediate (written as a float32). */
+  "f32.const": { arity: 1, encode: ([x]) => [0x43, ...new Uint8Array(Float32Array.of(x).buffer)] },
+  "f32.add": { arity: 0, encode: () => [0x92] },
+  "f32x4.splat": { arity: 0, encode: () => [0xfd, 0x13] },
+  "f32x4.extract_lane": { arity: 1, encode: ([lane]) => [0xfd, 0x1f, lane] },
   "f64x2.extract_lane": { arity: 1, encode: ([lane]) => [0xfd, 0x21, lane] },
   "f64x2.add": { arity: 0, encode: () => [0xfd, ...uleb(0xf0)] },
   "f64x2.mul": { arity: 0, encode: () => [0xfd, ...uleb(0xf2)] },
@@ -97,8 +102,9 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
 /**
  * Assembles a function body from text: whitespace-separated instructions in
  * the text format's names, each followed by its immediate (a local's name
- * from `locals`, a constant, a memory offset in bytes, a branch depth or a
- * lane), e.g. `"local.get x v128.load64_splat 8 local.set a"`.
+ * from `locals`, a constant (an integer, or a decimal for `f32.const`), a
+ * memory offset in bytes, a branch depth or a lane), e.g.
+ * `"local.get x v128.load64_splat 8 local.set a"`.
  *
  * @throws {OptionError} on an unknown instruction or local name.
  */
@@ -109,7 +115,7 @@ export function assemble(text: string, locals: readonly string[]): number[] {
     const mnemonic = tokens[i++], spec = OPS[mnemonic];
     if (spec === undefined) throw new OptionError(`assemble: unknown instruction "${mnemonic}"`);
     const args = tokens.slice(i, i += spec.arity).map((t) => {
-      if (/^-?\d+$/.test(t)) return Number(t);
+      if (/^-?\d+(\.\d*)?(e-?\d+)?$/.test(t)) return Number(t);
       const index = locals.indexOf(t);
       if (index < 0) throw new OptionError(`assemble: "${mnemonic} ${t}": unknown local "${t}"`);
       return index;
@@ -119,26 +125,46 @@ export function assemble(text: string, locals: readonly string[]): number[] {
   return out;
 }
 
-/** One exported function: all parameters i32, no result. */
+/** One exported function: all parameters i32, no result unless `results` says. */
 export interface WasmFunction {
   /** Export name. */
   name: string;
   /** Number of i32 parameters (locals 0..params-1). */
   params: number;
+  /** Value types of the results (default none). */
+  results?: number[];
   /** Further locals in order, as value types (locals params, params+1, …). */
   locals: number[];
   /** The body's instructions, without the final `end`. */
   body: number[];
 }
 
+/** Options of {@linkcode assembleModule}. */
+export interface ModuleOptions {
+  /** Import a memory as `env.memory` (default true). */
+  memory?: boolean;
+  /** The imported memory's minimum size in 64 KiB pages (default 1). */
+  minPages?: number;
+}
+
 /**
- * A module importing its memory as `env.memory` (at least `minPages` pages of
- * 64 KiB) and exporting `functions`.
+ * A module exporting `functions`, importing its memory as `env.memory` (of
+ * at least `minPages` pages of 64 KiB) unless `memory` is false.
  */
-export function assembleModule(functions: WasmFunction[], minPages = 1): Uint8Array {
+export function assembleModule(
+  functions: WasmFunction[],
+  { memory = true, minPages = 1 }: ModuleOptions = {},
+): Uint8Array {
   const section = (id: number, content: number[]) => [id, ...sized(content)];
-  const arities = [...new Set(functions.map((f) => f.params))];
-  const types = arities.map((p) => [0x60, ...uleb(p), ...new Array<number>(p).fill(I32), 0]);
+  const signature = (f: WasmFunction) => [
+    0x60,
+    ...uleb(f.params),
+    ...new Array<number>(f.params).fill(I32),
+    ...uleb(f.results?.length ?? 0),
+    ...(f.results ?? []),
+  ];
+  const keys = [...new Set(functions.map((f) => signature(f).join(",")))];
+  const types = keys.map((k) => k.split(",").map(Number));
   const code = functions.map((f) => {
     const groups: [number, number][] = []; // runs of equal adjacent local types: [count, type]
     for (const type of f.locals) {
@@ -149,6 +175,7 @@ export function assembleModule(functions: WasmFunction[], minPages = 1): Uint8Ar
     const locals = groups.flatMap(([count, type]) => [...uleb(count), type]);
     return sized([...uleb(groups.length), ...locals, ...f.body, ...OPS.end.encode([])]);
   });
+  const imports = [...uleb(1), ...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(minPages)];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -159,8 +186,11 @@ export function assembleModule(functions: WasmFunction[], minPages = 1): Uint8Ar
     0x00,
     0x00,
     ...section(1, [...uleb(types.length), ...types.flat()]),
-    ...section(2, [...uleb(1), ...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(minPages)]),
-    ...section(3, [...uleb(functions.length), ...functions.map((f) => arities.indexOf(f.params))]),
+    ...(memory ? section(2, imports) : []),
+    ...section(3, [
+      ...uleb(functions.length),
+      ...functions.map((f) => keys.indexOf(signature(f).join(","))),
+    ]),
     ...section(7, [
       ...uleb(functions.length),
       ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)]),

@@ -7,7 +7,7 @@
  */
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { installWasmGemm } from "./wasm/mod.ts";
+import { installWasmGemm, wasmGemmState } from "./wasm/mod.ts";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
 import { join } from "node:path";
@@ -28,6 +28,13 @@ export interface BackendInfo {
   adapter: string | null;
   /** True when the WebGPU adapter is a software rasteriser (llvmpipe, SwiftShader). */
   isFallbackAdapter: boolean;
+  /**
+   * What runs the wasm backend's matrix products: `"gemm-fma"` (the packed
+   * GEMM of `lib/wasm/gemm.ts`) or `"xnnpack"` (tfjs' own kernel, where
+   * the engine lacks relaxed SIMD); absent off wasm and in records written
+   * before the GEMM.
+   */
+  products?: "gemm-fma" | "gemm" | "xnnpack";
 }
 
 /** Options of {@linkcode initBackend}. */
@@ -240,6 +247,10 @@ export async function initBackend(
   const fromEnv = envPreference();
   const prefer = fromEnv ?? options.prefer ?? "auto";
   const info = await selectBackend(prefer, options);
+  if (info.name === "wasm") {
+    const gemm = wasmGemmState();
+    info.products = gemm.installed ? (gemm.fused ? "gemm-fma" : "gemm") : "xnnpack";
+  }
   // the calibrating and software-adapter branches leave their own reason
   lastChoice ??= {
     name: info.name,

@@ -24,6 +24,7 @@ import {
   formatProgress,
   listCachedResults,
   mergeResultDirs,
+  productKernelNote,
   runStudy,
   shardOf,
   studyGrid,
@@ -170,13 +171,16 @@ async function writeReport(): Promise<void> {
     adapter: backend.adapter,
     dataDir: dataDir ? dataDirLabel(dataDir, repoRoot)! : "none (synthetic dataset)",
     profile,
-    notes: failures.length
-      ? [
-        `${records.length} of the ${profile} profile's ${
-          records.length + failures.length
-        } runs have results; the others are listed per dataset under "What this build covers" (01 · Data).`,
-      ]
-      : [],
+    notes: [
+      ...(failures.length
+        ? [
+          `${records.length} of the ${profile} profile's ${
+            records.length + failures.length
+          } runs have results; the others are listed per dataset under "What this build covers" (01 · Data).`,
+        ]
+        : []),
+      ...[productKernelNote(records)].filter((n): n is string => n !== null),
+    ],
   });
   await buildReport({
     notebooks: executed,

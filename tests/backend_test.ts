@@ -7,6 +7,8 @@ Deno.test("initBackend: explicit cpu and wasm start and compute", async () => {
     const info = await initBackend({ prefer });
     assert.equal(info.name, prefer);
     assert.equal(tf.getBackend(), prefer);
+    if (prefer === "wasm") assert.ok(["gemm-fma", "gemm", "xnnpack"].includes(info.products ?? ""));
+    else assert.equal(info.products, undefined);
     const s = tf.tidy(() => tf.tensor1d([1, 2, 3]).square().sum());
     assert.equal((await s.data())[0], 14);
     s.dispose();

@@ -6,6 +6,7 @@ import {
   CLAIMS,
   compareClaim,
   judgeClaims,
+  productKernelNote,
   readCachedResultChecked,
   variantEvidence,
   writeCachedResult,
@@ -168,4 +169,17 @@ Deno.test("result cache: an edited or incomplete record is rejected with the rea
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("productKernelNote: counts the wasm runs per product kernel, null without wasm runs", () => {
+  const base = fakeRecord({ variant: "infonce" });
+  const on = (name: "wasm" | "cpu", products?: "gemm-fma" | "xnnpack") => ({
+    ...base,
+    backend: { name, adapter: null, isFallbackAdapter: false, ...(products ? { products } : {}) },
+  });
+  assert.equal(productKernelNote([on("cpu")]), null);
+  const note = productKernelNote([on("wasm", "gemm-fma"), on("wasm"), on("wasm", "xnnpack")])!;
+  assert.match(note, /of the 3 wasm runs: 1 on the packed GEMM/);
+  assert.match(note, /; 1 on tfjs' XNNPACK kernel; 1 written before records named/);
+  assert.doesNotMatch(productKernelNote([on("wasm", "gemm-fma")])!, /XNNPACK/);
 });

@@ -165,3 +165,33 @@ export function summarise(records: ResultRecord[]): SummaryRow[] {
     a.dataset.localeCompare(b.dataset) || order(a.variant) - order(b.variant)
   );
 }
+
+/**
+ * Which kernel multiplied the matrices of the wasm runs among `records`
+ * (`backend.products`, absent in records written before records named it),
+ * as one sentence for the report's header; null when no record trained on
+ * wasm. The kernels differ in float32 rounding only (the packed GEMM rounds
+ * each multiply-add once).
+ *
+ * @example
+ * ```ts
+ * import { productKernelNote } from "./summary.ts";
+ * productKernelNote([]); // null
+ * ```
+ */
+export function productKernelNote(records: ResultRecord[]): string | null {
+  const wasm = records.filter((r) => r.backend.name === "wasm");
+  if (wasm.length === 0) return null;
+  const count = (k: string) => wasm.filter((r) => r.backend.products === k).length;
+  const gemm = count("gemm-fma") + count("gemm"), xnnpack = count("xnnpack");
+  const unnamed = wasm.length - gemm - xnnpack;
+  const parts = [
+    gemm ? `${gemm} on the packed GEMM (lib/wasm/gemm.ts, one rounding per multiply-add)` : "",
+    xnnpack ? `${xnnpack} on tfjs' XNNPACK kernel` : "",
+    unnamed
+      ? `${unnamed} written before records named their product kernel (until 2026-12-05 that was tfjs' XNNPACK kernel)`
+      : "",
+  ].filter((p) => p !== "");
+  return `Matrix products of the ${wasm.length} wasm runs: ${parts.join("; ")}. ` +
+    "The kernels differ in float32 rounding only.";
+}

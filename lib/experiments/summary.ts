@@ -189,7 +189,7 @@ export function productKernelNote(records: ResultRecord[]): string | null {
     gemm ? `${gemm} on the packed GEMM (lib/wasm/gemm.ts, one rounding per multiply-add)` : "",
     xnnpack ? `${xnnpack} on tfjs' XNNPACK kernel` : "",
     unnamed
-      ? `${unnamed} written before records named their product kernel (until 2026-12-05 that was tfjs' XNNPACK kernel)`
+      ? `${unnamed} written before records named their product kernel (tfjs' XNNPACK kernel for runs started before 2026-12-05 10:38 UTC, the packed GEMM after)`
       : "",
   ].filter((p) => p !== "");
   return `Matrix products of the ${wasm.length} wasm runs: ${parts.join("; ")}. ` +

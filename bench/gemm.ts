@@ -6,15 +6,14 @@
  * gradients at N = 1600 and SimMTM's 4N = 6400, the FeatureProjector's
  * layers on ECG, TS2Vec's per-instance products), plain and with a
  * transposed operand; beside them the wasm arithmetic limits of
- * `bench/wasm_peak.ts`. Median of 7 after 2 warm-up runs each.
+ * `bench/wasm_peak.ts`. Median of 7 after 2 warm-up runs each (`timeProduct`).
  *
  * @module
  */
 import { tf } from "../lib/tf.ts";
-import type { Tensor } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import { installWasmGemm, uninstallWasmGemm } from "../lib/wasm/mod.ts";
-import { median } from "./timing.ts";
+import { timeProduct } from "./timing.ts";
 import { wasmFmaPeak, wasmSimdPeak } from "./wasm_peak.ts";
 
 /** `[batch, m, k, n, transposeA, transposeB, what]`. */
@@ -28,18 +27,6 @@ const PRODUCTS: [number, number, number, number, boolean, boolean, string][] = [
   [76, 16, 320, 16, false, false, "TS2Vec instance products (batched)"],
 ];
 
-async function timeProduct(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    const start = performance.now();
-    const c = tf.matMul(a, b, ta, tb);
-    await c.data();
-    c.dispose();
-    if (i >= 2) times.push(performance.now() - start);
-  }
-  return median(times);
-}
-
 /** One row per product: ms and GFLOP/s with tfjs' kernel and with ours. */
 export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; notes: string[] }> {
   const backend = (await initBackend({ prefer: "wasm" })).name;
@@ -51,11 +38,11 @@ export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; no
     const a = tf.randomNormal(batch > 1 ? [batch, ...shapeA] : shapeA);
     const b = tf.randomNormal(batch > 1 ? [batch, ...shapeB] : shapeB);
     uninstallWasmGemm();
-    const tfjsMs = await timeProduct(a, b, ta, tb);
+    const tfjsMs = await timeProduct(a, b, { transposeA: ta, transposeB: tb });
     installWasmGemm({ fused: false });
-    const mulAddMs = await timeProduct(a, b, ta, tb);
+    const mulAddMs = await timeProduct(a, b, { transposeA: ta, transposeB: tb });
     fused = installWasmGemm().fused;
-    const oursMs = await timeProduct(a, b, ta, tb);
+    const oursMs = await timeProduct(a, b, { transposeA: ta, transposeB: tb });
     tf.dispose([a, b]);
     const gflop = (2 * batch * m * k * n) / 1e9;
     rows.push({

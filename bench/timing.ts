@@ -10,6 +10,8 @@ import { createFeatureProjector } from "../lib/encoders/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import type { Encoder } from "../lib/encoders/mod.ts";
 import { pretrain } from "../lib/train/mod.ts";
+import { tf } from "../lib/tf.ts";
+import type { Tensor } from "../lib/tf.ts";
 import type { FrameLoss, Objective, SequenceBatch } from "../lib/train/mod.ts";
 
 /**
@@ -100,4 +102,24 @@ export async function timeSteps(
   }
   const steps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]).slice(warmup);
   return { wallMs: steps(wall), cpuMs: steps(cpus) };
+}
+
+/**
+ * Median wall ms of `tf.matMul(a, b, transposeA, transposeB)` with its result
+ * read back, over `runs` calls after 2 warm-up calls.
+ */
+export async function timeProduct(
+  a: Tensor,
+  b: Tensor,
+  { transposeA = false, transposeB = false, runs = 7 } = {},
+): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const start = performance.now();
+    const c = tf.matMul(a, b, transposeA, transposeB);
+    await c.data();
+    c.dispose();
+    if (i >= 2) times.push(performance.now() - start);
+  }
+  return median(times);
 }

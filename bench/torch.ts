@@ -23,7 +23,7 @@ import { cpus } from "node:os";
 import { tf } from "../lib/tf.ts";
 import type { Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
-import { median, timeSteps } from "./timing.ts";
+import { median, timeProduct, timeSteps } from "./timing.ts";
 import { STEP_VARIANTS, STUDY_SHAPES, variantStep } from "./variants.ts";
 import { wasmFmaPeak, wasmSimdPeak } from "./wasm_peak.ts";
 
@@ -109,16 +109,8 @@ async function timeGemms(): Promise<Map<string, { ms: number; gflops: number }>>
   for (const [m, k, n] of GEMMS) {
     const a = tf.randomNormal([m, k]) as Tensor2D;
     const b = tf.randomNormal([k, n]) as Tensor2D;
-    const times: number[] = [];
-    for (let i = 0; i < 17; i++) {
-      const start = performance.now();
-      const c = tf.matMul(a, b);
-      await c.data();
-      c.dispose();
-      if (i >= 2) times.push(performance.now() - start);
-    }
+    const ms = await timeProduct(a, b, { runs: 15 });
     tf.dispose([a, b]);
-    const ms = median(times);
     out.set(`${m}x${k}x${n}`, { ms, gflops: (2 * m * k * n) / ms / 1e6 });
   }
   return out;

@@ -14,6 +14,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "../tf.ts";
+import { wasmGemmState } from "../wasm/mod.ts";
 
 const nn = (a: Tensor2D, b: Tensor2D): Tensor2D => tf.matMul(a, b);
 const t = (a: Tensor2D): Tensor2D => tf.transpose(a);
@@ -133,12 +134,22 @@ export function linear(
   return (inputGradient ? linearWithInputGradient : linearOfData)(x, w, b);
 }
 
+/**
+ * Whether one batched `tf.matMul` runs at its 2-D speed: off wasm, and on
+ * wasm where `lib/wasm/gemm.ts` runs the products (a batch costs it what its
+ * entries do). Only tfjs' own wasm kernel is slow with a batch.
+ */
+export function batchedProductsFast(): boolean {
+  return tf.getBackend() !== "wasm" || wasmGemmState().installed;
+}
+
 /** Multiply-adds per batch entry from which {@linkcode batchMatMul} loops over 2-D products. */
 export const LOOP_MIN_WORK = 1 << 20;
 
 /**
- * Batched product `C_g = A_g·B_g` as one plain 2-D product per batch entry:
- * on wasm, tfjs' batched kernel runs far below its 2-D one (measured at
+ * Batched product `C_g = A_g·B_g`: one batched call where
+ * {@linkcode batchedProductsFast}; otherwise one plain 2-D product per batch
+ * entry, as tfjs' own batched wasm kernel runs far below its 2-D one (measured at
  * 8 × 280×320×280: ≈ 2 GFLOP/s against ≈ 25 GFLOP/s), so a short loop of 2-D
  * products wins whenever the matrices are not tiny; many tiny ones (below
  * {@linkcode LOOP_MIN_WORK} multiply-adds each, e.g. 140 × 16×320×16) stay one
@@ -148,7 +159,9 @@ export const LOOP_MIN_WORK = 1 << 20;
  */
 export function batchMatMul(a: Tensor3D, b: Tensor3D): Tensor3D {
   const [g, m, k] = a.shape;
-  if (g === 1 || m * k * b.shape[2] < LOOP_MIN_WORK) return tf.matMul(a, b);
+  if (batchedProductsFast() || g === 1 || m * k * b.shape[2] < LOOP_MIN_WORK) {
+    return tf.matMul(a, b);
+  }
   return tf.tidy(() => {
     // tf.split is one kernel; tf.unstack copies entry by entry (3× slower on wasm).
     const entries = (x: Tensor3D) =>

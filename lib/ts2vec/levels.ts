@@ -23,8 +23,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor2D, Tensor3D } from "../tf.ts";
-import { wasmGemmState } from "../wasm/mod.ts";
-import { hostReadable } from "./host.ts";
+import { batchedProductsFast } from "../ops/mod.ts";
 
 /** `[n, n]` float32: −∞ on the diagonal, 0 elsewhere (filled on the host). */
 function selfExclusion(n: number): Tensor2D {
@@ -60,15 +59,15 @@ function entries(x: Tensor3D): Tensor2D[] {
 
 /**
  * Batched product `a_g·b_g` (`b_g = a_gᵀ` when `b` is null) of `a [G, m, k]`:
- * one batched call on the GPU and where `lib/wasm/gemm.ts` runs wasm's
- * products (a batch costs it what its entries do). On tfjs' own wasm kernel
+ * one batched call where that is fast (`batchedProductsFast`: off wasm, and
+ * where `lib/wasm/gemm.ts` runs wasm's products). On tfjs' own wasm kernel
  * a loop of untransposed 2-D products: its batched kernel runs at ≈ 1
  * GFLOP/s and its 2-D one at ≈ 25, so the loop wins from the instance
  * term's `16×320×16` entries up (measured 2.1 ms against 3.9 for 50 of
  * them, 1.2 against 5.6 for `8 × 50×320×50`).
  */
 function entryProducts(a: Tensor3D, b: Tensor3D | null): Tensor3D {
-  if (!hostReadable() || wasmGemmState().installed) return tf.matMul(a, b ?? a, false, b === null);
+  if (batchedProductsFast()) return tf.matMul(a, b ?? a, false, b === null);
   const as = entries(a);
   const bs = b ? entries(b) : as.map((e) => tf.transpose(e));
   return tf.stack(as.map((e, i) => tf.matMul(e, bs[i]))) as Tensor3D;

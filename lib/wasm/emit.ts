@@ -8,7 +8,8 @@
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
  *
- * Wasm arithmetic is IEEE 754 with round-to-nearest and no fused
+ * Wasm arithmetic is IEEE 754 with round-to-nearest and, but for relaxed
+ * SIMD's `f32x4.relaxed_madd` (which only the GEMM uses), no fused
  * multiply-add, so a kernel that performs the same multiplies and adds in
  * the same order as a JavaScript loop gives bit-identical float64 results.
  *

@@ -228,13 +228,13 @@ export function installWasmGemm(
   const relaxed = hasRelaxedSimd();
   // without relaxed SIMD the multiply-then-add kernel (≈ 26 GFLOP/s) trails XNNPACK's (28–31)
   if (options.fused === undefined && !relaxed) return { installed: false, fused: false };
-  const fused = options.fused ?? true;
+  const fused = (options.fused ?? true) && relaxed;
   if (installed?.fused === fused) return { installed: true, fused };
   uninstallWasmGemm();
   const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
   const original = tf.getKernel("BatchMatMul", "wasm") as KernelConfig | undefined;
   if (!backend || !original) return { installed: false, fused: false };
-  const bound = bindGemm(backend, fused && relaxed);
+  const bound = bindGemm(backend, fused);
   if (!bound) return { installed: false, fused: false };
   const fallback = original.kernelFunc as unknown as (args: KernelArgs) => unknown;
   const kernelFunc = (args: KernelArgs) => {

@@ -137,5 +137,9 @@ export function gemmModuleBytes(fused: boolean): Uint8Array {
 
 /** Whether this engine validates relaxed SIMD's `f32x4.relaxed_madd`. */
 export function hasRelaxedSimd(): boolean {
-  return WebAssembly.validate(gemmModuleBytes(true) as BufferSource);
+  relaxedSimd ??= WebAssembly.validate(gemmModuleBytes(true) as BufferSource);
+  return relaxedSimd;
 }
+
+/** The engine's answer, asked once (every start of the wasm backend consults it). */
+let relaxedSimd: boolean | undefined;

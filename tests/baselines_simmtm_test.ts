@@ -11,6 +11,7 @@ import {
   simmtmSimilarity,
 } from "../lib/baselines/mod.ts";
 import { makeRng } from "../lib/random.ts";
+import { OptionError } from "../lib/errors.ts";
 import { assertClose } from "./_util.ts";
 import { eachBackend, eachGoldenCase, expectClose, tensorOf } from "./_baselines_golden.ts";
 
@@ -81,3 +82,10 @@ eachBackend(
     tf.dispose([z, probe, vd, vb, gd, gb]);
   },
 );
+
+Deno.test("simmtm aggregation refuses a temperature at which exp(1/τ) overflows float32", () => {
+  const z = tf.ones([3, 2]) as Tensor2D;
+  assert.throws(() => similarityAggregate(z, z, 0.01), OptionError);
+  assert.throws(() => similarityAggregate(z, z, Number.NaN), /temperature NaN/);
+  tf.dispose(z);
+});

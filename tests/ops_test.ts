@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { batchMatMul, gram, linear, matMul } from "../lib/ops/mod.ts";
+import { batchMatMul, gram, linear, matMul, transposedProduct } from "../lib/ops/mod.ts";
+import { installWasmGemm, uninstallWasmGemm, wasmGemmState } from "../lib/wasm/mod.ts";
 import { initBackend } from "../lib/backend.ts";
 import { tf } from "../lib/tf.ts";
 import type { Tensor2D, Tensor3D } from "../lib/tf.ts";
@@ -68,6 +69,30 @@ Deno.test("batchMatMul equals tf.matMul, looped (large entries) and batched (tin
     assert.deepEqual(got.shape, [g, m, n]);
     assertClose(got.dataSync(), tf.matMul(a, b).dataSync(), { rtol: 1e-5, atol: 1e-4 });
     tf.dispose([a, b, got]);
+  }
+});
+
+Deno.test("transposedProduct is Aᵀ·B on cpu, on wasm with the GEMM and under tfjs' wasm kernel", async () => {
+  const a = () => tf.randomNormal([37, 13], 0, 1, "float32", 1) as Tensor2D;
+  const b = () => tf.randomNormal([37, 9], 0, 1, "float32", 2) as Tensor2D;
+  const check = (label: string) => {
+    const [x, y] = [a(), b()];
+    const got = transposedProduct(x, y);
+    assert.deepEqual(got.shape, [13, 9]);
+    const want = tf.matMul(tf.transpose(x), y);
+    assertClose(got.dataSync(), want.dataSync(), { rtol: 1e-5, atol: 1e-5, label });
+    tf.dispose([x, y, got, want]);
+  };
+  await initBackend({ prefer: "cpu" });
+  check("cpu");
+  await initBackend({ prefer: "wasm" });
+  const fused = wasmGemmState().fused;
+  check("wasm, GEMM");
+  uninstallWasmGemm();
+  try {
+    check("wasm, tfjs' kernel");
+  } finally {
+    installWasmGemm({ fused });
   }
 });
 

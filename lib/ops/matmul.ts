@@ -143,6 +143,20 @@ export function batchedProductsFast(): boolean {
   return tf.getBackend() !== "wasm" || wasmGemmState().installed;
 }
 
+/**
+ * `Aᵀ·B` with no gradient (use it inside `tf.customGrad`): one product with
+ * the transpose left to the kernel where {@linkcode batchedProductsFast}
+ * (the GEMM packs either layout; so do the cpu and WebGPU kernels), an
+ * explicit transpose first under tfjs' own wasm kernel, which runs
+ * transposed operands about 12× slower.
+ *
+ * Shapes: `a [k, m]`, `b [k, n]` → `[m, n]`.
+ */
+export function transposedProduct(a: Tensor2D, b: Tensor2D): Tensor2D {
+  if (batchedProductsFast()) return tf.matMul(a, b, true, false);
+  return tf.tidy(() => nn(t(a), b));
+}
+
 /** Multiply-adds per batch entry from which {@linkcode batchMatMul} loops over 2-D products. */
 export const LOOP_MIN_WORK = 1 << 20;
 

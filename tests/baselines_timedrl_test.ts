@@ -79,6 +79,7 @@ eachBackend("timedrl patched embedding and MSE equal the dense patch forms", asy
   const x = normal([b, t, f], 1) as Tensor3D;
   const embedInputs = [normal([1, 1, width], 2), normal([f, width], 3, 0.3), normal([f], 4)];
   const mseInputs = [normal([b * (t - 1), d], 5), normal([width, d], 6, 0.3), normal([width], 7)];
+  const pairInputs = [normal([b * (t - 1), d], 9), ...mseInputs];
   const probe = normal([b, t, f], 8);
   const denseEmbed = (cls: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => {
     const tokens = tf.concat([tf.tile(cls, [b, 1, 1]), timedrlPatch(x)], 1);
@@ -92,14 +93,20 @@ eachBackend("timedrl patched embedding and MSE equal the dense patch forms", asy
     return tf.mean(tf.square(tf.sub(tf.reshape(pred, [b, t - 1, width]), timedrlPatch(x))));
   };
   const fastMse = (h: tf.Tensor, v: tf.Tensor, c: tf.Tensor) =>
-    patchMse(h as Tensor2D, v as Tensor2D, c as tf.Tensor1D, padEnd(x));
-  const checks: [tf.Tensor[], typeof denseMse, typeof denseMse, string][] = [
-    [embedInputs, denseEmbed, fastEmbed, "embedding"],
-    [mseInputs, denseMse, fastMse, "mse"],
+    patchMse([h as Tensor2D], v as Tensor2D, c as tf.Tensor1D, padEnd(x));
+  const densePair = (h2: tf.Tensor, h1: tf.Tensor, v: tf.Tensor, c: tf.Tensor) =>
+    tf.mul(0.5, tf.add(denseMse(h1, v, c), denseMse(h2, v, c)));
+  const fastPair = (h2: tf.Tensor, h1: tf.Tensor, v: tf.Tensor, c: tf.Tensor) =>
+    patchMse([h1, h2] as Tensor2D[], v as Tensor2D, c as tf.Tensor1D, padEnd(x));
+  type Loss = (...inputs: tf.Tensor[]) => tf.Scalar;
+  const checks: [tf.Tensor[], Loss, Loss, string][] = [
+    [embedInputs, denseEmbed as Loss, fastEmbed as Loss, "embedding"],
+    [mseInputs, denseMse as Loss, fastMse as Loss, "mse"],
+    [pairInputs, densePair as Loss, fastPair as Loss, "mse of two passes"],
   ];
   for (const [inputs, dense, fast, label] of checks) {
-    const want = tf.valueAndGrads(dense as (...a: tf.Tensor[]) => tf.Scalar)(inputs);
-    const got = tf.valueAndGrads(fast as (...a: tf.Tensor[]) => tf.Scalar)(inputs);
+    const want = tf.valueAndGrads(dense)(inputs);
+    const got = tf.valueAndGrads(fast)(inputs);
     assertClose((await got.value.data())[0], (await want.value.data())[0], {
       rtol: 1e-5,
       label,
@@ -110,5 +117,5 @@ eachBackend("timedrl patched embedding and MSE equal the dense patch forms", asy
     }
     tf.dispose([want.value, got.value, ...want.grads, ...got.grads]);
   }
-  tf.dispose([x, probe, ...embedInputs, ...mseInputs]);
+  tf.dispose([x, probe, ...embedInputs, ...pairInputs]);
 });

@@ -191,12 +191,7 @@ export function timedrlObjective(options: { seed: number }): Objective {
         });
         const d = z.shape[2];
         const frames = tf.reshape(tf.slice(z, [0, 1, 0], [b, t - 1, d]), [b * (t - 1), d]);
-        const mse = patchMse(
-          dropout(frames as Tensor2D, DROPOUT, rng),
-          head.weight,
-          head.bias,
-          raw,
-        );
+        const h = dropout(frames as Tensor2D, DROPOUT, rng) as Tensor2D;
         const i = tf.reshape(tf.slice(z, [0, 0, 0], [b, 1, d]), [b, d]) as Tensor2D;
         let hidden = applyLinear(i, linearOf(e, "contrastive_predictor.0"));
         hidden = batchNorm(hidden, {
@@ -206,10 +201,11 @@ export function timedrlObjective(options: { seed: number }): Objective {
           runningVar: e["contrastive_predictor.1.running_var"],
         }, true);
         hidden = dropout(tf.relu(hidden), DROPOUT, rng);
-        return { mse, i, iPred: applyLinear(hidden, linearOf(e, "contrastive_predictor.4")) };
+        return { h, i, iPred: applyLinear(hidden, linearOf(e, "contrastive_predictor.4")) };
       };
       const one = pass(), two = pass();
-      const predictive = tf.mul(0.5, tf.add(one.mse, two.mse));
+      // ½[MSE(x̂₁) + MSE(x̂₂)], the passes sharing the products with the data
+      const predictive = patchMse([one.h, two.h], head.weight, head.bias, raw);
       const contrastive = timedrlContrastive(one.i, two.i, one.iPred, two.iPred);
       return tf.add(predictive, tf.mul(0.1, contrastive)) as Scalar;
     });

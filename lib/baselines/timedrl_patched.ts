@@ -22,6 +22,7 @@
 import { tf } from "../tf.ts";
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D } from "../tf.ts";
 import { dataSyncOrThrow } from "../backend.ts";
+import { transposedProduct } from "../ops/mod.ts";
 
 /** Patch length `P` and the frames replicated at the end. */
 export const TIMEDRL_PATCH = 10;
@@ -139,88 +140,141 @@ export function patchEmbed(
   return op(xPad, cls, weight, bias);
 }
 
-/** {@linkcode patchMse}'s per-offset operands, cut on the host. */
-interface MseParts {
-  /** Frames `[p, p + n)` as rows `[B·n, F]`. */
-  shifted(p: number): Tensor2D;
-  /** `V_pᵀ [D, F]`. */
-  rowsT(p: number): Tensor2D;
-  /** `c_p [F]`. */
-  bias(p: number): Tensor1D;
-}
-
-function mseParts(xPad: Tensor3D, v: Tensor2D, c: Tensor1D, n: number): MseParts {
-  const f = xPad.shape[2], d = v.shape[1];
-  const vData = dataSyncOrThrow(v, "timedrl V") as Float32Array;
-  const cData = dataSyncOrThrow(c, "timedrl c") as Float32Array;
-  const rowsT = (p: number) => {
-    const out = new Float32Array(d * f);
-    for (let k = 0; k < f; k++) {
-      const row = (k * TIMEDRL_PATCH + p) * d;
-      for (let j = 0; j < d; j++) out[j * f + k] = vData[row + j];
-    }
-    return tf.tensor2d(out, [d, f]);
-  };
-  return {
-    shifted: shiftedFrames(xPad, n),
-    rowsT,
-    bias: (p) =>
-      tf.tensor1d(Float32Array.from({ length: f }, (_, k) => cData[k * TIMEDRL_PATCH + p])),
-  };
-}
-
 /**
- * `MSE(Linear(D → F·P)(h), patch(x))` from `h [B·(T−1), D]`, the
- * torch-layout weight `[F·P, D]`, bias `[F·P]` and the padded raw input
- * `x_pad [B, T + 8, F]` (a constant). The forward pass keeps the
- * residuals (`P` × `[B·(T−1), F]`, as much as one dense patch tensor) for
- * the backward pass, which would otherwise recompute their products.
+ * The mean over passes `k` of `MSE(Linear(D → F·P)(h_k), patch(x))`, from
+ * `hs[k] [N = B·(T−1), D]`, the torch-layout weight `V [F·P, D]`, bias
+ * `c [F·P]` and the padded raw input `x_pad [B, T + 8, F]` (a constant),
+ * expanded so that no `[N, F·P]` prediction or residual is formed and the
+ * passes share the products with the data. With `X_p = x_pad[n + p]` as rows
+ * `[N, F]`, `V_p = V[p::P]`, `A = VᵀV [D, D]` and `XV = Σ_p X_p V_p [N, D]`:
+ *
+ * ```
+ * Σ_p ‖h V_pᵀ + c_p − X_p‖² = Σ_n h_n A h_nᵀ − 2 Σ_n h_n·(XV_n − Vᵀc)
+ *                            + N‖c‖² − 2 c·colsum(X) + ‖X‖²
+ * ∂/∂h = 2 (h A + 1 (Vᵀc)ᵀ − XV)
+ * ∂/∂V = 2 (V hᵀh + c colsum(h)ᵀ − [X_pᵀ h]_p),   ∂/∂c = 2 (V colsum(h) + N c − colsum(X))
+ * ```
+ *
+ * The two big products, `XV` and `X_pᵀ Σ_k h_k`, are made once for all
+ * passes (2·N·F·P·D flops each); the dense form makes three of that size
+ * per pass. The data's terms (`‖X‖²`, `colsum(X)`) are summed in float64
+ * on the host. The value is a difference of sums, so its rounding is
+ * relative to `‖X‖²` rather than to the residual's square.
  */
-export function patchMse(h: Tensor2D, weight: Tensor2D, bias: Tensor1D, xPad: Tensor3D): Scalar {
+export function patchMse(
+  hs: Tensor2D[],
+  weight: Tensor2D,
+  bias: Tensor1D,
+  xPad: Tensor3D,
+): Scalar {
   const [b, tp, f] = xPad.shape;
-  const n = tp - TIMEDRL_PAD_END - 1, d = h.shape[1], count = b * n * f * TIMEDRL_PATCH;
-  // residual_p = h·V_pᵀ + c_p − x_pad[n + p], V_p = rows p::P of the weight
-  const residual = (parts: MseParts, hh: Tensor2D, p: number) =>
-    tf.sub(tf.add(tf.matMul(hh, parts.rowsT(p)), parts.bias(p)), parts.shifted(p)) as Tensor2D;
+  const n = tp - TIMEDRL_PAD_END - 1, rows = b * n, width = f * TIMEDRL_PATCH;
+  const passes = hs.length, count = rows * width;
   const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
-    const [xp, hh, v, c, save] = args as [Tensor3D, Tensor2D, Tensor2D, Tensor1D, Saver];
-    const [value, ...residuals] = tf.tidy(() => {
-      const parts = mseParts(xp, v, c, n);
-      const rs = Array.from({ length: TIMEDRL_PATCH }, (_, p) => residual(parts, hh, p));
-      let total: Tensor = tf.scalar(0);
-      for (const r of rs) total = tf.add(total, tf.sum(tf.square(r)));
-      return [tf.div(total, count), ...rs];
+    const save = args[args.length - 1] as Saver;
+    const [xp, v, c, ...hh] = args.slice(0, -1) as [Tensor3D, Tensor2D, Tensor1D, ...Tensor2D[]];
+    const { value, products } = tf.tidy(() => {
+      const data = dataTerms(xp, n);
+      const xv = perOffset(xp, v, n, (x, vp) => tf.matMul(x, vp));
+      const gram = transposedProduct(v, v); // A = VᵀV
+      const vc = tf.reshape(transposedProduct(v, tf.reshape(c, [width, 1])), [1, -1]); // (Vᵀc)ᵀ
+      const cross = tf.sub(xv, vc); // XV − 1(Vᵀc)ᵀ
+      const fit = hh.map((h) =>
+        tf.sub(tf.sum(tf.mul(h, tf.matMul(h, gram))), tf.mul(tf.sum(tf.mul(h, cross)), 2))
+      );
+      const bias = tf.sub(
+        tf.mul(tf.sum(tf.square(c)), rows),
+        tf.mul(tf.sum(tf.mul(c, data.colSums)), 2),
+      );
+      const total = tf.add(tf.add(tf.div(tf.addN(fit), passes), bias), data.squares);
+      return { value: tf.div(total, count) as Scalar, products: [gram, cross, data.colSums] };
     });
-    // `save` keeps clones only while a gradient tape records; the residuals are freed here.
-    save([xp, hh, v, ...residuals]);
-    tf.dispose(residuals);
+    save([xp, v, c, ...products, ...hh]);
+    tf.dispose(products);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sh, sv, ...rs] = saved as Tensor2D[];
-        const vData = dataSyncOrThrow(sv, "timedrl V") as Float32Array;
-        const scale = tf.mul(dy, 2 / count);
-        let dh: Tensor = tf.zeros(sh.shape);
-        const dV: Tensor[] = [], dC: Tensor[] = [];
-        for (let p = 0; p < TIMEDRL_PATCH; p++) {
-          const [nextDh, dv, dc] = tf.tidy(() => {
-            const r = tf.mul(rs[p], scale) as Tensor2D; // [N, F]
-            const vp = rowsOf(vData, f, d, p);
-            return [tf.add(dh, tf.matMul(r, vp)), tf.matMul(tf.transpose(r), sh), tf.sum(r, 0)];
-          });
-          dh.dispose();
-          dh = nextDh;
-          dV.push(dv);
-          dC.push(dc);
-        }
-        return [
-          tf.zerosLike(sx),
-          dh,
-          tf.reshape(tf.stack(dV, 1), [f * TIMEDRL_PATCH, d]),
-          tf.reshape(tf.stack(dC, 1), [f * TIMEDRL_PATCH]),
-        ];
+        const sx = saved[0] as Tensor3D;
+        const [sv, sc, gram, cross, colSums, ...sh] = saved.slice(1) as Tensor2D[];
+        return tf.tidy(() => {
+          const scale = tf.div(tf.mul(dy, 2), count * passes);
+          const dh = sh.map((h) => tf.mul(tf.sub(tf.matMul(h, gram), cross), scale));
+          const hSum = tf.addN(sh) as Tensor2D;
+          const hGram = tf.addN(sh.map((h) => transposedProduct(h, h))) as Tensor2D;
+          const hCol = tf.reshape(tf.sum(hSum, 0), [1, -1]);
+          const xh = perOffset(sx, hSum, n, (x, hs) => transposedProduct(x, hs), width);
+          const dV = tf.sub(
+            tf.add(tf.matMul(sv, hGram), tf.matMul(tf.reshape(sc, [width, 1]), hCol)),
+            xh,
+          );
+          const dC = tf.sub(
+            tf.add(
+              tf.reshape(tf.matMul(sv, tf.reshape(hCol, [-1, 1])), [width]),
+              tf.mul(sc, rows * passes),
+            ),
+            tf.mul(colSums, passes),
+          );
+          return [tf.zerosLike(sx), tf.mul(dV, scale), tf.mul(dC, scale), ...dh];
+        });
       },
     };
-  }) as (xp: Tensor3D, hh: Tensor2D, v: Tensor2D, c: Tensor1D) => Scalar;
-  return op(xPad, h, weight, bias);
+  }) as (xp: Tensor3D, v: Tensor2D, c: Tensor1D, ...hh: Tensor2D[]) => Scalar;
+  return op(xPad, weight, bias, ...hs);
+}
+
+/**
+ * The data's terms of {@linkcode patchMse}, summed in float64 on the host:
+ * `‖X‖² = Σ_p ‖X_p‖²` and `colsum(X) [F·P]` (entry `c·P + p` sums frame
+ * `n + p`'s feature `c` over every sequence and `n`).
+ */
+function dataTerms(xPad: Tensor3D, n: number): { squares: Scalar; colSums: Tensor1D } {
+  const [b, tp, f] = xPad.shape;
+  const x = dataSyncOrThrow(xPad, "timedrl xPad") as Float32Array;
+  const sums = new Float64Array(f * TIMEDRL_PATCH);
+  let squares = 0;
+  for (let s = 0; s < b; s++) {
+    for (let p = 0; p < TIMEDRL_PATCH; p++) {
+      for (let frame = p; frame < p + n; frame++) {
+        const row = (s * tp + frame) * f;
+        for (let c = 0; c < f; c++) {
+          const value = x[row + c];
+          sums[c * TIMEDRL_PATCH + p] += value;
+          squares += value * value;
+        }
+      }
+    }
+  }
+  return { squares: tf.scalar(squares), colSums: tf.tensor1d(Float32Array.from(sums)) };
+}
+
+/**
+ * Per offset `p`, `product(X_p [N, F], V_p [F, D])` with `V_p = rows p::P of
+ * v`: summed to `[N, D]` when `interleaveRows` is not given; with
+ * `interleaveRows` (`F·P`), each result `[F, D]` fills rows `c·P + p` of a
+ * `[F·P, D]` matrix.
+ */
+function perOffset(
+  xPad: Tensor3D,
+  v: Tensor2D,
+  n: number,
+  product: (x: Tensor2D, other: Tensor2D) => Tensor2D,
+  interleaveRows?: number,
+): Tensor2D {
+  const f = xPad.shape[2], d = v.shape[1];
+  const shifted = shiftedFrames(xPad, n);
+  if (interleaveRows === undefined) {
+    const vData = dataSyncOrThrow(v, "timedrl V") as Float32Array;
+    return tf.tidy(() =>
+      tf.addN(
+        Array.from(
+          { length: TIMEDRL_PATCH },
+          (_, p) => product(shifted(p), rowsOf(vData, f, d, p)),
+        ),
+      )
+    ) as Tensor2D;
+  }
+  return tf.tidy(() => {
+    const pieces = Array.from({ length: TIMEDRL_PATCH }, (_, p) => product(shifted(p), v));
+    return tf.reshape(tf.stack(pieces, 1), [interleaveRows, d]) as Tensor2D;
+  });
 }

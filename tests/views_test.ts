@@ -11,8 +11,18 @@ import {
   variantEvidence,
   writeCachedResult,
 } from "../lib/experiments/mod.ts";
-import type { ResultRecord } from "../lib/experiments/mod.ts";
-import { claimsTable, clearBest, d6Rows, frontPage, symbolHtml } from "../lib/views/mod.ts";
+import type { ResultRecord, Variant } from "../lib/experiments/mod.ts";
+import {
+  baselineClaims,
+  claimsTable,
+  clearBest,
+  d6Rows,
+  frontPage,
+  resolutionNote,
+  symbolHtml,
+} from "../lib/views/mod.ts";
+import { BASELINE_NAMES } from "../lib/baselines/mod.ts";
+import { smallestSwapP, unitsForSwapP } from "../lib/stats/mod.ts";
 import { fakeRecord, fakeStudy } from "./_records.ts";
 
 const SEEDS = [1, 2, 3];
@@ -182,4 +192,58 @@ Deno.test("productKernelNote: counts the wasm runs per product kernel, null with
   assert.match(note, /of the 3 wasm runs: 1 on the packed GEMM/);
   assert.match(note, /; 1 on tfjs' XNNPACK kernel; 1 written before records named/);
   assert.doesNotMatch(productKernelNote([on("wasm", "gemm-fma")])!, /XNNPACK/);
+});
+
+Deno.test("baselineClaims: per eMargin variant, supported, contradicted, not resolved and no data", () => {
+  const runs = (variant: Variant, dbi: (seed: number) => number, nonFinite = 0) =>
+    FOLDS.flatMap((fold) =>
+      SEEDS.map((seed) =>
+        fakeRecord({ variant, fold, seed, dbi: dbi(seed) + 0.01 * fold, nonFinite })
+      )
+    );
+  const stable = runs("emargin-stable", (seed) => 0.5 + 0.02 * seed);
+  const reference = runs("emargin-reference", () => 0.4, 3); // every run non-finite
+  const baselines = BASELINE_NAMES.flatMap((b) => runs(b, (seed) => 1 + 0.03 * seed));
+  const dbi = (claims: ReturnType<typeof baselineClaims>) =>
+    claims.find((c) => c.metric === "daviesBouldin")!;
+  const all = [...stable, ...reference, ...baselines];
+  const supported = dbi(baselineClaims(all, "synthetic", "emargin-stable"));
+  assert.equal(supported.emargin, "emargin-stable");
+  assert.equal(supported.verdict, "supported");
+  assert.equal(supported.compared.length, BASELINE_NAMES.length);
+  assert.ok(supported.compared.every((c) => c.pAdjusted < 0.05 && c.cmp.estimate < 0));
+  assert.equal(dbi(baselineClaims(all, "synthetic")).verdict, "no data");
+  // one baseline missing: the claim over every baseline cannot be supported
+  const withoutCpc = all.filter((r) => r.config.variant !== "cpc");
+  const partial = dbi(baselineClaims(withoutCpc, "synthetic", "emargin-stable"));
+  assert.equal(partial.verdict, "not resolved by this data");
+  assert.deepEqual(partial.missing, ["cpc"]);
+  // a baseline clearly better than eMargin contradicts it
+  const better = [...withoutCpc, ...runs("cpc", (seed) => 0.1 + 0.01 * seed)];
+  const contradicted = dbi(baselineClaims(better, "synthetic", "emargin-stable"));
+  assert.equal(contradicted.verdict, "contradicted");
+  assert.equal(contradicted.favoured.length, BASELINE_NAMES.length - 1);
+  assert.ok(!contradicted.favoured.includes("cpc"));
+  // 12 pairs per baseline resolve; 3 cannot (2/2³ = 0.25), and the note says how many would
+  assert.equal(resolutionNote([supported]), "");
+  const fold0 = all.filter((r) => r.config.fold === 0 || r.config.variant === "emargin-stable");
+  const short = dbi(baselineClaims(fold0, "synthetic", "emargin-stable"));
+  assert.equal(short.verdict, "not resolved by this data");
+  assert.equal(short.favoured.length, BASELINE_NAMES.length);
+  const note = resolutionNote([short]);
+  assert.match(note, /only 3 \(fold, seed\) pairs/);
+  assert.match(note, /cannot go below p = 0\.250/);
+  assert.match(note, /at least 9 pairs per baseline/);
+});
+
+Deno.test("smallestSwapP and unitsForSwapP: the exact swap test's floor", () => {
+  assert.equal(smallestSwapP(3), 0.25);
+  assert.equal(smallestSwapP(0), 1);
+  assert.equal(smallestSwapP(1), 1);
+  assert.equal(unitsForSwapP(0.05), 6); // 2/2⁶ = 0.031
+  assert.equal(unitsForSwapP(0.005), 9); // 2/2⁹ = 0.0039
+  for (const alpha of [0.05, 0.01, 0.005, 0.001]) {
+    const n = unitsForSwapP(alpha);
+    assert.ok(smallestSwapP(n) < alpha && smallestSwapP(n - 1) >= alpha, `${alpha}`);
+  }
 });

@@ -19,6 +19,25 @@ import { NonFiniteError, OptionError } from "../errors.ts";
 export type PMethod = "bootstrap" | "permutation";
 
 /**
+ * The smallest two-sided p-value an exact swap test over `units` units can
+ * give, `2 / 2^units` (both the observed and the all-swapped pattern are as
+ * extreme); `1` without units.
+ *
+ * @example
+ * ```ts
+ * smallestSwapP(3); // 0.25: 3 seeds cannot reach p < 0.05
+ * ```
+ */
+export function smallestSwapP(units: number): number {
+  return units < 1 ? 1 : Math.min(1, 2 / 2 ** units);
+}
+
+/** The fewest units from which an exact swap test can reach `p < alpha` (`2 / 2^n < α`). */
+export function unitsForSwapP(alpha: number): number {
+  return Math.floor(Math.log2(2 / alpha)) + 1;
+}
+
+/**
  * Two-sided p-value of a paired swap test, `T_obs = T(nothing swapped)`:
  * - exact, when `2^units ≤ exactUpTo`: the fraction of all `2^units` swap
  *   patterns `s` with `|T(s)| ≥ |T_obs|` (at least `2 / 2^units` when

@@ -94,7 +94,9 @@ function forwardBlocks(u: Tensor2D, z: Tensor2D, tau: number) {
     const left = rowBlocks(scaled);
     const rightT = rowBlocks(u).map((block) => tf.transpose(block) as Tensor2D);
     left.forEach((lb, b) =>
-      lower.push(rightT.slice(0, b + 1).map((rc) => tf.keep(tf.exp(tf.matMul(lb, rc)))))
+      lower.push(
+        rightT.slice(0, b + 1).map((rc) => tf.keep(tf.tidy(() => tf.exp(tf.matMul(lb, rc))))),
+      )
     );
     const all = symmetricTimes(lower, rowBlocks(tf.concat([z, tf.ones([r, 1])], 1) as Tensor2D));
     const self = tf.exp(rowDot(scaled, u));
@@ -121,7 +123,7 @@ function backwardBlocks(dy: Tensor, saved: Tensor2D[], tau: number): Tensor2D[] 
     const rightT = rowBlocks(tf.concat([z, a, ones, g], 1) as Tensor2D)
       .map((block) => tf.transpose(block) as Tensor2D);
     const lowerM = lowerE.map((row, b) =>
-      row.map((e, col) => tf.mul(e, tf.matMul(left[b], rightT[col])) as Tensor2D)
+      row.map((e, col) => tf.tidy(() => tf.mul(e, tf.matMul(left[b], rightT[col])) as Tensor2D))
     );
     const mu = symmetricTimes(lowerM, rowBlocks(u));
     const ea = symmetricTimes(lowerE, rowBlocks(a));

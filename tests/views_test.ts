@@ -14,6 +14,7 @@ import {
 import type { ResultRecord, Variant } from "../lib/experiments/mod.ts";
 import {
   baselineClaims,
+  baselineHeadline,
   claimsTable,
   clearBest,
   d6Rows,
@@ -234,6 +235,17 @@ Deno.test("baselineClaims: per eMargin variant, supported, contradicted, not res
   assert.match(note, /only 3 \(fold, seed\) pairs/);
   assert.match(note, /cannot go below p = 0\.250/);
   assert.match(note, /at least 9 pairs per baseline/);
+  // the front page's headline on the comparative claim, generated from the same verdicts
+  const headline = baselineHeadline(fakeStudy(fold0));
+  assert.ok(headline);
+  assert.match(
+    headline.text,
+    /emargin-stable: not resolved by this data \(better than 10 of 10 on DBI/,
+  );
+  assert.match(headline.text, /emargin-reference: no data/);
+  assert.match(headline.text, /at least 9 pairs per baseline/);
+  assert.match(symbolHtml(frontPage(fakeStudy(fold0))), /comparative claim/);
+  assert.equal(baselineHeadline(fakeStudy(records(8, 5))), null);
 });
 
 Deno.test("smallestSwapP and unitsForSwapP: the exact swap test's floor", () => {

@@ -152,7 +152,7 @@ export function baselineClaimsTable(study: Study): Displayable {
  * `p = 2/2ⁿ`, and Holm over `K` baselines asks the smallest of them to pass
  * `0.05/K`. Empty when every comparison has pairs enough.
  */
-export function resolutionNote(claims: readonly BaselineClaim[]): string {
+export function resolutionText(claims: readonly BaselineClaim[]): string {
   const short = claims.filter((c) => {
     const fewest = Math.min(...c.compared.map((x) => x.cmp.pairs));
     return c.compared.length > 0 && smallestSwapP(fewest) >= LEVEL / c.compared.length;
@@ -161,18 +161,50 @@ export function resolutionNote(claims: readonly BaselineClaim[]): string {
   const k = Math.max(...short.map((c) => c.compared.length));
   const fewest = Math.min(...short.flatMap((c) => c.compared.map((x) => x.cmp.pairs)));
   const datasets = [...new Set(short.map((c) => datasetLabel(c.dataset)))].join(", ");
-  return `<p class="note">${
-    escapeHtml(
-      `On ${datasets}, some baselines have only ${fewest} (fold, seed) pair${
-        fewest === 1 ? "" : "s"
-      } with eMargin: an exact paired test then cannot go below p = ${
-        formatNumber(smallestSwapP(fewest))
-      }, and Holm over ${k} baselines needs p < ${formatNumber(LEVEL / k)}, which takes at least ${
-        unitsForSwapP(LEVEL / k)
-      } pairs per baseline. These rows cannot be resolved by the runs at hand whatever the ` +
-        `effects; the column "eMargin better than" gives their direction.`,
-    )
-  }</p>`;
+  return `On ${datasets}, some baselines have only ${fewest} (fold, seed) pair${
+    fewest === 1 ? "" : "s"
+  } with eMargin: an exact paired test then cannot go below p = ${
+    formatNumber(smallestSwapP(fewest))
+  }, and Holm over ${k} baselines needs p < ${formatNumber(LEVEL / k)}, which takes at least ${
+    unitsForSwapP(LEVEL / k)
+  } pairs per baseline. These rows cannot be resolved by the runs at hand whatever the effects; ` +
+    `how many baselines eMargin is better than gives their direction.`;
+}
+
+/** {@linkcode resolutionText} as a note under the verdict table (empty when there is none). */
+export function resolutionNote(claims: readonly BaselineClaim[]): string {
+  const text = resolutionText(claims);
+  return text ? `<p class="note">${escapeHtml(text)}</p>` : "";
+}
+
+/**
+ * The front page's headline on the paper's comparative claim, generated
+ * from {@linkcode baselineClaims} for every dataset and eMargin form: the
+ * verdicts, how many baselines each form is better than per index, and
+ * {@linkcode resolutionText}. Null when no baseline has runs.
+ */
+export function baselineHeadline(study: Study): { title: string; text: string } | null {
+  const all: BaselineClaim[] = [];
+  const parts = study.datasets.map((dataset) => {
+    const forms = CLAIM_EMARGINS.map((emargin) => {
+      const claims = baselineClaims(study.records, dataset, emargin);
+      all.push(...claims);
+      if (claims.every((c) => !c.compared.length)) return `${emargin}: no data`;
+      const verdicts = [...new Set(claims.map((c) => c.verdict))].join(" / ");
+      const better = claims.map((c) =>
+        `${c.favoured.length} of ${c.compared.length} on ${METRIC_NAME[c.metric]}`
+      ).join(", ");
+      return `${emargin}: ${verdicts} (better than ${better})`;
+    });
+    return `${datasetLabel(dataset)}: ${forms.join("; ")}`;
+  });
+  if (all.every((c) => !c.compared.length)) return null;
+  const note = resolutionText(all);
+  return {
+    title:
+      "The paper's comparative claim (eMargin beats every baseline on DBI, CHI and silhouette)",
+    text: `${parts.join(". ")}.${note ? ` ${note}` : ""}`,
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { formatClaimEffect, studyClaims, VERDICT_RULE } from "./claims.ts";
 import { mainResults, studyEvidence, symbolHtml } from "./evidence.ts";
 import { foldList, foldsLabel } from "./folds.ts";
 import { formatNumber } from "./format.ts";
+import { baselineHeadline } from "./baselines.ts";
 
 /** One headline: a sentence and the claims behind it. */
 export interface Headline {
@@ -75,6 +76,8 @@ export function headlines(study: Study): Headline[] {
       }.`
       : `No method is shown to beat the raw features on any dataset: ${byVerdict(raw)}.`,
   });
+  const baselines = baselineHeadline(study);
+  if (baselines) out.push(baselines);
   out.push({
     title: "The margin's mechanism (probe near label changes)",
     text: byVerdict(pick("boundary")),

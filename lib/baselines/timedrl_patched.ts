@@ -122,12 +122,12 @@ export function patchEmbed(
         const dFrames = tf.reshape(tf.slice(dy, [0, 1, 0], [b, n, out]), [b * n, out]);
         const dFramesT = tf.transpose(dFrames) as Tensor2D;
         const shifted = shiftedFrames(sx, n);
-        const perOffset = Array.from(
+        const pieces = Array.from(
           { length: TIMEDRL_PATCH },
           (_, p) => tf.tidy(() => tf.matMul(dFramesT, shifted(p))), // [F_out, F_in]
         );
         const dW = tf.add(
-          interleave(perOffset, out, f),
+          interleave(pieces, out, f),
           tf.matMul(tf.reshape(dClsRow, [out, 1]), tf.reshape(sc, [1, width])),
         );
         const dCls = tf.reshape(tf.matMul(tf.reshape(dClsRow, [1, out]), sw), [1, 1, width]);

@@ -7,7 +7,7 @@
  */
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { installWasmGemm, wasmGemmState } from "./wasm/mod.ts";
+import { installWasmGelu, installWasmGemm, wasmGemmState } from "./wasm/mod.ts";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
 import { join } from "node:path";
@@ -221,7 +221,10 @@ async function activate(name: BackendName): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
-    if (ok && name === "wasm") installWasmGemm();
+    if (ok && name === "wasm") {
+      installWasmGemm();
+      installWasmGelu();
+    }
     return ok && tf.getBackend() === name;
   } catch {
     return false;

@@ -5,6 +5,7 @@ import { initBackend } from "../lib/backend.ts";
 import { makeRng } from "../lib/random.ts";
 import { gelu, hierarchicalContrastiveLoss, instanceContrastiveLoss } from "../lib/ts2vec/mod.ts";
 import { geluConv } from "../lib/ts2vec/conv_blocks.ts";
+import { tapKernelsActive } from "../lib/ts2vec/taps_wasm.ts";
 import { assertClose } from "./_util.ts";
 
 /** `[B][T][C]` standard normal values. */
@@ -156,16 +157,12 @@ function plainGeluConv(x: Tensor3D, w: Tensor2D, bias: Tensor1D, d: number): Ten
 for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`geluConv: value and gradients equal autodiff of the padded-taps product on ${backend}`, async () => {
     await initBackend({ prefer: backend });
-    // Dilations below T (convolutions), equal to and above T (centre tap only).
-    for (
-      const [b, t, c, out, d] of [[2, 7, 3, 4, 1], [2, 9, 3, 5, 4], [1, 6, 4, 3, 6], [
-        2,
-        5,
-        3,
-        4,
-        8,
-      ]]
-    ) {
+    // Dilations below T (convolutions), equal to and above T (centre tap only); widths that are
+    // multiples of 4 run the wasm tap kernels (lib/ts2vec/taps_wasm.ts), the others tfjs' ops.
+    const shapes = [[2, 7, 3, 4, 1], [2, 9, 3, 5, 4], [1, 6, 4, 3, 6], [2, 5, 3, 4, 8]];
+    const tapShapes = [[2, 9, 4, 8, 2], [3, 12, 8, 4, 5], [2, 6, 8, 8, 6], [2, 5, 4, 4, 8]];
+    assert.equal(tapKernelsActive(4, 8), backend === "wasm");
+    for (const [b, t, c, out, d] of [...shapes, ...tapShapes]) {
       const rng = makeRng(100 * t + d);
       const draw = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
       const x = tf.tensor3d(draw(b * t * c), [b, t, c]);

@@ -8,6 +8,8 @@
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor2D, Tensor3D, Variable } from "../tf.ts";
 import { columnSum, linear } from "../ops/mod.ts";
+import { GELU_KERNEL, wasmGeluActive } from "../wasm/mod.ts";
+import { tapConv, tapConvInputGrad, tapConvWeightGrad, tapKernelsActive } from "./taps_wasm.ts";
 
 type Tensor4D = tf.Tensor4D;
 
@@ -53,21 +55,40 @@ const normalCdf = (x: Tensor): Tensor => tf.add(tf.mul(tf.erf(tf.mul(x, Math.SQR
 const geluSlope = (x: Tensor, cdf: Tensor): Tensor =>
   tf.add(cdf, tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI))));
 
+/**
+ * GELU's value and what its backward pass keeps: on wasm the slope itself,
+ * from one pass of `lib/wasm/gelu.ts`; elsewhere `[x, Φ(x)]`, the slope
+ * formed only if a gradient is asked for.
+ */
+function geluForward(x: Tensor): { value: Tensor; kept: Tensor[] } {
+  if (wasmGeluActive()) {
+    const [value, slope] = tf.engine().runKernel(GELU_KERNEL, { x }) as Tensor[];
+    return { value, kept: [slope] };
+  }
+  const cdf = normalCdf(x);
+  return { value: tf.mul(x, cdf), kept: [x, cdf] };
+}
+
+/** `GELU'(x)` from what {@linkcode geluForward} kept. */
+const geluKeptSlope = (kept: Tensor[]): Tensor =>
+  kept.length === 1 ? kept[0] : geluSlope(kept[0], kept[1]);
+
 // The derivative is written out (`Φ(x) + x·φ(x)`): autodiff of the
 // composition costs about twice the element-wise passes.
 const geluWithGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
   const [x, save] = args as [Tensor, Saver];
-  const cdf = normalCdf(x);
-  save([x, cdf]);
+  const { value, kept } = geluForward(x);
+  save(kept);
   return {
-    value: tf.mul(x, cdf),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.mul(dy, geluSlope(saved[0], saved[1]))],
+    value,
+    gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.mul(dy, geluKeptSlope(saved))],
   };
 }) as (x: Tensor) => Tensor;
 
 /**
  * Exact GELU (torch default): `x·Φ(x) = ½·x·(1 + erf(x/√2))`, with the
- * gradient `Φ(x) + x·φ(x)`, `φ(x) = exp(−x²/2)/√(2π)`.
+ * gradient `Φ(x) + x·φ(x)`, `φ(x) = exp(−x²/2)/√(2π)`; `erf` by
+ * Abramowitz–Stegun 7.1.26 (tfjs' and the WebGPU step's).
  */
 export function gelu(x: Tensor): Tensor {
   return geluWithGrad(x);
@@ -130,12 +151,15 @@ export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Ten
   const [b, t, c] = x.shape;
   const out = w.shape[0];
   const centreOnly = d >= t;
+  const onTaps = tapKernelsActive(c, out);
   const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [sx, sw, sb, save] = args as [Tensor3D, Tensor2D, Tensor, Saver];
-    const cdf = normalCdf(sx);
-    const a = tf.mul(sx, cdf) as Tensor3D;
-    save([sx, cdf, a, sw]);
-    const y = centreOnly
+    const { value, kept } = geluForward(sx);
+    const a = value as Tensor3D;
+    save([a, sw, ...kept]);
+    const y = onTaps
+      ? tapConv(a, sw, sb, d)
+      : centreOnly
       ? tf.add(matMul(tf.reshape(a, [b * t, c]), tf.transpose(tf.slice(sw, [0, c], [out, c]))), sb)
       : tf.fused.conv2d({
         x: tf.reshape(a, [b, 1, t, c]) as Tensor4D,
@@ -148,7 +172,12 @@ export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Ten
     return {
       value: tf.reshape(y, [b, t, out]) as Tensor3D,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [px, pcdf, pa, pw] = saved as [Tensor3D, Tensor, Tensor3D, Tensor2D];
+        const [pa, pw, ...kept] = saved as [Tensor3D, Tensor2D, ...Tensor[]];
+        if (onTaps) {
+          const g3 = dy as Tensor3D;
+          const dx = tapConvInputGrad(g3, pw, geluKeptSlope(kept), d);
+          return [dx, ...tapConvWeightGrad(pa, g3, d)];
+        }
         const g = tf.reshape(dy, [b * t, out]) as Tensor2D;
         let da: Tensor, dw: Tensor;
         if (centreOnly) {
@@ -166,7 +195,7 @@ export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Ten
             [1, d],
           );
         }
-        const dx = tf.mul(tf.reshape(da, [b, t, c]), geluSlope(px, pcdf));
+        const dx = tf.mul(tf.reshape(da, [b, t, c]), geluKeptSlope(kept));
         return [dx, dw, columnSum(g)];
       },
     };

@@ -2,8 +2,9 @@
  * A tiny WebAssembly binary emitter: just enough of the format (one function
  * type of i32 parameters, an imported memory, exported functions, the scalar
  * and f64x2 SIMD instructions the float64 kernels use, and the f32x4 ones of
- * the GEMM) to assemble the kernels of `../metrics/softmax_wasm.ts`, `../metrics/dots_wasm.ts` and
- * `gemm.ts` at load time. Written by hand because the
+ * the GEMM, the GELU and the row passes) to assemble the kernels of
+ * `../metrics/softmax_wasm.ts`, `../metrics/dots_wasm.ts`, `gemm.ts`,
+ * `gelu.ts` and `rows.ts` at load time. Written by hand because the
  * project has no build step that could assemble a `.wat` file, and the
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
@@ -96,6 +97,28 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "v128.load32_splat": { arity: 1, encode: ([offset]) => [0xfd, 0x09, 2, ...uleb(offset)] },
   "f32x4.add": { arity: 0, encode: () => [0xfd, ...uleb(0xe4)] },
   "f32x4.mul": { arity: 0, encode: () => [0xfd, ...uleb(0xe6)] },
+  /** `v128.const` with four equal f32 lanes (the immediate, written as a float32). */
+  "f32x4.const": {
+    arity: 1,
+    encode: ([x]) => [0xfd, 0x0c, ...new Uint8Array(new Float32Array(4).fill(x).buffer)],
+  },
+  /** `v128.const` with four equal i32 lanes. */
+  "i32x4.const": {
+    arity: 1,
+    encode: ([n]) => [0xfd, 0x0c, ...new Uint8Array(new Int32Array(4).fill(n).buffer)],
+  },
+  "f32x4.sub": { arity: 0, encode: () => [0xfd, ...uleb(0xe5)] },
+  "f32x4.div": { arity: 0, encode: () => [0xfd, ...uleb(0xe7)] },
+  "f32x4.max": { arity: 0, encode: () => [0xfd, ...uleb(0xe9)] },
+  "f32x4.abs": { arity: 0, encode: () => [0xfd, ...uleb(0xe0)] },
+  "f32x4.neg": { arity: 0, encode: () => [0xfd, ...uleb(0xe1)] },
+  "f32x4.nearest": { arity: 0, encode: () => [0xfd, ...uleb(0x6a)] },
+  "i32x4.splat": { arity: 0, encode: () => [0xfd, 0x11] },
+  "i32x4.add": { arity: 0, encode: () => [0xfd, ...uleb(0xae)] },
+  "i32x4.shl": { arity: 0, encode: () => [0xfd, ...uleb(0xab)] },
+  "i32x4.trunc_sat_f32x4_s": { arity: 0, encode: () => [0xfd, ...uleb(0xf8)] },
+  "v128.and": { arity: 0, encode: () => [0xfd, 0x4e] },
+  "v128.xor": { arity: 0, encode: () => [0xfd, 0x51] },
   /** `a·b + c` of the relaxed-SIMD proposal (fused on a CPU with FMA). */
   "f32x4.relaxed_madd": { arity: 0, encode: () => [0xfd, ...uleb(0x105)] },
 };

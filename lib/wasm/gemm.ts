@@ -57,6 +57,10 @@ export interface GemmShape {
   n: number;
   transposeA: boolean;
   transposeB: boolean;
+  /** Floats between the rows of `A` as stored (default its column count: `m` transposed, else `k`). */
+  lda?: number;
+  /** Floats between the rows of `B` as stored (default `k` transposed, else `n`). */
+  ldb?: number;
 }
 
 type PackFn = (dst: number, src: number, groups: number, k: number, rs: number, cs: number) => void;
@@ -154,11 +158,13 @@ export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): Bo
       for (let g = 0; g < batch; g++) {
         // element (i, t) of op(A) is A[i, t] or, transposed, A[t, i]; (t, j) of op(B) likewise
         if (g === 0 || aStride !== 0) {
-          const [rs, cs] = shape.transposeA ? [1, m] : [k, 1];
+          const lda = shape.lda ?? (shape.transposeA ? m : k);
+          const [rs, cs] = shape.transposeA ? [1, lda] : [lda, 1];
           packRows(packA, GEMM_ROWS, heap, ap, a + g * aStride, m, k, rs, cs);
         }
         if (g === 0 || bStride !== 0) {
-          const [rs, cs] = shape.transposeB ? [k, 1] : [1, n];
+          const ldb = shape.ldb ?? (shape.transposeB ? k : n);
+          const [rs, cs] = shape.transposeB ? [ldb, 1] : [1, ldb];
           packRows(packB, GEMM_COLUMNS, heap, bp, b + g * bStride, n, k, rs, cs);
         }
         const out = c + g * m * n;
@@ -192,7 +198,7 @@ type KernelArgs = {
   attrs?: Record<string, unknown>;
 };
 
-let installed: { fused: boolean; original: KernelConfig } | null = null;
+let installed: { fused: boolean; original: KernelConfig; bound: BoundGemm } | null = null;
 
 /** Options of {@linkcode installWasmGemm}. */
 export interface InstallGemmOptions {
@@ -272,13 +278,21 @@ export function installWasmGemm(
   };
   tf.unregisterKernel("BatchMatMul", "wasm");
   tf.registerKernel({ ...original, kernelFunc } as KernelConfig);
-  installed = { fused: bound.fused, original };
+  installed = { fused: bound.fused, original, bound };
   return { installed: true, fused: bound.fused };
 }
 
 /** Whether the GEMM runs the wasm backend's products now, and which kernel. */
 export function wasmGemmState(): { installed: boolean; fused: boolean } {
   return { installed: installed !== null, fused: installed?.fused ?? false };
+}
+
+/**
+ * The GEMM that runs the wasm backend's products, for kernels that call it
+ * between offsets of the backend's memory (null when not installed).
+ */
+export function installedGemm(): BoundGemm | null {
+  return installed?.bound ?? null;
 }
 
 /** Puts tfjs' own `BatchMatMul` back (for A/B timings and tests); idempotent. */

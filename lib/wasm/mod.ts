@@ -8,3 +8,5 @@
 export * from "./emit.ts";
 export * from "./gemm.ts";
 export * from "./gemm_kernels.ts";
+export * from "./gelu.ts";
+export * from "./rows.ts";

@@ -7,7 +7,7 @@
  */
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { installWasmGelu, installWasmGemm, wasmGemmState } from "./wasm/mod.ts";
+import { installWasmGelu, installWasmGemm, installWasmRows, wasmGemmState } from "./wasm/mod.ts";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
 import { join } from "node:path";
@@ -224,6 +224,7 @@ async function activate(name: BackendName): Promise<boolean> {
     if (ok && name === "wasm") {
       installWasmGemm();
       installWasmGelu();
+      installWasmRows();
     }
     return ok && tf.getBackend() === name;
   } catch {

@@ -7,8 +7,11 @@ import {
   GELU_KERNEL,
   geluScalar,
   installedGemm,
+  installedRows,
   wasmGeluActive,
+  wasmGemmState,
 } from "../lib/wasm/mod.ts";
+import { columnSum } from "../lib/ops/mod.ts";
 import { makeRng } from "../lib/random.ts";
 import { assertClose } from "./_util.ts";
 
@@ -124,4 +127,18 @@ Deno.test("wasm GEMM: leading dimensions read a column block of a wider matrix, 
   const want2 = tf.matMul(a2, tf.slice(w, [0, 4], [n, k]));
   assertClose(c2.dataSync(), want2.dataSync(), { rtol: 1e-6, atol: 1e-6, label: "plain B" });
   tf.dispose([a, w, c, want, a2, c2, want2]);
+});
+
+Deno.test("columnSum on wasm: the row pass gives the bits of the ones-vector product, ragged widths included", async () => {
+  await initBackend({ prefer: "wasm" });
+  assert.ok(installedRows(), "the row passes are bound on wasm");
+  const rng = makeRng(11);
+  for (const [n, c] of [[1750, 64], [37, 7], [5, 3], [1, 8]]) {
+    const x = tf.tensor2d(Float32Array.from({ length: n * c }, () => rng.normal()), [n, c]);
+    const got = columnSum(x).dataSync();
+    const want = tf.matMul(x, tf.ones([n, 1]), true, false).dataSync();
+    if (wasmGemmState().installed) assert.deepEqual([...got], [...want], `${n}×${c}`);
+    else assertClose(got, want, { rtol: 1e-5, atol: 1e-5, label: `${n}×${c}` });
+    x.dispose();
+  }
 });

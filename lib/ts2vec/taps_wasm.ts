@@ -29,7 +29,7 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor2D, Tensor3D } from "../tf.ts";
-import { bindRows, installedGemm } from "../wasm/mod.ts";
+import { installedGemm, installedRows } from "../wasm/mod.ts";
 import type { BoundGemm, RowOp, RowPass } from "../wasm/mod.ts";
 
 type TensorInfo = tf.TensorInfo;
@@ -64,12 +64,11 @@ interface Context {
   at(t: TensorInfo): number;
 }
 
-let rowsBound: Record<RowOp, RowPass> | null = null;
 let registered = false;
 let scratch = 0, scratchFloats = 0;
 
 function context(backend: WasmBackendLike): Context {
-  const gemm = installedGemm();
+  const gemm = installedGemm(), rowsBound = installedRows();
   if (!gemm || !rowsBound) throw new Error("tap kernels: the wasm GEMM is not installed");
   return {
     backend,
@@ -190,10 +189,7 @@ function weightGrad(
 function register(): boolean {
   if (registered) return true;
   const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
-  const memory = backend?.wasm.asm?.memory;
-  if (!backend || !(memory instanceof WebAssembly.Memory)) return false;
-  rowsBound = bindRows(memory);
-  if (!rowsBound) return false;
+  if (!backend || !installedRows()) return false;
   type Inputs = Record<string, TensorInfo>;
   const kernel = (
     name: string,

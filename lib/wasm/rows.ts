@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { tf } from "../tf.ts";
 import { assemble, assembleModule, I32 } from "./emit.ts";
 
 /** The three passes. */
@@ -97,4 +98,66 @@ export function bindRows(memory: WebAssembly.Memory): Record<RowOp, RowPass> | n
     };
   };
   return { copy: bind("copy"), add: bind("add"), mul: bind("mul") };
+}
+
+/** The tfjs kernel of {@linkcode installWasmRows}: `x [N, C]` → `[C]`, the column sums. */
+export const COLUMN_SUM_KERNEL = "ColumnSum";
+
+/** The parts of tfjs' wasm backend the passes use (not in its public types). */
+interface WasmBackendLike {
+  wasm: { HEAPF32: Float32Array; asm?: { memory?: unknown } };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+}
+
+let installed: Record<RowOp, RowPass> | null = null;
+
+/**
+ * Binds the row passes to the wasm backend's memory and registers
+ * {@linkcode COLUMN_SUM_KERNEL} there (call after the backend has started;
+ * idempotent). Its sums run over the rows in order, so they equal, bit for
+ * bit, the product with a ones vector that they replace (tfjs' own column
+ * reduction transposes `X` first). Returns whether they are in place.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { COLUMN_SUM_KERNEL, installWasmRows } from "./rows.ts";
+ * await tf.setBackend("wasm");
+ * if (installWasmRows()) tf.engine().runKernel(COLUMN_SUM_KERNEL, { x: tf.ones([5, 8]) }); // [8] of 5
+ * ```
+ */
+export function installWasmRows(): boolean {
+  if (installed) return true;
+  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
+  const memory = backend?.wasm.asm?.memory;
+  if (!backend || !(memory instanceof WebAssembly.Memory)) return false;
+  const rows = bindRows(memory);
+  if (!rows) return false;
+  tf.registerKernel({
+    kernelName: COLUMN_SUM_KERNEL,
+    backendName: "wasm",
+    kernelFunc: ({ inputs }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const [n, c] = x.shape;
+      const out = backend.makeOutput([c], "float32");
+      const px = backend.getMemoryOffset(x.dataId) >>> 2,
+        po = backend.getMemoryOffset(out.dataId) >>> 2;
+      const heap = backend.wasm.HEAPF32;
+      heap.fill(0, po, po + c);
+      const whole = c - (c % 4);
+      rows.add(po, px, n, whole, 0, c);
+      for (let j = whole; j < c; j++) {
+        for (let i = 0; i < n; i++) heap[po + j] += heap[px + i * c + j];
+      }
+      return out;
+    },
+  });
+  installed = rows;
+  return true;
+}
+
+/** The row passes bound to the wasm backend's memory (null before {@linkcode installWasmRows}). */
+export function installedRows(): Record<RowOp, RowPass> | null {
+  return installed;
 }

@@ -7,7 +7,13 @@
  */
 import { EmarginError } from "./errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { installWasmGelu, installWasmGemm, installWasmRows, wasmGemmState } from "./wasm/mod.ts";
+import {
+  installSharedIdentity,
+  installWasmGelu,
+  installWasmGemm,
+  installWasmRows,
+  wasmGemmState,
+} from "./wasm/mod.ts";
 import { tf } from "./tf.ts";
 import type { Tensor } from "./tf.ts";
 import { join } from "node:path";
@@ -225,6 +231,7 @@ async function activate(name: BackendName): Promise<boolean> {
       installWasmGemm();
       installWasmGelu();
       installWasmRows();
+      installSharedIdentity();
     }
     return ok && tf.getBackend() === name;
   } catch {

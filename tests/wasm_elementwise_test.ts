@@ -142,3 +142,43 @@ Deno.test("columnSum on wasm: the row pass gives the bits of the ones-vector pro
     x.dispose();
   }
 });
+
+Deno.test("shared Identity: a clone reads the same values, outlives its source and frees the buffer with the last reference", async () => {
+  await initBackend({ prefer: "wasm" });
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const before = buffers();
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = tf.clone(x);
+  assert.deepEqual(y.arraySync(), [[1, 2], [3, 4]]);
+  assert.equal(buffers(), before + 1, "one buffer for both");
+  x.dispose();
+  assert.deepEqual([...y.dataSync()], [1, 2, 3, 4], "the clone outlives its source");
+  const z = tf.add(y, 1);
+  y.dispose();
+  assert.deepEqual([...z.dataSync()], [2, 3, 4, 5]);
+  z.dispose();
+  assert.equal(buffers(), before);
+  // strings keep tfjs' copying kernel
+  const s = tf.tensor1d(["a", "b"], "string");
+  assert.deepEqual(tf.clone(s).arraySync(), ["a", "b"]);
+  s.dispose();
+  // a custom-gradient op that saves its input (cloned by tfjs) still differentiates
+  const square = tf.customGrad((...args: (Tensor | ((t: Tensor[]) => void))[]) => {
+    const [a, save] = args as [Tensor, (t: Tensor[]) => void];
+    save([a]);
+    return {
+      value: tf.square(a),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, tf.mul(saved[0], 2)),
+    };
+  }) as (a: Tensor) => Tensor;
+  const g = tf.grad((a) => tf.sum(square(a)))(tf.tensor1d([1, -2, 3]));
+  assert.deepEqual([...g.dataSync()], [2, -4, 6]);
+});
+
+Deno.test("shared Identity: cloning a disposed tensor is an error, not a reference to freed memory", async () => {
+  await initBackend({ prefer: "wasm" });
+  const x = tf.tensor1d([1, 2, 3]);
+  const info = { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  x.dispose();
+  assert.throws(() => tf.engine().runKernel("Identity", { x: info as unknown as Tensor }));
+});

@@ -1,7 +1,9 @@
 /**
  * WebAssembly kernels assembled at load time: the binary emitter
  * (`emit.ts`) and the f32x4 GEMM that replaces the wasm backend's
- * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`).
+ * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`), GELU with its
+ * slope in one pass (`gelu.ts`), strided row passes and column sums
+ * (`rows.ts`); and `Identity` as a shared buffer (`identity.ts`).
  *
  * @module
  */
@@ -10,3 +12,4 @@ export * from "./gemm.ts";
 export * from "./gemm_kernels.ts";
 export * from "./gelu.ts";
 export * from "./rows.ts";
+export * from "./identity.ts";

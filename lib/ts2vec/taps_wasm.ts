@@ -11,17 +11,20 @@
  *                     ∂W₂ = Σ_{b, t<T−d} ∂y[t]ᵀ·a[t+d],  ∂b = Σ_{b,t} ∂y[t]
  * ```
  *
- * The centre tap is one product over all `B·T` rows, written in place; each
- * outer tap one batched product over the `T − d` rows of every sequence that
- * it reaches (none when `d ≥ T`), added to the shifted rows
- * (`lib/wasm/rows.ts`). Nothing is gathered or transposed: the tap's
- * columns of `w` are read with `w`'s row stride. The outer taps' weight
- * gradients are summed over the sequences in order, so they differ from one
- * product over all rows in the last bits.
+ * Each pass is one product over all `B·T` rows with the three taps side by
+ * side, then strided row passes (`lib/wasm/rows.ts`) that add each outer
+ * tap's block to the rows it reaches, sequence by sequence:
+ * - forward: `z = a·[W₀ᵀ | W₁ᵀ | W₂ᵀ]` `[B·T, 3O]` (the taps' columns of `w`
+ *   copied as rows first, `3·O·C` floats), `y = z₁ + shift(z₀) + shift(z₂) + b`;
+ * - input gradient: `g = ∂y·w` `[B·T, 3C]` as `w` is stored, likewise;
+ * - weight gradient: `e = [∂y[s + d] | ∂y[s] | ∂y[s − d]]` `[B·T, 3O]` (zero
+ *   past each sequence), `eᵀ·a` `[3O, C]` holds `∂W_k` by tap.
+ * When `d ≥ T` the outer taps see only padding: the centre tap's product is
+ * all (the outer taps' weight gradients are zero).
  *
  * Why by hand: tfjs has no gradient for dilated convolutions, XNNPACK's
  * convolution runs at 21–29 GFLOP/s here against the GEMM's ≈ 40, and the
- * weight gradient as one product needs the taps gathered (a pad, a slice and
+ * weight gradient from tfjs ops needs the taps gathered (a pad, a slice and
  * a concatenation per tap, and a transpose), about a third of the
  * convolution's own time.
  *
@@ -87,14 +90,42 @@ function context(backend: WasmBackendLike): Context {
 }
 
 /**
- * For each outer tap (`k = 0`: row `t` takes row `t − d`; `k = 2`: `t + d`),
- * the offsets, in rows of a sequence, of the `T − d` rows read and written.
+ * Adds the outer taps' column blocks of `z [B·T, 3W]` (block `k` at columns
+ * `kW`) to `out [B·T, W]`, each sequence's rows shifted by the dilation: block
+ * `lead` (row `t` takes `z[t − d]`) and block `2 − lead` (`z[t + d]`).
  */
-const OUTER = [
-  { k: 0, read: 0, write: (d: number) => d },
-  { k: 2, read: (d: number) => d, write: 0 },
-] as const;
-const rowsAt = (v: number | ((d: number) => number), d: number) => typeof v === "number" ? v : v(d);
+function addShifted(
+  ctx: Context,
+  out: number,
+  z: number,
+  b: number,
+  t: number,
+  width: number,
+  d: number,
+  lead: 0 | 2,
+): void {
+  const span = t - d;
+  for (let s = 0; s < b; s++) {
+    const first = s * t;
+    // row first + d + i takes z[first + i] from block `lead`, row first + i takes z[first + d + i] from the other
+    ctx.rows.add(
+      out + (first + d) * width,
+      z + first * 3 * width + lead * width,
+      span,
+      width,
+      width,
+      3 * width,
+    );
+    ctx.rows.add(
+      out + first * width,
+      z + (first + d) * 3 * width + (2 - lead) * width,
+      span,
+      width,
+      width,
+      3 * width,
+    );
+  }
+}
 
 function forward(
   ctx: Context,
@@ -107,17 +138,32 @@ function forward(
   const o = w.shape[0];
   const y = ctx.backend.makeOutput([b, t, o], "float32");
   const [pa, pw, pb, py] = [a, w, bias, y].map(ctx.at);
-  const tap = { k: c, n: o, transposeA: false, transposeB: true, ldb: 3 * c };
-  ctx.gemm.run(pa, pw + c, py, { m: b * t, ...tap }, 1, 0, 0);
-  const span = t - d;
-  if (span > 0) {
-    const z = ctx.scratch(b * span * o);
-    for (const { k, read, write } of OUTER) {
-      ctx.gemm.run(pa + rowsAt(read, d) * c, pw + k * c, z, { m: span, ...tap }, b, t * c, 0);
-      for (let s = 0; s < b; s++) {
-        ctx.rows.add(py + (s * t + rowsAt(write, d)) * o, z + s * span * o, span, o, o, o);
-      }
-    }
+  if (d >= t) {
+    // only the centre tap sees the sequence: one product straight into y
+    ctx.gemm.run(
+      pa,
+      pw + c,
+      py,
+      { m: b * t, k: c, n: o, transposeA: false, transposeB: true, ldb: 3 * c },
+      1,
+      0,
+      0,
+    );
+  } else {
+    // all three taps in one product, z = a·[W₀ᵀ | W₁ᵀ | W₂ᵀ] [B·T, 3O], from the taps' rows of w side by side
+    const wt = ctx.scratch(3 * o * c + b * t * 3 * o), z = wt + 3 * o * c;
+    for (let k = 0; k < 3; k++) ctx.rows.copy(wt + k * o * c, pw + k * c, o, c, c, 3 * c);
+    ctx.gemm.run(
+      pa,
+      wt,
+      z,
+      { m: b * t, k: c, n: 3 * o, transposeA: false, transposeB: true },
+      1,
+      0,
+      0,
+    );
+    ctx.rows.copy(py, z + o, b * t, o, o, 3 * o);
+    addShifted(ctx, py, z, b, t, o, d, 0);
   }
   ctx.rows.add(py, pb, b * t, o, o, 0);
   return y;
@@ -134,18 +180,30 @@ function inputGrad(
   const c = w.shape[1] / 3;
   const dx = ctx.backend.makeOutput([b, t, c], "float32");
   const [pdy, pw, ps, pdx] = [dy, w, slope, dx].map(ctx.at);
-  const tap = { k: o, n: c, transposeA: false, transposeB: false, ldb: 3 * c };
-  ctx.gemm.run(pdy, pw + c, pdx, { m: b * t, ...tap }, 1, 0, 0);
-  const span = t - d;
-  if (span > 0) {
-    const z = ctx.scratch(b * span * c);
-    // ∂x[s] takes ∂y[s + d]·W₀ and ∂y[s − d]·W₂: the forward's reads and writes swapped
-    for (const { k, read, write } of OUTER) {
-      ctx.gemm.run(pdy + rowsAt(write, d) * o, pw + k * c, z, { m: span, ...tap }, b, t * o, 0);
-      for (let s = 0; s < b; s++) {
-        ctx.rows.add(pdx + (s * t + rowsAt(read, d)) * c, z + s * span * c, span, c, c, c);
-      }
-    }
+  if (d >= t) {
+    ctx.gemm.run(
+      pdy,
+      pw + c,
+      pdx,
+      { m: b * t, k: o, n: c, transposeA: false, transposeB: false, ldb: 3 * c },
+      1,
+      0,
+      0,
+    );
+  } else {
+    // g = ∂y·w [B·T, 3C]: block k is ∂y·W_k; ∂x[s] takes block 0 from ∂y[s + d], block 2 from ∂y[s − d]
+    const g = ctx.scratch(b * t * 3 * c);
+    ctx.gemm.run(
+      pdy,
+      pw,
+      g,
+      { m: b * t, k: o, n: 3 * c, transposeA: false, transposeB: false },
+      1,
+      0,
+      0,
+    );
+    ctx.rows.copy(pdx, g + c, b * t, c, c, 3 * c);
+    addShifted(ctx, pdx, g, b, t, c, d, 2);
   }
   ctx.rows.mul(pdx, ps, 1, b * t * c, 0, 0);
   return dx;
@@ -161,26 +219,51 @@ function weightGrad(
   const o = dy.shape[2];
   const dw = ctx.backend.makeOutput([o, 3 * c], "float32");
   const db = ctx.backend.makeOutput([o], "float32");
-  const span = t - d;
-  const z = ctx.scratch((span > 0 ? b : 1) * o * c);
   const [pa, pdy, pw, pb] = [a, dy, dw, db].map(ctx.at);
-  const tap = { m: o, n: c, transposeA: true, transposeB: false };
-  ctx.gemm.run(pdy, pa, z, { k: b * t, ...tap }, 1, 0, 0);
-  ctx.rows.copy(pw + c, z, o, c, 3 * c, c);
-  for (const { k, read, write } of OUTER) {
-    if (span > 0) {
-      const from = { dy: rowsAt(write, d) * o, a: rowsAt(read, d) * c };
-      ctx.gemm.run(pdy + from.dy, pa + from.a, z, { k: span, ...tap }, b, t * o, t * c);
-      ctx.rows.copy(pw + k * c, z, o, c, 3 * c, c);
-      for (let s = 1; s < b; s++) ctx.rows.add(pw + k * c, z + s * o * c, o, c, 3 * c, c);
-    } else {
-      const heap = ctx.backend.wasm.HEAPF32;
-      for (let r = 0; r < o; r++) {
-        heap.fill(0, pw + r * 3 * c + k * c, pw + r * 3 * c + (k + 1) * c);
+  const heap = () => ctx.backend.wasm.HEAPF32;
+  if (d >= t) {
+    // centre tap only: ∂W₁ = ∂yᵀ·a, the outer taps' columns zero
+    const z = ctx.scratch(o * c);
+    ctx.gemm.run(
+      pdy,
+      pa,
+      z,
+      { m: o, k: b * t, n: c, transposeA: true, transposeB: false },
+      1,
+      0,
+      0,
+    );
+    heap().fill(0, pw, pw + 3 * o * c);
+    ctx.rows.copy(pw + c, z, o, c, 3 * c, c);
+  } else {
+    // e [B·T, 3O], row s = [∂y[s + d] | ∂y[s] | ∂y[s − d]] (zero past the sequence), then
+    // ∂Wᵀ stacked by tap = eᵀ·a [3O, C], one product over every row
+    const e = ctx.scratch(b * t * 3 * o + 3 * o * c), z = e + b * t * 3 * o;
+    const span = t - d;
+    ctx.rows.copy(e + o, pdy, b * t, o, 3 * o, o);
+    for (let s = 0; s < b; s++) {
+      const first = s * t;
+      ctx.rows.copy(e + first * 3 * o, pdy + (first + d) * o, span, o, 3 * o, o);
+      ctx.rows.copy(e + (first + d) * 3 * o + 2 * o, pdy + first * o, span, o, 3 * o, o);
+      const h = heap();
+      for (let i = 0; i < d; i++) {
+        const tail = e + (first + span + i) * 3 * o, head = e + (first + i) * 3 * o + 2 * o;
+        h.fill(0, tail, tail + o);
+        h.fill(0, head, head + o);
       }
     }
+    ctx.gemm.run(
+      e,
+      pa,
+      z,
+      { m: 3 * o, k: b * t, n: c, transposeA: true, transposeB: false },
+      1,
+      0,
+      0,
+    );
+    for (let k = 0; k < 3; k++) ctx.rows.copy(pw + k * c, z + k * o * c, o, c, 3 * c, c);
   }
-  ctx.backend.wasm.HEAPF32.fill(0, pb, pb + o);
+  heap().fill(0, pb, pb + o);
   ctx.rows.add(pb, pdy, b * t, o, 0, o);
   return [dw, db];
 }

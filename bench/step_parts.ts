@@ -40,6 +40,8 @@ const least = (xs: number[]) => Math.min(...xs);
 import { STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant, StudyShape } from "./variants.ts";
 import { wasmSimdPeak } from "./wasm_peak.ts";
+import { PRODUCT_KERNELS, timeKernels } from "./kernel_timer.ts";
+import { tapKernelsActive } from "../lib/ts2vec/taps_wasm.ts";
 
 /** The FeatureProjector variants broken down (the TS2Vec ones train another encoder). */
 export const PART_VARIANTS: readonly StepVariant[] = [
@@ -240,19 +242,60 @@ async function partsRow(
   };
 }
 
-/** The breakdown rows, one per shape × FeatureProjector variant. */
+/**
+ * One TS2Vec row: the step (its least CPU ms) beside its products, every
+ * call of the product kernels (`BatchMatMul`, the dilated convolution's tap
+ * kernels or tfjs' convolutions) timed inside a second run of the same
+ * steps on a fresh encoder, and the rest (the step less its products).
+ */
+async function ts2vecPartsRow(
+  shape: StudyShape,
+  limit: number | null,
+): Promise<Record<string, unknown>> {
+  tapKernelsActive(4, 4); // registers the tap kernels so that they are timed
+  const first = variantStep(shape, "ts2vec");
+  const { wallMs, cpuMs: stepCpu } = await timeSteps(shape, first.encoder, first.train, 2, 5);
+  const timed = variantStep(shape, "ts2vec");
+  const steps = 5;
+  const products = await timeKernels(
+    PRODUCT_KERNELS,
+    () => timeSteps(shape, timed.encoder, timed.train, 0, steps),
+  );
+  const productsMs = products.ms / steps, gflops = products.flops / products.ms / 1e6;
+  return {
+    dataset: shape.dataset,
+    variant: "ts2vec",
+    stepMs: median(wallMs),
+    stepCpuMs: least(stepCpu),
+    productsMs,
+    productsGflops: gflops,
+    productCalls: products.calls / steps,
+    restMs: least(stepCpu) - productsMs,
+    limitGflops: limit,
+    productsOfLimit: limit ? gflops / limit : null,
+  };
+}
+
+/** The breakdown rows, one per shape × FeatureProjector variant, then TS2Vec's per shape. */
 export async function benchStepParts(): Promise<
-  { rows: Record<string, unknown>[]; notes: string[] }
+  {
+    rows: Record<string, unknown>[];
+    tables: Record<string, Record<string, unknown>[]>;
+    notes: string[];
+  }
 > {
   const backend = (await initBackend()).name;
   const limit = backend === "wasm" ? (await wasmSimdPeak()).gflops : null;
   const rows: Record<string, unknown>[] = [];
+  const ts2vecRows: Record<string, unknown>[] = [];
   for (const shape of STUDY_SHAPES) {
     for (const variant of PART_VARIANTS) rows.push(await partsRow(shape, variant, limit));
+    ts2vecRows.push(await ts2vecPartsRow(shape, limit));
   }
   const load = Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
   return {
     rows,
+    tables: { ts2vec: ts2vecRows },
     notes: [
       `${backend} backend, tfjs ${tf.version.tfjs}; load average after: ${load}`,
       "stepMs is the median wall time; every other …Ms process CPU time, the least of 5 after 2 warm-ups; otherMs = stepCpuMs − upload − encoder − loss − AdamW",
@@ -260,12 +303,14 @@ export async function benchStepParts(): Promise<
       limit
         ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`
         : "no wasm SIMD limit on this backend",
+      "TS2Vec rows: productsMs is the product kernels' own time per step (BatchMatMul and the dilated convolution's kernels, timed one call at a time over 5 steps on a fresh encoder; crops vary by step), productsGflops their flops over it; restMs = stepCpuMs − productsMs",
     ],
   };
 }
 
 if (import.meta.main) {
-  const { rows, notes } = await benchStepParts();
+  const { rows, tables, notes } = await benchStepParts();
   console.table(rows);
+  console.table(tables.ts2vec);
   for (const note of notes) console.log(note);
 }

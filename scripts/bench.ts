@@ -18,6 +18,8 @@ import { writeJsonAtomic } from "../lib/io.ts";
 /** One benchmark section's result. */
 export interface BenchSection {
   rows: Record<string, unknown>[];
+  /** Further tables of the section, printed after `rows` under their titles. */
+  tables?: Record<string, Record<string, unknown>[]>;
   notes?: string[];
 }
 
@@ -126,6 +128,9 @@ if (import.meta.main) {
     if ("error" in section) console.log(`section failed: ${section.error}`);
     else {
       console.log(formatTable(section.rows));
+      for (const [title, rows] of Object.entries(section.tables ?? {})) {
+        console.log(`\n### ${title}\n${formatTable(rows)}`);
+      }
       for (const note of section.notes ?? []) console.log(`note: ${note}`);
     }
   }

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { encoderFlops, gramFlops, nnFlops, splitStep } from "../bench/step_parts.ts";
+import { PRODUCT_KERNELS, tapFlops, timeKernels } from "../bench/kernel_timer.ts";
+import { tf } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
 
 Deno.test("step parts: flop counts of the FeatureProjector and the N×N products", () => {
   // F = 2, D = 3, N = 1: forward 2·(2·128 + 128·64 + 64·3) = 17 280, as much for ∂W,
@@ -20,4 +23,31 @@ Deno.test("step parts: S = U·Uᵀ is counted as the losses multiply it", () => 
   assert.equal(gramFlops(256, 8), 10 * 2 * 64 * 64 * 8);
   // runs of 400 at N = 1600: 10 of 16 blocks
   assert.equal(gramFlops(1600, 320), (10 / 16) * nnFlops(1600, 320));
+});
+
+Deno.test("kernel timer: counts the calls and flops of the timed kernels and puts them back", async () => {
+  await initBackend({ prefer: "wasm" });
+  const before = tf.getKernel("BatchMatMul", "wasm");
+  const a = tf.ones([2, 3, 4]), b = tf.ones([4, 5]);
+  const totals = await timeKernels(PRODUCT_KERNELS, () => {
+    tf.matMul(a, tf.reshape(b, [1, 4, 5]) as tf.Tensor3D).dispose();
+    tf.matMul(tf.ones([4, 3]), tf.ones([4, 6]), true, false).dispose();
+    return Promise.resolve();
+  });
+  assert.equal(totals.calls, 2);
+  assert.equal(totals.flops, 2 * 2 * 3 * 4 * 5 + 2 * 3 * 4 * 6);
+  assert.ok(totals.ms >= 0);
+  assert.equal(tf.getKernel("BatchMatMul", "wasm"), before, "the kernel is put back");
+  tf.dispose([a, b]);
+});
+
+Deno.test("kernel timer: the tap kernels' flops, three taps or the centre alone", () => {
+  const info = (shape: number[]) => ({ shape, dtype: "float32", dataId: {} }) as tf.TensorInfo;
+  const forward = { a: info([8, 100, 64]), w: info([320, 192]), bias: info([320]) };
+  assert.equal(tapFlops(forward, { dilation: 4 }), 2 * 800 * 64 * 320 * 3);
+  assert.equal(tapFlops(forward, { dilation: 100 }), 2 * 800 * 64 * 320);
+  const weight = { a: info([8, 100, 64]), dy: info([8, 100, 320]) };
+  assert.equal(tapFlops(weight, { dilation: 4 }), 2 * 800 * 64 * 320 * 3);
+  const input = { dy: info([8, 100, 320]), w: info([320, 192]), slope: info([8, 100, 64]) };
+  assert.equal(tapFlops(input, { dilation: 4 }), 2 * 800 * 64 * 320 * 3);
 });

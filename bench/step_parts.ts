@@ -41,7 +41,7 @@ import { STUDY_SHAPES, variantStep } from "./variants.ts";
 import type { StepVariant, StudyShape } from "./variants.ts";
 import { wasmSimdPeak } from "./wasm_peak.ts";
 import { PRODUCT_KERNELS, timeKernels } from "./kernel_timer.ts";
-import { tapKernelsActive } from "../lib/ts2vec/taps_wasm.ts";
+import { tapKernelsActive } from "../lib/ts2vec/mod.ts";
 
 /** The FeatureProjector variants broken down (the TS2Vec ones train another encoder). */
 export const PART_VARIANTS: readonly StepVariant[] = [
@@ -52,6 +52,8 @@ export const PART_VARIANTS: readonly StepVariant[] = [
 ];
 
 const WARMUP = 2, REPEATS = 5;
+/** TS2Vec steps per row (each step draws its own crop: means over the same steps). */
+const TS2VEC_STEPS = 9;
 
 /** Flops of a FeatureProjector forward + backward on `n` frames (`F → 128 → 64 → D`). */
 export function encoderFlops(n: number, inFeatures: number, outFeatures: number): number {
@@ -243,34 +245,44 @@ async function partsRow(
 }
 
 /**
- * One TS2Vec row: the step (its least CPU ms) beside its products, every
- * call of the product kernels (`BatchMatMul`, the dilated convolution's tap
- * kernels or tfjs' convolutions) timed inside a second run of the same
- * steps on a fresh encoder, and the rest (the step less its products).
+ * One TS2Vec row: the step beside its products. Three fresh encoders with
+ * the same seeds draw the same crops: the first warms the JIT up; the second
+ * times `TS2VEC_STEPS` steps (process CPU per step); the third runs the same
+ * steps with every call of the product kernels (`BatchMatMul`, the dilated
+ * convolution's tap kernels or tfjs' convolutions) timed. The rest is the
+ * step less its products, both as means over the same steps.
  */
 async function ts2vecPartsRow(
   shape: StudyShape,
   limit: number | null,
 ): Promise<Record<string, unknown>> {
   tapKernelsActive(4, 4); // registers the tap kernels so that they are timed
-  const first = variantStep(shape, "ts2vec");
-  const { wallMs, cpuMs: stepCpu } = await timeSteps(shape, first.encoder, first.train, 2, 5);
+  const warm = variantStep(shape, "ts2vec");
+  await timeSteps(shape, warm.encoder, warm.train, 0, WARMUP);
+  const plain = variantStep(shape, "ts2vec");
+  const { wallMs, cpuMs: stepCpu } = await timeSteps(
+    shape,
+    plain.encoder,
+    plain.train,
+    0,
+    TS2VEC_STEPS,
+  );
   const timed = variantStep(shape, "ts2vec");
-  const steps = 5;
   const products = await timeKernels(
     PRODUCT_KERNELS,
-    () => timeSteps(shape, timed.encoder, timed.train, 0, steps),
+    () => timeSteps(shape, timed.encoder, timed.train, 0, TS2VEC_STEPS),
   );
-  const productsMs = products.ms / steps, gflops = products.flops / products.ms / 1e6;
+  const stepCpuMs = stepCpu.reduce((a, b) => a + b, 0) / TS2VEC_STEPS;
+  const productsMs = products.ms / TS2VEC_STEPS, gflops = products.flops / products.ms / 1e6;
   return {
     dataset: shape.dataset,
     variant: "ts2vec",
     stepMs: median(wallMs),
-    stepCpuMs: least(stepCpu),
+    stepCpuMs,
     productsMs,
     productsGflops: gflops,
-    productCalls: products.calls / steps,
-    restMs: least(stepCpu) - productsMs,
+    productCalls: products.calls / TS2VEC_STEPS,
+    restMs: stepCpuMs - productsMs,
     limitGflops: limit,
     productsOfLimit: limit ? gflops / limit : null,
   };
@@ -303,7 +315,7 @@ export async function benchStepParts(): Promise<
       limit
         ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`
         : "no wasm SIMD limit on this backend",
-      "TS2Vec rows: productsMs is the product kernels' own time per step (BatchMatMul and the dilated convolution's kernels, timed one call at a time over 5 steps on a fresh encoder; crops vary by step), productsGflops their flops over it; restMs = stepCpuMs − productsMs",
+      `TS2Vec rows: means over the same ${TS2VEC_STEPS} steps (the same crops) of two fresh encoders after a warm-up one: stepCpuMs from the first, productsMs the product kernels' own time in the second (BatchMatMul and the dilated convolution's kernels, each call timed), productsGflops their flops over it; restMs = stepCpuMs − productsMs; stepMs the first's median wall time`,
     ],
   };
 }

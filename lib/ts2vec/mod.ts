@@ -8,3 +8,4 @@ export * from "./encoder.ts";
 export * from "./crop.ts";
 export * from "./loss.ts";
 export * from "./objective.ts";
+export { tapKernelsActive } from "./taps_wasm.ts";

@@ -4,7 +4,7 @@
  * and f64x2 SIMD instructions the float64 kernels use, and the f32x4 ones of
  * the GEMM, the GELU and the row passes) to assemble the kernels of
  * `../metrics/softmax_wasm.ts`, `../metrics/dots_wasm.ts`, `gemm.ts`,
- * `gelu.ts` and `rows.ts` at load time. Written by hand because the
+ * `gelu.ts` (with `simd_exp.ts`) and `rows.ts` at load time. Written by hand because the
  * project has no build step that could assemble a `.wat` file, and the
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
@@ -109,6 +109,7 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   },
   "f32x4.sub": { arity: 0, encode: () => [0xfd, ...uleb(0xe5)] },
   "f32x4.div": { arity: 0, encode: () => [0xfd, ...uleb(0xe7)] },
+  "f32x4.min": { arity: 0, encode: () => [0xfd, ...uleb(0xe8)] },
   "f32x4.max": { arity: 0, encode: () => [0xfd, ...uleb(0xe9)] },
   "f32x4.abs": { arity: 0, encode: () => [0xfd, ...uleb(0xe0)] },
   "f32x4.neg": { arity: 0, encode: () => [0xfd, ...uleb(0xe1)] },

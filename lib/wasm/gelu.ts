@@ -8,8 +8,7 @@
  * erf(z) = sign(z)·(1 − t·P(t)·exp(−z²)),  t = 1/(1 + p|z|)    (Abramowitz–Stegun 7.1.26)
  * ```
  *
- * The one `exp(−z²)` (Cephes' `expf`: `2ⁿ·e^r`, `|r| ≤ ½ln 2`, degree-6
- * polynomial, argument clamped at −87) serves both `erf` and `φ`
+ * The one `exp(−z²)` (`simd_exp.ts`, Cephes' `expf`) serves both `erf` and `φ`
  * (`exp(−z²) = exp(−x²/2)`), so the backward pass is one product
  * `∂x = ∂y·slope`.
  *
@@ -25,26 +24,13 @@ import type { Tensor } from "../tf.ts";
 
 type TensorInfo = tf.TensorInfo;
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
+import { EXP_CONSTANTS, expScalar, expStatements } from "./simd_exp.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const GELU_KERNEL = "GeluWithSlope";
 
 /** Abramowitz–Stegun 7.1.26: `p` and `a₁ … a₅`. */
 const AS = { p: 0.3275911, a: [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429] };
-/** Cephes `expf`: `ln 2 = C1 + C2` split, and the polynomial's coefficients, highest first. */
-const EXP = {
-  c1: 0.693359375,
-  c2: -2.12194440e-4,
-  poly: [
-    1.9875691500e-4,
-    1.3981999507e-3,
-    8.3334519073e-3,
-    4.1665795894e-2,
-    1.6666665459e-1,
-    5.0000001201e-1,
-  ],
-};
-
 /** Groups of 4 floats per loop turn, interleaved. */
 const LANES = 4;
 /** Floats per loop turn. */
@@ -62,13 +48,8 @@ function geluText(): { text: string; locals: string[]; v128: string[] } {
     ["invSqrt2pi", `f32x4.const ${1 / Math.sqrt(2 * Math.PI)}`],
     ["p", `f32x4.const ${AS.p}`],
     ...AS.a.map((a, i): [string, string] => [`a${i + 1}`, `f32x4.const ${a}`]),
-    ["floor", "f32x4.const -87"],
-    ["log2e", `f32x4.const ${Math.LOG2E}`],
-    ["c1", `f32x4.const ${EXP.c1}`],
-    ["c2", `f32x4.const ${EXP.c2}`],
-    ...EXP.poly.map((c, i): [string, string] => [`e${i}`, `f32x4.const ${c}`]),
-    ["bias", "i32x4.const 127"],
     ["sign", "i32x4.const -2147483648"],
+    ...EXP_CONSTANTS,
   ];
   const names = ["v", "z", "az", "t", "poly", "y", "n", "r", "e", "cdf"];
   const v128 = [
@@ -90,13 +71,8 @@ function geluText(): { text: string; locals: string[]; v128: string[] } {
     local.get z f32x4.abs local.set az
     local.get one local.get one local.get az local.get p f32x4.mul f32x4.add f32x4.div local.set t
     ${horner(["a5", "a4", "a3", "a2", "a1"], "t")} local.get t f32x4.mul local.set poly
-    local.get az local.get az f32x4.mul f32x4.neg local.get floor f32x4.max local.set y
-    local.get y local.get log2e f32x4.mul f32x4.nearest local.set n
-    local.get y local.get n local.get c1 f32x4.mul f32x4.sub local.get n local.get c2 f32x4.mul f32x4.sub local.set r
-    ${
-      horner(EXP.poly.map((_, i) => `e${i}`), "r")
-    } local.get r local.get r f32x4.mul f32x4.mul local.get r f32x4.add local.get one f32x4.add local.set e
-    local.get e local.get n i32x4.trunc_sat_f32x4_s local.get bias i32x4.add i32.const 23 i32x4.shl f32x4.mul local.set e
+    local.get az local.get az f32x4.mul f32x4.neg local.set y
+    ${expStatements("y", "e", "n", "r").join("\n")}
     local.get one local.get poly local.get e f32x4.mul f32x4.sub local.get z local.get sign v128.and v128.xor local.get half f32x4.mul local.get half f32x4.add local.set cdf
     local.get value local.get v local.get cdf f32x4.mul v128.store ${16 * u}
     local.get slope local.get cdf local.get v local.get e f32x4.mul local.get invSqrt2pi f32x4.mul f32x4.add v128.store ${
@@ -141,7 +117,7 @@ export function geluScalar(x: number): [value: number, slope: number] {
   const z = x * Math.SQRT1_2, az = Math.abs(z);
   const t = 1 / (1 + AS.p * az);
   const poly = t * (AS.a[0] + t * (AS.a[1] + t * (AS.a[2] + t * (AS.a[3] + t * AS.a[4]))));
-  const e = Math.exp(Math.max(-az * az, -87));
+  const e = expScalar(-az * az);
   const erf = Math.sign(z) * (1 - poly * e);
   const cdf = 0.5 + 0.5 * erf;
   return [x * cdf, cdf + x * e / Math.sqrt(2 * Math.PI)];

@@ -61,6 +61,8 @@ export interface GemmShape {
   lda?: number;
   /** Floats between the rows of `B` as stored (default `k` transposed, else `n`). */
   ldb?: number;
+  /** Floats between the rows of `C` (default `n`; batches stay `m·n` apart). */
+  ldc?: number;
 }
 
 type PackFn = (dst: number, src: number, groups: number, k: number, rs: number, cs: number) => void;
@@ -145,6 +147,7 @@ export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): Bo
       const { m, k, n } = shape;
       const mBlocks = Math.ceil(m / GEMM_ROWS), nPanels = Math.ceil(n / GEMM_COLUMNS);
       const aPacked = mBlocks * GEMM_ROWS * k, bPacked = nPanels * GEMM_COLUMNS * k;
+      const ldc = shape.ldc ?? n;
       const direct = n % GEMM_COLUMNS === 0; // C's rows are whole panels
       const full = direct ? Math.floor(m / GEMM_ROWS) : 0; // blocks written straight into C
       const tailRows = (mBlocks - full) * GEMM_ROWS;
@@ -171,7 +174,9 @@ export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): Bo
         for (let p0 = 0; p0 < nPanels; p0 += chunk) {
           const panels = Math.min(chunk, nPanels - p0);
           const bChunk = 4 * (bp + p0 * k * GEMM_COLUMNS);
-          if (full > 0) gemm(4 * ap, bChunk, 4 * (out + p0 * GEMM_COLUMNS), full, panels, k, 4 * n);
+          if (full > 0) {
+            gemm(4 * ap, bChunk, 4 * (out + p0 * GEMM_COLUMNS), full, panels, k, 4 * ldc);
+          }
           if (tailRows > 0) {
             const aTail = 4 * (ap + full * GEMM_ROWS * k);
             gemm(aTail, bChunk, 4 * (tp + p0 * GEMM_COLUMNS), mBlocks - full, panels, k, ldTail);
@@ -180,7 +185,7 @@ export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): Bo
         // the rows (or columns) past the whole tiles, copied out of the tail's tiles
         for (let i = full * GEMM_ROWS; i < m; i++) {
           const from = tp + (i - full * GEMM_ROWS) * nPanels * GEMM_COLUMNS;
-          heap.copyWithin(out + i * n, from, from + n);
+          heap.copyWithin(out + i * ldc, from, from + n);
         }
       }
     },

@@ -1,7 +1,8 @@
 /**
  * WebAssembly kernels assembled at load time: the binary emitter
  * (`emit.ts`) and the f32x4 GEMM that replaces the wasm backend's
- * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`), GELU with its
+ * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`), `U·Uᵀ` from
+ * its lower block triangle in place (`gram.ts`), GELU with its
  * slope in one pass (`gelu.ts`), strided row passes and column sums
  * (`rows.ts`); and `Identity` as a shared buffer (`identity.ts`).
  *
@@ -10,6 +11,8 @@
 export * from "./emit.ts";
 export * from "./gemm.ts";
 export * from "./gemm_kernels.ts";
+export * from "./gram.ts";
 export * from "./gelu.ts";
+export * from "./simd_exp.ts";
 export * from "./rows.ts";
 export * from "./identity.ts";

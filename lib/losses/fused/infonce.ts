@@ -35,6 +35,7 @@ import { resolveVrns } from "../combine.ts";
 import type { ResolvedVrns } from "../combine.ts";
 import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
 import { BLOCKED_MIN_ROWS, blockedExpTerms, SYMMETRIC_BLOCKS } from "./symmetric_blocks.ts";
+import { wasmGramActive, wasmSymmetricGram } from "../../wasm/mod.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
@@ -141,8 +142,10 @@ function negativeTerms(
   difficult: ResolvedDifficult | undefined,
 ): NegativeTerms {
   const n = u.shape[0];
-  if (!difficult && n >= BLOCKED_MIN_ROWS) {
-    // The symmetric logits from their lower block triangle (symmetric_blocks.ts).
+  // From N = 256 the symmetric products come from their lower block triangle: written in
+  // place on wasm (lib/wasm/gram.ts), else by tfjs ops with the exponentials per block.
+  const inPlace = n >= BLOCKED_MIN_ROWS && wasmGramActive();
+  if (!difficult && n >= BLOCKED_MIN_ROWS && !inPlace) {
     const { t, r, lower } = blockedExpTerms(u, temperature, SYMMETRIC_BLOCKS, scatter);
     return { t, slope: t, scale: 1 / temperature, lower, r };
   }
@@ -156,12 +159,15 @@ function negativeTerms(
     ) as Tensor2D;
   if (!difficult) {
     // Logits straight from the product: (U/τ)·Uᵀ.
-    const logits = tf.matMul(tf.mul(u, 1 / temperature), uT) as Tensor2D;
+    const scaled = tf.mul(u, 1 / temperature) as Tensor2D;
+    const logits = inPlace
+      ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS, scaled)
+      : tf.matMul(scaled, uT) as Tensor2D;
     const lower = tf.gatherND(tf.reshape(logits, [n * n]), lowerAt) as Tensor1D;
     const t = clear(tf.exp(logits) as Tensor2D);
     return { t, slope: t, scale: 1 / temperature, lower };
   }
-  const s = tf.matMul(u, uT) as Tensor2D;
+  const s = inPlace ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS) : tf.matMul(u, uT) as Tensor2D;
   const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
   const scale = 1 / temperature;
   const logits = tf.mul(s, scale);

@@ -22,6 +22,7 @@
 import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
 import { columnSum } from "../../ops/mod.ts";
+import { wasmGramActive, wasmSymmetricGram } from "../../wasm/mod.ts";
 
 /**
  * Flat offsets `i·N + j` of the entries of an `[N, N]` matrix with
@@ -63,9 +64,11 @@ function assemble(lower: Tensor2D[][]): Tensor2D {
 /**
  * `S = U·Uᵀ [N, N]` from its lower block triangle (see the module
  * documentation): `(K + 1)/(2K)` of the product, then the blocks and their
- * transposes assembled (S exactly symmetric). Shapes: `u [N, D]` → `[N, N]`.
+ * transposes assembled (S exactly symmetric); on wasm written in place by
+ * `lib/wasm/gram.ts`. Shapes: `u [N, D]` → `[N, N]`.
  */
 export function symmetricGram(u: Tensor2D, blocks: number = SYMMETRIC_BLOCKS): Tensor2D {
+  if (wasmGramActive()) return wasmSymmetricGram(u, blocks);
   const { starts, runs } = runsOf(u.shape[0], blocks);
   const rows = starts.map((s, a) => tf.slice(u, [s, 0], [runs[a], -1]) as Tensor2D);
   const columns = rows.map((r) => tf.transpose(r) as Tensor2D);

@@ -10,6 +10,8 @@ import {
   installedRows,
   wasmGeluActive,
   wasmGemmState,
+  wasmGramActive,
+  wasmSymmetricGram,
 } from "../lib/wasm/mod.ts";
 import { columnSum } from "../lib/ops/mod.ts";
 import { makeRng } from "../lib/random.ts";
@@ -181,4 +183,35 @@ Deno.test("shared Identity: cloning a disposed tensor is an error, not a referen
   const info = { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   x.dispose();
   assert.throws(() => tf.engine().runKernel("Identity", { x: info as unknown as Tensor }));
+});
+
+/** How many entries of two equal-length arrays differ (bit for bit, NaN equal to NaN). */
+function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let count = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) count++;
+  return count;
+}
+
+Deno.test("SymmetricGram on wasm: the whole product's bits from the lower blocks, ragged runs, and a scaled left operand", async () => {
+  await initBackend({ prefer: "wasm" });
+  assert.ok(wasmGramActive(), "the in-place gram runs where the GEMM is installed");
+  for (const [n, d, blocks] of [[301, 16, 4], [13, 5, 3], [9, 8, 1], [40, 7, 8]]) {
+    const u = tf.randomNormal([n, d], 0, 1, "float32", n) as tf.Tensor2D;
+    const got = wasmSymmetricGram(u, blocks).dataSync();
+    assert.equal(
+      differing(got, tf.matMul(u, u, false, true).dataSync()),
+      0,
+      `N ${n}, ${blocks} blocks`,
+    );
+    // left = U/τ: the blocks are (U_a/τ)·U_bᵀ, those above the diagonal the transposes of those below
+    const left = tf.mul(u, 10) as tf.Tensor2D;
+    const scaled = wasmSymmetricGram(u, blocks, left);
+    assertClose(scaled.dataSync(), tf.matMul(left, u, false, true).dataSync(), {
+      rtol: 1e-5,
+      atol: 1e-4,
+      label: `N ${n} scaled`,
+    });
+
+    tf.dispose([u, left, scaled]);
+  }
 });

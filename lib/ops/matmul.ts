@@ -66,8 +66,8 @@ export function gram(u: Tensor2D): Tensor2D {
 
 /**
  * Column sums `1ᵀ·X`. On wasm one pass of `lib/wasm/rows.ts` over the rows
- * in order (the bits of the product it replaces; at 1750×64 0.02 ms against
- * 0.11); elsewhere the product `Xᵀ·1` with the transpose left to the kernel
+ * in order (the bits of the product it replaces; at 1750×64 0.024 ms against
+ * 0.13); elsewhere the product `Xᵀ·1` with the transpose left to the kernel
  * (`1ᵀ·X` makes `X` the right operand, which tfjs' wasm product repacks on
  * every call, and tfjs' column reduction transposes `X` first). No gradient
  * (use it inside `tf.customGrad`).

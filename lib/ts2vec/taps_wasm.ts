@@ -32,22 +32,16 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor2D, Tensor3D } from "../tf.ts";
-import { installedGemm, installedRows } from "../wasm/mod.ts";
-import type { BoundGemm, RowOp, RowPass } from "../wasm/mod.ts";
+import {
+  floatOffset,
+  installedGemm,
+  installedRows,
+  scratchSpace,
+  wasmBackendMemory,
+} from "../wasm/mod.ts";
+import type { BoundGemm, RowOp, RowPass, WasmBackendMemory } from "../wasm/mod.ts";
 
 type TensorInfo = tf.TensorInfo;
-
-/** The parts of tfjs' wasm backend the kernels use (not in its public types). */
-interface WasmBackendLike {
-  wasm: {
-    HEAPF32: Float32Array;
-    _malloc(bytes: number): number;
-    _free(pointer: number): void;
-    asm?: { memory?: unknown };
-  };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-}
 
 /** Kernel names (registered for the wasm backend only). */
 export const TAP_KERNELS = {
@@ -58,7 +52,7 @@ export const TAP_KERNELS = {
 
 /** What every kernel call needs: the backend, its GEMM, the row passes and scratch space. */
 interface Context {
-  backend: WasmBackendLike;
+  backend: WasmBackendMemory;
   gemm: BoundGemm;
   rows: Record<RowOp, RowPass>;
   /** Float offset of at least `floats` floats of scratch (reused; valid until the next call). */
@@ -68,24 +62,18 @@ interface Context {
 }
 
 let registered = false;
-let scratch = 0, scratchFloats = 0;
+let reserve: ((floats: number) => number) | null = null;
 
-function context(backend: WasmBackendLike): Context {
+function context(backend: WasmBackendMemory): Context {
   const gemm = installedGemm(), rowsBound = installedRows();
   if (!gemm || !rowsBound) throw new Error("tap kernels: the wasm GEMM is not installed");
+  reserve ??= scratchSpace(backend);
   return {
     backend,
     gemm,
     rows: rowsBound,
-    scratch(floats) {
-      if (floats > scratchFloats) {
-        if (scratch !== 0) backend.wasm._free(scratch);
-        scratchFloats = Math.max(floats, Math.ceil(scratchFloats * 1.5));
-        scratch = backend.wasm._malloc(4 * scratchFloats) >>> 0;
-      }
-      return scratch >>> 2;
-    },
-    at: (t) => backend.getMemoryOffset(t.dataId) >>> 2,
+    scratch: reserve,
+    at: (t) => floatOffset(backend, t),
   };
 }
 
@@ -127,6 +115,28 @@ function addShifted(
   }
 }
 
+/**
+ * `out [B·T, W]` from the three taps' products `x·taps` `[B·T, 3W]`: the
+ * centre block plus the outer blocks shifted by the dilation (`lead` as in
+ * {@linkcode addShifted}), or, when `d ≥ T`, the centre tap's product alone
+ * straight into `out`. `product(into, taps)` makes the products of `taps`
+ * (1: the centre; 3: all side by side) at float offset `into`.
+ */
+function tapSum(
+  ctx: Context,
+  out: number,
+  [b, t, width]: number[],
+  d: number,
+  lead: 0 | 2,
+  product: (into: number, taps: 1 | 3) => void,
+): void {
+  if (d >= t) return product(out, 1);
+  const z = ctx.scratch(b * t * 3 * width);
+  product(z, 3);
+  ctx.rows.copy(out, z + width, b * t, width, width, 3 * width);
+  addShifted(ctx, out, z, b, t, width, d, lead);
+}
+
 function forward(
   ctx: Context,
   a: TensorInfo,
@@ -138,33 +148,16 @@ function forward(
   const o = w.shape[0];
   const y = ctx.backend.makeOutput([b, t, o], "float32");
   const [pa, pw, pb, py] = [a, w, bias, y].map(ctx.at);
-  if (d >= t) {
-    // only the centre tap sees the sequence: one product straight into y
-    ctx.gemm.run(
-      pa,
-      pw + c,
-      py,
-      { m: b * t, k: c, n: o, transposeA: false, transposeB: true, ldb: 3 * c },
-      1,
-      0,
-      0,
-    );
-  } else {
-    // all three taps in one product, z = a·[W₀ᵀ | W₁ᵀ | W₂ᵀ] [B·T, 3O], from the taps' rows of w side by side
-    const wt = ctx.scratch(3 * o * c + b * t * 3 * o), z = wt + 3 * o * c;
-    for (let k = 0; k < 3; k++) ctx.rows.copy(wt + k * o * c, pw + k * c, o, c, c, 3 * c);
-    ctx.gemm.run(
-      pa,
-      wt,
-      z,
-      { m: b * t, k: c, n: 3 * o, transposeA: false, transposeB: true },
-      1,
-      0,
-      0,
-    );
-    ctx.rows.copy(py, z + o, b * t, o, o, 3 * o);
-    addShifted(ctx, py, z, b, t, o, d, 0);
-  }
+  // the taps' columns of w as rows side by side, [W₀; W₁; W₂] [3O, C], after tapSum's scratch
+  const wt = ctx.scratch(b * t * 3 * o + 3 * o * c) + b * t * 3 * o;
+  tapSum(ctx, py, [b, t, o], d, 0, (into, taps) => {
+    if (taps === 3) {
+      for (let k = 0; k < 3; k++) ctx.rows.copy(wt + k * o * c, pw + k * c, o, c, c, 3 * c);
+    }
+    const shape = { m: b * t, k: c, n: taps * o, transposeA: false, transposeB: true };
+    if (taps === 3) ctx.gemm.run(pa, wt, into, shape, 1, 0, 0);
+    else ctx.gemm.run(pa, pw + c, into, { ...shape, ldb: 3 * c }, 1, 0, 0);
+  });
   ctx.rows.add(py, pb, b * t, o, o, 0);
   return y;
 }
@@ -180,31 +173,11 @@ function inputGrad(
   const c = w.shape[1] / 3;
   const dx = ctx.backend.makeOutput([b, t, c], "float32");
   const [pdy, pw, ps, pdx] = [dy, w, slope, dx].map(ctx.at);
-  if (d >= t) {
-    ctx.gemm.run(
-      pdy,
-      pw + c,
-      pdx,
-      { m: b * t, k: o, n: c, transposeA: false, transposeB: false, ldb: 3 * c },
-      1,
-      0,
-      0,
-    );
-  } else {
-    // g = ∂y·w [B·T, 3C]: block k is ∂y·W_k; ∂x[s] takes block 0 from ∂y[s + d], block 2 from ∂y[s − d]
-    const g = ctx.scratch(b * t * 3 * c);
-    ctx.gemm.run(
-      pdy,
-      pw,
-      g,
-      { m: b * t, k: o, n: 3 * c, transposeA: false, transposeB: false },
-      1,
-      0,
-      0,
-    );
-    ctx.rows.copy(pdx, g + c, b * t, c, c, 3 * c);
-    addShifted(ctx, pdx, g, b, t, c, d, 2);
-  }
+  // ∂y·w [B·T, 3C] as w is stored: block k is ∂y·W_k; ∂x[s] takes block 0 from ∂y[s + d]
+  tapSum(ctx, pdx, [b, t, c], d, 2, (into, taps) => {
+    const shape = { m: b * t, k: o, n: taps * c, transposeA: false, transposeB: false, ldb: 3 * c };
+    ctx.gemm.run(pdy, taps === 3 ? pw : pw + c, into, shape, 1, 0, 0);
+  });
   ctx.rows.mul(pdx, ps, 1, b * t * c, 0, 0);
   return dx;
 }
@@ -271,7 +244,7 @@ function weightGrad(
 /** Registers the three kernels once (needs the wasm backend started). */
 function register(): boolean {
   if (registered) return true;
-  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
+  const backend = wasmBackendMemory();
   if (!backend || !installedRows()) return false;
   type Inputs = Record<string, TensorInfo>;
   const kernel = (

@@ -22,9 +22,9 @@
 import { tf } from "../tf.ts";
 import type { Tensor } from "../tf.ts";
 
-type TensorInfo = tf.TensorInfo;
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
 import { EXP_CONSTANTS, expScalar, expStatements } from "./simd_exp.ts";
+import { floatOffset, heapMemory, wasmBackendMemory } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const GELU_KERNEL = "GeluWithSlope";
@@ -123,13 +123,6 @@ export function geluScalar(x: number): [value: number, slope: number] {
   return [x * cdf, cdf + x * e / Math.sqrt(2 * Math.PI)];
 }
 
-/** The parts of tfjs' wasm backend the kernel uses (not in its public types). */
-interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array; asm?: { memory?: unknown } };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-}
-
 type GeluFn = (x: number, value: number, slope: number, groups: number) => void;
 
 let installed = false;
@@ -151,9 +144,9 @@ let installed = false;
  */
 export function installWasmGelu(): boolean {
   if (installed) return true;
-  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
-  const memory = backend?.wasm.asm?.memory;
-  if (!backend || !(memory instanceof WebAssembly.Memory)) return false;
+  const backend = wasmBackendMemory();
+  const memory = backend && heapMemory(backend);
+  if (!backend || !memory) return false;
   const bytes = geluModuleBytes() as BufferSource;
   if (!WebAssembly.validate(bytes)) return false;
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
@@ -166,11 +159,11 @@ export function installWasmGelu(): boolean {
       const value = backend.makeOutput(x.shape, "float32");
       const slope = backend.makeOutput(x.shape, "float32");
       const n = x.size, whole = Math.floor(n / TURN);
-      const [px, pv, ps] = [x, value, slope].map((t) => backend.getMemoryOffset(t.dataId) >>> 0);
-      if (whole > 0) gelu(px, pv, ps, whole);
+      const [px, pv, ps] = [x, value, slope].map((t) => floatOffset(backend, t));
+      if (whole > 0) gelu(4 * px, 4 * pv, 4 * ps, whole);
       const heap = backend.wasm.HEAPF32; // taken after the outputs' allocation
       for (let i = TURN * whole; i < n; i++) {
-        [heap[(pv >>> 2) + i], heap[(ps >>> 2) + i]] = geluScalar(heap[(px >>> 2) + i]);
+        [heap[pv + i], heap[ps + i]] = geluScalar(heap[px + i]);
       }
       return [value, slope];
     },

@@ -34,21 +34,11 @@
 import { tf } from "../tf.ts";
 import type { Tensor } from "../tf.ts";
 import { GEMM_COLUMNS, GEMM_ROWS, gemmModuleBytes, hasRelaxedSimd } from "./gemm_kernels.ts";
+import { floatOffset, heapMemory, scratchSpace, wasmBackendMemory } from "./backend_memory.ts";
+import type { WasmBackendMemory } from "./backend_memory.ts";
 
 /** Bytes of packed `B` per chunk (panels that stay in L2 while `A` passes). */
 const CHUNK_BYTES = 256 * 1024;
-
-/** The parts of tfjs' wasm backend the kernel uses (not in its public types). */
-interface WasmBackendLike {
-  wasm: {
-    HEAPF32: Float32Array;
-    _malloc(bytes: number): number;
-    _free(pointer: number): void;
-    asm?: { memory?: unknown };
-  };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: string): { dataId: object; shape: number[]; dtype: string };
-}
 
 /** A product's shape: `batch` products of `[m, k]·[k, n]`. */
 export interface GemmShape {
@@ -126,21 +116,15 @@ export interface BoundGemm {
 }
 
 /** Binds the GEMM to a backend's memory (`null` where the memory is not reachable). */
-export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): BoundGemm | null {
-  const memory = backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+export function bindGemm(backend: WasmBackendMemory, fused = hasRelaxedSimd()): BoundGemm | null {
+  const memory = heapMemory(backend);
+  if (!memory) return null;
   const module = new WebAssembly.Module(gemmModuleBytes(fused) as BufferSource);
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   const gemm = exports.gemm as GemmFn;
   const packA = exports[`pack${GEMM_ROWS}`] as PackFn,
     packB = exports[`pack${GEMM_COLUMNS}`] as PackFn;
-  let scratch = 0, scratchBytes = 0;
-  const reserve = (bytes: number) => {
-    if (bytes <= scratchBytes) return;
-    if (scratch !== 0) backend.wasm._free(scratch);
-    scratchBytes = Math.max(bytes, Math.ceil(scratchBytes * 1.5));
-    scratch = backend.wasm._malloc(scratchBytes) >>> 0;
-  };
+  const reserve = scratchSpace(backend);
   return {
     fused,
     run(a, b, c, shape, batch, aStride, bStride) {
@@ -152,10 +136,9 @@ export function bindGemm(backend: WasmBackendLike, fused = hasRelaxedSimd()): Bo
       const full = direct ? Math.floor(m / GEMM_ROWS) : 0; // blocks written straight into C
       const tailRows = (mBlocks - full) * GEMM_ROWS;
       const tail = tailRows * nPanels * GEMM_COLUMNS;
-      reserve(4 * (aPacked + bPacked + tail));
+      const ap = reserve(aPacked + bPacked + tail), bp = ap + aPacked, tp = bp + bPacked;
       // views are taken after every allocation (growing the memory detaches them)
       const heap = backend.wasm.HEAPF32;
-      const ap = scratch >>> 2, bp = ap + aPacked, tp = bp + bPacked;
       const chunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * k * GEMM_COLUMNS)));
       const ldTail = 4 * nPanels * GEMM_COLUMNS;
       for (let g = 0; g < batch; g++) {
@@ -242,7 +225,7 @@ export function installWasmGemm(
   const fused = (options.fused ?? true) && relaxed;
   if (installed?.fused === fused) return { installed: true, fused };
   uninstallWasmGemm();
-  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
+  const backend = wasmBackendMemory();
   const original = tf.getKernel("BatchMatMul", "wasm") as KernelConfig | undefined;
   if (!backend || !original) return { installed: false, fused: false };
   const bound = bindGemm(backend, fused);
@@ -271,9 +254,9 @@ export function installWasmGemm(
     if (size(outer) !== batch) return fallback(args);
     const out = backend.makeOutput([...outer, m, n], "float32");
     bound.run(
-      backend.getMemoryOffset(a.dataId) >>> 2,
-      backend.getMemoryOffset(b.dataId) >>> 2,
-      backend.getMemoryOffset(out.dataId) >>> 2,
+      floatOffset(backend, a),
+      floatOffset(backend, b),
+      floatOffset(backend, out),
       { m, k, n, transposeA, transposeB },
       batch,
       batchA === 1 ? 0 : m * k,

@@ -21,16 +21,10 @@
 import { tf } from "../tf.ts";
 import type { Tensor2D } from "../tf.ts";
 import { installedGemm } from "./gemm.ts";
+import { floatOffset, wasmBackendMemory } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const SYMMETRIC_GRAM_KERNEL = "SymmetricGram";
-
-/** The parts of tfjs' wasm backend the kernel uses (not in its public types). */
-interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
 
 /** Side of the square tiles in which a block is copied to its transpose. */
 const TILE = 32;
@@ -60,7 +54,7 @@ let registered = false;
 
 function register(): boolean {
   if (registered) return true;
-  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
+  const backend = wasmBackendMemory();
   if (!backend) return false;
   tf.registerKernel({
     kernelName: SYMMETRIC_GRAM_KERNEL,
@@ -72,7 +66,7 @@ function register(): boolean {
       const [n, d] = u.shape;
       const blocks = (attrs as { blocks: number }).blocks;
       const out = backend.makeOutput([n, n], "float32");
-      const [pu, pl, ps] = [u, left, out].map((t) => backend.getMemoryOffset(t.dataId) >>> 2);
+      const [pu, pl, ps] = [u, left, out].map((t) => floatOffset(backend, t));
       const size = Math.ceil(n / blocks);
       const starts: number[] = [];
       for (let s = 0; s < n; s += size) starts.push(s);

@@ -15,12 +15,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-
-/** The parts of tfjs' wasm backend used here (not in its public types). */
-interface WasmBackendLike {
-  incRef(dataId: object): void;
-  dataIdMap: { has(dataId: object): boolean };
-}
+import type { WasmBackendMemory } from "./backend_memory.ts";
 
 type KernelConfig = ReturnType<typeof tf.getKernel>;
 
@@ -34,6 +29,7 @@ let original: KernelConfig | null = null;
  * @example
  * ```ts
  * import { tf } from "../tf.ts";
+import type { WasmBackendMemory } from "./backend_memory.ts";
  * import { installSharedIdentity } from "./identity.ts";
  * await tf.setBackend("wasm");
  * installSharedIdentity(); // tf.clone(x) now shares x's buffer
@@ -49,7 +45,7 @@ export function installSharedIdentity(): boolean {
     ...kernel,
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
-      const backend = args.backend as WasmBackendLike;
+      const backend = args.backend as WasmBackendMemory;
       // strings, data held by another backend (moved by the copy) and freed data (its error) copy
       if (x.dtype === "string" || !backend.dataIdMap.has(x.dataId)) return copy(args);
       backend.incRef(x.dataId);

@@ -4,11 +4,13 @@
  * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`), `U·Uᵀ` from
  * its lower block triangle in place (`gram.ts`), GELU with its
  * slope in one pass (`gelu.ts`), strided row passes and column sums
- * (`rows.ts`); and `Identity` as a shared buffer (`identity.ts`).
+ * (`rows.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
+ * the backend's memory as `backend_memory.ts` describes it.
  *
  * @module
  */
 export * from "./emit.ts";
+export * from "./backend_memory.ts";
 export * from "./gemm.ts";
 export * from "./gemm_kernels.ts";
 export * from "./gram.ts";

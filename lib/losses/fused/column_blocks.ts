@@ -1,8 +1,9 @@
 /**
  * The row blocks of the fused column sums (see column_sums.ts for the
  * formulas): one block `S_R = U_R·Uᵀ` with its values, row sums and
- * positives, and its contribution to `∂L/∂U`, on tfjs ops or the WGSL kernels
- * of webgpu_kernels.ts.
+ * positives, and its contribution to `∂L/∂U`, on tfjs ops, the WGSL kernels
+ * of webgpu_kernels.ts or, for a single block on wasm, those of
+ * wasm_kernels.ts.
  *
  * @module
  */
@@ -12,6 +13,11 @@ import { columnGradients, columnValues } from "./column_terms.ts";
 import type { ColumnTermOptions, ColumnValues } from "./column_terms.ts";
 import { columnGradientsKernel, columnSumsKernel, usesColumnKernels } from "./webgpu_kernels.ts";
 import { BLOCKED_MIN_ROWS, symmetricGram } from "./symmetric_blocks.ts";
+import {
+  wasmColumnKernelsActive,
+  wasmColumnValues,
+  wasmSymmetricGradients,
+} from "./wasm_kernels.ts";
 
 /** Flat offsets `r·N + r0 + r + shift` of block row `r`, for the rows where the column exists. */
 function blockOffsets(r0: number, rows: number, n: number, shift: number): Tensor2D {
@@ -51,6 +57,24 @@ export interface Block {
 }
 
 /**
+ * The whole matrix on wasm: one pass forms `F` (kept for the backward
+ * pass), the diagonal rule and the row sums (wasm_kernels.ts); the
+ * positives are read off `F` ("exp") or `S`.
+ */
+function wasmBlock(s: Tensor2D, v: Tensor2D, positiveAt: Tensor2D, o: ColumnTermOptions): Block {
+  const [sums, value] = wasmColumnValues(s, v, o);
+  const source = o.kind === "exp" ? value : s;
+  return {
+    s,
+    values: { value, hinge: null },
+    sums,
+    positives: tf.gatherND(tf.reshape(source, [s.size]), positiveAt) as Tensor1D,
+    neighbours: null,
+    diagonal: null,
+  };
+}
+
+/**
  * Row block `R = r0..r0+rows−1`: `S_R = U_R·Uᵀ [rows, N]`, `f` on it with the
  * diagonal rule of `o.kind` (see column_sums.ts), its row sums `[rows]`, the
  * positives of its columns and, for "stable", the left-out neighbours.
@@ -87,6 +111,7 @@ export function computeBlock(
       diagonal: null,
     };
   }
+  if (wasmColumnKernelsActive(o, rows, n)) return wasmBlock(s, vBlock, positiveAt, o);
   if (usesColumnKernels()) {
     // One WGSL dispatch does f, the diagonal rule and the row sum.
     const atPositives = tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D;
@@ -149,6 +174,10 @@ export function blockGradient(
 ): { rows: Tensor2D; all: Tensor2D | null } {
   const rows = block.s.shape[0];
   const n = u.shape[0];
+  if (wasmColumnKernelsActive(o, rows, n)) {
+    const m = wasmSymmetricGradients(block.s, block.values.value as Tensor2D, v, w, o);
+    return { rows: tf.matMul(m, u) as Tensor2D, all: null };
+  }
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const wBlock = tf.slice(w, [r0, 0], [rows, 1]);
   const h = usesColumnKernels() && o.kind !== "stable"

@@ -1,0 +1,247 @@
+/**
+ * The fused column-sum losses' element-wise work on the wasm backend, for a
+ * single block (the whole `S`, up to N = 2048 by default): f32x4 SIMD passes
+ * in the counterpart of webgpu_kernels.ts, for the column functions
+ * `f_j(s) = exp(p_j·s + a_j·s² + b_j·max(0, m − s)²)`: "exp" (`p = 1/τ`,
+ * `a = b = 0`), "margin" and "lsMargin" (`p = 0`, `a_j`, `b_j` as
+ * {@linkcode hingeCoefficients} forms them):
+ *
+ * ```
+ * values:    F_ij = f_j(S_ij), F_jj = f_j(S_jj)·0;   c_j = Σ_{i≠j} F_ij + diagonal rule
+ * gradients: H_ij = F_ij·((α_j·S_ij − β_j·max(0, m − S_ij)) + γ_j),   M = H + Hᵀ
+ *            α = a·2w, β = b·2w, γ = w·p   (w_j = ∂L/∂c_j; tfjs' order in columnGradients)
+ * ```
+ *
+ * (`S` symmetric, so row `j` of `F` is column `j`'s terms.) The diagonal
+ * rule is the reference's: MARGIN_LOSS counts `f_j(0)`, the others
+ * `f_j(S_jj)·0` (0, or NaN where it overflowed); `F_jj·0` keeps `M_jj` at 0
+ * or NaN likewise. `F` is kept for the backward pass, which then needs no
+ * exponential: one pass forms `H`, and `H + Hᵀ` is summed in place, pair by
+ * pair, so that `∂L/∂U = M·U` is one product.
+ *
+ * Why by hand: as tfjs ops the forward is about ten element-wise kernels
+ * over `[N, N]` and the backward five more and a transpose, each a pass over
+ * 10 MB at N = 1600; here the forward is one pass with one exponential per
+ * entry and the backward two passes.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
+import {
+  expScalar,
+  floatOffset,
+  heapMemory,
+  scratchSpace,
+  wasmBackendMemory,
+} from "../../wasm/mod.ts";
+import type { WasmBackendMemory } from "../../wasm/mod.ts";
+import type { ColumnTermOptions } from "./column_terms.ts";
+import { columnModuleBytes, GROUPS, RECORD } from "./wasm_column_module.ts";
+
+/** Kernel names (registered for the wasm backend only). */
+export const WASM_COLUMN_KERNELS = {
+  values: "EmarginColumnValuesWasm",
+  gradients: "EmarginSymmetricGradientsWasm",
+} as const;
+
+/** The attributes both kernels take. */
+interface ColumnAttrs {
+  kind: "exp" | "margin" | "lsMargin";
+  temperature: number;
+  margin: number;
+  gamma: number;
+}
+
+const f32 = Math.fround;
+
+/** Column `j`'s `[p, a, b]` from its sim-vector entry, in float32 as tfjs' ops form them. */
+function coefficients(v: number, o: ColumnAttrs): [number, number, number] {
+  if (o.kind === "exp") return [f32(1 / o.temperature), 0, 0];
+  const scale = o.kind === "lsMargin" ? o.gamma / o.temperature : 1;
+  const sign = o.kind === "lsMargin" ? -1 : 1;
+  return [0, f32(f32(1 - v) * f32(0.5 * sign * scale)), f32(v * f32(0.5 * scale))];
+}
+
+/** `f(s)` of one entry by the kernel's steps, in float32 (scalar tails). */
+function term(s: number, [p, a, b]: [number, number, number], m: number): number {
+  const h = Math.max(f32(m - s), 0);
+  return f32(expScalar(f32(f32(f32(p * s) + f32(a * f32(s * s))) + f32(b * f32(h * h)))));
+}
+
+type Exported = (...args: number[]) => void;
+let kernels: { values: Exported; slopes: Exported; reserve: (floats: number) => number } | null =
+  null;
+
+/** Writes `values` four times each, side by side, from float offset `at`. */
+function lanes(heap: Float32Array, at: number, values: number[]): void {
+  values.forEach((x, k) => heap.fill(x, at + 4 * k, at + 4 * k + 4));
+}
+
+function valuesKernel(
+  backend: WasmBackendMemory,
+  s: tf.TensorInfo,
+  v: tf.TensorInfo,
+  o: ColumnAttrs,
+) {
+  const [rows, n] = s.shape;
+  const sums = backend.makeOutput([rows], "float32");
+  const values = backend.makeOutput([rows, n], "float32");
+  const groups = Math.floor(n / 4);
+  const rec = kernels!.reserve(rows * RECORD + 4);
+  const [ps, pv, po, pf] = [s, v, sums, values].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  const params = Array.from({ length: rows }, (_, r) => coefficients(heap[pv + r], o));
+  params.forEach((c, r) => lanes(heap, rec + r * RECORD, [...c, o.margin]));
+  new Int32Array(heap.buffer).set([0, 1, 2, 3], rec + rows * RECORD);
+  const turns = Math.floor(groups / GROUPS), rest = groups % GROUPS;
+  const lanesAt = 4 * (rec + rows * RECORD);
+  kernels!.values(4 * ps, 4 * pf, 4 * po, 4 * rec, lanesAt, rows, turns, rest, 0, 4 * n);
+  heap = backend.wasm.HEAPF32;
+  for (let r = 0; r < rows; r++) {
+    const row = r * n;
+    let sum = heap[po + r];
+    for (let i = 4 * groups; i < n; i++) {
+      heap[pf + row + i] = term(heap[ps + row + i], params[r], o.margin);
+      if (i !== r) sum = f32(sum + heap[pf + row + i]);
+    }
+    const own = heap[pf + row + r];
+    if (o.kind === "margin") sum = f32(sum + term(0, params[r], o.margin));
+    else if (!Number.isFinite(own)) sum = NaN;
+    heap[po + r] = sum;
+    heap[pf + row + r] = own * 0;
+  }
+  return [sums, values];
+}
+
+function gradientsKernel(
+  backend: WasmBackendMemory,
+  s: tf.TensorInfo,
+  f: tf.TensorInfo,
+  v: tf.TensorInfo,
+  w: tf.TensorInfo,
+  o: ColumnAttrs,
+) {
+  const n = s.shape[0];
+  const out = backend.makeOutput([n, n], "float32");
+  const groups = Math.floor(n / 4);
+  const rec = kernels!.reserve(n * RECORD);
+  const [ps, pf, pv, pw, po] = [s, f, v, w, out].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  const slopes = Array.from({ length: n }, (_, j) => {
+    const [p, a, b] = coefficients(heap[pv + j], o), w2 = f32(heap[pw + j] * 2);
+    return [f32(a * w2), f32(b * w2), f32(heap[pw + j] * p)];
+  });
+  slopes.forEach((c, j) => lanes(heap, rec + j * RECORD, [...c, o.margin]));
+  kernels!.slopes(4 * ps, 4 * pf, 4 * po, 4 * rec, n, groups, 4 * n);
+  heap = backend.wasm.HEAPF32;
+  for (let j = 0; j < n; j++) {
+    const [alpha, beta, gamma] = slopes[j];
+    for (let i = 4 * groups; i < n; i++) {
+      const x = heap[ps + j * n + i], h = Math.max(f32(o.margin - x), 0);
+      heap[po + j * n + i] = f32(
+        heap[pf + j * n + i] * f32(f32(f32(alpha * x) - f32(beta * h)) + gamma),
+      );
+    }
+  }
+  // M = H + Hᵀ in place, pair by pair, in tiles that stay in cache
+  const tile = 32;
+  for (let i0 = 0; i0 < n; i0 += tile) {
+    for (let j0 = i0; j0 < n; j0 += tile) {
+      for (let i = i0; i < Math.min(n, i0 + tile); i++) {
+        for (let j = Math.max(j0, i); j < Math.min(n, j0 + tile); j++) {
+          const sum = heap[po + i * n + j] + heap[po + j * n + i];
+          heap[po + i * n + j] = sum;
+          heap[po + j * n + i] = sum;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Registers both kernels on the wasm backend (idempotent); whether they are in place. */
+function register(): boolean {
+  if (kernels) return true;
+  const backend = wasmBackendMemory();
+  const memory = backend && heapMemory(backend);
+  if (!backend || !memory) return false;
+  const bytes = columnModuleBytes() as BufferSource;
+  if (!WebAssembly.validate(bytes)) return false;
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  kernels = {
+    values: exports.values as Exported,
+    slopes: exports.slopes as Exported,
+    reserve: scratchSpace(backend),
+  };
+  const attrs = (a: unknown) => a as ColumnAttrs;
+  const input = (inputs: Record<string, unknown>, name: string) => inputs[name] as tf.TensorInfo;
+  tf.registerKernel({
+    kernelName: WASM_COLUMN_KERNELS.values,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs: a }) =>
+      valuesKernel(backend, input(inputs, "s"), input(inputs, "v"), attrs(a)),
+  });
+  tf.registerKernel({
+    kernelName: WASM_COLUMN_KERNELS.gradients,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs: a }) =>
+      gradientsKernel(
+        backend,
+        input(inputs, "s"),
+        input(inputs, "f"),
+        input(inputs, "v"),
+        input(inputs, "w"),
+        attrs(a),
+      ),
+  });
+  return true;
+}
+
+/**
+ * Whether the wasm kernels compute a block of `o.kind`: on the wasm backend,
+ * for the whole matrix (`rows === n`), and not for "stable".
+ */
+export function wasmColumnKernelsActive(o: ColumnTermOptions, rows: number, n: number): boolean {
+  return o.kind !== "stable" && rows === n && tf.getBackend() === "wasm" && register();
+}
+
+function attrsOf(o: ColumnTermOptions): tf.NamedAttrMap {
+  const { kind, temperature, margin, gamma } = o;
+  return { kind, temperature, margin, gamma } as unknown as tf.NamedAttrMap;
+}
+
+/**
+ * `[c, F]`: the column sums with the reference's diagonal rule `[N]` and the
+ * values `F [N, N]` (diagonal ×0), of the whole `s [N, N]`; `v [N, 1]`.
+ */
+export function wasmColumnValues(
+  s: Tensor2D,
+  v: Tensor,
+  o: ColumnTermOptions,
+): [Tensor1D, Tensor2D] {
+  const [sums, values] = tf.engine().runKernel(
+    WASM_COLUMN_KERNELS.values,
+    { s, v: tf.reshape(v, [-1]) },
+    attrsOf(o),
+  ) as Tensor[];
+  return [sums as Tensor1D, values as Tensor2D];
+}
+
+/**
+ * `H + Hᵀ` `[N, N]`, `H_ij = w_j·f'_j(S_ij)` from the kept values `f` of
+ * {@linkcode wasmColumnValues}; `v, w [N, 1]`.
+ */
+export function wasmSymmetricGradients(
+  s: Tensor2D,
+  f: Tensor2D,
+  v: Tensor,
+  w: Tensor,
+  o: ColumnTermOptions,
+): Tensor2D {
+  return tf.engine().runKernel(
+    WASM_COLUMN_KERNELS.gradients,
+    { s, f, v: tf.reshape(v, [-1]), w: tf.reshape(w, [-1]) },
+    attrsOf(o),
+  ) as Tensor2D;
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { tf } from "../lib/tf.ts";
+import type { Tensor2D } from "../lib/tf.ts";
+import { initBackend } from "../lib/backend.ts";
+import {
+  wasmColumnKernelsActive,
+  wasmColumnValues,
+  wasmSymmetricGradients,
+} from "../lib/losses/fused/wasm_kernels.ts";
+import { columnGradients, columnValues } from "../lib/losses/fused/column_terms.ts";
+import type { ColumnTermOptions } from "../lib/losses/fused/column_terms.ts";
+import { makeRng } from "../lib/random.ts";
+import { assertClose } from "./_util.ts";
+
+/** A symmetric `[n, n]` similarity-like matrix with a unit diagonal. */
+function symmetric(n: number, seed: number): Tensor2D {
+  const rng = makeRng(seed);
+  const values = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    values[i * n + i] = 1;
+    for (let j = 0; j < i; j++) values[i * n + j] = values[j * n + i] = 2 * rng.next() - 1;
+  }
+  return tf.tensor2d(values, [n, n]);
+}
+
+const KINDS: ColumnTermOptions[] = [
+  { kind: "exp", temperature: 0.5, margin: 0, gamma: 0 },
+  { kind: "margin", temperature: 0.1, margin: 0.7, gamma: 0.05 },
+  { kind: "lsMargin", temperature: 0.1, margin: 0.7, gamma: 0.05 },
+];
+
+Deno.test("wasm column kernels: on wasm for the whole matrix of every kind but stable", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const o of KINDS) assert.ok(wasmColumnKernelsActive(o, 8, 8), o.kind);
+  assert.equal(wasmColumnKernelsActive({ ...KINDS[0], kind: "stable" }, 8, 8), false);
+  assert.equal(wasmColumnKernelsActive(KINDS[0], 4, 8), false, "a block of rows keeps tfjs' ops");
+  await initBackend({ prefer: "cpu" });
+  assert.equal(wasmColumnKernelsActive(KINDS[0], 8, 8), false);
+});
+
+Deno.test("wasm column kernels: values, sums with the diagonal rule and H + Hᵀ equal tfjs' column terms", async () => {
+  await initBackend({ prefer: "wasm" });
+  // 13 and 22 columns leave tails of 1 and 2 past the SIMD groups
+  for (const n of [13, 16, 22]) {
+    for (const o of KINDS) {
+      tf.tidy(() => {
+        const s = symmetric(n, n);
+        const rng = makeRng(100 + n);
+        const v = tf.tensor2d(Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : 1)), [
+          n,
+          1,
+        ]);
+        const w = tf.tensor2d(Float32Array.from({ length: n }, () => rng.normal()), [n, 1]);
+        const label = `${o.kind} N ${n}`;
+        const [sums, values] = wasmColumnValues(s, v, o);
+        const want = columnValues(s, v, o);
+        const off = tf.sub(1, tf.eye(n));
+        const offValues = tf.mul(want.value, off);
+        assertClose(values.dataSync(), offValues.dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-7,
+          label: `${label} F`,
+        });
+        // the diagonal rule: MARGIN_LOSS counts f_j(0), the others nothing (f_jj·0)
+        const diagonal = o.kind === "margin"
+          ? columnValues(tf.zeros([n, 1]), v, o).value
+          : tf.zeros([n, 1]);
+        const wantSums = tf.add(tf.sum(offValues, 1), tf.reshape(diagonal, [n]));
+        assertClose(sums.dataSync(), wantSums.dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-6,
+          label: `${label} sums`,
+        });
+        const h = tf.mul(
+          columnGradients(s, { value: offValues, hinge: tf.relu(tf.sub(o.margin, s)) }, v, w, o),
+          off,
+        );
+        const m = wasmSymmetricGradients(s, values, v, w, o);
+        assertClose(m.dataSync(), tf.add(h, tf.transpose(h)).dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-6,
+          label: `${label} M`,
+        });
+      });
+    }
+  }
+});
+
+Deno.test("wasm column kernels: an overflowing diagonal makes its column sum NaN, as the reference's Inf·0", async () => {
+  await initBackend({ prefer: "wasm" });
+  const n = 9;
+  const o: ColumnTermOptions = { kind: "exp", temperature: 0.01, margin: 0, gamma: 0 };
+  const s = tf.mul(symmetric(n, 3), 0.5);
+  const [sums, values] = wasmColumnValues(
+    tf.add(s, tf.mul(tf.eye(n), 0.5)) as Tensor2D,
+    tf.zeros([n, 1]),
+    o,
+  );
+  // S_jj = 1 → exp(100) = Inf on every diagonal: every column sum is NaN, its F_jj NaN
+  assert.ok(Array.from(sums.dataSync()).every(Number.isNaN));
+  const f = values.dataSync();
+  for (let j = 0; j < n; j++) assert.ok(Number.isNaN(f[j * n + j]));
+  tf.dispose([s, sums, values]);
+});

@@ -10,8 +10,8 @@
  *   `2N·(F·128 + 128·64 + 64·D)` forward, as much for `∂W`, and
  *   `2N·(128·64 + 64·D)` for the input gradients of layers 2 and 3);
  * - `nnMs`: the loss's two N×N products, `S = U·Uᵀ` (`[N, D]·[D, N]`, from
- *   N = 256 its lower block triangle, 5/8 of `2N²D` flops, with the blocks
- *   assembled: `symmetricGram`) and the backward `H·U` (`[N, N]·[N, D]`,
+ *   N = 256 its lower block triangle, 5/8 of `2N²D` flops, as
+ *   `symmetricGram` forms it) and the backward `H·U` (`[N, N]·[N, D]`,
  *   `2N²D`), timed alone on fresh operands, with their GFLOP/s on the flops
  *   done beside the wasm SIMD multiply + add limit (bench/wasm_peak.ts);
  * - `lossRestMs`: the loss forward + backward with respect to `z` (sim vector
@@ -124,7 +124,7 @@ function fresh(x: Tensor): Tensor2D {
 
 /**
  * CPU ms of `S = U·Uᵀ` as the losses form it (blocked from
- * {@linkcode BLOCKED_MIN_ROWS} rows, its assembly included) plus `H·U` at
+ * {@linkcode BLOCKED_MIN_ROWS} rows, in place on wasm, assembled elsewhere) plus `H·U` at
  * `[N, D]`, each on fresh operands, and their GFLOP/s on the flops done.
  */
 function timeProducts(n: number, d: number): { ms: number; gflops: [number, number] } {
@@ -311,7 +311,7 @@ export async function benchStepParts(): Promise<
     notes: [
       `${backend} backend, tfjs ${tf.version.tfjs}; load average after: ${load}`,
       "stepMs is the median wall time; every other …Ms process CPU time, the least of 5 after 2 warm-ups; otherMs = stepCpuMs − upload − encoder − loss − AdamW",
-      "nnMs: the loss's two N×N products (S blocked from N = 256, assembly included) timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
+      "nnMs: the loss's two N×N products (S from its lower block triangle from N = 256, as the losses form it) timed alone on fresh operands; lossRestMs = loss forward + backward − nnMs",
       limit
         ? `limitGflops: wasm SIMD multiply + add limit (bench/wasm_peak.ts); nnOfLimit = nnGflops / limitGflops`
         : "no wasm SIMD limit on this backend",

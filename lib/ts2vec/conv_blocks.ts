@@ -1,7 +1,8 @@
 /**
  * The dilated ConvBlocks of the TS2Vec encoder (models/dilated_conv.py):
  * `y = conv2(GELU(conv1(GELU(x)))) + residual(x)`, each `SamePadConv(GELU(·))`
- * (kernel 3) one op with its gradient written out ({@linkcode geluConv}).
+ * (kernel 3) one op with its gradient written out ({@linkcode geluConv}; on
+ * wasm through `taps_wasm.ts` and `lib/wasm/gelu.ts`).
  *
  * @module
  */
@@ -141,11 +142,14 @@ function tapFilter(w: Tensor2D, flipped: boolean): Tensor {
  * ∂W = (im2col(a)ᵀ·∂y)ᵀ,  ∂b = 1ᵀ·∂y,  ∂x = ∂a·(Φ(x) + x·φ(x))
  * ```
  *
- * The forward and input gradient are dilated 2-D convolutions (XNNPACK on
- * wasm; tfjs has no gradient for dilated convolutions, so it is written
- * here), the weight gradient one product of the gathered taps. When
- * `d ≥ T` the outer taps only see padding: the centre tap alone is a product
- * and the outer taps get a zero gradient.
+ * On wasm with `lib/wasm/gemm.ts` (and widths that are multiples of 4) the
+ * three passes are the tap kernels of `taps_wasm.ts`, products over row
+ * ranges, and GELU with its slope is one SIMD pass (`lib/wasm/gelu.ts`).
+ * Elsewhere the forward and input gradient are dilated 2-D convolutions
+ * (tfjs has no gradient for dilated convolutions, so it is written here)
+ * and the weight gradient one product of the gathered taps. When `d ≥ T`
+ * the outer taps only see padding: the centre tap alone is a product and
+ * the outer taps get a zero gradient.
  */
 export function geluConv(x: Tensor3D, w: Tensor2D, bias: Tensor, d: number): Tensor3D {
   const [b, t, c] = x.shape;

@@ -10,10 +10,12 @@
  * ```
  *
  * Every convolution is a `SamePadConv` (kernel 3, padding = dilation, output
- * length T). With the GELU before it, it is one op (`geluConv`): a dilated
- * 2-D convolution forward and for the input gradient, one product of the
- * gathered taps `[x(t−d), x(t), x(t+d)]` for the weight gradient (tfjs has
- * no gradient for dilated convolutions); the weight keeps the taps k-major.
+ * length T). With the GELU before it, it is one op (`geluConv`): on wasm three
+ * products over row ranges with the taps side by side (`taps_wasm.ts`);
+ * elsewhere a dilated 2-D convolution forward and for the input gradient and
+ * one product of the gathered taps `[x(t−d), x(t), x(t+d)]` for the weight
+ * gradient (tfjs has no gradient for dilated convolutions). The weight keeps
+ * the taps k-major.
  *
  * With `backbone: "feature-projector"` the ConvBlocks are replaced by the
  * eMargin `FeatureProjector(64→320)`, as in the TS2Vec wrapper shipped with

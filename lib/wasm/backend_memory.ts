@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { instantiateOn } from "./emit.ts";
 
 /** The parts of tfjs' wasm backend the hand-written kernels use. */
 export interface WasmBackendMemory {
@@ -34,6 +35,20 @@ export function wasmBackendMemory(): WasmBackendMemory | null {
 export function heapMemory(backend: WasmBackendMemory): WebAssembly.Memory | null {
   const memory = backend.wasm.asm?.memory;
   return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/**
+ * The started wasm backend and an instance of the module `bytes` on its
+ * memory, or null (no backend, its memory unreachable, or the engine does
+ * not validate the module).
+ */
+export function instantiateOnHeap(
+  bytes: Uint8Array,
+): { backend: WasmBackendMemory; exports: WebAssembly.Exports } | null {
+  const backend = wasmBackendMemory();
+  const memory = backend && heapMemory(backend);
+  const exports = memory && instantiateOn(bytes, memory);
+  return backend && exports ? { backend, exports } : null;
 }
 
 /** Float offset of a tensor's data in the backend's heap. */

@@ -239,6 +239,20 @@ export interface Workspace {
 }
 
 /**
+ * An instance of the module `bytes` on `memory` (imported as `env.memory`),
+ * or null where the engine does not validate it (no SIMD, or no relaxed
+ * SIMD for `f32x4.relaxed_madd`).
+ */
+export function instantiateOn(
+  bytes: Uint8Array,
+  memory: WebAssembly.Memory,
+): WebAssembly.Exports | null {
+  const source = bytes as BufferSource;
+  if (!WebAssembly.validate(source)) return null;
+  return new WebAssembly.Instance(new WebAssembly.Module(source), { env: { memory } }).exports;
+}
+
+/**
  * One lazily created instance of `module` per module, with an imported
  * memory that grows to the largest size asked for and is then reused: a
  * fresh memory per call would leave each to the garbage collector, which

@@ -24,7 +24,7 @@ import type { Tensor } from "../tf.ts";
 
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
 import { EXP_CONSTANTS, expScalar, expStatements } from "./simd_exp.ts";
-import { floatOffset, heapMemory, wasmBackendMemory } from "./backend_memory.ts";
+import { floatOffset, instantiateOnHeap } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const GELU_KERNEL = "GeluWithSlope";
@@ -144,12 +144,9 @@ let installed = false;
  */
 export function installWasmGelu(): boolean {
   if (installed) return true;
-  const backend = wasmBackendMemory();
-  const memory = backend && heapMemory(backend);
-  if (!backend || !memory) return false;
-  const bytes = geluModuleBytes() as BufferSource;
-  if (!WebAssembly.validate(bytes)) return false;
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const instance = instantiateOnHeap(geluModuleBytes());
+  if (!instance) return false;
+  const { backend, exports } = instance;
   const gelu = exports.gelu as GeluFn;
   tf.registerKernel({
     kernelName: GELU_KERNEL,

@@ -34,6 +34,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor } from "../tf.ts";
 import { GEMM_COLUMNS, GEMM_ROWS, gemmModuleBytes, hasRelaxedSimd } from "./gemm_kernels.ts";
+import { instantiateOn } from "./emit.ts";
 import { floatOffset, heapMemory, scratchSpace, wasmBackendMemory } from "./backend_memory.ts";
 import type { WasmBackendMemory } from "./backend_memory.ts";
 
@@ -118,9 +119,8 @@ export interface BoundGemm {
 /** Binds the GEMM to a backend's memory (`null` where the memory is not reachable). */
 export function bindGemm(backend: WasmBackendMemory, fused = hasRelaxedSimd()): BoundGemm | null {
   const memory = heapMemory(backend);
-  if (!memory) return null;
-  const module = new WebAssembly.Module(gemmModuleBytes(fused) as BufferSource);
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = memory && instantiateOn(gemmModuleBytes(fused), memory);
+  if (!exports) return null;
   const gemm = exports.gemm as GemmFn;
   const packA = exports[`pack${GEMM_ROWS}`] as PackFn,
     packB = exports[`pack${GEMM_COLUMNS}`] as PackFn;

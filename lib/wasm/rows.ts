@@ -18,7 +18,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { assemble, assembleModule, I32 } from "./emit.ts";
+import { assemble, assembleModule, I32, instantiateOn } from "./emit.ts";
 import { floatOffset, heapMemory, wasmBackendMemory } from "./backend_memory.ts";
 
 /** The three passes. */
@@ -89,9 +89,8 @@ export function rowsModuleBytes(): Uint8Array {
  * ```
  */
 export function bindRows(memory: WebAssembly.Memory): Record<RowOp, RowPass> | null {
-  const bytes = rowsModuleBytes() as BufferSource;
-  if (!WebAssembly.validate(bytes)) return null;
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const exports = instantiateOn(rowsModuleBytes(), memory);
+  if (!exports) return null;
   const bind = (op: RowOp): RowPass => {
     const f = exports[op] as (...args: number[]) => void;
     return (dst, src, rows, width, ldd, lds) => {

@@ -149,7 +149,8 @@ function negativeTerms(
     const { t, r, lower } = blockedExpTerms(u, temperature, SYMMETRIC_BLOCKS, scatter);
     return { t, slope: t, scale: 1 / temperature, lower, r };
   }
-  const uT = tf.transpose(u) as Tensor2D;
+  // Uᵀ only where a whole product takes it (the in-place gram reads U itself)
+  const uT = () => tf.transpose(u) as Tensor2D;
   const lowerAt = bandOffsets(n, [1]);
   const band = bandOffsets(n);
   const clear = (x: Tensor2D) =>
@@ -162,12 +163,12 @@ function negativeTerms(
     const scaled = tf.mul(u, 1 / temperature) as Tensor2D;
     const logits = inPlace
       ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS, scaled)
-      : tf.matMul(scaled, uT) as Tensor2D;
+      : tf.matMul(scaled, uT()) as Tensor2D;
     const lower = tf.gatherND(tf.reshape(logits, [n * n]), lowerAt) as Tensor1D;
     const t = clear(tf.exp(logits) as Tensor2D);
     return { t, slope: t, scale: 1 / temperature, lower };
   }
-  const s = inPlace ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS) : tf.matMul(u, uT) as Tensor2D;
+  const s = inPlace ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS) : tf.matMul(u, uT()) as Tensor2D;
   const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
   const scale = 1 / temperature;
   const logits = tf.mul(s, scale);

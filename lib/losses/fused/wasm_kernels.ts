@@ -28,13 +28,7 @@
  */
 import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
-import {
-  expScalar,
-  floatOffset,
-  heapMemory,
-  scratchSpace,
-  wasmBackendMemory,
-} from "../../wasm/mod.ts";
+import { expScalar, floatOffset, instantiateOnHeap, scratchSpace } from "../../wasm/mod.ts";
 import type { WasmBackendMemory } from "../../wasm/mod.ts";
 import type { ColumnTermOptions } from "./column_terms.ts";
 import { columnModuleBytes, GROUPS, RECORD } from "./wasm_column_module.ts";
@@ -163,12 +157,9 @@ function gradientsKernel(
 /** Registers both kernels on the wasm backend (idempotent); whether they are in place. */
 function register(): boolean {
   if (kernels) return true;
-  const backend = wasmBackendMemory();
-  const memory = backend && heapMemory(backend);
-  if (!backend || !memory) return false;
-  const bytes = columnModuleBytes() as BufferSource;
-  if (!WebAssembly.validate(bytes)) return false;
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const instance = instantiateOnHeap(columnModuleBytes());
+  if (!instance) return false;
+  const { backend, exports } = instance;
   kernels = {
     values: exports.values as Exported,
     slopes: exports.slopes as Exported,

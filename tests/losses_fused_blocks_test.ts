@@ -21,6 +21,8 @@ import {
   blockedExpTerms,
   symmetricGram,
 } from "../lib/losses/fused/symmetric_blocks.ts";
+import { WASM_COLUMN_KERNELS } from "../lib/losses/fused/wasm_kernels.ts";
+import assert from "node:assert/strict";
 import { assertClose } from "./_util.ts";
 
 const scatter = (x: Tensor, at: Tensor, updates: Tensor) =>
@@ -109,6 +111,17 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
           `${form}${vrns ? " + VRN" : ""}`,
         );
       }
+    }
+    if (backend === "wasm") {
+      // on wasm T, its row sums and the backward pass's weights are the column kernels'
+      const { kernelNames, result } = await tf.profile(() =>
+        tf.tidy(() =>
+          tf.grad((q) => fusedInfoNceLoss(q as Tensor2D, { temperature: 0.1, form: "ls" }))(z)
+        )
+      );
+      assert.ok(kernelNames.includes(WASM_COLUMN_KERNELS.values), kernelNames.join(" "));
+      assert.ok(kernelNames.includes(WASM_COLUMN_KERNELS.gradients), kernelNames.join(" "));
+      tf.dispose(result as Tensor);
     }
     z.dispose();
     assertClose(tf.memory().numTensors, tensors, { rtol: 0, atol: 0, label: "tensors left" });

@@ -10,6 +10,7 @@ import {
 import { columnGradients, columnValues } from "../lib/losses/fused/column_terms.ts";
 import type { ColumnTermOptions } from "../lib/losses/fused/column_terms.ts";
 import { makeRng } from "../lib/random.ts";
+import { ShapeError } from "../lib/errors.ts";
 import { assertClose } from "./_util.ts";
 
 /** A symmetric `[n, n]` similarity-like matrix with a unit diagonal. */
@@ -101,4 +102,45 @@ Deno.test("wasm column kernels: an overflowing diagonal makes its column sum NaN
   const f = values.dataSync();
   for (let j = 0; j < n; j++) assert.ok(Number.isNaN(f[j * n + j]));
   tf.dispose([s, sums, values]);
+});
+
+Deno.test("wasm column kernels: band 1 leaves InfoNCE's band out of F and the sums; the exp gradient reads neither S nor v", async () => {
+  await initBackend({ prefer: "wasm" });
+  const o: ColumnTermOptions = { kind: "exp", temperature: 0.1, margin: 0, gamma: 0 };
+  // 13 and 22 columns leave tails of 1 and 2 past the SIMD groups
+  for (const n of [5, 13, 16, 22]) {
+    tf.tidy(() => {
+      const s = symmetric(n, 40 + n);
+      const rng = makeRng(n);
+      const w = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
+      const keep = tf.tensor2d(
+        Array.from(
+          { length: n * n },
+          (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
+        ),
+        [n, n],
+      );
+      const t = tf.mul(tf.exp(tf.mul(s, 1 / o.temperature)), keep);
+      const [sums, values] = wasmColumnValues(s, null, o, 1);
+      const label = `N ${n}`;
+      assertClose(values.dataSync(), t.dataSync(), { rtol: 1e-6, atol: 0, label: `${label} F` });
+      assertClose(sums.dataSync(), tf.sum(t, 1).dataSync(), {
+        rtol: 1e-6,
+        atol: 0,
+        label: `${label} sums`,
+      });
+      // M_ij = F_ij·(w_i/τ + w_j/τ), to rounding (w_i + w_j may cancel)
+      const scaled = tf.mul(w, 1 / o.temperature);
+      const want = tf.mul(t, tf.add(tf.reshape(scaled, [n, 1]), tf.reshape(scaled, [1, n])));
+      const m = wasmSymmetricGradients(null, values, null, w, o);
+      const atol = 1e-6 * tf.max(tf.abs(want)).dataSync()[0];
+      assertClose(m.dataSync(), want.dataSync(), { rtol: 1e-6, atol, label: `${label} M` });
+    });
+  }
+  // the hinge kinds need S and v
+  const s = symmetric(8, 1);
+  const margin: ColumnTermOptions = { kind: "margin", temperature: 0.1, margin: 0.7, gamma: 0 };
+  assert.throws(() => wasmColumnValues(s, null, margin), ShapeError);
+  assert.throws(() => wasmSymmetricGradients(null, s, null, tf.ones([8]), margin), ShapeError);
+  s.dispose();
 });

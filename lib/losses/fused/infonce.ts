@@ -36,6 +36,12 @@ import type { ResolvedVrns } from "../combine.ts";
 import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
 import { BLOCKED_MIN_ROWS, blockedExpTerms, SYMMETRIC_BLOCKS } from "./symmetric_blocks.ts";
 import { wasmGramActive, wasmSymmetricGram } from "../../wasm/mod.ts";
+import {
+  wasmColumnKernelsActive,
+  wasmColumnValues,
+  wasmSymmetricGradients,
+} from "./wasm_kernels.ts";
+import type { ColumnTermOptions } from "./column_terms.ts";
 
 type Saver = (tensors: Tensor[]) => void;
 
@@ -133,6 +139,8 @@ interface NegativeTerms {
   scale: number;
   /** `b_k = S_{k+1,k}/τ`, `[N − 1]`. */
   lower: Tensor1D;
+  /** Set where wasm's column kernels formed `t` (their backward pass applies). */
+  kernels?: ColumnTermOptions;
 }
 
 /** {@linkcode NegativeTerms} of `u [N, D]`. */
@@ -149,9 +157,17 @@ function negativeTerms(
     const { t, r, lower } = blockedExpTerms(u, temperature, SYMMETRIC_BLOCKS, scatter);
     return { t, slope: t, scale: 1 / temperature, lower, r };
   }
+  const lowerAt = bandOffsets(n, [1]);
+  const kernels: ColumnTermOptions = { kind: "exp", temperature, margin: 0, gamma: 0 };
+  if (!difficult && inPlace && wasmColumnKernelsActive(kernels, n, n)) {
+    // One SIMD pass: T = exp(S/τ) without the band, kept, and its row sums.
+    const s = wasmSymmetricGram(u, SYMMETRIC_BLOCKS);
+    const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
+    const [r, t] = wasmColumnValues(s, null, kernels, 1);
+    return { t, slope: t, scale: 1 / temperature, lower, r, kernels };
+  }
   // Uᵀ only where a whole product takes it (the in-place gram reads U itself)
   const uT = () => tf.transpose(u) as Tensor2D;
-  const lowerAt = bandOffsets(n, [1]);
   const band = bandOffsets(n);
   const clear = (x: Tensor2D) =>
     tf.reshape(
@@ -224,18 +240,24 @@ function negativeSumsOp(temperature: number, difficult: ResolvedDifficult | unde
   return tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [u, save] = args as [Tensor2D, Saver];
     const n = u.shape[0];
-    const { t, slope, scale, lower, r } = negativeTerms(u, temperature, difficult);
+    const { t, slope, scale, lower, r, kernels } = negativeTerms(u, temperature, difficult);
     const value = tf.concat([r ?? tf.sum(t, 1), lower]) as Tensor1D;
     save([u, slope]);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [su, g] = saved as [Tensor2D, Tensor2D];
-        const w = tf.mul(tf.slice(dy, [0], [n]), scale);
-        // w_i + w_j as a rank-2 product: a broadcast add tiles both operands on wasm.
-        const ones = tf.onesLike(w);
-        const pairs = tf.matMul(tf.stack([w, ones], 1), tf.stack([ones, w], 0));
-        const both = tf.matMul(tf.mul(g, pairs) as Tensor2D, su) as Tensor2D;
+        const dr = tf.slice(dy, [0], [n]);
+        let weighted: Tensor2D;
+        if (kernels) weighted = wasmSymmetricGradients(null, g, null, dr, kernels);
+        else {
+          // w_i + w_j as a rank-2 product: a broadcast add tiles both operands on wasm.
+          const w = tf.mul(dr, scale);
+          const ones = tf.onesLike(w);
+          const pairs = tf.matMul(tf.stack([w, ones], 1), tf.stack([ones, w], 0));
+          weighted = tf.mul(g, pairs) as Tensor2D;
+        }
+        const both = tf.matMul(weighted, su) as Tensor2D;
         const q = tf.mul(tf.slice(dy, [n], [n - 1]), 1 / temperature) as Tensor1D;
         return [tf.add(both, subDiagonalGradient(su, q))];
       },

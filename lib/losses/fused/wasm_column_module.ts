@@ -35,11 +35,12 @@ const interleave = (groups: string[][]) =>
   groups[0].flatMap((_, line) => groups.map((g) => g[line])).join("\n");
 
 /**
- * `values(s, f, out, rowRecords, lanes, rows, turns, rest, diagonal, rowBytes)`:
+ * `values(s, f, out, rowRecords, lanes, rows, turns, rest, low, width, rowBytes)`:
  * for each row `r` (rows of `s` and `f` `rowBytes` apart) and its first
  * `4·(GROUPS·turns + rest)` columns, `f ← exp(p·s + a·s² + b·max(0, m − s)²)`
- * and `out[r]` the row's sum with column `diagonal + r` left out; `lanes`
- * holds the i32 lane indices `[0, 1, 2, 3]`. Byte offsets.
+ * and `out[r]` the row's sum with the `width` columns from `low + r` left out
+ * (the band; `low` may be negative); `lanes` holds the i32 lane indices
+ * `[0, 1, 2, 3]`. Byte offsets.
  */
 function valuesText(): { text: string; locals: string[]; v128: string[] } {
   const params = [
@@ -51,7 +52,8 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
     "rows",
     "turns",
     "rest",
-    "diagonal",
+    "low",
+    "width",
     "rowBytes",
   ];
   const i32 = ["sp", "fp", "g"];
@@ -62,7 +64,8 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
     "b",
     "m",
     "index",
-    "self",
+    "bandLow",
+    "span",
     ...range(GROUPS).flatMap(own),
     ...CONSTANTS.map((c) => c[0]),
   ];
@@ -76,7 +79,7 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
       `local.get p local.get ${s} f32x4.mul local.get a local.get ${s} local.get ${s} f32x4.mul f32x4.mul f32x4.add local.get b local.get ${h} local.get ${h} f32x4.mul f32x4.mul f32x4.add local.set ${y}`,
       ...expStatements(y, e, n, r),
       `local.get fp local.get ${e} v128.store ${16 * u}`,
-      `local.get ${acc} local.get ${e} local.get ${idx} local.get self i32x4.eq v128.andnot f32x4.add local.set ${acc}`,
+      `local.get ${acc} local.get ${e} local.get ${idx} local.get bandLow i32x4.sub local.get span i32x4.lt_u v128.andnot f32x4.add local.set ${acc}`,
     ];
   };
   const lanesOf = (acc: string) =>
@@ -92,7 +95,8 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
     local.get rec v128.load 16 local.set a
     local.get rec v128.load 32 local.set b
     local.get rec v128.load 48 local.set m
-    local.get diagonal i32x4.splat local.set self
+    local.get low i32x4.splat local.set bandLow
+    local.get width i32x4.splat local.set span
     local.get lanes v128.load 0 local.set index
     ${range(GROUPS).map((u) => `v128.zero local.set acc_${u}`).join(" ")}
     local.get s0 local.set sp
@@ -123,7 +127,7 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
     local.get rec i32.const ${4 * RECORD} i32.add local.set rec
     local.get s0 local.get rowBytes i32.add local.set s0
     local.get f0 local.get rowBytes i32.add local.set f0
-    local.get diagonal i32.const 1 i32.add local.set diagonal
+    local.get low i32.const 1 i32.add local.set low
     local.get rows i32.const 1 i32.sub local.tee rows br_if 0
   end`;
   return { text, locals: [...params, ...i32, ...v128], v128 };
@@ -174,10 +178,53 @@ function slopesText(): { text: string; locals: string[]; v128: string[] } {
   return { text, locals: [...params, ...i32, ...v128], v128 };
 }
 
-/** The module exporting `values` and `slopes`. */
+/**
+ * `pairs(f0, out0, gammas, rec, rows, groups, rowBytes)`: for each row `i`
+ * and its first `4·groups` columns `j`, `out ← f·(γ_i + γ_j)`, with `γ_i` the
+ * γ lanes of the row's record and `γ_j` read from `gammas` (one float per
+ * column). `H + Hᵀ` in one pass where `f` is symmetric. Byte offsets.
+ */
+function pairsText(): { text: string; locals: string[]; v128: string[] } {
+  const params = ["f0", "out0", "gammas", "rec", "rows", "groups", "rowBytes"];
+  const i32 = ["fp", "op", "gp", "g"];
+  const v128 = ["own"];
+  const text = `
+  loop
+    local.get rec v128.load 32 local.set own
+    local.get f0 local.set fp
+    local.get out0 local.set op
+    local.get gammas local.set gp
+    local.get groups local.set g
+    local.get g
+    if
+      loop
+        local.get op
+        local.get fp v128.load 0
+        local.get own local.get gp v128.load 0 f32x4.add
+        f32x4.mul
+        v128.store 0
+        local.get fp i32.const 16 i32.add local.set fp
+        local.get op i32.const 16 i32.add local.set op
+        local.get gp i32.const 16 i32.add local.set gp
+        local.get g i32.const 1 i32.sub local.tee g br_if 0
+      end
+    end
+    local.get rec i32.const ${4 * RECORD} i32.add local.set rec
+    local.get f0 local.get rowBytes i32.add local.set f0
+    local.get out0 local.get rowBytes i32.add local.set out0
+    local.get rows i32.const 1 i32.sub local.tee rows br_if 0
+  end`;
+  return { text, locals: [...params, ...i32, ...v128], v128 };
+}
+
+/** The module exporting `values`, `slopes` and `pairs`. */
 export function columnModuleBytes(): Uint8Array {
   return assembleModule(
-    ([["values", valuesText(), 10], ["slopes", slopesText(), 7]] as const).map(
+    ([["values", valuesText(), 11], ["slopes", slopesText(), 7], [
+      "pairs",
+      pairsText(),
+      7,
+    ]] as const).map(
       ([name, { text, locals, v128 }, params]) => ({
         name,
         params,

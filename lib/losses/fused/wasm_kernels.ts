@@ -7,10 +7,15 @@
  * {@linkcode hingeCoefficients} forms them):
  *
  * ```
- * values:    F_ij = f_j(S_ij), F_jj = f_j(S_jj)·0;   c_j = Σ_{i≠j} F_ij + diagonal rule
+ * values:    F_ij = f_j(S_ij), F_ij·0 on the band |i − j| ≤ k;   c_j = Σ_{|i−j|>k} F_ij + diagonal rule
  * gradients: H_ij = F_ij·((α_j·S_ij − β_j·max(0, m − S_ij)) + γ_j),   M = H + Hᵀ
  *            α = a·2w, β = b·2w, γ = w·p   (w_j = ∂L/∂c_j; tfjs' order in columnGradients)
  * ```
+ *
+ * The band is the diagonal (`k = 0`) for the column-sum losses and the
+ * diagonal with its two neighbours (`k = 1`) for InfoNCE's negative sets
+ * (fused/infonce.ts). For "exp" `f` does not depend on the column, so `F` is
+ * symmetric and `M_ij = F_ij·(γ_i + γ_j)` is one pass without `S`.
  *
  * (`S` symmetric, so row `j` of `F` is column `j`'s terms.) The diagonal
  * rule is the reference's: MARGIN_LOSS counts `f_j(0)`, the others
@@ -27,6 +32,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
+import { ShapeError } from "../../errors.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
 import { expScalar, floatOffset, instantiateOnHeap, scratchSpace } from "../../wasm/mod.ts";
 import type { WasmBackendMemory } from "../../wasm/mod.ts";
@@ -45,6 +51,8 @@ interface ColumnAttrs {
   temperature: number;
   margin: number;
   gamma: number;
+  /** Half-width `k` of the band left out: 0 (the diagonal) or 1. */
+  band: number;
 }
 
 const f32 = Math.fround;
@@ -64,18 +72,31 @@ function term(s: number, [p, a, b]: [number, number, number], m: number): number
 }
 
 type Exported = (...args: number[]) => void;
-let kernels: { values: Exported; slopes: Exported; reserve: (floats: number) => number } | null =
-  null;
+let kernels: {
+  values: Exported;
+  slopes: Exported;
+  pairs: Exported;
+  reserve: (floats: number) => number;
+} | null = null;
 
 /** Writes `values` four times each, side by side, from float offset `at`. */
 function lanes(heap: Float32Array, at: number, values: number[]): void {
   values.forEach((x, k) => heap.fill(x, at + 4 * k, at + 4 * k + 4));
 }
 
+/** Float offset of `v`, or -1 where the kind reads no sim vector ("exp"). */
+function simOffset(backend: WasmBackendMemory, v: tf.TensorInfo | undefined, o: ColumnAttrs) {
+  if (o.kind === "exp") return -1;
+  if (!v) {
+    throw new ShapeError(`${WASM_COLUMN_KERNELS.values}: kind ${o.kind} needs the sim vector v`);
+  }
+  return floatOffset(backend, v);
+}
+
 function valuesKernel(
   backend: WasmBackendMemory,
   s: tf.TensorInfo,
-  v: tf.TensorInfo,
+  v: tf.TensorInfo | undefined,
   o: ColumnAttrs,
 ) {
   const [rows, n] = s.shape;
@@ -83,39 +104,86 @@ function valuesKernel(
   const values = backend.makeOutput([rows, n], "float32");
   const groups = Math.floor(n / 4);
   const rec = kernels!.reserve(rows * RECORD + 4);
-  const [ps, pv, po, pf] = [s, v, sums, values].map((t) => floatOffset(backend, t));
+  const [ps, po, pf] = [s, sums, values].map((t) => floatOffset(backend, t));
+  const pv = simOffset(backend, v, o);
   let heap = backend.wasm.HEAPF32;
-  const params = Array.from({ length: rows }, (_, r) => coefficients(heap[pv + r], o));
+  const params = Array.from({ length: rows }, (_, r) => coefficients(pv < 0 ? 0 : heap[pv + r], o));
+  const { band } = o;
   params.forEach((c, r) => lanes(heap, rec + r * RECORD, [...c, o.margin]));
   new Int32Array(heap.buffer).set([0, 1, 2, 3], rec + rows * RECORD);
   const turns = Math.floor(groups / GROUPS), rest = groups % GROUPS;
   const lanesAt = 4 * (rec + rows * RECORD);
-  kernels!.values(4 * ps, 4 * pf, 4 * po, 4 * rec, lanesAt, rows, turns, rest, 0, 4 * n);
+  kernels!.values(
+    4 * ps,
+    4 * pf,
+    4 * po,
+    4 * rec,
+    lanesAt,
+    rows,
+    turns,
+    rest,
+    -band,
+    2 * band + 1,
+    4 * n,
+  );
   heap = backend.wasm.HEAPF32;
   for (let r = 0; r < rows; r++) {
     const row = r * n;
     let sum = heap[po + r];
     for (let i = 4 * groups; i < n; i++) {
       heap[pf + row + i] = term(heap[ps + row + i], params[r], o.margin);
-      if (i !== r) sum = f32(sum + heap[pf + row + i]);
+      if (Math.abs(i - r) > band) sum = f32(sum + heap[pf + row + i]);
     }
     const own = heap[pf + row + r];
     if (o.kind === "margin") sum = f32(sum + term(0, params[r], o.margin));
     else if (!Number.isFinite(own)) sum = NaN;
     heap[po + r] = sum;
-    heap[pf + row + r] = own * 0;
+    for (let i = Math.max(0, r - band); i <= Math.min(n - 1, r + band); i++) {
+      heap[pf + row + i] *= 0;
+    }
   }
   return [sums, values];
 }
 
-function gradientsKernel(
+/** `M_ij = F_ij·(γ_i + γ_j)`, `γ = w·p`: `H + Hᵀ` of the symmetric "exp" values. */
+function pairGradients(
   backend: WasmBackendMemory,
-  s: tf.TensorInfo,
   f: tf.TensorInfo,
-  v: tf.TensorInfo,
   w: tf.TensorInfo,
   o: ColumnAttrs,
 ) {
+  const n = f.shape[0];
+  const out = backend.makeOutput([n, n], "float32");
+  const groups = Math.floor(n / 4);
+  const rec = kernels!.reserve(n * RECORD + n);
+  const [pf, pw, po] = [f, w, out].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  const [p] = coefficients(0, o);
+  const gammas = Array.from({ length: n }, (_, j) => f32(heap[pw + j] * p));
+  gammas.forEach((g, j) => lanes(heap, rec + j * RECORD, [0, 0, g, 0]));
+  heap.set(gammas, rec + n * RECORD);
+  kernels!.pairs(4 * pf, 4 * po, 4 * (rec + n * RECORD), 4 * rec, n, groups, 4 * n);
+  heap = backend.wasm.HEAPF32;
+  for (let i = 0; i < n; i++) {
+    for (let j = 4 * groups; j < n; j++) {
+      heap[po + i * n + j] = f32(heap[pf + i * n + j] * f32(gammas[i] + gammas[j]));
+    }
+  }
+  return out;
+}
+
+function gradientsKernel(
+  backend: WasmBackendMemory,
+  s: tf.TensorInfo | undefined,
+  f: tf.TensorInfo,
+  v: tf.TensorInfo | undefined,
+  w: tf.TensorInfo,
+  o: ColumnAttrs,
+) {
+  if (o.kind === "exp") return pairGradients(backend, f, w, o);
+  if (!s || !v) {
+    throw new ShapeError(`${WASM_COLUMN_KERNELS.gradients}: kind ${o.kind} needs s and v`);
+  }
   const n = s.shape[0];
   const out = backend.makeOutput([n, n], "float32");
   const groups = Math.floor(n / 4);
@@ -163,6 +231,7 @@ function register(): boolean {
   kernels = {
     values: exports.values as Exported,
     slopes: exports.slopes as Exported,
+    pairs: exports.pairs as Exported,
     reserve: scratchSpace(backend),
   };
   const attrs = (a: unknown) => a as ColumnAttrs;
@@ -197,42 +266,61 @@ export function wasmColumnKernelsActive(o: ColumnTermOptions, rows: number, n: n
   return o.kind !== "stable" && rows === n && tf.getBackend() === "wasm" && register();
 }
 
-function attrsOf(o: ColumnTermOptions): tf.NamedAttrMap {
+function attrsOf(o: ColumnTermOptions, band: number): tf.NamedAttrMap {
   const { kind, temperature, margin, gamma } = o;
-  return { kind, temperature, margin, gamma } as unknown as tf.NamedAttrMap;
+  return { kind, temperature, margin, gamma, band } as unknown as tf.NamedAttrMap;
+}
+
+/** Inputs without the absent ones, vectors flattened. */
+function inputsOf(tensors: Record<string, Tensor | null>, vectors: string[]): tf.NamedTensorMap {
+  const inputs: tf.NamedTensorMap = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t) inputs[name] = vectors.includes(name) ? tf.reshape(t, [-1]) : t;
+  }
+  return inputs;
 }
 
 /**
- * `[c, F]`: the column sums with the reference's diagonal rule `[N]` and the
- * values `F [N, N]` (diagonal ×0), of the whole `s [N, N]`; `v [N, 1]`.
+ * `[c, F]` of the whole `s [N, N]`: the column sums without the band
+ * `|i − j| ≤ band`, with the reference's diagonal rule, `[N]`, and the values
+ * `F [N, N]` (×0 on the band); `v [N, 1]` (null for "exp", which reads none).
+ *
+ * @example
+ * ```ts
+ * // InfoNCE's negative sets: exp(S/τ) without the diagonal and its neighbours
+ * const [r, t] = wasmColumnValues(s, null, { kind: "exp", temperature: 0.1, margin: 0, gamma: 0 }, 1);
+ * ```
  */
 export function wasmColumnValues(
   s: Tensor2D,
-  v: Tensor,
+  v: Tensor | null,
   o: ColumnTermOptions,
+  band: 0 | 1 = 0,
 ): [Tensor1D, Tensor2D] {
   const [sums, values] = tf.engine().runKernel(
     WASM_COLUMN_KERNELS.values,
-    { s, v: tf.reshape(v, [-1]) },
-    attrsOf(o),
+    inputsOf({ s, v }, ["v"]),
+    attrsOf(o, band),
   ) as Tensor[];
   return [sums as Tensor1D, values as Tensor2D];
 }
 
 /**
  * `H + Hᵀ` `[N, N]`, `H_ij = w_j·f'_j(S_ij)` from the kept values `f` of
- * {@linkcode wasmColumnValues}; `v, w [N, 1]`.
+ * {@linkcode wasmColumnValues}; `v, w [N, 1]`. For "exp" (`f'= f/τ`, `F`
+ * symmetric) this is `F_ij·(w_i + w_j)/τ` and neither `s` nor `v` is read
+ * (null allowed).
  */
 export function wasmSymmetricGradients(
-  s: Tensor2D,
+  s: Tensor2D | null,
   f: Tensor2D,
-  v: Tensor,
+  v: Tensor | null,
   w: Tensor,
   o: ColumnTermOptions,
 ): Tensor2D {
   return tf.engine().runKernel(
     WASM_COLUMN_KERNELS.gradients,
-    { s, f, v: tf.reshape(v, [-1]), w: tf.reshape(w, [-1]) },
-    attrsOf(o),
+    inputsOf({ s, f, v, w }, ["v", "w"]),
+    attrsOf(o, 0),
   ) as Tensor2D;
 }

@@ -57,14 +57,22 @@ export interface GemmShape {
 }
 
 type PackFn = (dst: number, src: number, groups: number, k: number, rs: number, cs: number) => void;
+type PackSideFn = (dst: number, src: number, groups: number, k: number, cs: number) => void;
+
+/** A width's packers: any layout, and rows side by side (`rs = 1`). */
+interface Packers {
+  any: PackFn;
+  side: PackSideFn;
+}
 
 /**
  * Packs `rows` rows of length `k` (element `(i, t)` at float offset
  * `src + i·rs + t·cs`) into `[⌈rows/W⌉][k][W]` at float offset `dst`: whole
- * groups in wasm, the last partial group here, zero-padded.
+ * groups in wasm (with vector copies where `rs = 1`), the last partial group
+ * here, zero-padded.
  */
 function packRows(
-  pack: PackFn,
+  pack: Packers,
   width: number,
   heap: Float32Array,
   dst: number,
@@ -75,7 +83,10 @@ function packRows(
   cs: number,
 ): void {
   const whole = Math.floor(rows / width);
-  if (whole > 0) pack(4 * dst, 4 * src, whole, k, 4 * rs, 4 * cs);
+  if (whole > 0) {
+    if (rs === 1) pack.side(4 * dst, 4 * src, whole, k, 4 * cs);
+    else pack.any(4 * dst, 4 * src, whole, k, 4 * rs, 4 * cs);
+  }
   if (whole * width === rows) return;
   const base = dst + whole * k * width;
   for (let w = 0; w < width; w++) {
@@ -122,8 +133,11 @@ export function bindGemm(backend: WasmBackendMemory, fused = hasRelaxedSimd()): 
   const exports = memory && instantiateOn(gemmModuleBytes(fused), memory);
   if (!exports) return null;
   const gemm = exports.gemm as GemmFn;
-  const packA = exports[`pack${GEMM_ROWS}`] as PackFn,
-    packB = exports[`pack${GEMM_COLUMNS}`] as PackFn;
+  const packers = (width: number): Packers => ({
+    any: exports[`pack${width}`] as PackFn,
+    side: exports[`packSide${width}`] as PackSideFn,
+  });
+  const packA = packers(GEMM_ROWS), packB = packers(GEMM_COLUMNS);
   const reserve = scratchSpace(backend);
   return {
     fused,

@@ -114,7 +114,33 @@ function packText(width: number): { text: string; locals: string[] } {
   return { text, locals: [...params, "t", ...rows] };
 }
 
-/** The GEMM module (fused with relaxed SIMD, or multiply-then-add) and its two packers. */
+/**
+ * `packSide{W}(dst, src, groups, k, cs)`: {@linkcode packText}'s layout for
+ * groups whose `W` rows lie side by side (`rs` = 4 bytes: a transposed `A`,
+ * a row-major `B`): each `t` is a copy of `W` floats, as two f32x4 loads and
+ * stores (for `W = 6` at floats 0 and 2, overlapping).
+ */
+function packSideText(width: number): { text: string; locals: string[] } {
+  const params = ["dst", "src", "groups", "k", "cs"];
+  const second = 4 * (width - 4);
+  const text = `
+  loop
+    local.get src local.set p
+    local.get k local.set t
+    loop
+      local.get dst local.get p v128.load 0 v128.store 0
+      local.get dst local.get p v128.load ${second} v128.store ${second}
+      local.get dst i32.const ${4 * width} i32.add local.set dst
+      local.get p local.get cs i32.add local.set p
+      local.get t i32.const 1 i32.sub local.tee t br_if 0
+    end
+    local.get src i32.const ${4 * width} i32.add local.set src
+    local.get groups i32.const 1 i32.sub local.tee groups br_if 0
+  end`;
+  return { text, locals: [...params, "t", "p"] };
+}
+
+/** The GEMM module (fused with relaxed SIMD, or multiply-then-add) and its packers. */
 export function gemmModuleBytes(fused: boolean): Uint8Array {
   const { text, locals, v128 } = gemmText(fused);
   const params = 7;
@@ -127,12 +153,25 @@ export function gemmModuleBytes(fused: boolean): Uint8Array {
       body: assemble(p.text, p.locals),
     };
   });
-  return assembleModule([{
-    name: "gemm",
-    params,
-    locals: locals.slice(params).map((l) => (v128.includes(l) ? V128 : I32)),
-    body: assemble(text, locals),
-  }, ...packers]);
+  const sidePackers = [GEMM_ROWS, GEMM_COLUMNS].map((width) => {
+    const p = packSideText(width);
+    return {
+      name: `packSide${width}`,
+      params: 5,
+      locals: p.locals.slice(5).map(() => I32),
+      body: assemble(p.text, p.locals),
+    };
+  });
+  return assembleModule([
+    {
+      name: "gemm",
+      params,
+      locals: locals.slice(params).map((l) => (v128.includes(l) ? V128 : I32)),
+      body: assemble(text, locals),
+    },
+    ...packers,
+    ...sidePackers,
+  ]);
 }
 
 /** Whether this engine validates relaxed SIMD's `f32x4.relaxed_madd`. */

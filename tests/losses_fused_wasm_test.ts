@@ -30,10 +30,11 @@ const KINDS: ColumnTermOptions[] = [
   { kind: "lsMargin", temperature: 0.1, margin: 0.7, gamma: 0.05 },
 ];
 
-Deno.test("wasm column kernels: on wasm for the whole matrix of every kind but stable", async () => {
+const STABLE: ColumnTermOptions = { kind: "stable", temperature: 0.1, margin: 0.4, gamma: 0.05 };
+
+Deno.test("wasm column kernels: on wasm for the whole matrix of every kind", async () => {
   await initBackend({ prefer: "wasm" });
-  for (const o of KINDS) assert.ok(wasmColumnKernelsActive(o, 8, 8), o.kind);
-  assert.equal(wasmColumnKernelsActive({ ...KINDS[0], kind: "stable" }, 8, 8), false);
+  for (const o of [...KINDS, STABLE]) assert.ok(wasmColumnKernelsActive(o, 8, 8), o.kind);
   assert.equal(wasmColumnKernelsActive(KINDS[0], 4, 8), false, "a block of rows keeps tfjs' ops");
   await initBackend({ prefer: "cpu" });
   assert.equal(wasmColumnKernelsActive(KINDS[0], 8, 8), false);
@@ -143,4 +144,50 @@ Deno.test("wasm column kernels: band 1 leaves InfoNCE's band out of F and the su
   assert.throws(() => wasmColumnValues(s, null, margin), ShapeError);
   assert.throws(() => wasmSymmetricGradients(null, s, null, tf.ones([8]), margin), ShapeError);
   s.dispose();
+});
+
+Deno.test("wasm column kernels: stable's values without the band, their sums and H + Hᵀ equal tfjs' column terms", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const margin of [0.4, 1.5]) {
+    const o = { ...STABLE, margin };
+    for (const n of [5, 13, 16, 22]) {
+      tf.tidy(() => {
+        const s = symmetric(n, 70 + n);
+        const rng = makeRng(n);
+        const v = tf.tensor2d(Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? 0 : 1)), [
+          n,
+          1,
+        ]);
+        const w = tf.tensor2d(Float32Array.from({ length: n }, () => rng.normal()), [n, 1]);
+        const keep = tf.tensor2d(
+          Array.from(
+            { length: n * n },
+            (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
+          ),
+          [n, n],
+        );
+        const want = columnValues(s, v, o);
+        const kept = tf.mul(want.value, keep);
+        const [sums, values] = wasmColumnValues(s, v, o, 1);
+        const label = `margin ${margin} N ${n}`;
+        assertClose(values.dataSync(), kept.dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-7,
+          label: `${label} F`,
+        });
+        assertClose(sums.dataSync(), tf.sum(kept, 1).dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-6,
+          label: `${label} sums`,
+        });
+        const h = columnGradients(s, { value: kept, hinge: want.hinge }, v, w, o);
+        const m = wasmSymmetricGradients(s, values, v, w, o);
+        assertClose(m.dataSync(), tf.add(h, tf.transpose(h)).dataSync(), {
+          rtol: 1e-6,
+          atol: 1e-6,
+          label: `${label} M`,
+        });
+      });
+    }
+  }
 });

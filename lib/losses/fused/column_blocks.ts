@@ -62,14 +62,28 @@ export interface Block {
  * positives are read off `F` ("exp") or `S`.
  */
 function wasmBlock(s: Tensor2D, v: Tensor2D, positiveAt: Tensor2D, o: ColumnTermOptions): Block {
-  const [sums, value] = wasmColumnValues(s, v, o);
+  const n = s.shape[0];
+  // "stable" leaves the band i ∈ {j−1, j, j+1} out and returns x_k = f_{k+1}(S_{k+1,k}) apart
+  const stable = o.kind === "stable";
+  const [sums, value] = wasmColumnValues(s, v, o, stable ? 1 : 0);
   const source = o.kind === "exp" ? value : s;
+  const flat = tf.reshape(s, [n * n]);
+  const neighbours = stable
+    ? tf.reshape(
+      columnValues(
+        tf.reshape(tf.gatherND(flat, blockOffsets(0, n, n, -1)), [n - 1, 1]),
+        tf.slice(v, [1, 0], [n - 1, 1]),
+        o,
+      ).value,
+      [n - 1],
+    ) as Tensor1D
+    : null;
   return {
     s,
     values: { value, hinge: null },
     sums,
     positives: tf.gatherND(tf.reshape(source, [s.size]), positiveAt) as Tensor1D,
-    neighbours: null,
+    neighbours,
     diagonal: null,
   };
 }
@@ -96,6 +110,7 @@ export function computeBlock(
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const diagonalAt = blockOffsets(r0, rows, n, 0);
   const positiveAt = blockOffsets(r0, rows, n, 1);
+  if (wasmColumnKernelsActive(o, rows, n)) return wasmBlock(s, vBlock, positiveAt, o);
   if (o.kind === "stable") {
     // c_j leaves out i ∈ {j−1, j, j+1}; the i = j−1 term is returned separately.
     const values = columnValues(s, vBlock, o);
@@ -111,7 +126,6 @@ export function computeBlock(
       diagonal: null,
     };
   }
-  if (wasmColumnKernelsActive(o, rows, n)) return wasmBlock(s, vBlock, positiveAt, o);
   if (usesColumnKernels()) {
     // One WGSL dispatch does f, the diagonal rule and the row sum.
     const atPositives = tf.gatherND(tf.reshape(s, [rows * n]), positiveAt) as Tensor1D;

@@ -1,8 +1,9 @@
 /**
  * The WebAssembly of wasm_kernels.ts, as text for `lib/wasm/emit.ts`: the
  * values pass (`f` of every entry with one exponential, stored, and the
- * rows' sums with the diagonal left out) and the slopes pass (`H` from the
- * stored values).
+ * rows' sums with a band left out), the slopes pass (`H` from the stored
+ * values), each also for "stable"'s hinge and shift, and the pairs pass
+ * (`H + Hᵀ` of symmetric values).
  *
  * @module
  */
@@ -30,6 +31,13 @@ const CONSTANTS: [string, string][] = [
   ...EXP_CONSTANTS,
 ];
 
+/**
+ * `m − s` on the stack (the hinge kinds' `max(0, m − s)` before the max), or
+ * `s − m` for "stable" (`max(0, s + margin − 1)` with `m = 1 − margin`).
+ */
+const hingeOf = (stable: boolean) => (s: string) =>
+  stable ? `local.get ${s} local.get m f32x4.sub` : `local.get m local.get ${s} f32x4.sub`;
+
 /** Each group's statements interleaved line by line, so that their dependency chains overlap. */
 const interleave = (groups: string[][]) =>
   groups[0].flatMap((_, line) => groups.map((g) => g[line])).join("\n");
@@ -40,9 +48,11 @@ const interleave = (groups: string[][]) =>
  * `4·(GROUPS·turns + rest)` columns, `f ← exp(p·s + a·s² + b·max(0, m − s)²)`
  * and `out[r]` the row's sum with the `width` columns from `low + r` left out
  * (the band; `low` may be negative); `lanes` holds the i32 lane indices
- * `[0, 1, 2, 3]`. Byte offsets.
+ * `[0, 1, 2, 3]`. Byte offsets. `valuesStable` forms
+ * `f ← exp((p·s + b·max(0, s − m)²) + a)` instead (`a = −K`, the column's shift).
  */
-function valuesText(): { text: string; locals: string[]; v128: string[] } {
+function valuesText(stable: boolean): { text: string; locals: string[]; v128: string[] } {
+  const hinge = hingeOf(stable);
   const params = [
     "s0",
     "f0",
@@ -75,8 +85,10 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
     return [
       `local.get sp v128.load ${16 * u} local.set ${s}`,
       `local.get index local.get off_${u} i32x4.add local.set ${idx}`,
-      `local.get m local.get ${s} f32x4.sub local.get zero f32x4.max local.set ${h}`,
-      `local.get p local.get ${s} f32x4.mul local.get a local.get ${s} local.get ${s} f32x4.mul f32x4.mul f32x4.add local.get b local.get ${h} local.get ${h} f32x4.mul f32x4.mul f32x4.add local.set ${y}`,
+      `${hinge(s)} local.get zero f32x4.max local.set ${h}`,
+      stable
+        ? `local.get p local.get ${s} f32x4.mul local.get b local.get ${h} local.get ${h} f32x4.mul f32x4.mul f32x4.add local.get a f32x4.add local.set ${y}`
+        : `local.get p local.get ${s} f32x4.mul local.get a local.get ${s} local.get ${s} f32x4.mul f32x4.mul f32x4.add local.get b local.get ${h} local.get ${h} f32x4.mul f32x4.mul f32x4.add local.set ${y}`,
       ...expStatements(y, e, n, r),
       `local.get fp local.get ${e} v128.store ${16 * u}`,
       `local.get ${acc} local.get ${e} local.get ${idx} local.get bandLow i32x4.sub local.get span i32x4.lt_u v128.andnot f32x4.add local.set ${acc}`,
@@ -136,9 +148,11 @@ function valuesText(): { text: string; locals: string[]; v128: string[] } {
 /**
  * `slopes(s, f, out, rowRecords, rows, groups, rowBytes)`: for each row and
  * its first `4·groups` columns, `out ← f·((α·s − β·max(0, m − s)) + γ)` with
- * the row's record `[α, β, γ, m]`. Byte offsets.
+ * the row's record `[α, β, γ, m]`. Byte offsets. `slopesStable` takes
+ * `max(0, s − m)` for the hinge.
  */
-function slopesText(): { text: string; locals: string[]; v128: string[] } {
+function slopesText(stable: boolean): { text: string; locals: string[]; v128: string[] } {
+  const hinge = hingeOf(stable);
   const params = ["s0", "f0", "out0", "rec", "rows", "groups", "rowBytes"];
   const i32 = ["sp", "fp", "op", "g"];
   const v128 = ["alpha", "beta", "gamma", "m", "s", "h", "zero"];
@@ -157,7 +171,7 @@ function slopesText(): { text: string; locals: string[]; v128: string[] } {
     if
       loop
         local.get sp v128.load 0 local.set s
-        local.get m local.get s f32x4.sub local.get zero f32x4.max local.set h
+        ${hinge("s")} local.get zero f32x4.max local.set h
         local.get op
         local.get fp v128.load 0
         local.get alpha local.get s f32x4.mul local.get beta local.get h f32x4.mul f32x4.sub
@@ -217,14 +231,24 @@ function pairsText(): { text: string; locals: string[]; v128: string[] } {
   return { text, locals: [...params, ...i32, ...v128], v128 };
 }
 
-/** The module exporting `values`, `slopes` and `pairs`. */
+/** The module exporting `values`, `slopes`, their "stable" forms and `pairs`. */
 export function columnModuleBytes(): Uint8Array {
   return assembleModule(
-    ([["values", valuesText(), 11], ["slopes", slopesText(), 7], [
-      "pairs",
-      pairsText(),
-      7,
-    ]] as const).map(
+    ([
+      ["values", valuesText(false), 11],
+      ["slopes", slopesText(false), 7],
+      [
+        "valuesStable",
+        valuesText(true),
+        11,
+      ],
+      ["slopesStable", slopesText(true), 7],
+      [
+        "pairs",
+        pairsText(),
+        7,
+      ],
+    ] as const).map(
       ([name, { text, locals, v128 }, params]) => ({
         name,
         params,

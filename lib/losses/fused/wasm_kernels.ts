@@ -4,7 +4,9 @@
  * in the counterpart of webgpu_kernels.ts, for the column functions
  * `f_j(s) = exp(p_j·s + a_j·s² + b_j·max(0, m − s)²)`: "exp" (`p = 1/τ`,
  * `a = b = 0`), "margin" and "lsMargin" (`p = 0`, `a_j`, `b_j` as
- * {@linkcode hingeCoefficients} forms them):
+ * {@linkcode hingeCoefficients} forms them), and "stable"'s
+ * `f_j(s) = exp((s/τ + c_j·max(0, s + m − 1)²) − K_j)` (its hinge faces the
+ * other way; `c_j`, `K_j` as stableCoefficient and stableShift form them):
  *
  * ```
  * values:    F_ij = f_j(S_ij), F_ij·0 on the band |i − j| ≤ k;   c_j = Σ_{|i−j|>k} F_ij + diagonal rule
@@ -13,8 +15,8 @@
  * ```
  *
  * The band is the diagonal (`k = 0`) for the column-sum losses and the
- * diagonal with its two neighbours (`k = 1`) for InfoNCE's negative sets
- * (fused/infonce.ts). For "exp" `f` does not depend on the column, so `F` is
+ * diagonal with its two neighbours (`k = 1`) for "stable" and InfoNCE's
+ * negative sets (fused/infonce.ts). For "exp" `f` does not depend on the column, so `F` is
  * symmetric and `M_ij = F_ij·(γ_i + γ_j)` is one pass without `S`.
  *
  * (`S` symmetric, so row `j` of `F` is column `j`'s terms.) The diagonal
@@ -47,7 +49,7 @@ export const WASM_COLUMN_KERNELS = {
 
 /** The attributes both kernels take. */
 interface ColumnAttrs {
-  kind: "exp" | "margin" | "lsMargin";
+  kind: "exp" | "margin" | "lsMargin" | "stable";
   temperature: number;
   margin: number;
   gamma: number;
@@ -57,24 +59,43 @@ interface ColumnAttrs {
 
 const f32 = Math.fround;
 
-/** Column `j`'s `[p, a, b]` from its sim-vector entry, in float32 as tfjs' ops form them. */
+/**
+ * Column `j`'s `[p, a, b]` from its sim-vector entry, in float32 as tfjs' ops
+ * form them ("stable": `a = −K_j`, `b = c_j`; see stableCoefficient).
+ */
 function coefficients(v: number, o: ColumnAttrs): [number, number, number] {
   if (o.kind === "exp") return [f32(1 / o.temperature), 0, 0];
+  if (o.kind === "stable") {
+    const c = f32(v * f32(o.gamma / (2 * o.temperature))), m = Math.max(0, o.margin);
+    return [f32(1 / o.temperature), -f32(f32(c * f32(m * m)) + f32(1 / o.temperature)), c];
+  }
   const scale = o.kind === "lsMargin" ? o.gamma / o.temperature : 1;
   const sign = o.kind === "lsMargin" ? -1 : 1;
   return [0, f32(f32(1 - v) * f32(0.5 * sign * scale)), f32(v * f32(0.5 * scale))];
 }
 
+/** The hinge's `m` lanes: the margin, or `1 − margin` for "stable" (`max(0, s − m)`). */
+const hingeAt = (o: ColumnAttrs) => (o.kind === "stable" ? f32(1 - o.margin) : o.margin);
+
+/** `max(0, m − s)`, or `max(0, s − m)` for "stable", in float32. */
+const hingeValue = (s: number, m: number, o: ColumnAttrs) =>
+  Math.max(o.kind === "stable" ? f32(s - m) : f32(m - s), 0);
+
 /** `f(s)` of one entry by the kernel's steps, in float32 (scalar tails). */
-function term(s: number, [p, a, b]: [number, number, number], m: number): number {
-  const h = Math.max(f32(m - s), 0);
-  return f32(expScalar(f32(f32(f32(p * s) + f32(a * f32(s * s))) + f32(b * f32(h * h)))));
+function term(s: number, [p, a, b]: [number, number, number], o: ColumnAttrs): number {
+  const h = hingeValue(s, hingeAt(o), o);
+  const y = o.kind === "stable"
+    ? f32(f32(f32(p * s) + f32(b * f32(h * h))) + a)
+    : f32(f32(f32(p * s) + f32(a * f32(s * s))) + f32(b * f32(h * h)));
+  return f32(expScalar(y));
 }
 
 type Exported = (...args: number[]) => void;
 let kernels: {
   values: Exported;
   slopes: Exported;
+  valuesStable: Exported;
+  slopesStable: Exported;
   pairs: Exported;
   reserve: (floats: number) => number;
 } | null = null;
@@ -109,11 +130,11 @@ function valuesKernel(
   let heap = backend.wasm.HEAPF32;
   const params = Array.from({ length: rows }, (_, r) => coefficients(pv < 0 ? 0 : heap[pv + r], o));
   const { band } = o;
-  params.forEach((c, r) => lanes(heap, rec + r * RECORD, [...c, o.margin]));
+  params.forEach((c, r) => lanes(heap, rec + r * RECORD, [...c, hingeAt(o)]));
   new Int32Array(heap.buffer).set([0, 1, 2, 3], rec + rows * RECORD);
   const turns = Math.floor(groups / GROUPS), rest = groups % GROUPS;
   const lanesAt = 4 * (rec + rows * RECORD);
-  kernels!.values(
+  (o.kind === "stable" ? kernels!.valuesStable : kernels!.values)(
     4 * ps,
     4 * pf,
     4 * po,
@@ -131,11 +152,11 @@ function valuesKernel(
     const row = r * n;
     let sum = heap[po + r];
     for (let i = 4 * groups; i < n; i++) {
-      heap[pf + row + i] = term(heap[ps + row + i], params[r], o.margin);
+      heap[pf + row + i] = term(heap[ps + row + i], params[r], o);
       if (Math.abs(i - r) > band) sum = f32(sum + heap[pf + row + i]);
     }
     const own = heap[pf + row + r];
-    if (o.kind === "margin") sum = f32(sum + term(0, params[r], o.margin));
+    if (o.kind === "margin") sum = f32(sum + term(0, params[r], o));
     else if (!Number.isFinite(own)) sum = NaN;
     heap[po + r] = sum;
     for (let i = Math.max(0, r - band); i <= Math.min(n - 1, r + band); i++) {
@@ -190,17 +211,28 @@ function gradientsKernel(
   const rec = kernels!.reserve(n * RECORD);
   const [ps, pf, pv, pw, po] = [s, f, v, w, out].map((t) => floatOffset(backend, t));
   let heap = backend.wasm.HEAPF32;
+  // [α, β, γ]: "stable"'s slope w·(1/τ + 2c·h) is (0·s − β·h) + γ with β = −2c·w
   const slopes = Array.from({ length: n }, (_, j) => {
-    const [p, a, b] = coefficients(heap[pv + j], o), w2 = f32(heap[pw + j] * 2);
-    return [f32(a * w2), f32(b * w2), f32(heap[pw + j] * p)];
+    const [p, a, b] = coefficients(heap[pv + j], o), w = heap[pw + j], w2 = f32(w * 2);
+    if (o.kind === "stable") return [0, -f32(f32(b * 2) * w), f32(w * p)];
+    return [f32(a * w2), f32(b * w2), f32(w * p)];
   });
-  slopes.forEach((c, j) => lanes(heap, rec + j * RECORD, [...c, o.margin]));
-  kernels!.slopes(4 * ps, 4 * pf, 4 * po, 4 * rec, n, groups, 4 * n);
+  const m = hingeAt(o);
+  slopes.forEach((c, j) => lanes(heap, rec + j * RECORD, [...c, m]));
+  (o.kind === "stable" ? kernels!.slopesStable : kernels!.slopes)(
+    4 * ps,
+    4 * pf,
+    4 * po,
+    4 * rec,
+    n,
+    groups,
+    4 * n,
+  );
   heap = backend.wasm.HEAPF32;
   for (let j = 0; j < n; j++) {
     const [alpha, beta, gamma] = slopes[j];
     for (let i = 4 * groups; i < n; i++) {
-      const x = heap[ps + j * n + i], h = Math.max(f32(o.margin - x), 0);
+      const x = heap[ps + j * n + i], h = hingeValue(x, m, o);
       heap[po + j * n + i] = f32(
         heap[pf + j * n + i] * f32(f32(f32(alpha * x) - f32(beta * h)) + gamma),
       );
@@ -231,6 +263,8 @@ function register(): boolean {
   kernels = {
     values: exports.values as Exported,
     slopes: exports.slopes as Exported,
+    valuesStable: exports.valuesStable as Exported,
+    slopesStable: exports.slopesStable as Exported,
     pairs: exports.pairs as Exported,
     reserve: scratchSpace(backend),
   };
@@ -260,10 +294,10 @@ function register(): boolean {
 
 /**
  * Whether the wasm kernels compute a block of `o.kind`: on the wasm backend,
- * for the whole matrix (`rows === n`), and not for "stable".
+ * for the whole matrix (`rows === n`).
  */
 export function wasmColumnKernelsActive(o: ColumnTermOptions, rows: number, n: number): boolean {
-  return o.kind !== "stable" && rows === n && tf.getBackend() === "wasm" && register();
+  return rows === n && tf.getBackend() === "wasm" && register();
 }
 
 function attrsOf(o: ColumnTermOptions, band: number): tf.NamedAttrMap {

@@ -121,6 +121,16 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "i32x4.trunc_sat_f32x4_s": { arity: 0, encode: () => [0xfd, ...uleb(0xf8)] },
   "i32x4.eq": { arity: 0, encode: () => [0xfd, 0x37] },
   "i32x4.sub": { arity: 0, encode: () => [0xfd, ...uleb(0xb1)] },
+  /**
+   * `i8x16.shuffle` moving whole 32-bit lanes: four lane indices, 0–3 from
+   * the first operand and 4–7 from the second.
+   */
+  "i32x4.shuffle": {
+    arity: 4,
+    encode: (
+      lanes,
+    ) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
+  },
   "i32x4.lt_u": { arity: 0, encode: () => [0xfd, 0x3a] },
   "v128.andnot": { arity: 0, encode: () => [0xfd, 0x4f] },
   "v128.and": { arity: 0, encode: () => [0xfd, 0x4e] },

@@ -97,6 +97,7 @@ let kernels: {
   valuesStable: Exported;
   slopesStable: Exported;
   pairs: Exported;
+  symmetrize: Exported;
   reserve: (floats: number) => number;
 } | null = null;
 
@@ -238,17 +239,15 @@ function gradientsKernel(
       );
     }
   }
-  // M = H + Hᵀ in place, pair by pair, in tiles that stay in cache
-  const tile = 32;
-  for (let i0 = 0; i0 < n; i0 += tile) {
-    for (let j0 = i0; j0 < n; j0 += tile) {
-      for (let i = i0; i < Math.min(n, i0 + tile); i++) {
-        for (let j = Math.max(j0, i); j < Math.min(n, j0 + tile); j++) {
-          const sum = heap[po + i * n + j] + heap[po + j * n + i];
-          heap[po + i * n + j] = sum;
-          heap[po + j * n + i] = sum;
-        }
-      }
+  // M = H + Hᵀ in place: 4 × 4 tile pairs in wasm, the pairs past them here
+  const tiles = Math.floor(n / 4);
+  if (tiles > 0) kernels!.symmetrize(4 * po, tiles, 4 * n);
+  heap = backend.wasm.HEAPF32;
+  for (let i = 0; i < n; i++) {
+    for (let j = Math.max(i, 4 * tiles); j < n; j++) {
+      const sum = f32(heap[po + i * n + j] + heap[po + j * n + i]);
+      heap[po + i * n + j] = sum;
+      heap[po + j * n + i] = sum;
     }
   }
   return out;
@@ -266,6 +265,7 @@ function register(): boolean {
     valuesStable: exports.valuesStable as Exported,
     slopesStable: exports.slopesStable as Exported,
     pairs: exports.pairs as Exported,
+    symmetrize: exports.symmetrize as Exported,
     reserve: scratchSpace(backend),
   };
   const attrs = (a: unknown) => a as ColumnAttrs;

@@ -192,26 +192,30 @@ function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return count;
 }
 
-Deno.test("SymmetricGram on wasm: the whole product's bits from the lower blocks, ragged runs, and a scaled left operand", async () => {
+Deno.test("SymmetricGram on wasm: the whole product's bits from the lower triangle, ragged sizes, and a scaled left operand", async () => {
   await initBackend({ prefer: "wasm" });
   assert.ok(wasmGramActive(), "the in-place gram runs where the GEMM is installed");
-  for (const [n, d, blocks] of [[301, 16, 4], [13, 5, 3], [9, 8, 1], [40, 7, 8]]) {
+  // sizes on and off the 6 × 8 and 4 × 4 tiles; 301 × 1100 takes B a few panels at a time
+  for (const [n, d] of [[301, 16], [13, 5], [9, 8], [40, 7], [1, 3], [5, 2], [301, 1100]]) {
     const u = tf.randomNormal([n, d], 0, 1, "float32", n) as tf.Tensor2D;
-    const got = wasmSymmetricGram(u, blocks).dataSync();
-    assert.equal(
-      differing(got, tf.matMul(u, u, false, true).dataSync()),
-      0,
-      `N ${n}, ${blocks} blocks`,
-    );
-    // left = U/τ: the blocks are (U_a/τ)·U_bᵀ, those above the diagonal the transposes of those below
+    const got = wasmSymmetricGram(u).dataSync();
+    assert.equal(differing(got, tf.matMul(u, u, false, true).dataSync()), 0, `N ${n}, D ${d}`);
+    // left = U/τ: the lower triangle is (u_i/τ)·u_j, the upper its mirror
     const left = tf.mul(u, 10) as tf.Tensor2D;
-    const scaled = wasmSymmetricGram(u, blocks, left);
+    const scaled = wasmSymmetricGram(u, left);
     assertClose(scaled.dataSync(), tf.matMul(left, u, false, true).dataSync(), {
       rtol: 1e-5,
-      atol: 1e-4,
+      atol: 1e-4 * Math.sqrt(d), // (u_i/τ)·u_j against (u_j/τ)·u_i: rounding grows with D
       label: `N ${n} scaled`,
     });
-
+    const values = scaled.dataSync();
+    let asymmetric = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        if (!Object.is(values[i * n + j], values[j * n + i])) asymmetric++;
+      }
+    }
+    assert.equal(asymmetric, 0, `N ${n} scaled: exactly symmetric`);
     tf.dispose([u, left, scaled]);
   }
 });

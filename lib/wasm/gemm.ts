@@ -54,6 +54,12 @@ export interface GemmShape {
   ldb?: number;
   /** Floats between the rows of `C` (default `n`; batches stay `m·n` apart). */
   ldc?: number;
+  /**
+   * Only the tiles that meet the lower triangle `j ≤ i` (about half the work
+   * of a square product whose upper triangle is mirrored afterwards); the
+   * entries above the diagonal are then left unspecified.
+   */
+  lower?: boolean;
 }
 
 type PackFn = (dst: number, src: number, groups: number, k: number, rs: number, cs: number) => void;
@@ -154,7 +160,7 @@ export function bindGemm(backend: WasmBackendMemory, fused = hasRelaxedSimd()): 
       // views are taken after every allocation (growing the memory detaches them)
       const heap = backend.wasm.HEAPF32;
       const chunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * k * GEMM_COLUMNS)));
-      const ldTail = 4 * nPanels * GEMM_COLUMNS;
+      const ldTail = nPanels * GEMM_COLUMNS;
       for (let g = 0; g < batch; g++) {
         // element (i, t) of op(A) is A[i, t] or, transposed, A[t, i]; (t, j) of op(B) likewise
         if (g === 0 || aStride !== 0) {
@@ -171,17 +177,32 @@ export function bindGemm(backend: WasmBackendMemory, fused = hasRelaxedSimd()): 
         for (let p0 = 0; p0 < nPanels; p0 += chunk) {
           const panels = Math.min(chunk, nPanels - p0);
           const bChunk = 4 * (bp + p0 * k * GEMM_COLUMNS);
-          if (full > 0) {
-            gemm(4 * ap, bChunk, 4 * (out + p0 * GEMM_COLUMNS), full, panels, k, 4 * ldc);
-          }
-          if (tailRows > 0) {
-            const aTail = 4 * (ap + full * GEMM_ROWS * k);
-            gemm(aTail, bChunk, 4 * (tp + p0 * GEMM_COLUMNS), mBlocks - full, panels, k, ldTail);
+          // panels of this chunk that block b needs: all, or those meeting j ≤ i
+          const needed = (b: number) => {
+            if (!shape.lower) return panels;
+            const last = Math.floor(Math.min(GEMM_ROWS * b + GEMM_ROWS - 1, m - 1) / GEMM_COLUMNS);
+            return Math.max(0, Math.min(panels, last - p0 + 1));
+          };
+          // runs of blocks with the same panel count; whole blocks straight into C, the rest to the tail
+          for (const [from, to] of [[0, full], [full, mBlocks]]) {
+            for (let b = from; b < to;) {
+              const count = needed(b);
+              let end = b + 1;
+              while (end < to && needed(end) === count) end++;
+              if (count > 0) {
+                const [at, ld] = b < full
+                  ? [out + b * GEMM_ROWS * ldc, ldc]
+                  : [tp + (b - full) * GEMM_ROWS * ldTail, ldTail];
+                const aAt = 4 * (ap + b * GEMM_ROWS * k);
+                gemm(aAt, bChunk, 4 * (at + p0 * GEMM_COLUMNS), end - b, count, k, 4 * ld);
+              }
+              b = end;
+            }
           }
         }
         // the rows (or columns) past the whole tiles, copied out of the tail's tiles
         for (let i = full * GEMM_ROWS; i < m; i++) {
-          const from = tp + (i - full * GEMM_ROWS) * nPanels * GEMM_COLUMNS;
+          const from = tp + (i - full * GEMM_ROWS) * ldTail;
           heap.copyWithin(out + i * ldc, from, from + n);
         }
       }

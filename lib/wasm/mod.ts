@@ -4,7 +4,8 @@
  * `BatchMatMul` (`gemm.ts`, its kernels in `gemm_kernels.ts`), `U·Uᵀ` from
  * its lower block triangle in place (`gram.ts`), GELU with its
  * slope in one pass (`gelu.ts`), strided row passes and column sums
- * (`rows.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
+ * (`rows.ts`), `M + Mᵀ` and the mirrored lower triangle in 4 × 4 tiles
+ * (`tiles.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
  * the backend's memory as `backend_memory.ts` describes it.
  *
  * @module
@@ -18,3 +19,4 @@ export * from "./gelu.ts";
 export * from "./simd_exp.ts";
 export * from "./rows.ts";
 export * from "./identity.ts";
+export * from "./tiles.ts";

@@ -161,7 +161,7 @@ function negativeTerms(
   const kernels: ColumnTermOptions = { kind: "exp", temperature, margin: 0, gamma: 0 };
   if (!difficult && inPlace && wasmColumnKernelsActive(kernels, n, n)) {
     // One SIMD pass: T = exp(S/τ) without the band, kept, and its row sums.
-    const s = wasmSymmetricGram(u, SYMMETRIC_BLOCKS);
+    const s = wasmSymmetricGram(u);
     const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
     const [r, t] = wasmColumnValues(s, null, kernels, 1);
     return { t, slope: t, scale: 1 / temperature, lower, r, kernels };
@@ -177,14 +177,12 @@ function negativeTerms(
   if (!difficult) {
     // Logits straight from the product: (U/τ)·Uᵀ.
     const scaled = tf.mul(u, 1 / temperature) as Tensor2D;
-    const logits = inPlace
-      ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS, scaled)
-      : tf.matMul(scaled, uT()) as Tensor2D;
+    const logits = inPlace ? wasmSymmetricGram(u, scaled) : tf.matMul(scaled, uT()) as Tensor2D;
     const lower = tf.gatherND(tf.reshape(logits, [n * n]), lowerAt) as Tensor1D;
     const t = clear(tf.exp(logits) as Tensor2D);
     return { t, slope: t, scale: 1 / temperature, lower };
   }
-  const s = inPlace ? wasmSymmetricGram(u, SYMMETRIC_BLOCKS) : tf.matMul(u, uT()) as Tensor2D;
+  const s = inPlace ? wasmSymmetricGram(u) : tf.matMul(u, uT()) as Tensor2D;
   const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
   const scale = 1 / temperature;
   const logits = tf.mul(s, scale);

@@ -64,11 +64,11 @@ function assemble(lower: Tensor2D[][]): Tensor2D {
 /**
  * `S = U·Uᵀ [N, N]` from its lower block triangle (see the module
  * documentation): `(K + 1)/(2K)` of the product, then the blocks and their
- * transposes assembled (S exactly symmetric); on wasm written in place by
- * `lib/wasm/gram.ts`. Shapes: `u [N, D]` → `[N, N]`.
+ * transposes assembled (S exactly symmetric); on wasm `lib/wasm/gram.ts`
+ * writes its lower triangle in place instead. Shapes: `u [N, D]` → `[N, N]`.
  */
 export function symmetricGram(u: Tensor2D, blocks: number = SYMMETRIC_BLOCKS): Tensor2D {
-  if (wasmGramActive()) return wasmSymmetricGram(u, blocks);
+  if (wasmGramActive()) return wasmSymmetricGram(u);
   const { starts, runs } = runsOf(u.shape[0], blocks);
   const rows = starts.map((s, a) => tf.slice(u, [s, 0], [runs[a], -1]) as Tensor2D);
   const columns = rows.map((r) => tf.transpose(r) as Tensor2D);

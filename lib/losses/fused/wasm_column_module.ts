@@ -231,68 +231,7 @@ function pairsText(): { text: string; locals: string[]; v128: string[] } {
   return { text, locals: [...params, ...i32, ...v128], v128 };
 }
 
-/** The f32x4 locals `to0..3` ← the 4 × 4 tile in `from0..3` transposed (eight shuffles). */
-function transposeText(from: string, to: string, temp: string): string {
-  const [r0, r1, r2, r3] = range(4).map((r) => `${from}${r}`);
-  const [t0, t1, t2, t3] = range(4).map((r) => `${temp}${r}`);
-  const shuffle = (a: string, b: string, lanes: string, out: string) =>
-    `local.get ${a} local.get ${b} i32x4.shuffle ${lanes} local.set ${out}`;
-  return [
-    shuffle(r0, r1, "0 4 1 5", t0),
-    shuffle(r0, r1, "2 6 3 7", t1),
-    shuffle(r2, r3, "0 4 1 5", t2),
-    shuffle(r2, r3, "2 6 3 7", t3),
-    shuffle(t0, t2, "0 1 4 5", `${to}0`),
-    shuffle(t0, t2, "2 3 6 7", `${to}1`),
-    shuffle(t1, t3, "0 1 4 5", `${to}2`),
-    shuffle(t1, t3, "2 3 6 7", `${to}3`),
-  ].join("\n");
-}
-
-/**
- * `symmetrize(m, tiles, rowBytes)`: `M ← M + Mᵀ` in place over the first
- * `4·tiles` rows and columns (rows `rowBytes` apart), a pair of 4 × 4 tiles
- * at a time: `A ← A + Bᵀ`, `B ← (A + Bᵀ)ᵀ` for the tiles `(I, J)`, `(J, I)`,
- * `J ≥ I` (on the diagonal `B` is `A`). Byte offsets.
- */
-function symmetrizeText(): { text: string; locals: string[]; v128: string[] } {
-  const params = ["m", "tiles", "rowBytes"];
-  const i32 = ["diag", "pa", "pb", "i", "j", "down"];
-  const names = (x: string) => range(4).map((r) => `${x}${r}`);
-  const v128 = [...names("a"), ...names("b"), ...names("c"), ...names("t")];
-  const rowsAt = (p: string) => (r: number) =>
-    `local.get ${p} ${"local.get rowBytes i32.add ".repeat(r)}`;
-  const load = (p: string, x: string) =>
-    range(4).map((r) => `${rowsAt(p)(r)}v128.load 0 local.set ${x}${r}`).join("\n");
-  const store = (p: string, x: string) =>
-    range(4).map((r) => `${rowsAt(p)(r)}local.get ${x}${r} v128.store 0`).join("\n");
-  const text = `
-  local.get rowBytes i32.const 4 i32.mul local.set down
-  local.get m local.set diag
-  local.get tiles local.set i
-  loop
-    local.get diag local.set pa
-    local.get diag local.set pb
-    local.get i local.set j
-    loop
-      ${load("pa", "a")}
-      ${load("pb", "b")}
-      ${transposeText("b", "c", "t")}
-      ${range(4).map((r) => `local.get a${r} local.get c${r} f32x4.add local.set a${r}`).join("\n")}
-      ${transposeText("a", "b", "t")}
-      ${store("pa", "a")}
-      ${store("pb", "b")}
-      local.get pa i32.const 16 i32.add local.set pa
-      local.get pb local.get down i32.add local.set pb
-      local.get j i32.const 1 i32.sub local.tee j br_if 0
-    end
-    local.get diag local.get down i32.add i32.const 16 i32.add local.set diag
-    local.get i i32.const 1 i32.sub local.tee i br_if 0
-  end`;
-  return { text, locals: [...params, ...i32, ...v128], v128 };
-}
-
-/** The module exporting `values`, `slopes`, their "stable" forms, `pairs` and `symmetrize`. */
+/** The module exporting `values`, `slopes`, their "stable" forms and `pairs`. */
 export function columnModuleBytes(): Uint8Array {
   return assembleModule(
     ([
@@ -309,7 +248,6 @@ export function columnModuleBytes(): Uint8Array {
         pairsText(),
         7,
       ],
-      ["symmetrize", symmetrizeText(), 3],
     ] as const).map(
       ([name, { text, locals, v128 }, params]) => ({
         name,

@@ -36,7 +36,13 @@
 import { tf } from "../../tf.ts";
 import { ShapeError } from "../../errors.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
-import { expScalar, floatOffset, instantiateOnHeap, scratchSpace } from "../../wasm/mod.ts";
+import {
+  expScalar,
+  floatOffset,
+  instantiateOnHeap,
+  scratchSpace,
+  symmetrizeInPlace,
+} from "../../wasm/mod.ts";
 import type { WasmBackendMemory } from "../../wasm/mod.ts";
 import type { ColumnTermOptions } from "./column_terms.ts";
 import { columnModuleBytes, GROUPS, RECORD } from "./wasm_column_module.ts";
@@ -97,7 +103,6 @@ let kernels: {
   valuesStable: Exported;
   slopesStable: Exported;
   pairs: Exported;
-  symmetrize: Exported;
   reserve: (floats: number) => number;
 } | null = null;
 
@@ -239,17 +244,7 @@ function gradientsKernel(
       );
     }
   }
-  // M = H + Hᵀ in place: 4 × 4 tile pairs in wasm, the pairs past them here
-  const tiles = Math.floor(n / 4);
-  if (tiles > 0) kernels!.symmetrize(4 * po, tiles, 4 * n);
-  heap = backend.wasm.HEAPF32;
-  for (let i = 0; i < n; i++) {
-    for (let j = Math.max(i, 4 * tiles); j < n; j++) {
-      const sum = f32(heap[po + i * n + j] + heap[po + j * n + i]);
-      heap[po + i * n + j] = sum;
-      heap[po + j * n + i] = sum;
-    }
-  }
+  symmetrizeInPlace(backend, po, n); // M = H + Hᵀ
   return out;
 }
 
@@ -265,7 +260,6 @@ function register(): boolean {
     valuesStable: exports.valuesStable as Exported,
     slopesStable: exports.slopesStable as Exported,
     pairs: exports.pairs as Exported,
-    symmetrize: exports.symmetrize as Exported,
     reserve: scratchSpace(backend),
   };
   const attrs = (a: unknown) => a as ColumnAttrs;

@@ -3,6 +3,7 @@ import { tf } from "../lib/tf.ts";
 import type { Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import {
+  wasmBandSquares,
   wasmColumnKernelsActive,
   wasmColumnValues,
   wasmSymmetricGradients,
@@ -189,5 +190,44 @@ Deno.test("wasm column kernels: stable's values without the band, their sums and
         });
       });
     }
+  }
+});
+
+Deno.test("wasm column kernels: InfoNCE's VRN sums over the negatives and its gradient term off the band", async () => {
+  await initBackend({ prefer: "wasm" });
+  const o: ColumnTermOptions = { kind: "exp", temperature: 0.1, margin: 0, gamma: 0 };
+  const delta = -0.05;
+  for (const n of [5, 13, 16, 22]) {
+    tf.tidy(() => {
+      const s = symmetric(n, 90 + n);
+      const rng = makeRng(n);
+      const w = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
+      const keep = tf.tensor2d(
+        Array.from(
+          { length: n * n },
+          (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
+        ),
+        [n, n],
+      );
+      const centred = tf.mul(tf.sub(s, delta), keep);
+      const label = `N ${n}`;
+      assertClose(
+        wasmBandSquares(s, delta, 1).dataSync(),
+        tf.sum(tf.square(centred), 1).dataSync(),
+        {
+          rtol: 1e-6,
+          atol: 1e-6,
+          label: `${label} squares`,
+        },
+      );
+      const [, values] = wasmColumnValues(s, null, o, 1);
+      const kappa = tf.tensor1d([2.5]);
+      const scaled = tf.mul(w, 1 / o.temperature);
+      const pairs = tf.add(tf.reshape(scaled, [n, 1]), tf.reshape(scaled, [1, n]));
+      const want = tf.add(tf.mul(values, pairs), tf.mul(centred, 2.5));
+      const m = wasmSymmetricGradients(s, values, null, w, o, { kappa, delta });
+      const atol = 1e-6 * tf.max(tf.abs(want)).dataSync()[0];
+      assertClose(m.dataSync(), want.dataSync(), { rtol: 1e-6, atol, label: `${label} M` });
+    });
   }
 });

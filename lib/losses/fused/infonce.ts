@@ -18,7 +18,11 @@
  * The VRN term with p = 2 needs no N×N pass at all:
  * `Σ_{(i,j)∈Neg} (S_ij − δ)² = ‖UᵀU‖²_F − Σ_i S_ii² − 2Σ_k S_{k+1,k}²
  *  − 2δ(‖Σ_i u_i‖² − Σ_i S_ii − 2Σ_k S_{k+1,k}) + δ²·|Neg|`,
- * an O(N·D²) expression differentiated by tfjs.
+ * an O(N·D²) expression differentiated by tfjs. On wasm from N = 256, where
+ * the column kernels keep `S` anyway, the sum is taken over `S` itself (an
+ * O(N²) pass, row by row) and its gradient joins the weights of the one
+ * backward product: at N = 952, D = 320 that replaces two products of
+ * N·D² multiply-adds.
  *
  * @module
  */
@@ -37,6 +41,7 @@ import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
 import { BLOCKED_MIN_ROWS, blockedExpTerms, SYMMETRIC_BLOCKS } from "./symmetric_blocks.ts";
 import { wasmGramActive, wasmSymmetricGram } from "../../wasm/mod.ts";
 import {
+  wasmBandSquares,
   wasmColumnKernelsActive,
   wasmColumnValues,
   wasmSymmetricGradients,
@@ -141,6 +146,31 @@ interface NegativeTerms {
   lower: Tensor1D;
   /** Set where wasm's column kernels formed `t` (their backward pass applies). */
   kernels?: ColumnTermOptions;
+  /** `S` itself, kept where the kernels formed `t`. */
+  s?: Tensor2D;
+}
+
+/** The column kernels' options for InfoNCE's negatives (kind "exp"). */
+const expTerms = (temperature: number): ColumnTermOptions => ({
+  kind: "exp",
+  temperature,
+  margin: 0,
+  gamma: 0,
+});
+
+/**
+ * Whether wasm's column kernels form `T` and its sums (band 1) from the
+ * in-place gram: on wasm from N = 256, without difficult pairs. There the
+ * VRN term is summed over `S` directly, which already exists, instead of
+ * the O(N·D²) closed form.
+ */
+function bandKernelsApply(
+  n: number,
+  temperature: number,
+  difficult: ResolvedDifficult | undefined,
+): boolean {
+  return !difficult && n >= BLOCKED_MIN_ROWS && wasmGramActive() &&
+    wasmColumnKernelsActive(expTerms(temperature), n, n);
 }
 
 /** {@linkcode NegativeTerms} of `u [N, D]`. */
@@ -158,13 +188,13 @@ function negativeTerms(
     return { t, slope: t, scale: 1 / temperature, lower, r };
   }
   const lowerAt = bandOffsets(n, [1]);
-  const kernels: ColumnTermOptions = { kind: "exp", temperature, margin: 0, gamma: 0 };
-  if (!difficult && inPlace && wasmColumnKernelsActive(kernels, n, n)) {
+  if (bandKernelsApply(n, temperature, difficult)) {
+    const kernels = expTerms(temperature);
     // One SIMD pass: T = exp(S/τ) without the band, kept, and its row sums.
     const s = wasmSymmetricGram(u);
     const lower = tf.mul(tf.gatherND(tf.reshape(s, [n * n]), lowerAt), 1 / temperature) as Tensor1D;
     const [r, t] = wasmColumnValues(s, null, kernels, 1);
-    return { t, slope: t, scale: 1 / temperature, lower, r, kernels };
+    return { t, slope: t, scale: 1 / temperature, lower, r, kernels, s };
   }
   // Uᵀ only where a whole product takes it (the in-place gram reads U itself)
   const uT = () => tf.transpose(u) as Tensor2D;
@@ -232,23 +262,35 @@ function sparseEdits(
  * `[R; b]`: the band-free row sums `R_j = Σ_{|i−j|>1} exp(a_ij)` `[N]` and the
  * positive logits `b_k = S_{k+1,k}/τ` `[N − 1]`, with the analytic gradient
  * `∂L/∂U = (G ⊙ (w_i + w_j))·U + (sub-diagonal terms of ∂L/∂b)/τ`, `w = ∂L/∂R`,
- * `G_ij = ∂T_ij/∂S_ij` (symmetric, as `S` is).
+ * `G_ij = ∂T_ij/∂S_ij` (symmetric, as `S` is). With `vrnDelta` (only where
+ * {@linkcode bandKernelsApply}) a last entry `q = Σ_{|i−j|>1} (S_ij − δ)²`,
+ * whose gradient adds `4·∂L/∂q·(S_ij − δ)` to the weights off the band.
  */
-function negativeSumsOp(temperature: number, difficult: ResolvedDifficult | undefined) {
+function negativeSumsOp(
+  temperature: number,
+  difficult: ResolvedDifficult | undefined,
+  vrnDelta?: number,
+) {
   return tf.customGrad((...args: (Tensor | Saver)[]) => {
     const [u, save] = args as [Tensor2D, Saver];
     const n = u.shape[0];
-    const { t, slope, scale, lower, r, kernels } = negativeTerms(u, temperature, difficult);
-    const value = tf.concat([r ?? tf.sum(t, 1), lower]) as Tensor1D;
-    save([u, slope]);
+    const { t, slope, scale, lower, r, kernels, s } = negativeTerms(u, temperature, difficult);
+    const parts = [r ?? tf.sum(t, 1), lower];
+    const vrn = vrnDelta !== undefined && kernels && s;
+    if (vrn) parts.push(tf.reshape(tf.sum(wasmBandSquares(s, vrnDelta, 1)), [1]) as Tensor1D);
+    save(vrn ? [u, slope, s] : [u, slope]);
     return {
-      value,
+      value: tf.concat(parts) as Tensor1D,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [su, g] = saved as [Tensor2D, Tensor2D];
+        const [su, g, ss] = saved as [Tensor2D, Tensor2D, Tensor2D | undefined];
         const dr = tf.slice(dy, [0], [n]);
         let weighted: Tensor2D;
-        if (kernels) weighted = wasmSymmetricGradients(null, g, null, dr, kernels);
-        else {
+        if (kernels) {
+          const kappa = vrn ? tf.mul(tf.slice(dy, [2 * n - 1], [1]), 4) : null;
+          weighted = kappa
+            ? wasmSymmetricGradients(ss!, g, null, dr, kernels, { kappa, delta: vrnDelta! })
+            : wasmSymmetricGradients(null, g, null, dr, kernels);
+        } else {
           // w_i + w_j as a rank-2 product: a broadcast add tiles both operands on wasm.
           const w = tf.mul(dr, scale);
           const ones = tf.onesLike(w);
@@ -342,7 +384,9 @@ export function fusedInfoNceLoss(z: Tensor2D, options: FusedInfoNceOptions): Sca
   if (!fusable(n, temperature, difficult, vrns)) return infoNceLoss(z, options);
   return tf.tidy(() => {
     const u = l2Normalize(z);
-    const stats = negativeSumsOp(temperature, difficult)(u);
+    // the VRN sum over S where the kernels keep S, else its closed form
+    const overS = vrns !== undefined && bandKernelsApply(n, temperature, difficult);
+    const stats = negativeSumsOp(temperature, difficult, overS ? vrns.delta : undefined)(u);
     const r = tf.slice(stats, [0], [n]);
     const b = tf.slice(stats, [n], [n - 1]);
     const withPrevious = tf.add(r, tf.pad(tf.exp(b), [[1, 0]]));
@@ -358,6 +402,12 @@ export function fusedInfoNceLoss(z: Tensor2D, options: FusedInfoNceOptions): Sca
       perAnchor = tf.sub(tf.log(negatives), positives);
     }
     const contrastive = tf.mean(perAnchor) as Scalar;
-    return vrns ? tf.add(contrastive, vrnsClosedForm(u, vrns)) as Scalar : contrastive;
+    if (!vrns) return contrastive;
+    if (overS) {
+      const count = n * n - n - 2 * (n - 1);
+      const q = tf.reshape(tf.slice(stats, [2 * n - 1], [1]), []);
+      return tf.add(contrastive, tf.mul(q, vrns.lambda / count)) as Scalar;
+    }
+    return tf.add(contrastive, vrnsClosedForm(u, vrns)) as Scalar;
   });
 }

@@ -196,18 +196,35 @@ function slopesText(stable: boolean): { text: string; locals: string[]; v128: st
  * `pairs(f0, out0, gammas, rec, rows, groups, rowBytes)`: for each row `i`
  * and its first `4·groups` columns `j`, `out ← f·(γ_i + γ_j)`, with `γ_i` the
  * γ lanes of the row's record and `γ_j` read from `gammas` (one float per
- * column). `H + Hᵀ` in one pass where `f` is symmetric. Byte offsets.
+ * column). `H + Hᵀ` in one pass where `f` is symmetric. `pairsVrn(…, s0,
+ * consts)` adds `κ·(s − δ)` (InfoNCE's VRN term), `consts` holding `κ` and
+ * `δ` in four lanes each. Byte offsets.
  */
-function pairsText(): { text: string; locals: string[]; v128: string[] } {
-  const params = ["f0", "out0", "gammas", "rec", "rows", "groups", "rowBytes"];
-  const i32 = ["fp", "op", "gp", "g"];
-  const v128 = ["own"];
+function pairsText(vrn: boolean): { text: string; locals: string[]; v128: string[] } {
+  const params = [
+    "f0",
+    "out0",
+    "gammas",
+    "rec",
+    "rows",
+    "groups",
+    "rowBytes",
+    ...(vrn ? ["s0", "consts"] : []),
+  ];
+  const i32 = ["fp", "op", "gp", "sp", "g"];
+  const v128 = ["own", "kappa", "delta"];
   const text = `
+  ${
+    vrn
+      ? "local.get consts v128.load 0 local.set kappa local.get consts v128.load 16 local.set delta"
+      : ""
+  }
   loop
     local.get rec v128.load 32 local.set own
     local.get f0 local.set fp
     local.get out0 local.set op
     local.get gammas local.set gp
+    ${vrn ? "local.get s0 local.set sp" : ""}
     local.get groups local.set g
     local.get g
     if
@@ -216,6 +233,12 @@ function pairsText(): { text: string; locals: string[]; v128: string[] } {
         local.get fp v128.load 0
         local.get own local.get gp v128.load 0 f32x4.add
         f32x4.mul
+        ${
+    vrn
+      ? `local.get kappa local.get sp v128.load 0 local.get delta f32x4.sub f32x4.mul f32x4.add
+        local.get sp i32.const 16 i32.add local.set sp`
+      : ""
+  }
         v128.store 0
         local.get fp i32.const 16 i32.add local.set fp
         local.get op i32.const 16 i32.add local.set op
@@ -226,12 +249,59 @@ function pairsText(): { text: string; locals: string[]; v128: string[] } {
     local.get rec i32.const ${4 * RECORD} i32.add local.set rec
     local.get f0 local.get rowBytes i32.add local.set f0
     local.get out0 local.get rowBytes i32.add local.set out0
+    ${vrn ? "local.get s0 local.get rowBytes i32.add local.set s0" : ""}
     local.get rows i32.const 1 i32.sub local.tee rows br_if 0
   end`;
   return { text, locals: [...params, ...i32, ...v128], v128 };
 }
 
-/** The module exporting `values`, `slopes`, their "stable" forms and `pairs`. */
+/**
+ * `squares(s0, out, lanes, consts, rows, groups, low, width, rowBytes)`: for
+ * each row `r` and its first `4·groups` columns, `out[r]` the sum of
+ * `(s − δ)²` with the `width` columns from `low + r` left out (`consts`
+ * holds `δ` in four lanes at byte 16, `lanes` the i32 lane indices). Byte offsets.
+ */
+function squaresText(): { text: string; locals: string[]; v128: string[] } {
+  const params = ["s0", "out", "lanes", "consts", "rows", "groups", "low", "width", "rowBytes"];
+  const i32 = ["sp", "g"];
+  const v128 = ["delta", "index", "bandLow", "span", "acc", "d", "four"];
+  const text = `
+  local.get consts v128.load 16 local.set delta
+  i32x4.const 4 local.set four
+  loop
+    local.get lanes v128.load 0 local.set index
+    local.get low i32x4.splat local.set bandLow
+    local.get width i32x4.splat local.set span
+    v128.zero local.set acc
+    local.get s0 local.set sp
+    local.get groups local.set g
+    local.get g
+    if
+      loop
+        local.get sp v128.load 0 local.get delta f32x4.sub local.set d
+        local.get acc
+        local.get d local.get d f32x4.mul
+        local.get index local.get bandLow i32x4.sub local.get span i32x4.lt_u v128.andnot
+        f32x4.add local.set acc
+        local.get index local.get four i32x4.add local.set index
+        local.get sp i32.const 16 i32.add local.set sp
+        local.get g i32.const 1 i32.sub local.tee g br_if 0
+      end
+    end
+    local.get out
+    local.get acc f32x4.extract_lane 0 local.get acc f32x4.extract_lane 1 f32.add
+    local.get acc f32x4.extract_lane 2 local.get acc f32x4.extract_lane 3 f32.add
+    f32.add
+    f32.store 0
+    local.get out i32.const 4 i32.add local.set out
+    local.get s0 local.get rowBytes i32.add local.set s0
+    local.get low i32.const 1 i32.add local.set low
+    local.get rows i32.const 1 i32.sub local.tee rows br_if 0
+  end`;
+  return { text, locals: [...params, ...i32, ...v128], v128 };
+}
+
+/** The module exporting `values`, `slopes`, their "stable" forms, `pairs`, `pairsVrn` and `squares`. */
 export function columnModuleBytes(): Uint8Array {
   return assembleModule(
     ([
@@ -243,11 +313,9 @@ export function columnModuleBytes(): Uint8Array {
         11,
       ],
       ["slopesStable", slopesText(true), 7],
-      [
-        "pairs",
-        pairsText(),
-        7,
-      ],
+      ["pairs", pairsText(false), 7],
+      ["pairsVrn", pairsText(true), 9],
+      ["squares", squaresText(), 9],
     ] as const).map(
       ([name, { text, locals, v128 }, params]) => ({
         name,

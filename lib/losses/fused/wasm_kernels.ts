@@ -51,6 +51,7 @@ import { columnModuleBytes, GROUPS, RECORD } from "./wasm_column_module.ts";
 export const WASM_COLUMN_KERNELS = {
   values: "EmarginColumnValuesWasm",
   gradients: "EmarginSymmetricGradientsWasm",
+  squares: "EmarginBandSquaresWasm",
 } as const;
 
 /** The attributes both kernels take. */
@@ -61,6 +62,8 @@ interface ColumnAttrs {
   gamma: number;
   /** Half-width `k` of the band left out: 0 (the diagonal) or 1. */
   band: number;
+  /** InfoNCE's VRN target δ (squares, and "exp" gradients with `kappa`). */
+  delta: number;
 }
 
 const f32 = Math.fround;
@@ -103,6 +106,8 @@ let kernels: {
   valuesStable: Exported;
   slopesStable: Exported;
   pairs: Exported;
+  pairsVrn: Exported;
+  squares: Exported;
   reserve: (floats: number) => number;
 } | null = null;
 
@@ -172,28 +177,51 @@ function valuesKernel(
   return [sums, values];
 }
 
-/** `M_ij = F_ij·(γ_i + γ_j)`, `γ = w·p`: `H + Hᵀ` of the symmetric "exp" values. */
+/**
+ * `M_ij = F_ij·(γ_i + γ_j)`, `γ = w·p`: `H + Hᵀ` of the symmetric "exp"
+ * values; with `kappa`, plus `κ·(S_ij − δ)` off the band (InfoNCE's VRN term).
+ */
 function pairGradients(
   backend: WasmBackendMemory,
   f: tf.TensorInfo,
   w: tf.TensorInfo,
   o: ColumnAttrs,
+  s?: tf.TensorInfo,
+  kappa?: tf.TensorInfo,
 ) {
   const n = f.shape[0];
   const out = backend.makeOutput([n, n], "float32");
   const groups = Math.floor(n / 4);
-  const rec = kernels!.reserve(n * RECORD + n);
+  const rec = kernels!.reserve(n * RECORD + n + 8);
   const [pf, pw, po] = [f, w, out].map((t) => floatOffset(backend, t));
   let heap = backend.wasm.HEAPF32;
   const [p] = coefficients(0, o);
   const gammas = Array.from({ length: n }, (_, j) => f32(heap[pw + j] * p));
   gammas.forEach((g, j) => lanes(heap, rec + j * RECORD, [0, 0, g, 0]));
   heap.set(gammas, rec + n * RECORD);
-  kernels!.pairs(4 * pf, 4 * po, 4 * (rec + n * RECORD), 4 * rec, n, groups, 4 * n);
+  const args = [4 * pf, 4 * po, 4 * (rec + n * RECORD), 4 * rec, n, groups, 4 * n];
+  const vrn = s && kappa
+    ? { ps: floatOffset(backend, s), k: heap[floatOffset(backend, kappa)] }
+    : null;
+  const delta = f32(o.delta);
+  if (vrn) {
+    const consts = rec + n * RECORD + n;
+    lanes(heap, consts, [vrn.k, delta]);
+    kernels!.pairsVrn(...args, 4 * vrn.ps, 4 * consts);
+  } else kernels!.pairs(...args);
   heap = backend.wasm.HEAPF32;
   for (let i = 0; i < n; i++) {
     for (let j = 4 * groups; j < n; j++) {
-      heap[po + i * n + j] = f32(heap[pf + i * n + j] * f32(gammas[i] + gammas[j]));
+      const at = i * n + j, pair = f32(heap[pf + at] * f32(gammas[i] + gammas[j]));
+      heap[po + at] = vrn ? f32(pair + f32(vrn.k * f32(heap[vrn.ps + at] - delta))) : pair;
+    }
+  }
+  if (vrn) {
+    // the band's entries: F is 0 there and the VRN term leaves it out
+    for (let i = 0; i < n; i++) {
+      for (let j = Math.max(0, i - o.band); j <= Math.min(n - 1, i + o.band); j++) {
+        heap[po + i * n + j] = 0;
+      }
     }
   }
   return out;
@@ -206,8 +234,9 @@ function gradientsKernel(
   v: tf.TensorInfo | undefined,
   w: tf.TensorInfo,
   o: ColumnAttrs,
+  kappa?: tf.TensorInfo,
 ) {
-  if (o.kind === "exp") return pairGradients(backend, f, w, o);
+  if (o.kind === "exp") return pairGradients(backend, f, w, o, s, kappa);
   if (!s || !v) {
     throw new ShapeError(`${WASM_COLUMN_KERNELS.gradients}: kind ${o.kind} needs s and v`);
   }
@@ -248,7 +277,41 @@ function gradientsKernel(
   return out;
 }
 
-/** Registers both kernels on the wasm backend (idempotent); whether they are in place. */
+/** Per row `r`, `Σ_{|i−r|>band} (S_ri − δ)²`: InfoNCE's VRN sums over the negatives. */
+function squaresKernel(backend: WasmBackendMemory, s: tf.TensorInfo, o: ColumnAttrs) {
+  const [rows, n] = s.shape;
+  const out = backend.makeOutput([rows], "float32");
+  const groups = Math.floor(n / 4);
+  const rec = kernels!.reserve(12);
+  const [ps, po] = [s, out].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  const delta = f32(o.delta), band = o.band;
+  lanes(heap, rec, [0, delta]);
+  new Int32Array(heap.buffer).set([0, 1, 2, 3], rec + 8);
+  kernels!.squares(
+    4 * ps,
+    4 * po,
+    4 * (rec + 8),
+    4 * rec,
+    rows,
+    groups,
+    -band,
+    2 * band + 1,
+    4 * n,
+  );
+  heap = backend.wasm.HEAPF32;
+  for (let r = 0; r < rows; r++) {
+    let sum = heap[po + r];
+    for (let i = 4 * groups; i < n; i++) {
+      const d = f32(heap[ps + r * n + i] - delta);
+      if (Math.abs(i - r) > band) sum = f32(sum + f32(d * d));
+    }
+    heap[po + r] = sum;
+  }
+  return out;
+}
+
+/** Registers the kernels on the wasm backend (idempotent); whether they are in place. */
 function register(): boolean {
   if (kernels) return true;
   const instance = instantiateOnHeap(columnModuleBytes());
@@ -260,6 +323,8 @@ function register(): boolean {
     valuesStable: exports.valuesStable as Exported,
     slopesStable: exports.slopesStable as Exported,
     pairs: exports.pairs as Exported,
+    pairsVrn: exports.pairsVrn as Exported,
+    squares: exports.squares as Exported,
     reserve: scratchSpace(backend),
   };
   const attrs = (a: unknown) => a as ColumnAttrs;
@@ -281,7 +346,13 @@ function register(): boolean {
         input(inputs, "v"),
         input(inputs, "w"),
         attrs(a),
+        input(inputs, "kappa"),
       ),
+  });
+  tf.registerKernel({
+    kernelName: WASM_COLUMN_KERNELS.squares,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs: a }) => squaresKernel(backend, input(inputs, "s"), attrs(a)),
   });
   return true;
 }
@@ -294,9 +365,9 @@ export function wasmColumnKernelsActive(o: ColumnTermOptions, rows: number, n: n
   return rows === n && tf.getBackend() === "wasm" && register();
 }
 
-function attrsOf(o: ColumnTermOptions, band: number): tf.NamedAttrMap {
+function attrsOf(o: ColumnTermOptions, band: number, delta = 0): tf.NamedAttrMap {
   const { kind, temperature, margin, gamma } = o;
-  return { kind, temperature, margin, gamma, band } as unknown as tf.NamedAttrMap;
+  return { kind, temperature, margin, gamma, band, delta } as unknown as tf.NamedAttrMap;
 }
 
 /** Inputs without the absent ones, vectors flattened. */
@@ -345,10 +416,40 @@ export function wasmSymmetricGradients(
   v: Tensor | null,
   w: Tensor,
   o: ColumnTermOptions,
+  vrn?: BandVrn,
 ): Tensor2D {
   return tf.engine().runKernel(
     WASM_COLUMN_KERNELS.gradients,
-    inputsOf({ s, f, v, w }, ["v", "w"]),
-    attrsOf(o, 0),
+    inputsOf({ s, f, v, w, kappa: vrn?.kappa ?? null }, ["v", "w", "kappa"]),
+    attrsOf(o, vrn ? 1 : 0, vrn?.delta),
   ) as Tensor2D;
+}
+
+/**
+ * InfoNCE's VRN term in the "exp" gradient: `κ·(S_ij − δ)` added off the
+ * band `|i − j| ≤ 1` (`s` required), `κ` a one-element tensor (`4·∂L/∂q`
+ * for `q` = {@linkcode wasmBandSquares}' total).
+ */
+export interface BandVrn {
+  kappa: Tensor;
+  delta: number;
+}
+
+/**
+ * Row sums of `(S_ij − δ)²` over the negatives `|i − j| > band` of
+ * `s [N, N]` → `[N]` (their total is InfoNCE's VRN sum; row by row, so a
+ * float32 sum of N² squares keeps N-term partial sums).
+ *
+ * @example
+ * ```ts
+ * const q = tf.sum(wasmBandSquares(s, 0, 1)); // Σ_{|i−j|>1} S_ij²
+ * ```
+ */
+export function wasmBandSquares(s: Tensor2D, delta: number, band: 0 | 1): Tensor1D {
+  const o: ColumnTermOptions = { kind: "exp", temperature: 1, margin: 0, gamma: 0 };
+  return tf.engine().runKernel(
+    WASM_COLUMN_KERNELS.squares,
+    { s },
+    attrsOf(o, band, delta),
+  ) as Tensor1D;
 }

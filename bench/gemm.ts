@@ -12,7 +12,7 @@
  */
 import { tf } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
-import { installWasmGemm, uninstallWasmGemm } from "../lib/wasm/mod.ts";
+import { GEMM_COLUMNS, GEMM_ROWS, installWasmGemm, uninstallWasmGemm } from "../lib/wasm/mod.ts";
 import { timeProduct } from "./timing.ts";
 import { wasmFmaPeak, wasmSimdPeak } from "./wasm_peak.ts";
 
@@ -65,7 +65,7 @@ export async function benchGemm(): Promise<{ rows: Record<string, unknown>[]; no
   return {
     rows,
     notes: [
-      `ours: 6 × 8 tiles with ${
+      `ours: ${GEMM_ROWS} × ${GEMM_COLUMNS} tiles with ${
         fused ? "f32x4.relaxed_madd" : "f32x4.mul + f32x4.add (no relaxed SIMD here)"
       }; oursMulAdd: the same kernel with f32x4.mul + f32x4.add`,
       `wasm limits (bench/wasm_peak.ts): mul + add ${

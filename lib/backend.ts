@@ -36,9 +36,9 @@ export interface BackendInfo {
   isFallbackAdapter: boolean;
   /**
    * What runs the wasm backend's matrix products: `"gemm-fma"` (the packed
-   * GEMM of `lib/wasm/gemm.ts`) or `"xnnpack"` (tfjs' own kernel, where
-   * the engine lacks relaxed SIMD); absent off wasm and in records written
-   * before the GEMM.
+   * GEMM of `lib/wasm/gemm.ts`), `"gemm"` (the same with a separate
+   * multiply and add, where the engine lacks relaxed SIMD) or `"xnnpack"`
+   * (tfjs' own kernel, in records written before the GEMM); absent off wasm.
    */
   products?: "gemm-fma" | "gemm" | "xnnpack";
 }

@@ -1,5 +1,5 @@
 /**
- * The GEMM's WebAssembly: the 6 × 8 micro-kernel loop nest over packed
+ * The GEMM's WebAssembly: the 5 × 8 micro-kernel loop nest over packed
  * operands and the packers, as text for `emit.ts` (see `gemm.ts` for the
  * layout and how it runs in the wasm backend's memory).
  *
@@ -8,7 +8,7 @@
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
 
 /** Rows of `C` per micro-kernel tile. */
-export const GEMM_ROWS = 6;
+export const GEMM_ROWS = 5;
 /** Columns of `C` per micro-kernel tile (two f32x4 lanes). */
 export const GEMM_COLUMNS = 8;
 
@@ -16,14 +16,16 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
  * `gemm(ap, bp, c, mBlocks, nPanels, k, ldc)`: for each block of packed `A`
- * from `ap` and each panel of packed `B` from `bp`, the 6 × 8 tile of `C`
- * at `c` (rows `ldc` bytes apart; a block's tiles side by side).
+ * from `ap` and each panel of packed `B` from `bp`, the 5 × 8 tile of `C`
+ * at `c` (rows `ldc` bytes apart; a block's tiles side by side). Per `k`:
+ * `b_k·` as two vectors, `a_0..3,k` as one vector broadcast lane by lane
+ * with shuffles, `a_4k` by a splat load (four checked loads, see `gemm.ts`).
  */
 function gemmText(fused: boolean): { text: string; locals: string[]; v128: string[] } {
   const params = ["ap0", "bp0", "c0", "mBlocks", "nPanels", "k", "ldc"];
   const i32 = ["ap", "bp", "c", "end", "panel", "cRow", "block", "o"];
   const acc = range(GEMM_ROWS).flatMap((r) => [0, 1].map((h) => `s${r}${h}`));
-  const v128 = ["a", "b0", "b1", ...acc];
+  const v128 = ["a", "x", "b0", "b1", ...acc];
   const mac = (s: string, b: string) =>
     fused
       ? `local.get a local.get ${b} local.get ${s} f32x4.relaxed_madd local.set ${s}`
@@ -31,12 +33,15 @@ function gemmText(fused: boolean): { text: string; locals: string[]; v128: strin
   const step = (u: number) => `
         local.get bp v128.load ${32 * u} local.set b0
         local.get bp v128.load ${32 * u + 16} local.set b1
+        local.get ap v128.load ${4 * u * GEMM_ROWS} local.set x
         ${
-    range(GEMM_ROWS).map((r) =>
-      `local.get ap v128.load32_splat ${4 * (r + u * GEMM_ROWS)} local.set a
+    range(4).map((r) =>
+      `local.get x local.get x i32x4.shuffle ${r} ${r} ${r} ${r} local.set a
        ${mac(`s${r}0`, "b0")} ${mac(`s${r}1`, "b1")}`
     ).join("\n")
-  }`;
+  }
+        local.get ap v128.load32_splat ${4 * (4 + u * GEMM_ROWS)} local.set a
+        ${mac("s40", "b0")} ${mac("s41", "b1")}`;
   const text = `
   local.get ap0 local.set block
   local.get c0 local.set cRow

@@ -1,6 +1,6 @@
 /**
  * `S = U·Uᵀ` on the wasm backend from its lower triangle, written in place:
- * one product of `gemm.ts` over the 6 × 8 tiles that meet `j ≤ i` (about
+ * one product of `gemm.ts` over the tiles that meet `j ≤ i` (about
  * half the flops), then the upper triangle mirrored from the lower in 4 × 4
  * tiles (`tiles.ts`).
  *

@@ -35,10 +35,10 @@ const STABLE: ColumnTermOptions = { kind: "stable", temperature: 0.1, margin: 0.
 
 Deno.test("wasm column kernels: on wasm for the whole matrix of every kind", async () => {
   await initBackend({ prefer: "wasm" });
-  for (const o of [...KINDS, STABLE]) assert.ok(wasmColumnKernelsActive(o, 8, 8), o.kind);
-  assert.equal(wasmColumnKernelsActive(KINDS[0], 4, 8), false, "a block of rows keeps tfjs' ops");
+  assert.ok(wasmColumnKernelsActive(8, 8), "every kind, InfoNCE's band included");
+  assert.equal(wasmColumnKernelsActive(4, 8), false, "a block of rows keeps tfjs' ops");
   await initBackend({ prefer: "cpu" });
-  assert.equal(wasmColumnKernelsActive(KINDS[0], 8, 8), false);
+  assert.equal(wasmColumnKernelsActive(8, 8), false);
 });
 
 Deno.test("wasm column kernels: values, sums with the diagonal rule and H + Hᵀ equal tfjs' column terms", async () => {

@@ -110,7 +110,7 @@ export function computeBlock(
   const vBlock = tf.slice(v, [r0, 0], [rows, 1]);
   const diagonalAt = blockOffsets(r0, rows, n, 0);
   const positiveAt = blockOffsets(r0, rows, n, 1);
-  if (wasmColumnKernelsActive(o, rows, n)) return wasmBlock(s, vBlock, positiveAt, o);
+  if (wasmColumnKernelsActive(rows, n)) return wasmBlock(s, vBlock, positiveAt, o);
   if (o.kind === "stable") {
     // c_j leaves out i ∈ {j−1, j, j+1}; the i = j−1 term is returned separately.
     const values = columnValues(s, vBlock, o);
@@ -188,7 +188,7 @@ export function blockGradient(
 ): { rows: Tensor2D; all: Tensor2D | null } {
   const rows = block.s.shape[0];
   const n = u.shape[0];
-  if (wasmColumnKernelsActive(o, rows, n)) {
+  if (wasmColumnKernelsActive(rows, n)) {
     const m = wasmSymmetricGradients(block.s, block.values.value as Tensor2D, v, w, o);
     return { rows: tf.matMul(m, u) as Tensor2D, all: null };
   }

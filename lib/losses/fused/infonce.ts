@@ -36,6 +36,7 @@ import type { InfoNceOptions } from "../infonce.ts";
 import { quantileOfDescending, resolveDifficult } from "../difficult.ts";
 import type { ResolvedDifficult } from "../difficult.ts";
 import { resolveVrns } from "../combine.ts";
+import { vrnsClosedForm } from "./vrns_closed_form.ts";
 import type { ResolvedVrns } from "../combine.ts";
 import { bandOffsets, subDiagonalGradient } from "./column_sums.ts";
 import { BLOCKED_MIN_ROWS, blockedExpTerms, SYMMETRIC_BLOCKS } from "./symmetric_blocks.ts";
@@ -164,13 +165,9 @@ const expTerms = (temperature: number): ColumnTermOptions => ({
  * VRN term is summed over `S` directly, which already exists, instead of
  * the O(N·D²) closed form.
  */
-function bandKernelsApply(
-  n: number,
-  temperature: number,
-  difficult: ResolvedDifficult | undefined,
-): boolean {
+function bandKernelsApply(n: number, difficult: ResolvedDifficult | undefined): boolean {
   return !difficult && n >= BLOCKED_MIN_ROWS && wasmGramActive() &&
-    wasmColumnKernelsActive(expTerms(temperature), n, n);
+    wasmColumnKernelsActive(n, n);
 }
 
 /** {@linkcode NegativeTerms} of `u [N, D]`. */
@@ -188,7 +185,7 @@ function negativeTerms(
     return { t, slope: t, scale: 1 / temperature, lower, r };
   }
   const lowerAt = bandOffsets(n, [1]);
-  if (bandKernelsApply(n, temperature, difficult)) {
+  if (bandKernelsApply(n, difficult)) {
     const kernels = expTerms(temperature);
     // One SIMD pass: T = exp(S/τ) without the band, kept, and its row sums.
     const s = wasmSymmetricGram(u);
@@ -306,52 +303,6 @@ function negativeSumsOp(
 }
 
 /**
- * `‖UᵀU‖²_F` with the gradient `4·U·(UᵀU)` as one `[N, D]·[D, D]` product:
- * autodiff of the plain expression differentiates `UᵀU` through both of its
- * operands, two products (and two transposes) that give the same matrix.
- * Shapes: `u [N, D]` → scalar.
- */
-const gramSquaredNorm = tf.customGrad((...args: (Tensor | Saver)[]) => {
-  const [u, save] = args as [Tensor2D, Saver];
-  const m = tf.matMul(tf.transpose(u) as Tensor2D, u);
-  save([u, m]);
-  return {
-    value: tf.sum(tf.square(m)),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [su, sm] = saved as [Tensor2D, Tensor2D];
-      return [tf.mul(tf.matMul(su, sm), tf.mul(dy, 4))];
-    },
-  };
-}) as (u: Tensor2D) => Scalar;
-
-/**
- * `λ·mean_{(i,j)∈Neg} (S_ij − δ)²` in O(N·D²) (module documentation).
- * Shapes: `u [N, D]` (unit rows) → scalar.
- */
-export function vrnsClosedForm(u: Tensor2D, vrns: ResolvedVrns): Scalar {
-  return tf.tidy(() => {
-    const n = u.shape[0];
-    const count = n * n - n - 2 * (n - 1);
-    const { delta, lambda } = vrns;
-    const diagonal = tf.sum(tf.square(u), 1);
-    const lower = tf.sum(
-      tf.mul(tf.slice(u, [1, 0], [n - 1, -1]), tf.slice(u, [0, 0], [n - 1, -1])),
-      1,
-    );
-    const squares = tf.sub(
-      gramSquaredNorm(u),
-      tf.add(tf.sum(tf.square(diagonal)), tf.mul(2, tf.sum(tf.square(lower)))),
-    );
-    const sums = tf.sub(
-      tf.sum(tf.square(tf.sum(u, 0))),
-      tf.add(tf.sum(diagonal), tf.mul(2, tf.sum(lower))),
-    );
-    const total = tf.add(tf.sub(squares, tf.mul(2 * delta, sums)), delta * delta * count);
-    return tf.mul(total, lambda / count) as Scalar;
-  });
-}
-
-/**
  * Log-space decoupled InfoNCE, fused; the same value and gradient as
  * `infoNceLoss(z, options)` up to float32 rounding. With `R_j`, `b_k` as in
  * the module documentation and `X_j = exp(b_{j−1})` (`X_0 = 0`):
@@ -385,7 +336,7 @@ export function fusedInfoNceLoss(z: Tensor2D, options: FusedInfoNceOptions): Sca
   return tf.tidy(() => {
     const u = l2Normalize(z);
     // the VRN sum over S where the kernels keep S, else its closed form
-    const overS = vrns !== undefined && bandKernelsApply(n, temperature, difficult);
+    const overS = vrns !== undefined && bandKernelsApply(n, difficult);
     const stats = negativeSumsOp(temperature, difficult, overS ? vrns.delta : undefined)(u);
     const r = tf.slice(stats, [0], [n]);
     const b = tf.slice(stats, [n], [n - 1]);

@@ -18,4 +18,5 @@ export {
   usesColumnKernels,
 } from "./webgpu_kernels.ts";
 export * from "./infonce.ts";
+export { vrnsClosedForm } from "./vrns_closed_form.ts";
 export { BLOCKED_MIN_ROWS, SYMMETRIC_BLOCKS, symmetricGram } from "./symmetric_blocks.ts";

@@ -24,3 +24,30 @@ Deno.test("simVector inside a training tape keeps nothing for a backward pass", 
   assert.deepEqual([...plain.dataSync()], [...r].map((c) => (c < 0.9 ? 1 : 0)));
   tf.dispose([x, weight, plain, value, ...Object.values(grads)] as Tensor1D[]);
 });
+
+Deno.test("adjacentCosine on wasm (one pass over the rows) equals the normalised rows' products on cpu", async () => {
+  // 1502 features as ECG's frames; 5 and 3 leave tails past the f32x4 groups; N = 2 wraps at once
+  const cases: [number, number][] = [[40, 1502], [7, 5], [2, 3], [9, 8]];
+  for (const [n, f] of cases) {
+    await initBackend({ prefer: "cpu" });
+    const values = tf.randomNormal([n, f], 0.2, 1, "float32", n + f).dataSync() as Float32Array;
+    values.fill(0, f, 2 * f); // an all-zero row: cosine 0 with both neighbours
+    const want = adjacentCosine(tf.tensor2d(values, [n, f])).dataSync();
+    await initBackend({ prefer: "wasm" });
+    const x = tf.tensor2d(values, [n, f]);
+    const got = adjacentCosine(x).dataSync();
+    x.dispose();
+    for (let i = 0; i < n; i++) {
+      assert.ok(
+        Math.abs(got[i] - want[i]) <= 2e-6,
+        `N ${n}, F ${f}, r[${i}]: ${got[i]} vs ${want[i]}`,
+      );
+    }
+    assert.equal(got[1], 0);
+    assert.equal(got[0], 0);
+  }
+  await initBackend({ prefer: "wasm" });
+  const withNan = tf.tensor2d([1, 2, NaN, 4, 5, 6], [3, 2]);
+  assert.deepEqual([...adjacentCosine(withNan).dataSync()].map(Number.isNaN), [true, true, false]);
+  withNan.dispose();
+});

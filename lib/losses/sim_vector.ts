@@ -9,6 +9,7 @@ import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../tf.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { l2Normalize } from "./similarity.ts";
+import { wasmAdjacentCosine, wasmAdjacentCosineActive } from "../wasm/mod.ts";
 
 /**
  * "reference": the reference's two in-place assignments (defect D1: all ones
@@ -38,6 +39,7 @@ export interface SimVectorOptions {
 export function adjacentCosine(x: Tensor): Tensor1D {
   return tf.tidy(() => {
     const rows = flattenRows(x);
+    if (rows.dtype === "float32" && wasmAdjacentCosineActive()) return wasmAdjacentCosine(rows);
     const n = rows.shape[0];
     const u = l2Normalize(rows);
     const next = n > 1

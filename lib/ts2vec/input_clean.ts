@@ -51,6 +51,8 @@ export function hostClean(x: Tensor3D, keep: Float32Array | null): CleanInput {
       rows[r] = 0;
     }
   }
-  const clean = copy ? tf.tensor3d(copy, [b, t, f]) : tf.cast(x, "float32");
+  // a clone shares x's data (a cast to its own dtype copies it on wasm)
+  const same = () => (x.dtype === "float32" ? tf.clone(x) : tf.cast(x, "float32"));
+  const clean = copy ? tf.tensor3d(copy, [b, t, f]) : same();
   return { clean, rows: rows ? tf.tensor3d(rows, [b, t, 1]) : null };
 }

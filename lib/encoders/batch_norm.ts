@@ -12,6 +12,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D, Variable } from "../tf.ts";
 import { columnSum } from "../ops/mod.ts";
+import { wasmBatchNormRelu, wasmBatchNormReluActive, wasmBatchNormReluGrad } from "../wasm/mod.ts";
 
 /** torch BatchNorm1d defaults. */
 export const BN_EPS = 1e-5;
@@ -75,14 +76,54 @@ function normalise(
  */
 export function batchNormTrain(h: Tensor2D, bn: BatchNormState): Tensor2D {
   const n = h.shape[0];
+  return normalise(
+    h,
+    bn.weight as Tensor1D,
+    bn.bias as Tensor1D,
+    (mean, variance) => updateRunning(bn, n, mean, variance),
+  );
+}
+
+/** The running-statistics update of {@linkcode batchNormTrain} from a batch's `μ`, `σ²` (biased). */
+function updateRunning(bn: BatchNormState, n: number, mean: Tensor1D, variance: Tensor1D): void {
   const m = BN_MOMENTUM;
-  return normalise(h, bn.weight as Tensor1D, bn.bias as Tensor1D, (mean, variance) => {
-    tf.tidy(() => {
-      const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-      bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - m), tf.mul(mean, m)));
-      bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - m), tf.mul(unbiased, m)));
-    });
+  tf.tidy(() => {
+    const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - m), tf.mul(mean, m)));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - m), tf.mul(unbiased, m)));
   });
+}
+
+/**
+ * `relu(batchNormTrain(h, bn))`: on wasm (for a column count that is a
+ * multiple of 4) two passes forward and two backward in
+ * lib/wasm/batch_norm.ts, with the same statistics, running update and
+ * gradients; elsewhere the composition.
+ *
+ * Shapes: `h [N, C]` → `[N, C]`.
+ *
+ * @example
+ * ```ts
+ * const out = batchNormReluTrain(linear(x, w, b), bn); // FeatureProjector's conv → bn → relu
+ * ```
+ */
+export function batchNormReluTrain(h: Tensor2D, bn: BatchNormState): Tensor2D {
+  const [n, c] = h.shape;
+  if (!wasmBatchNormReluActive(n, c)) return tf.relu(batchNormTrain(h, bn));
+  const op = tf.customGrad((...args: (Tensor | Saver)[]) => {
+    const [x, gamma, beta, save] = args as [Tensor2D, Tensor1D, Tensor1D, Saver];
+    const { y, xhat, mean, variance, inv } = wasmBatchNormRelu(x, gamma, beta);
+    updateRunning(bn, n, mean, variance);
+    save([y, xhat, gamma, inv]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sy, sXhat, sGamma, sInv] = saved as [Tensor2D, Tensor2D, Tensor1D, Tensor1D];
+        return wasmBatchNormReluGrad(dy, sy, sXhat, sGamma, sInv);
+      },
+    };
+  }) as (x: Tensor2D, gamma: Tensor1D, beta: Tensor1D) => Tensor2D;
+  return op(h, bn.weight as Tensor1D, bn.bias as Tensor1D);
 }
 
 /** Eval-mode BatchNorm: `y = (h − r_μ)·γ/√(r_σ² + ε) + β` on `h [N, C]`. */

@@ -20,7 +20,7 @@ import { linear } from "../ops/mod.ts";
 import { OptionError, ShapeError } from "../errors.ts";
 import { makeRng } from "../random.ts";
 import type { Rng } from "../random.ts";
-import { batchNormEval, batchNormTrain } from "./batch_norm.ts";
+import { batchNormEval, batchNormReluTrain } from "./batch_norm.ts";
 import type { BatchNormState } from "./batch_norm.ts";
 import {
   constantVariable,
@@ -127,8 +127,7 @@ function forwardFrames(
     h = linear(h, layer.weight as Tensor2D, layer.bias, {
       inputGradient: i > 0 || inputGradient,
     });
-    h = training ? batchNormTrain(h, layer.bn) : batchNormEval(h, layer.bn);
-    h = tf.relu(h);
+    h = training ? batchNormReluTrain(h, layer.bn) : tf.relu(batchNormEval(h, layer.bn));
   }
   return h;
 }

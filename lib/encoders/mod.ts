@@ -5,6 +5,12 @@
  */
 export * from "./types.ts";
 export * from "./feature_projector.ts";
-export { batchNormEval, batchNormTrain, BN_EPS, BN_MOMENTUM } from "./batch_norm.ts";
+export {
+  batchNormEval,
+  batchNormReluTrain,
+  batchNormTrain,
+  BN_EPS,
+  BN_MOMENTUM,
+} from "./batch_norm.ts";
 export type { BatchNormState } from "./batch_norm.ts";
 export * from "./state.ts";

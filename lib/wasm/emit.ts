@@ -112,6 +112,8 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "f32x4.div": { arity: 0, encode: () => [0xfd, ...uleb(0xe7)] },
   "f32x4.min": { arity: 0, encode: () => [0xfd, ...uleb(0xe8)] },
   "f32x4.max": { arity: 0, encode: () => [0xfd, ...uleb(0xe9)] },
+  /** All-ones lanes where `a > b`. */
+  "f32x4.gt": { arity: 0, encode: () => [0xfd, 0x44] },
   "f32x4.abs": { arity: 0, encode: () => [0xfd, ...uleb(0xe0)] },
   "f32x4.neg": { arity: 0, encode: () => [0xfd, ...uleb(0xe1)] },
   "f32x4.nearest": { arity: 0, encode: () => [0xfd, ...uleb(0x6a)] },

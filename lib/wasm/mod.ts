@@ -5,7 +5,8 @@
  * its lower block triangle in place (`gram.ts`), GELU with its
  * slope in one pass (`gelu.ts`), strided row passes and column sums
  * (`rows.ts`), `M + Mᵀ` and the mirrored lower triangle in 4 × 4 tiles
- * (`tiles.ts`), cosines of adjacent rows (`adjacent.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
+ * (`tiles.ts`), cosines of adjacent rows (`adjacent.ts`), BatchNorm + ReLU
+ * (`batch_norm.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
  * the backend's memory as `backend_memory.ts` describes it.
  *
  * @module
@@ -21,3 +22,4 @@ export * from "./rows.ts";
 export * from "./identity.ts";
 export * from "./tiles.ts";
 export * from "./adjacent.ts";
+export * from "./batch_norm.ts";

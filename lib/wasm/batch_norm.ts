@@ -24,6 +24,7 @@ import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../tf.ts";
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
 import { floatOffset, instantiateOnHeap, scratchSpace } from "./backend_memory.ts";
+import type { WasmBackendMemory } from "./backend_memory.ts";
 import { installedRows } from "./rows.ts";
 
 /** Kernel names (registered for the wasm backend only). */
@@ -136,6 +137,85 @@ function readRecord(heap: Float32Array, at: number, k: number, c: number): Float
   return Float32Array.from({ length: c }, (_, j) => heap[at + 16 * (j >> 2) + 4 * k + (j & 3)]);
 }
 
+/** The passes bound to the backend's memory, the row passes and the scratch space. */
+interface BoundPasses {
+  backend: WasmBackendMemory;
+  squares: Pass;
+  normalise: Pass;
+  sums: Pass;
+  inputGrad: Pass;
+  columnSums: (dst: number, src: number, rows: number, width: number) => void;
+  reserve: (floats: number) => number;
+}
+
+/** The forward kernel: `[y, x̂, μ, σ², ι]` of `x [N, C]`, `γ, β [C]`. */
+function forward(p: BoundPasses, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo) {
+  const { backend } = p;
+  const [n, c] = x.shape;
+  const outputs = [[n, c], [n, c], [c], [c], [c]].map((shape) =>
+    backend.makeOutput(shape, "float32")
+  );
+  const [y, xhat, mean, variance, inv] = outputs;
+  const rec = p.reserve(4 * c);
+  const [px, py, pxhat, pmean, pvar, pinv, pgamma, pbeta] = [
+    x,
+    y,
+    xhat,
+    mean,
+    variance,
+    inv,
+    gamma,
+    beta,
+  ].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  heap.fill(0, pmean, pmean + c);
+  p.columnSums(pmean, px, n, c); // over the rows in order, as columnSum
+  for (let j = 0; j < c; j++) heap[pmean + j] = f32(heap[pmean + j] / n);
+  heap.fill(0, rec, rec + 4 * c);
+  writeRecord(heap, rec, [heap.subarray(pmean, pmean + c)]);
+  p.squares(4 * px, 4 * rec, n, c / 4, 4 * c);
+  heap = backend.wasm.HEAPF32;
+  const sq = readRecord(heap, rec, 1, c);
+  for (let j = 0; j < c; j++) {
+    heap[pvar + j] = f32(sq[j] / n);
+    heap[pinv + j] = f32(1 / f32(Math.sqrt(f32(heap[pvar + j] + f32(EPS)))));
+  }
+  writeRecord(heap, rec, [pmean, pinv, pgamma, pbeta].map((q) => heap.subarray(q, q + c)));
+  p.normalise(4 * px, 4 * pxhat, 4 * py, 4 * rec, n, c / 4, 4 * c);
+  return outputs;
+}
+
+/** The backward kernel: `[∂x, ∂γ, ∂β]` from `dy` and the forward pass's `y, x̂`, `γ, ι`. */
+function backward(p: BoundPasses, inputs: Record<string, tf.TensorInfo>) {
+  const { backend } = p;
+  const { dy } = inputs;
+  const [n, c] = dy.shape;
+  const outputs = [[n, c], [c], [c]].map((shape) => backend.makeOutput(shape, "float32"));
+  const [dx, dGamma, dBeta] = outputs;
+  const rec = p.reserve(4 * c);
+  const [pdy, py, pxhat, pgamma, pinv, pdx, pdg, pdb] = [
+    dy,
+    inputs.y,
+    inputs.xhat,
+    inputs.gamma,
+    inputs.inv,
+    dx,
+    dGamma,
+    dBeta,
+  ].map((t) => floatOffset(backend, t));
+  let heap = backend.wasm.HEAPF32;
+  heap.fill(0, rec, rec + 4 * c);
+  p.sums(4 * pdy, 4 * py, 4 * pxhat, 4 * rec, n, c / 4, 4 * c);
+  heap = backend.wasm.HEAPF32;
+  heap.set(readRecord(heap, rec, 0, c), pdb);
+  heap.set(readRecord(heap, rec, 1, c), pdg);
+  const perRow = (q: number) => Float32Array.from({ length: c }, (_, j) => f32(heap[q + j] / n));
+  const scale = Float32Array.from({ length: c }, (_, j) => f32(heap[pgamma + j] * heap[pinv + j]));
+  writeRecord(heap, rec, [perRow(pdb), perRow(pdg), scale]);
+  p.inputGrad(4 * pdy, 4 * py, 4 * pxhat, 4 * pdx, 4 * rec, n, c / 4, 4 * c);
+  return outputs;
+}
+
 let registered = false;
 
 function register(): boolean {
@@ -144,86 +224,28 @@ function register(): boolean {
   const instance = rows && instantiateOnHeap(batchNormModuleBytes());
   if (!rows || !instance) return false;
   const { backend, exports } = instance;
-  const pass = (name: string) => exports[name] as Pass;
-  const [squares, normalise, sums, inputGrad] = ["squares", "normalise", "sums", "inputGrad"].map(
-    pass,
-  );
-  const reserve = scratchSpace(backend);
-  const input = (inputs: Record<string, unknown>, name: string) => inputs[name] as tf.TensorInfo;
+  const bound: BoundPasses = {
+    backend,
+    squares: exports.squares as Pass,
+    normalise: exports.normalise as Pass,
+    sums: exports.sums as Pass,
+    inputGrad: exports.inputGrad as Pass,
+    columnSums: (dst, src, n, c) => rows.add(dst, src, n, c, 0, c),
+    reserve: scratchSpace(backend),
+  };
+  const named = (inputs: unknown) => inputs as Record<string, tf.TensorInfo>;
   tf.registerKernel({
     kernelName: BATCH_NORM_RELU_KERNELS.forward,
     backendName: "wasm",
     kernelFunc: ({ inputs }) => {
-      const x = input(inputs, "x");
-      const [n, c] = x.shape;
-      const outputs = [[n, c], [n, c], [c], [c], [c]].map((shape) =>
-        backend.makeOutput(shape, "float32")
-      );
-      const [y, xhat, mean, variance, inv] = outputs;
-      const rec = reserve(4 * c);
-      const [px, py, pxhat, pmean, pvar, pinv, pgamma, pbeta] = [
-        x,
-        y,
-        xhat,
-        mean,
-        variance,
-        inv,
-        input(inputs, "gamma"),
-        input(inputs, "beta"),
-      ].map((t) => floatOffset(backend, t));
-      let heap = backend.wasm.HEAPF32;
-      heap.fill(0, pmean, pmean + c);
-      rows.add(pmean, px, n, c, 0, c); // column sums over the rows in order
-      for (let j = 0; j < c; j++) heap[pmean + j] = f32(heap[pmean + j] / n);
-      heap.fill(0, rec, rec + 4 * c);
-      writeRecord(heap, rec, [heap.subarray(pmean, pmean + c)]);
-      squares(4 * px, 4 * rec, n, c / 4, 4 * c);
-      heap = backend.wasm.HEAPF32;
-      const sq = readRecord(heap, rec, 1, c);
-      for (let j = 0; j < c; j++) {
-        heap[pvar + j] = f32(sq[j] / n);
-        heap[pinv + j] = f32(1 / f32(Math.sqrt(f32(heap[pvar + j] + f32(EPS)))));
-      }
-      writeRecord(heap, rec, [pmean, pinv, pgamma, pbeta].map((p) => heap.subarray(p, p + c)));
-      normalise(4 * px, 4 * pxhat, 4 * py, 4 * rec, n, c / 4, 4 * c);
-      return outputs;
+      const { x, gamma, beta } = named(inputs);
+      return forward(bound, x, gamma, beta);
     },
   });
   tf.registerKernel({
     kernelName: BATCH_NORM_RELU_KERNELS.backward,
     backendName: "wasm",
-    kernelFunc: ({ inputs }) => {
-      const dy = input(inputs, "dy");
-      const [n, c] = dy.shape;
-      const outputs = [[n, c], [c], [c]].map((shape) => backend.makeOutput(shape, "float32"));
-      const [dx, dGamma, dBeta] = outputs;
-      const rec = reserve(4 * c);
-      const [pdy, py, pxhat, pgamma, pinv, pdx, pdg, pdb] = [
-        dy,
-        input(inputs, "y"),
-        input(inputs, "xhat"),
-        input(inputs, "gamma"),
-        input(inputs, "inv"),
-        dx,
-        dGamma,
-        dBeta,
-      ].map((t) => floatOffset(backend, t));
-      let heap = backend.wasm.HEAPF32;
-      heap.fill(0, rec, rec + 4 * c);
-      sums(4 * pdy, 4 * py, 4 * pxhat, 4 * rec, n, c / 4, 4 * c);
-      heap = backend.wasm.HEAPF32;
-      heap.set(readRecord(heap, rec, 0, c), pdb);
-      heap.set(readRecord(heap, rec, 1, c), pdg);
-      const perRow = (p: number) =>
-        Float32Array.from({ length: c }, (_, j) => f32(heap[p + j] / n));
-      const scale = Float32Array.from(
-        { length: c },
-        (_, j) => f32(heap[pgamma + j] * heap[pinv + j]),
-      );
-      writeRecord(heap, rec, [perRow(pdb), perRow(pdg), scale]);
-      inputGrad(4 * pdy, 4 * py, 4 * pxhat, 4 * pdx, 4 * rec, n, c / 4, 4 * c);
-      return outputs;
-    },
+    kernelFunc: ({ inputs }) => backward(bound, named(inputs)),
   });
   registered = true;
   return true;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../lib/tf.ts";
-import type { Tensor2D } from "../lib/tf.ts";
+import type { Tensor, Tensor2D } from "../lib/tf.ts";
 import { initBackend } from "../lib/backend.ts";
 import {
   wasmBandSquares,
@@ -23,6 +23,21 @@ function symmetric(n: number, seed: number): Tensor2D {
     for (let j = 0; j < i; j++) values[i * n + j] = values[j * n + i] = 2 * rng.next() - 1;
   }
   return tf.tensor2d(values, [n, n]);
+}
+
+/** 1 off the band `|i − j| ≤ 1`, 0 on it, `[n, n]`. */
+function offBand(n: number): Tensor2D {
+  const values = Array.from({ length: n * n }, (_, k) => Math.abs(Math.floor(k / n) - (k % n)));
+  return tf.tensor2d(values.map((d) => (d > 1 ? 1 : 0)), [n, n]);
+}
+
+/** The kernel's `M` is `H + Hᵀ` of the tfjs column gradients `h`. */
+function assertSymmetricSum(m: Tensor2D, h: Tensor, label: string): void {
+  assertClose(m.dataSync(), tf.add(h, tf.transpose(h)).dataSync(), {
+    rtol: 1e-6,
+    atol: 1e-6,
+    label: `${label} M`,
+  });
 }
 
 const KINDS: ColumnTermOptions[] = [
@@ -78,12 +93,7 @@ Deno.test("wasm column kernels: values, sums with the diagonal rule and H + Hᵀ
           columnGradients(s, { value: offValues, hinge: tf.relu(tf.sub(o.margin, s)) }, v, w, o),
           off,
         );
-        const m = wasmSymmetricGradients(s, values, v, w, o);
-        assertClose(m.dataSync(), tf.add(h, tf.transpose(h)).dataSync(), {
-          rtol: 1e-6,
-          atol: 1e-6,
-          label: `${label} M`,
-        });
+        assertSymmetricSum(wasmSymmetricGradients(s, values, v, w, o), h, label);
       });
     }
   }
@@ -115,13 +125,7 @@ Deno.test("wasm column kernels: band 1 leaves InfoNCE's band out of F and the su
       const s = symmetric(n, 40 + n);
       const rng = makeRng(n);
       const w = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
-      const keep = tf.tensor2d(
-        Array.from(
-          { length: n * n },
-          (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
-        ),
-        [n, n],
-      );
+      const keep = offBand(n);
       const t = tf.mul(tf.exp(tf.mul(s, 1 / o.temperature)), keep);
       const [sums, values] = wasmColumnValues(s, null, o, 1);
       const label = `N ${n}`;
@@ -160,13 +164,7 @@ Deno.test("wasm column kernels: stable's values without the band, their sums and
           1,
         ]);
         const w = tf.tensor2d(Float32Array.from({ length: n }, () => rng.normal()), [n, 1]);
-        const keep = tf.tensor2d(
-          Array.from(
-            { length: n * n },
-            (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
-          ),
-          [n, n],
-        );
+        const keep = offBand(n);
         const want = columnValues(s, v, o);
         const kept = tf.mul(want.value, keep);
         const [sums, values] = wasmColumnValues(s, v, o, 1);
@@ -182,12 +180,7 @@ Deno.test("wasm column kernels: stable's values without the band, their sums and
           label: `${label} sums`,
         });
         const h = columnGradients(s, { value: kept, hinge: want.hinge }, v, w, o);
-        const m = wasmSymmetricGradients(s, values, v, w, o);
-        assertClose(m.dataSync(), tf.add(h, tf.transpose(h)).dataSync(), {
-          rtol: 1e-6,
-          atol: 1e-6,
-          label: `${label} M`,
-        });
+        assertSymmetricSum(wasmSymmetricGradients(s, values, v, w, o), h, label);
       });
     }
   }
@@ -202,13 +195,7 @@ Deno.test("wasm column kernels: InfoNCE's VRN sums over the negatives and its gr
       const s = symmetric(n, 90 + n);
       const rng = makeRng(n);
       const w = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
-      const keep = tf.tensor2d(
-        Array.from(
-          { length: n * n },
-          (_, k) => (Math.abs(Math.floor(k / n) - (k % n)) > 1 ? 1 : 0),
-        ),
-        [n, n],
-      );
+      const keep = offBand(n);
       const centred = tf.mul(tf.sub(s, delta), keep);
       const label = `N ${n}`;
       assertClose(

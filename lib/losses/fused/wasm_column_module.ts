@@ -38,6 +38,15 @@ const CONSTANTS: [string, string][] = [
 const hingeOf = (stable: boolean) => (s: string) =>
   stable ? `local.get ${s} local.get m f32x4.sub` : `local.get m local.get ${s} f32x4.sub`;
 
+/** Each of `pointers` moved on by a group (16 bytes), then the group count down and the loop closed. */
+const nextGroup = (...pointers: string[]) =>
+  `${pointers.map((p) => `local.get ${p} i32.const 16 i32.add local.set ${p}`).join("\n")}
+   local.get g i32.const 1 i32.sub local.tee g br_if 0`;
+
+/** Each of `pointers` moved on by a row (`rowBytes`). */
+const nextRow = (...pointers: string[]) =>
+  pointers.map((p) => `local.get ${p} local.get rowBytes i32.add local.set ${p}`).join("\n");
+
 /** Each group's statements interleaved line by line, so that their dependency chains overlap. */
 const interleave = (groups: string[][]) =>
   groups[0].flatMap((_, line) => groups.map((g) => g[line])).join("\n");
@@ -137,8 +146,7 @@ function valuesText(stable: boolean): { text: string; locals: string[]; v128: st
     f32.store 0
     local.get out i32.const 4 i32.add local.set out
     local.get rec i32.const ${4 * RECORD} i32.add local.set rec
-    local.get s0 local.get rowBytes i32.add local.set s0
-    local.get f0 local.get rowBytes i32.add local.set f0
+    ${nextRow("s0", "f0")}
     local.get low i32.const 1 i32.add local.set low
     local.get rows i32.const 1 i32.sub local.tee rows br_if 0
   end`;
@@ -177,16 +185,11 @@ function slopesText(stable: boolean): { text: string; locals: string[]; v128: st
         local.get alpha local.get s f32x4.mul local.get beta local.get h f32x4.mul f32x4.sub
         local.get gamma f32x4.add f32x4.mul
         v128.store 0
-        local.get sp i32.const 16 i32.add local.set sp
-        local.get fp i32.const 16 i32.add local.set fp
-        local.get op i32.const 16 i32.add local.set op
-        local.get g i32.const 1 i32.sub local.tee g br_if 0
+        ${nextGroup("sp", "fp", "op")}
       end
     end
     local.get rec i32.const ${4 * RECORD} i32.add local.set rec
-    local.get s0 local.get rowBytes i32.add local.set s0
-    local.get f0 local.get rowBytes i32.add local.set f0
-    local.get out0 local.get rowBytes i32.add local.set out0
+    ${nextRow("s0", "f0", "out0")}
     local.get rows i32.const 1 i32.sub local.tee rows br_if 0
   end`;
   return { text, locals: [...params, ...i32, ...v128], v128 };
@@ -240,16 +243,11 @@ function pairsText(vrn: boolean): { text: string; locals: string[]; v128: string
       : ""
   }
         v128.store 0
-        local.get fp i32.const 16 i32.add local.set fp
-        local.get op i32.const 16 i32.add local.set op
-        local.get gp i32.const 16 i32.add local.set gp
-        local.get g i32.const 1 i32.sub local.tee g br_if 0
+        ${nextGroup("fp", "op", "gp")}
       end
     end
     local.get rec i32.const ${4 * RECORD} i32.add local.set rec
-    local.get f0 local.get rowBytes i32.add local.set f0
-    local.get out0 local.get rowBytes i32.add local.set out0
-    ${vrn ? "local.get s0 local.get rowBytes i32.add local.set s0" : ""}
+    ${vrn ? nextRow("f0", "out0", "s0") : nextRow("f0", "out0")}
     local.get rows i32.const 1 i32.sub local.tee rows br_if 0
   end`;
   return { text, locals: [...params, ...i32, ...v128], v128 };

@@ -310,6 +310,7 @@ Deno.test("TS2Vec input cleaning: the host scan equals the device ops (NaN entri
       ["NaN rows, training", x, keep],
       ["NaN rows, eval", x, null],
       ["clean, training", randomSeq(2, 5, 3, 22), keep],
+      ["clean, eval", randomSeq(2, 5, 3, 23), null],
     ] as const
   ) {
     const xt = tf.tensor3d(values as Seq);

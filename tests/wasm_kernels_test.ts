@@ -11,6 +11,7 @@ import {
   wasmGeluActive,
   wasmGemmState,
   wasmGramActive,
+  wasmHasNaN,
   wasmSymmetricGram,
 } from "../lib/wasm/mod.ts";
 import { columnSum } from "../lib/ops/mod.ts";
@@ -218,4 +219,28 @@ Deno.test("SymmetricGram on wasm: the whole product's bits from the lower triang
     assert.equal(asymmetric, 0, `N ${n} scaled: exactly symmetric`);
     tf.dispose([u, left, scaled]);
   }
+});
+
+Deno.test("wasmHasNaN: a NaN anywhere, in the f32x4 groups or the tail, is found in place; null off wasm", async () => {
+  await initBackend({ prefer: "wasm" });
+  for (const size of [1, 4, 7, 4096, 4099]) {
+    const values = Float32Array.from({ length: size }, (_, i) => i - 3);
+    const clean = tf.tensor1d(values);
+    assert.equal(wasmHasNaN(clean), false, `size ${size}`);
+    for (const at of [0, size - 1, Math.floor(size / 2)]) {
+      const dirty = values.slice();
+      dirty[at] = NaN;
+      const x = tf.tensor1d(dirty);
+      assert.equal(wasmHasNaN(x), true, `size ${size}, NaN at ${at}`);
+      x.dispose();
+    }
+    clean.dispose();
+  }
+  const ints = tf.tensor1d([1, 2, 3], "int32");
+  assert.equal(wasmHasNaN(ints), null);
+  ints.dispose();
+  await initBackend({ prefer: "cpu" });
+  const x = tf.tensor1d([NaN]);
+  assert.equal(wasmHasNaN(x), null);
+  x.dispose();
 });

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { wasmHasNaN } from "../wasm/mod.ts";
 import type { Tensor, Tensor3D } from "../tf.ts";
 
 /** `x` as float32 with NaN entries zeroed, and the row mask `[B, T, 1]` (null: every row stays). */
@@ -39,6 +40,10 @@ export function deviceClean(x: Tensor3D, keep: Float32Array | null): CleanInput 
  */
 export function hostClean(x: Tensor3D, keep: Float32Array | null): CleanInput {
   const [b, t, f] = x.shape;
+  if (wasmHasNaN(x) === false) {
+    // nothing to clean: no read-back (a float32 x, so a clone shares its data)
+    return { clean: tf.clone(x), rows: keep ? tf.tensor3d(keep.slice(), [b, t, 1]) : null };
+  }
   const values = x.dataSync();
   let copy: Float32Array | null = null;
   let rows: Float32Array | null = keep ? keep.slice() : null;

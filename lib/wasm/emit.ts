@@ -137,6 +137,11 @@ const OPS: Record<string, { arity: number; encode: (n: number[]) => number[] }> 
   "v128.andnot": { arity: 0, encode: () => [0xfd, 0x4f] },
   "v128.and": { arity: 0, encode: () => [0xfd, 0x4e] },
   "v128.xor": { arity: 0, encode: () => [0xfd, 0x51] },
+  "v128.or": { arity: 0, encode: () => [0xfd, 0x50] },
+  /** 1 if any bit of the vector is set. */
+  "v128.any_true": { arity: 0, encode: () => [0xfd, 0x53] },
+  /** All-ones lanes where `a ≠ b` (NaN ≠ NaN). */
+  "f32x4.ne": { arity: 0, encode: () => [0xfd, 0x42] },
   /** `a·b + c` of the relaxed-SIMD proposal (fused on a CPU with FMA). */
   "f32x4.relaxed_madd": { arity: 0, encode: () => [0xfd, ...uleb(0x105)] },
 };

@@ -9,11 +9,12 @@ import {
   cropViews,
   drawCrop,
   hierarchicalContrastiveLoss,
+  takePerRow,
   ts2vecObjective,
 } from "../lib/ts2vec/mod.ts";
 import { deviceClean, hostClean } from "../lib/ts2vec/input_clean.ts";
 import { assertClose } from "./_util.ts";
-import { OptionError } from "../lib/errors.ts";
+import { OptionError, ShapeError } from "../lib/errors.ts";
 
 type Seq = number[][][]; // [B][T][C]
 
@@ -191,6 +192,26 @@ Deno.test("crops overlap on [left, right) and stay inside the sequence", () => {
     }
   }
   tf.dispose([x, v1, v2]);
+});
+
+Deno.test("takePerRow: windows copied in the wasm backend's memory equal the host cut; a window past T is a ShapeError", async () => {
+  const values = Array.from(
+    { length: 3 },
+    (_, b) => Array.from({ length: 9 }, (_, t) => [100 * b + t, -t, 0.5 * b]),
+  );
+  const starts = Int32Array.from([0, 4, 2]);
+  const cut = async (backend: "cpu" | "wasm") => {
+    await initBackend({ prefer: backend });
+    const x = tf.tensor3d(values);
+    const out = takePerRow(x, starts, 5);
+    const got = out.arraySync();
+    assert.throws(() => takePerRow(x, Int32Array.from([0, 5, 0]), 5), ShapeError);
+    tf.dispose([x, out]);
+    return got;
+  };
+  const host = await cut("cpu");
+  assert.deepEqual(await cut("wasm"), host);
+  assert.deepEqual(host[1].map((r) => r[0]), [104, 105, 106, 107, 108]);
 });
 
 for (

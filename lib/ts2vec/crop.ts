@@ -11,6 +11,7 @@ import { OptionError, ShapeError } from "../errors.ts";
 import { randint } from "../random.ts";
 import type { Rng } from "../random.ts";
 import { hostReadable } from "./host.ts";
+import { wasmTakeWindows, wasmTakeWindowsActive } from "../wasm/mod.ts";
 
 /** One draw of the crop positions for a batch of `B` sequences of length `T`. */
 export interface Crop {
@@ -95,12 +96,16 @@ function gatherRows(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
  * `take_per_row`: `out[b, i] = x[b, starts[b] + i]` for `i < length`.
  * Shapes: `x [B, T, F]` (float32 data: no gradient) → `[B, length, F]`.
  *
- * Off the GPU copied on the host from one read of `x` (`host.ts`): on wasm
- * `tf.gather` of frames copies element by element and every `tf.slice`
- * copies its whole input (≈ 75 ms and ≈ 25 ms for the ECG views of
- * 8 × 200 × 1502 frames).
+ * On wasm copied inside the backend's memory (`lib/wasm/windows.ts`); on
+ * cpu cut on the host from one read of `x` (`host.ts`): on wasm `tf.gather`
+ * of frames copies element by element and every `tf.slice` copies its whole
+ * input (≈ 75 ms and ≈ 25 ms for the ECG views of 8 × 200 × 1502 frames).
  */
 export function takePerRow(x: Tensor3D, starts: Int32Array, length: number): Tensor3D {
+  if (wasmTakeWindowsActive(x)) {
+    checkStarts(starts, length, x.shape[1]);
+    return wasmTakeWindows(x, starts, length);
+  }
   if (!hostReadable()) return gatherRows(x, starts, length);
   return takeRows(x.dataSync() as Float32Array, x.shape, starts, length);
 }
@@ -114,8 +119,8 @@ export function cropViews(x: Tensor3D, crop: Crop): [Tensor3D, Tensor3D] {
   const starts1 = crop.offsets.map((o) => o + crop.eleft);
   const starts2 = crop.offsets.map((o) => o + crop.left);
   const length1 = crop.right - crop.eleft, length2 = crop.eright - crop.left;
-  if (!hostReadable()) {
-    return [gatherRows(x, starts1, length1), gatherRows(x, starts2, length2)];
+  if (wasmTakeWindowsActive(x) || !hostReadable()) {
+    return [takePerRow(x, starts1, length1), takePerRow(x, starts2, length2)];
   }
   const values = x.dataSync() as Float32Array;
   return [

@@ -6,7 +6,8 @@
  * slope in one pass (`gelu.ts`), strided row passes and column sums
  * (`rows.ts`), `M + Mᵀ` and the mirrored lower triangle in 4 × 4 tiles
  * (`tiles.ts`), cosines of adjacent rows (`adjacent.ts`), BatchNorm + ReLU
- * (`batch_norm.ts`), a NaN scan in place (`nan_scan.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
+ * (`batch_norm.ts`), a NaN scan in place (`nan_scan.ts`), windows of
+ * sequences (`windows.ts`); and `Identity` as a shared buffer (`identity.ts`), all on
  * the backend's memory as `backend_memory.ts` describes it.
  *
  * @module
@@ -24,3 +25,4 @@ export * from "./tiles.ts";
 export * from "./adjacent.ts";
 export * from "./batch_norm.ts";
 export * from "./nan_scan.ts";
+export * from "./windows.ts";

@@ -10,7 +10,7 @@
  *   `2N·(F·128 + 128·64 + 64·D)` forward, as much for `∂W`, and
  *   `2N·(128·64 + 64·D)` for the input gradients of layers 2 and 3);
  * - `nnMs`: the loss's two N×N products, `S = U·Uᵀ` (`[N, D]·[D, N]`, from
- *   N = 256 its lower block triangle, 5/8 of `2N²D` flops, as
+ *   N = 256 its lower triangle, about half of `2N²D` flops on wasm, as
  *   `symmetricGram` forms it) and the backward `H·U` (`[N, N]·[N, D]`,
  *   `2N²D`), timed alone on fresh operands, with their GFLOP/s on the flops
  *   done beside the wasm SIMD multiply + add limit (bench/wasm_peak.ts);
@@ -42,6 +42,7 @@ import type { StepVariant, StudyShape } from "./variants.ts";
 import { wasmSimdPeak } from "./wasm_peak.ts";
 import { PRODUCT_KERNELS, timeKernels } from "./kernel_timer.ts";
 import { tapKernelsActive } from "../lib/ts2vec/mod.ts";
+import { GEMM_COLUMNS, GEMM_ROWS, wasmGramActive } from "../lib/wasm/mod.ts";
 
 /** The FeatureProjector variants broken down (the TS2Vec ones train another encoder). */
 export const PART_VARIANTS: readonly StepVariant[] = [
@@ -68,15 +69,30 @@ export function nnFlops(n: number, d: number): number {
 }
 
 /**
- * Flops of `S = U·Uᵀ` as the losses multiply it: from {@linkcode BLOCKED_MIN_ROWS}
- * rows, the lower block triangle of `blocks` runs of `⌈N/blocks⌉` rows only.
+ * Flops of `S = U·Uᵀ` as the losses multiply it, from
+ * {@linkcode BLOCKED_MIN_ROWS} rows: on wasm (`"tiles"`) the GEMM's tiles
+ * that meet `j ≤ i` (lib/wasm/gram.ts; rows of padded tiles not counted),
+ * elsewhere (`"blocks"`) the lower block triangle of `blocks` runs of
+ * `⌈N/blocks⌉` rows.
  */
-export function gramFlops(n: number, d: number, blocks: number = SYMMETRIC_BLOCKS): number {
+export function gramFlops(
+  n: number,
+  d: number,
+  layout: "tiles" | "blocks" = wasmGramActive() ? "tiles" : "blocks",
+  blocks: number = SYMMETRIC_BLOCKS,
+): number {
   if (n < BLOCKED_MIN_ROWS) return nnFlops(n, d);
+  let flops = 0;
+  if (layout === "tiles") {
+    for (let r0 = 0; r0 < n; r0 += GEMM_ROWS) {
+      const last = Math.floor(Math.min(r0 + GEMM_ROWS - 1, n - 1) / GEMM_COLUMNS);
+      flops += 2 * Math.min(GEMM_ROWS, n - r0) * Math.min(n, GEMM_COLUMNS * (last + 1)) * d;
+    }
+    return flops;
+  }
   const size = Math.ceil(n / blocks);
   const runs: number[] = [];
   for (let s = 0; s < n; s += size) runs.push(Math.min(size, n - s));
-  let flops = 0;
   runs.forEach((rows, a) => runs.slice(0, a + 1).forEach((cols) => flops += 2 * rows * cols * d));
   return flops;
 }

@@ -19,10 +19,22 @@ Deno.test("step parts: the loss less its products, and the remainder of the step
 
 Deno.test("step parts: S = U·Uᵀ is counted as the losses multiply it", () => {
   // below 256 rows one product; from 256, 4 runs of 64: 10 blocks of 64 × 64
-  assert.equal(gramFlops(200, 8), nnFlops(200, 8));
-  assert.equal(gramFlops(256, 8), 10 * 2 * 64 * 64 * 8);
+  assert.equal(gramFlops(200, 8, "blocks"), nnFlops(200, 8));
+  assert.equal(gramFlops(200, 8, "tiles"), nnFlops(200, 8));
+  assert.equal(gramFlops(256, 8, "blocks"), 10 * 2 * 64 * 64 * 8);
   // runs of 400 at N = 1600: 10 of 16 blocks
-  assert.equal(gramFlops(1600, 320), (10 / 16) * nnFlops(1600, 320));
+  assert.equal(gramFlops(1600, 320, "blocks"), (10 / 16) * nnFlops(1600, 320));
+  // on wasm the GEMM's 5 × 8 tiles that meet j ≤ i: the entries they cover, counted one by one
+  for (const n of [256, 301, 1600]) {
+    let entries = 0;
+    for (let i = 0; i < n; i++) {
+      const block = Math.floor(i / 5), last = Math.floor(Math.min(5 * block + 4, n - 1) / 8);
+      entries += Math.min(n, 8 * (last + 1));
+    }
+    assert.equal(gramFlops(n, 3, "tiles"), 2 * 3 * entries, `N ${n}`);
+    // the lower triangle and, per row, less than a tile's width and height beyond it
+    assert.ok(entries > (n * n) / 2 && entries < (n * n) / 2 + 13 * n, `N ${n}: ${entries}`);
+  }
 });
 
 Deno.test("kernel timer: counts the calls and flops of the timed kernels and puts them back", async () => {

@@ -23,8 +23,8 @@
  * rule is the reference's: MARGIN_LOSS counts `f_j(0)`, the others
  * `f_j(S_jj)·0` (0, or NaN where it overflowed); `F_jj·0` keeps `M_jj` at 0
  * or NaN likewise. `F` is kept for the backward pass, which then needs no
- * exponential: one pass forms `H`, and `H + Hᵀ` is summed in place, pair by
- * pair, so that `∂L/∂U = M·U` is one product.
+ * exponential: one pass forms `H`, and `H + Hᵀ` is summed in place in 4 × 4
+ * tile pairs (lib/wasm/tiles.ts), so that `∂L/∂U = M·U` is one product.
  *
  * Why by hand: as tfjs ops the forward is about ten element-wise kernels
  * over `[N, N]` and the backward five more and a transpose, each a pass over

@@ -34,7 +34,7 @@
  *
  * Rounding: with the fused multiply-add each step `c ← a·b + c` rounds once,
  * so results differ from tfjs' (two roundings) in the last bits. Without
- * relaxed SIMD the kernel multiplies, then adds (34–36 GFLOP/s, still ahead
+ * relaxed SIMD the kernel multiplies, then adds (33–37 GFLOP/s, still ahead
  * of XNNPACK).
  *
  * @module
@@ -262,7 +262,7 @@ export interface InstallGemmOptions {
 export function installWasmGemm(
   options: InstallGemmOptions = {},
 ): { installed: boolean; fused: boolean } {
-  // without relaxed SIMD the multiply-then-add kernel (34–36 GFLOP/s) still beats XNNPACK's (28–31)
+  // without relaxed SIMD the multiply-then-add kernel (33–37 GFLOP/s) still beats XNNPACK's (28–31)
   const fused = (options.fused ?? true) && hasRelaxedSimd();
   if (installed?.fused === fused) return { installed: true, fused };
   uninstallWasmGemm();

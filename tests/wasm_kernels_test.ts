@@ -178,6 +178,23 @@ Deno.test("shared Identity: a clone reads the same values, outlives its source a
   assert.deepEqual([...g.dataSync()], [2, -4, 6]);
 });
 
+Deno.test("shared Identity: a cast to the tensor's own dtype shares its buffer, a real cast converts", async () => {
+  await initBackend({ prefer: "wasm" });
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const x = tf.tensor1d([1.5, -2.5, 3]);
+  const before = buffers();
+  const same = tf.cast(x, "float32");
+  assert.equal(buffers(), before, "no new buffer");
+  assert.deepEqual([...same.dataSync()], [1.5, -2.5, 3]);
+  const ints = tf.cast(x, "int32");
+  assert.equal(ints.dtype, "int32");
+  assert.deepEqual([...ints.dataSync()], [1, -2, 3]);
+  assert.equal(buffers(), before + 1, "a conversion has its own buffer");
+  x.dispose();
+  assert.deepEqual([...same.dataSync()], [1.5, -2.5, 3], "the cast outlives its source");
+  tf.dispose([same, ints]);
+});
+
 Deno.test("shared Identity: cloning a disposed tensor is an error, not a reference to freed memory", async () => {
   await initBackend({ prefer: "wasm" });
   const x = tf.tensor1d([1, 2, 3]);

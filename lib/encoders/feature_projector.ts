@@ -184,9 +184,7 @@ export function createFeatureProjector(options: FeatureProjectorOptions): Encode
     }
     if (training) { for (let i = 0; i < 3; i++) batchesTracked[i]++; }
     return tf.tidy(() => {
-      // a float32 batch is used as it is (a cast to its own dtype copies it on wasm)
-      const data = x.dtype === "float32" ? x : tf.cast(x, "float32");
-      const frames = tf.reshape(data, [b * t, f]) as Tensor2D;
+      const frames = tf.reshape(tf.cast(x, "float32"), [b * t, f]) as Tensor2D;
       const h = forwardFrames(frames, net.layers, training, inputGradient);
       return tf.reshape(h, [b, t, outFeatures]) as Tensor3D;
     });

@@ -41,8 +41,11 @@ export function deviceClean(x: Tensor3D, keep: Float32Array | null): CleanInput 
 export function hostClean(x: Tensor3D, keep: Float32Array | null): CleanInput {
   const [b, t, f] = x.shape;
   if (wasmHasNaN(x) === false) {
-    // nothing to clean: no read-back (a float32 x, so a clone shares its data)
-    return { clean: tf.clone(x), rows: keep ? tf.tensor3d(keep.slice(), [b, t, 1]) : null };
+    // nothing to clean: no read-back
+    return {
+      clean: tf.cast(x, "float32"),
+      rows: keep ? tf.tensor3d(keep.slice(), [b, t, 1]) : null,
+    };
   }
   const values = x.dataSync();
   let copy: Float32Array | null = null;
@@ -56,8 +59,6 @@ export function hostClean(x: Tensor3D, keep: Float32Array | null): CleanInput {
       rows[r] = 0;
     }
   }
-  // a clone shares x's data (a cast to its own dtype copies it on wasm)
-  const same = () => (x.dtype === "float32" ? tf.clone(x) : tf.cast(x, "float32"));
-  const clean = copy ? tf.tensor3d(copy, [b, t, f]) : same();
+  const clean = copy ? tf.tensor3d(copy, [b, t, f]) : tf.cast(x, "float32");
   return { clean, rows: rows ? tf.tensor3d(rows, [b, t, 1]) : null };
 }

@@ -36,8 +36,8 @@ import {
   floatOffset,
   installedGemm,
   installedRows,
+  onWasmBackend,
   scratchSpace,
-  wasmBackendMemory,
 } from "../wasm/mod.ts";
 import type { BoundGemm, RowOp, RowPass, WasmBackendMemory } from "../wasm/mod.ts";
 
@@ -61,7 +61,6 @@ interface Context {
   at(t: TensorInfo): number;
 }
 
-let registered = false;
 let reserve: ((floats: number) => number) | null = null;
 
 function context(backend: WasmBackendMemory): Context {
@@ -241,11 +240,9 @@ function weightGrad(
   return [dw, db];
 }
 
-/** Registers the three kernels once (needs the wasm backend started). */
-function register(): boolean {
-  if (registered) return true;
-  const backend = wasmBackendMemory();
-  if (!backend || !installedRows()) return false;
+/** Registers the three kernels once (needs the wasm backend started, its row passes installed). */
+const register = onWasmBackend((backend) => {
+  if (!installedRows()) return null;
   type Inputs = Record<string, TensorInfo>;
   const kernel = (
     name: string,
@@ -260,9 +257,8 @@ function register(): boolean {
   kernel(TAP_KERNELS.forward, (ctx, x, d) => forward(ctx, x.a, x.w, x.bias, d));
   kernel(TAP_KERNELS.inputGrad, (ctx, x, d) => inputGrad(ctx, x.dy, x.w, x.slope, d));
   kernel(TAP_KERNELS.weightGrad, (ctx, x, d) => weightGrad(ctx, x.a, x.dy, d));
-  registered = true;
   return true;
-}
+});
 
 /**
  * Whether the tap kernels run here: on the wasm backend with
@@ -271,7 +267,7 @@ function register(): boolean {
  */
 export function tapKernelsActive(c: number, o: number): boolean {
   return tf.getBackend() === "wasm" && installedGemm() !== null && c % 4 === 0 && o % 4 === 0 &&
-    register();
+    register() !== null;
 }
 
 /** `y [B, T, O]` of the tap convolution (see the module formula). */

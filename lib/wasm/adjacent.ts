@@ -19,7 +19,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor1D, Tensor2D } from "../tf.ts";
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
-import { floatOffset, instantiateOnHeap, scratchSpace } from "./backend_memory.ts";
+import { floatOffset, onWasmModule, scratchSpace } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const ADJACENT_COSINE_KERNEL = "AdjacentCosine";
@@ -74,13 +74,7 @@ export function adjacentModuleBytes(): Uint8Array {
   }]);
 }
 
-let registered = false;
-
-function register(): boolean {
-  if (registered) return true;
-  const instance = instantiateOnHeap(adjacentModuleBytes());
-  if (!instance) return false;
-  const { backend, exports } = instance;
+const register = onWasmModule(adjacentModuleBytes, (backend, exports) => {
   const dots = exports.dots as (...args: number[]) => void;
   const reserve = scratchSpace(backend);
   const f32 = Math.fround;
@@ -118,13 +112,12 @@ function register(): boolean {
       return out;
     },
   });
-  registered = true;
   return true;
-}
+});
 
 /** Whether {@linkcode wasmAdjacentCosine} runs here: on the wasm backend. */
 export function wasmAdjacentCosineActive(): boolean {
-  return tf.getBackend() === "wasm" && register();
+  return tf.getBackend() === "wasm" && register() !== null;
 }
 
 /**

@@ -38,17 +38,44 @@ export function heapMemory(backend: WasmBackendMemory): WebAssembly.Memory | nul
 }
 
 /**
- * The started wasm backend and an instance of the module `bytes` on its
- * memory, or null (no backend, its memory unreachable, or the engine does
- * not validate the module).
+ * A kernel module's set-up, run once on the started wasm backend: `setup`
+ * instantiates and binds what the module needs, registers its tfjs kernels
+ * and returns what its callers use. The function returned gives that value,
+ * or null while the backend has not started or `setup` declines (returns
+ * null); then the next call tries again.
+ *
+ * @example
+ * ```ts
+ * import { onWasmBackend } from "./backend_memory.ts";
+ * const kernels = onWasmBackend((backend) => registerKernels(backend)); // runs once
+ * const active = () => tf.getBackend() === "wasm" && kernels() !== null;
+ * ```
  */
-export function instantiateOnHeap(
-  bytes: Uint8Array,
-): { backend: WasmBackendMemory; exports: WebAssembly.Exports } | null {
-  const backend = wasmBackendMemory();
-  const memory = backend && heapMemory(backend);
-  const exports = memory && instantiateOn(bytes, memory);
-  return backend && exports ? { backend, exports } : null;
+export function onWasmBackend<T>(setup: (backend: WasmBackendMemory) => T | null): () => T | null {
+  let value: T | null = null;
+  return () => {
+    if (value === null) {
+      const backend = wasmBackendMemory();
+      value = backend && setup(backend);
+    }
+    return value;
+  };
+}
+
+/**
+ * {@linkcode onWasmBackend} for a module instantiated from `bytes()` on the
+ * backend's memory: null where the memory is not reachable or the engine
+ * does not validate the module.
+ */
+export function onWasmModule<T>(
+  bytes: () => Uint8Array,
+  setup: (backend: WasmBackendMemory, exports: WebAssembly.Exports) => T | null,
+): () => T | null {
+  return onWasmBackend((backend) => {
+    const memory = heapMemory(backend);
+    const exports = memory && instantiateOn(bytes(), memory);
+    return exports ? setup(backend, exports) : null;
+  });
 }
 
 /** Float offset of a tensor's data in the backend's heap. */

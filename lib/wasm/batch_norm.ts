@@ -23,7 +23,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../tf.ts";
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
-import { floatOffset, instantiateOnHeap, scratchSpace } from "./backend_memory.ts";
+import { floatOffset, onWasmModule, scratchSpace } from "./backend_memory.ts";
 import type { WasmBackendMemory } from "./backend_memory.ts";
 import { installedRows } from "./rows.ts";
 
@@ -216,14 +216,9 @@ function backward(p: BoundPasses, inputs: Record<string, tf.TensorInfo>) {
   return outputs;
 }
 
-let registered = false;
-
-function register(): boolean {
-  if (registered) return true;
+const register = onWasmModule(batchNormModuleBytes, (backend, exports) => {
   const rows = installedRows();
-  const instance = rows && instantiateOnHeap(batchNormModuleBytes());
-  if (!rows || !instance) return false;
-  const { backend, exports } = instance;
+  if (!rows) return null;
   const bound: BoundPasses = {
     backend,
     squares: exports.squares as Pass,
@@ -247,16 +242,15 @@ function register(): boolean {
     backendName: "wasm",
     kernelFunc: ({ inputs }) => backward(bound, named(inputs)),
   });
-  registered = true;
   return true;
-}
+});
 
 /**
  * Whether {@linkcode wasmBatchNormRelu} runs here: on the wasm backend (with
  * its row passes installed) for `C` a multiple of 4 and at least one row.
  */
 export function wasmBatchNormReluActive(n: number, c: number): boolean {
-  return tf.getBackend() === "wasm" && n > 0 && c > 0 && c % 4 === 0 && register();
+  return tf.getBackend() === "wasm" && n > 0 && c > 0 && c % 4 === 0 && register() !== null;
 }
 
 /** What the forward pass returns: the output and what the backward pass and the running statistics need. */

@@ -24,7 +24,7 @@ import type { Tensor } from "../tf.ts";
 
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
 import { EXP_CONSTANTS, expScalar, expStatements } from "./simd_exp.ts";
-import { floatOffset, instantiateOnHeap } from "./backend_memory.ts";
+import { floatOffset, onWasmModule } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const GELU_KERNEL = "GeluWithSlope";
@@ -125,28 +125,7 @@ export function geluScalar(x: number): [value: number, slope: number] {
 
 type GeluFn = (x: number, value: number, slope: number, groups: number) => void;
 
-let installed = false;
-
-/**
- * Registers {@linkcode GELU_KERNEL} on the wasm backend (call after it has
- * started; idempotent). Returns whether the kernel is in place: not where
- * the backend's memory is unreachable or the engine lacks wasm SIMD.
- *
- * @example
- * ```ts
- * import { tf } from "../tf.ts";
- * import { GELU_KERNEL, installWasmGelu } from "./gelu.ts";
- * await tf.setBackend("wasm");
- * if (installWasmGelu()) {
- *   const [value, slope] = tf.engine().runKernel(GELU_KERNEL, { x: tf.randomNormal([8, 64]) });
- * }
- * ```
- */
-export function installWasmGelu(): boolean {
-  if (installed) return true;
-  const instance = instantiateOnHeap(geluModuleBytes());
-  if (!instance) return false;
-  const { backend, exports } = instance;
+const install = onWasmModule(geluModuleBytes, (backend, exports) => {
   const gelu = exports.gelu as GeluFn;
   tf.registerKernel({
     kernelName: GELU_KERNEL,
@@ -165,11 +144,29 @@ export function installWasmGelu(): boolean {
       return [value, slope];
     },
   });
-  installed = true;
   return true;
+});
+
+/**
+ * Registers {@linkcode GELU_KERNEL} on the wasm backend (call after it has
+ * started; idempotent). Returns whether the kernel is in place: not where
+ * the backend's memory is unreachable or the engine lacks wasm SIMD.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { GELU_KERNEL, installWasmGelu } from "./gelu.ts";
+ * await tf.setBackend("wasm");
+ * if (installWasmGelu()) {
+ *   const [value, slope] = tf.engine().runKernel(GELU_KERNEL, { x: tf.randomNormal([8, 64]) });
+ * }
+ * ```
+ */
+export function installWasmGelu(): boolean {
+  return install() !== null;
 }
 
 /** Whether {@linkcode GELU_KERNEL} runs on the active backend. */
 export function wasmGeluActive(): boolean {
-  return installed && tf.getBackend() === "wasm";
+  return tf.getBackend() === "wasm" && install() !== null;
 }

@@ -20,18 +20,13 @@
 import { tf } from "../tf.ts";
 import type { Tensor2D } from "../tf.ts";
 import { installedGemm } from "./gemm.ts";
-import { floatOffset, wasmBackendMemory } from "./backend_memory.ts";
+import { floatOffset, onWasmBackend } from "./backend_memory.ts";
 import { mirrorLowerInPlace } from "./tiles.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const SYMMETRIC_GRAM_KERNEL = "SymmetricGram";
 
-let registered = false;
-
-function register(): boolean {
-  if (registered) return true;
-  const backend = wasmBackendMemory();
-  if (!backend) return false;
+const register = onWasmBackend((backend) => {
   tf.registerKernel({
     kernelName: SYMMETRIC_GRAM_KERNEL,
     backendName: "wasm",
@@ -48,13 +43,12 @@ function register(): boolean {
       return out;
     },
   });
-  registered = true;
   return true;
-}
+});
 
 /** Whether {@linkcode wasmSymmetricGram} runs here: the wasm backend with `gemm.ts` installed. */
 export function wasmGramActive(): boolean {
-  return tf.getBackend() === "wasm" && installedGemm() !== null && register();
+  return tf.getBackend() === "wasm" && installedGemm() !== null && register() !== null;
 }
 
 /**

@@ -13,8 +13,7 @@
 import { tf } from "../tf.ts";
 import type { Tensor } from "../tf.ts";
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
-import { floatOffset, instantiateOnHeap } from "./backend_memory.ts";
-import type { WasmBackendMemory } from "./backend_memory.ts";
+import { floatOffset, onWasmModule } from "./backend_memory.ts";
 
 /** `anyNaN(p, groups) → 1 | 0` over `4·groups` floats from byte offset `p`. */
 export function nanScanModuleBytes(): Uint8Array {
@@ -40,19 +39,10 @@ export function nanScanModuleBytes(): Uint8Array {
   }]);
 }
 
-let scan: { backend: WasmBackendMemory; anyNaN: (p: number, groups: number) => number } | null =
-  null;
-
-function bound(): typeof scan {
-  if (scan) return scan;
-  const instance = instantiateOnHeap(nanScanModuleBytes());
-  if (!instance) return null;
-  scan = {
-    backend: instance.backend,
-    anyNaN: instance.exports.anyNaN as (p: number, groups: number) => number,
-  };
-  return scan;
-}
+const bound = onWasmModule(nanScanModuleBytes, (backend, exports) => ({
+  backend,
+  anyNaN: exports.anyNaN as (p: number, groups: number) => number,
+}));
 
 /**
  * Whether the float32 tensor `x` holds a NaN, without reading it back: on

@@ -17,7 +17,7 @@
  * @module
  */
 import { assemble, assembleModule, I32, V128 } from "./emit.ts";
-import { instantiateOnHeap } from "./backend_memory.ts";
+import { onWasmModule } from "./backend_memory.ts";
 import type { WasmBackendMemory } from "./backend_memory.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -113,22 +113,16 @@ export function tileModuleBytes(): Uint8Array {
 }
 
 type TilePass = (m: number, tiles: number, rowBytes: number) => void;
-let passes: { backend: WasmBackendMemory; symmetrize: TilePass; mirror: TilePass } | null = null;
+const passes = onWasmModule(tileModuleBytes, (_backend, exports) => ({
+  symmetrize: exports.symmetrize as TilePass,
+  mirror: exports.mirror as TilePass,
+}));
 
-function bound(backend: WasmBackendMemory) {
-  if (passes?.backend !== backend) {
-    const instance = instantiateOnHeap(tileModuleBytes());
-    if (!instance || instance.backend !== backend) {
-      throw new Error("tiles: the wasm backend's memory is not reachable");
-    }
-    const { exports } = instance;
-    passes = {
-      backend,
-      symmetrize: exports.symmetrize as TilePass,
-      mirror: exports.mirror as TilePass,
-    };
-  }
-  return passes;
+/** The bound passes (callers run on the wasm backend, so its memory is reachable). */
+function bound() {
+  const p = passes();
+  if (!p) throw new Error("tiles: the wasm backend's memory is not reachable");
+  return p;
 }
 
 /**
@@ -143,7 +137,7 @@ function bound(backend: WasmBackendMemory) {
  */
 export function symmetrizeInPlace(backend: WasmBackendMemory, m: number, n: number): void {
   const tiles = Math.floor(n / 4);
-  if (tiles > 0) bound(backend).symmetrize(4 * m, tiles, 4 * n);
+  if (tiles > 0) bound().symmetrize(4 * m, tiles, 4 * n);
   const heap = backend.wasm.HEAPF32;
   for (let i = 0; i < n; i++) {
     for (let j = Math.max(i, 4 * tiles); j < n; j++) {
@@ -160,7 +154,7 @@ export function symmetrizeInPlace(backend: WasmBackendMemory, m: number, n: numb
  */
 export function mirrorLowerInPlace(backend: WasmBackendMemory, m: number, n: number): void {
   const tiles = Math.floor(n / 4);
-  if (tiles > 1) bound(backend).mirror(4 * m, tiles, 4 * n);
+  if (tiles > 1) bound().mirror(4 * m, tiles, 4 * n);
   const heap = backend.wasm.HEAPF32;
   // the diagonal tiles' upper parts, then the rows and columns past the tiles
   for (let t = 0; t < 4 * tiles; t += 4) {

@@ -17,17 +17,12 @@
  */
 import { tf } from "../tf.ts";
 import type { Tensor3D } from "../tf.ts";
-import { floatOffset, wasmBackendMemory } from "./backend_memory.ts";
+import { floatOffset, onWasmBackend } from "./backend_memory.ts";
 
 /** The tfjs kernel name (registered for the wasm backend only). */
 export const TAKE_WINDOWS_KERNEL = "TakeWindows";
 
-let registered = false;
-
-function register(): boolean {
-  if (registered) return true;
-  const backend = wasmBackendMemory();
-  if (!backend) return false;
+const register = onWasmBackend((backend) => {
   tf.registerKernel({
     kernelName: TAKE_WINDOWS_KERNEL,
     backendName: "wasm",
@@ -45,13 +40,12 @@ function register(): boolean {
       return out;
     },
   });
-  registered = true;
   return true;
-}
+});
 
 /** Whether {@linkcode wasmTakeWindows} runs here: on the wasm backend, for float32 `x`. */
 export function wasmTakeWindowsActive(x: Tensor3D): boolean {
-  return tf.getBackend() === "wasm" && x.dtype === "float32" && register();
+  return tf.getBackend() === "wasm" && x.dtype === "float32" && register() !== null;
 }
 
 /**

@@ -35,7 +35,7 @@
  */
 import { tf } from "../../tf.ts";
 import type { Tensor, Tensor1D, Tensor2D } from "../../tf.ts";
-import { instantiateOnHeap, scratchSpace } from "../../wasm/mod.ts";
+import { onWasmModule, scratchSpace } from "../../wasm/mod.ts";
 import type { ColumnTermOptions } from "./column_terms.ts";
 import { columnModuleBytes } from "./wasm_column_module.ts";
 import {
@@ -49,14 +49,8 @@ import type { ColumnAttrs } from "./wasm_column_passes.ts";
 
 export { WASM_COLUMN_KERNELS };
 
-let registered = false;
-
-/** Registers the kernels on the wasm backend (idempotent); whether they are in place. */
-function register(): boolean {
-  if (registered) return true;
-  const instance = instantiateOnHeap(columnModuleBytes());
-  if (!instance) return false;
-  const { backend, exports } = instance;
+/** Binds the passes and registers the kernels on the wasm backend, once. */
+const register = onWasmModule(columnModuleBytes, (backend, exports) => {
   type Pass = (...args: number[]) => void;
   bindColumnPasses({
     values: exports.values as Pass,
@@ -95,16 +89,15 @@ function register(): boolean {
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs: a }) => squaresKernel(backend, input(inputs, "s"), attrs(a)),
   });
-  registered = true;
   return true;
-}
+});
 
 /**
  * Whether the wasm kernels compute a block (of any kind): on the wasm backend,
  * for the whole matrix (`rows === n`).
  */
 export function wasmColumnKernelsActive(rows: number, n: number): boolean {
-  return rows === n && tf.getBackend() === "wasm" && register();
+  return rows === n && tf.getBackend() === "wasm" && register() !== null;
 }
 
 function attrsOf(o: ColumnTermOptions, band: number, delta = 0): tf.NamedAttrMap {

@@ -149,24 +149,20 @@ function packSideText(width: number): { text: string; locals: string[] } {
 export function gemmModuleBytes(fused: boolean): Uint8Array {
   const { text, locals, v128 } = gemmText(fused);
   const params = 7;
-  const packers = [GEMM_ROWS, GEMM_COLUMNS].map((width) => {
-    const p = packText(width);
-    return {
-      name: `pack${width}`,
-      params: 6,
-      locals: p.locals.slice(6).map(() => I32),
-      body: assemble(p.text, p.locals),
-    };
-  });
-  const sidePackers = [GEMM_ROWS, GEMM_COLUMNS].map((width) => {
-    const p = packSideText(width);
-    return {
-      name: `packSide${width}`,
-      params: 5,
-      locals: p.locals.slice(5).map(() => I32),
-      body: assemble(p.text, p.locals),
-    };
-  });
+  // pack{W} (any layout, 6 parameters) and packSide{W} (rows side by side, 5) for both widths
+  const packers = ([["pack", packText, 6], ["packSide", packSideText, 5]] as const).flatMap((
+    [prefix, text, count],
+  ) =>
+    [GEMM_ROWS, GEMM_COLUMNS].map((width) => {
+      const p = text(width);
+      return {
+        name: `${prefix}${width}`,
+        params: count,
+        locals: p.locals.slice(count).map(() => I32),
+        body: assemble(p.text, p.locals),
+      };
+    })
+  );
   return assembleModule([
     {
       name: "gemm",
@@ -175,7 +171,6 @@ export function gemmModuleBytes(fused: boolean): Uint8Array {
       body: assemble(text, locals),
     },
     ...packers,
-    ...sidePackers,
   ]);
 }
 
